@@ -1,0 +1,204 @@
+"""The model bundle: ``model.keras`` + ``manifest.json`` + ``card.md`` in one folder (or zip).
+
+The manifest holds everything needed to use the model correctly: the label list, the
+feature and window settings, the normalisation statistics, the calibration
+temperatures, what it was trained on and how it was evaluated, and the SHA-256 of every
+other file. Loading checks the format version and every hash and refuses a mismatch.
+Bundles are written into a temporary folder and renamed into place.
+"""
+
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .atomic import atomic_directory
+from .errors import ModelLoadError
+from .features import FeatureConfig
+from .inference import WindowConfig
+from .normalise import FeatureStats
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MODEL_FILE = "model.keras"
+CARD_FILE = "card.md"
+_REQUIRED = ("format_version", "model_id", "version", "labels", "feature_config", "window",
+             "normalisation", "calibration", "files")
+
+
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclasses.dataclass
+class ModelBundle:
+    """A verified bundle. ``files`` maps each file name to its bytes-on-disk path."""
+
+    source: Path
+    manifest: dict
+    card: str
+    files: dict
+
+    @property
+    def model_id(self):
+        return self.manifest["model_id"]
+
+    @property
+    def version(self):
+        return self.manifest["version"]
+
+    @property
+    def labels(self):
+        return tuple(self.manifest["labels"])
+
+    @property
+    def feature_config(self):
+        return FeatureConfig.from_dict(self.manifest["feature_config"])
+
+    @property
+    def window(self):
+        return WindowConfig.from_dict(self.manifest["window"])
+
+    @property
+    def global_stats(self):
+        return FeatureStats.from_dict(self.manifest["normalisation"]["global"])
+
+    def temperature(self, mode):
+        return float(self.manifest["calibration"]["temperature"].get(mode, 1.0))
+
+    @property
+    def uncertain_below(self):
+        """Calibrated confidence under which a label is shown as uncertain."""
+        return float(self.manifest["calibration"].get("uncertain_below", 0.4))
+
+    def load_keras_model(self):
+        """The Keras model (imports Keras: seconds). Loaded with ``safe_mode=True``."""
+        import keras
+
+        try:
+            model = keras.saving.load_model(self.files[MODEL_FILE], compile=False, safe_mode=True)
+        except Exception as exc:
+            raise ModelLoadError(f"{self.source}: model.keras could not be loaded ({exc})") from None
+        n_out = model.output_shape[-1]
+        if n_out != len(self.labels):
+            raise ModelLoadError(f"{self.source}: the model has {n_out} outputs but the manifest lists "
+                                 f"{len(self.labels)} labels")
+        return model
+
+
+def load_bundle(path):
+    """Open and verify a bundle folder or ``.zip``.
+
+    Raises
+    ------
+    ModelLoadError
+        Missing files, unreadable or incomplete manifest, unsupported format version or a
+        file whose SHA-256 differs from the manifest (tampered or corrupted).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelLoadError(f"{path}: model bundle not found")
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _load_zip(path)
+    if not path.is_dir():
+        raise ModelLoadError(f"{path}: not a model bundle (expected a folder or a .zip)")
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        raise ModelLoadError(f"{path}: no {MANIFEST}; this folder is not a model bundle")
+    manifest = _parse_manifest(path, manifest_path.read_bytes())
+    files = {}
+    for name, digest in manifest["files"].items():
+        f = path / name
+        if not f.is_file():
+            raise ModelLoadError(f"{path}: {name} is missing from the bundle")
+        if sha256_bytes(f.read_bytes()) != digest:
+            raise ModelLoadError(f"{path}: {name} does not match its checksum (modified or corrupted); "
+                                 "reinstall or retrain the model")
+        files[name] = str(f)
+    return ModelBundle(path, manifest, _read_card(files), files)
+
+
+def _load_zip(path):
+    # Extracted once to a private temporary folder; the folder lives as long as the process.
+    tmp = Path(tempfile.mkdtemp(prefix="ser-bundle-"))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {Path(n).name: n for n in zf.namelist() if not n.endswith("/")}
+            if MANIFEST not in names:
+                raise ModelLoadError(f"{path}: no {MANIFEST} in the zip; not a model bundle")
+            for short, full in names.items():
+                (tmp / short).write_bytes(zf.read(full))
+    except zipfile.BadZipFile as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelLoadError(f"{path}: damaged zip ({exc})") from None
+    bundle = load_bundle(tmp)
+    bundle.source = path
+    return bundle
+
+
+def _parse_manifest(where, data):
+    try:
+        manifest = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(f"{where}: {MANIFEST} is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise ModelLoadError(f"{where}: {MANIFEST} is not a JSON object")
+    missing = [k for k in _REQUIRED if k not in manifest]
+    if missing:
+        raise ModelLoadError(f"{where}: {MANIFEST} lacks {', '.join(missing)}")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise ModelLoadError(f"{where}: bundle format {manifest['format_version']} is not supported by this "
+                             f"version of SER Studio (it reads format {FORMAT_VERSION})")
+    for name in (MODEL_FILE, CARD_FILE):
+        if name not in manifest["files"]:
+            raise ModelLoadError(f"{where}: {MANIFEST} does not list {name}")
+    try:
+        FeatureConfig.from_dict(manifest["feature_config"])
+        WindowConfig.from_dict(manifest["window"])
+        FeatureStats.from_dict(manifest["normalisation"]["global"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(f"{where}: {MANIFEST} has invalid settings ({exc})") from None
+    return manifest
+
+
+def _read_card(files):
+    return Path(files[CARD_FILE]).read_text(encoding="utf-8")
+
+
+def write_bundle(dest, *, model, manifest, card, extra_files=None):
+    """Write a bundle folder atomically.
+
+    Parameters
+    ----------
+    dest : Path
+        The bundle folder; an existing one is replaced only once the new one is complete.
+    model : keras.Model
+    manifest : dict
+        Everything but ``format_version`` and ``files``, which are filled in here.
+    card : str
+        The model card (Markdown).
+    extra_files : dict name -> bytes, optional
+        More files to include and hash (e.g. report figures).
+
+    Returns
+    -------
+    dest : Path
+    """
+    dest = Path(dest)
+    with atomic_directory(dest) as tmp:
+        model.save(tmp / MODEL_FILE)
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        for name, data in (extra_files or {}).items():
+            (tmp / name).write_bytes(data)
+        files = {p.name: sha256_bytes(p.read_bytes()) for p in sorted(tmp.iterdir()) if p.name != MANIFEST}
+        full = {"format_version": FORMAT_VERSION, **manifest, "files": files}
+        (tmp / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+        _parse_manifest(tmp, (tmp / MANIFEST).read_bytes())  # never write what we could not read back
+    logger.info("wrote model bundle %s (%s)", dest, manifest.get("model_id"))
+    return dest

@@ -1,0 +1,116 @@
+"""``ser``: label recordings from the command line.
+
+    ser predict PATH... [--json] [--speaker-baseline] [--segments] [--model BUNDLE]
+    ser info [--model BUNDLE]
+
+Exit status: 0 when every file was labelled, 2 when any failed (each failure is still
+reported, and the others are labelled), 1 when nothing could start (e.g. no model).
+"""
+
+import argparse
+import json
+import logging
+import sys
+
+from . import __version__
+from .audio import iter_audio_files
+from .errors import SerError
+from .runtime import quiet_tensorflow
+
+EXIT_OK, EXIT_FATAL, EXIT_SOME_FAILED = 0, 1, 2
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="ser", description="Speech emotion recognition, offline.")
+    parser.add_argument("--version", action="version", version=f"SER Studio {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("predict", help="label audio files (folders are walked)")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
+    p.add_argument("--speaker-baseline", action="store_true",
+                   help="treat the files of each folder as one speaker (normalise by their statistics)")
+    p.add_argument("--segments", action="store_true", help="also print the labelled segments of each file")
+    p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder or .zip instead of the active one")
+    i = sub.add_parser("info", help="show the model card summary")
+    i.add_argument("--model", metavar="BUNDLE")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    quiet_tensorflow()
+    try:
+        if args.command == "info":
+            return _info(args)
+        return _predict(args)
+    except SerError as exc:
+        print(f"ser: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        return 130
+
+
+def _info(args):
+    from .models import resolve_bundle
+
+    bundle, warning = resolve_bundle(args.model)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(model_summary(bundle))
+    return EXIT_OK
+
+
+def model_summary(bundle):
+    """A few lines about a bundle: id, labels, data, headline figures."""
+    m = bundle.manifest
+    lines = [f"Model: {bundle.model_id} (version {bundle.version})",
+             f"Source: {bundle.source}",
+             f"Labels: {', '.join(bundle.labels)}"]
+    data = m.get("training_data", {})
+    if data:
+        lines.append(f"Trained on: {data.get('description', '?')} ({data.get('files', '?')} files, "
+                     f"{len(data.get('actors', []))} actors)")
+    ev = m.get("evaluation", {})
+    for mode, res in ev.get("modes", {}).items():
+        acc, f1, uar = res["accuracy"], res["macro_f1"], res["uar"]
+        lines.append(f"{ev.get('protocol', 'evaluation')}, {res['title']}: accuracy {acc['mean']:.1%} ± "
+                     f"{acc['std']:.1%}, macro-F1 {f1['mean']:.3f}, UAR {uar['mean']:.3f}")
+    if not ev.get("modes"):
+        lines.append("No cross-validated evaluation in this bundle.")
+    first = next((ln for ln in bundle.card.splitlines() if ln.startswith("## Limits")), None)
+    if first:
+        idx = bundle.card.splitlines().index(first)
+        limits = [ln for ln in bundle.card.splitlines()[idx + 1:idx + 6] if ln.strip().startswith("-")]
+        lines += ["Limits:"] + [f"  {ln.strip()}" for ln in limits]
+    return "\n".join(lines)
+
+
+def _predict(args):
+    from .predictor import Predictor
+
+    paths = list(iter_audio_files(args.paths))
+    if not paths:
+        print("ser: no audio files found in " + ", ".join(args.paths), file=sys.stderr)
+        return EXIT_SOME_FAILED
+    predictor, warning = Predictor.from_path(args.model)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    failed = 0
+    for res in predictor.predict_many(paths, speaker_baseline=args.speaker_baseline):
+        failed += not res.ok
+        if args.json:
+            print(json.dumps(res.to_dict(segments=True), ensure_ascii=False), flush=True)
+        elif res.ok:
+            flag = "  (uncertain)" if res.uncertain else ""
+            print(f"{res.path}\t{res.label}\t{res.confidence:.2f}{flag}", flush=True)
+            if args.segments:
+                for s in res.segments:
+                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{s.confidence:.2f}", flush=True)
+        else:
+            print(f"{res.path}\tERROR\t{res.error}", flush=True)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""Frame-level features: log-mel, MFCC (+ deltas), chroma and log-energy.
+
+All functions are pure, keyword-only after the signal, and take the
+:class:`FeatureConfig` stored in the model bundle, so a model is always fed the
+features it was trained on. Training and inference call these same functions.
+
+The power spectrum is framed by hand (``center=True`` framing with zero padding, as
+``librosa.stft``) so that a long signal can be processed in blocks and still give
+exactly the frames of one pass; librosa supplies the mel and chroma filter banks.
+Chroma uses ``tuning=0.0``: librosa's tuning estimate (``piptrack``) crashes the
+process when TensorFlow is loaded (see docs/NOTES).
+"""
+
+import dataclasses
+import functools
+import hashlib
+import json
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureConfig:
+    """Everything that decides the numbers a model sees. Stored in the bundle manifest."""
+
+    sample_rate: int = 16000
+    n_fft: int = 512
+    win_length: int = 400  # 25 ms
+    hop_length: int = 160  # 10 ms -> 100 frames per second
+    n_mels: int = 64
+    fmin: float = 50.0
+    fmax: float = 8000.0
+    n_mfcc: int = 20
+    mfcc_deltas: bool = True
+    n_chroma: int = 12
+    energy: bool = True
+    #: frames quieter than this many dB below the loud reference are not speech
+    speech_top_db: float = 40.0
+
+    @property
+    def n_features(self):
+        return self.n_mels + self.n_mfcc * (2 if self.mfcc_deltas else 1) + self.n_chroma + int(self.energy)
+
+    @property
+    def frame_rate(self):
+        return self.sample_rate / self.hop_length
+
+    def feature_names(self):
+        names = [f"logmel_{i}" for i in range(self.n_mels)]
+        names += [f"mfcc_{i}" for i in range(self.n_mfcc)]
+        if self.mfcc_deltas:
+            names += [f"mfcc_delta_{i}" for i in range(self.n_mfcc)]
+        names += [f"chroma_{i}" for i in range(self.n_chroma)]
+        if self.energy:
+            names.append("log_energy")
+        return names
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown feature settings: {sorted(unknown)}")
+        return cls(**data)
+
+    def digest(self):
+        """A short hash of the settings, part of every feature-cache key."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=8)
+def _filter_banks(config):
+    import librosa
+
+    window = np.zeros(config.n_fft, np.float32)
+    start = (config.n_fft - config.win_length) // 2
+    window[start:start + config.win_length] = np.hanning(config.win_length + 1)[:-1]  # periodic Hann
+    mel = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
+                              fmin=config.fmin, fmax=config.fmax).astype(np.float32)
+    chroma = librosa.filters.chroma(sr=config.sample_rate, n_fft=config.n_fft, n_chroma=config.n_chroma,
+                                    tuning=0.0).astype(np.float32)
+    dct = _dct_matrix(config.n_mels, config.n_mfcc)
+    return window, mel, chroma, dct
+
+
+def _dct_matrix(n_in, n_out):
+    # Orthonormal DCT-II, the transform librosa.feature.mfcc applies to log-mel.
+    k = np.arange(n_out)[:, None]
+    n = np.arange(n_in)[None, :]
+    m = np.cos(np.pi / n_in * (n + 0.5) * k) * np.sqrt(2.0 / n_in)
+    m[0] /= np.sqrt(2.0)
+    return m.astype(np.float32)
+
+
+def n_frames(n_samples, *, config):
+    """Number of feature frames for a signal of ``n_samples`` (``center=True`` framing)."""
+    return 1 + n_samples // config.hop_length
+
+
+def power_spectrum(y, *, config, start_frame=0, stop_frame=None):
+    """Power spectrogram frames ``[start_frame, stop_frame)`` of ``y``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    config : FeatureConfig
+    start_frame, stop_frame : int
+        Frame range; frame ``t`` is centred on sample ``t * hop_length``.
+
+    Returns
+    -------
+    S : np.ndarray [shape=(frames, 1 + n_fft // 2), dtype=float32]
+    """
+    total = n_frames(len(y), config=config)
+    stop_frame = total if stop_frame is None else min(stop_frame, total)
+    hop, half = config.hop_length, config.n_fft // 2
+    lo = start_frame * hop - half
+    hi = (stop_frame - 1) * hop + half
+    seg = np.zeros(hi - lo, np.float32)
+    a, b = max(lo, 0), min(hi, len(y))
+    if b > a:
+        seg[a - lo:b - lo] = y[a:b]
+    frames = np.lib.stride_tricks.sliding_window_view(seg, config.n_fft)[::hop]
+    window = _filter_banks(config)[0]
+    spec = np.fft.rfft(frames * window, axis=1)
+    return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+
+
+def compute_features(y, *, config, block_frames=6000):
+    """Frame-level feature matrix of a mono signal.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,), dtype=float32]
+        Mono audio at ``config.sample_rate``.
+    config : FeatureConfig
+    block_frames : int
+        Frames computed at a time (60 s by default) to bound memory on long signals;
+        the result does not depend on it.
+
+    Returns
+    -------
+    X : np.ndarray [shape=(frames, config.n_features), dtype=float32]
+        Columns in the order of ``config.feature_names()``: log-mel (dB), MFCC,
+        MFCC deltas, chroma (max-normalised per frame), log-energy (dB).
+    """
+    _, mel_fb, chroma_fb, dct = _filter_banks(config)
+    total = n_frames(len(y), config=config)
+    parts = []
+    for start in range(0, total, block_frames):
+        power = power_spectrum(y, config=config, start_frame=start, stop_frame=start + block_frames)
+        log_mel = 10.0 * np.log10(np.maximum(power @ mel_fb.T, 1e-10))
+        cols = [log_mel, log_mel @ dct.T]
+        if config.n_chroma:
+            chroma = power @ chroma_fb.T
+            peak = chroma.max(axis=1, keepdims=True)
+            cols.append(np.divide(chroma, peak, out=np.zeros_like(chroma), where=peak > 1e-10))
+        if config.energy:
+            cols.append(10.0 * np.log10(np.maximum(power.sum(axis=1, keepdims=True), 1e-10)))
+        parts.append(cols)
+    log_mel = np.concatenate([p[0] for p in parts])
+    mfcc = np.concatenate([p[1] for p in parts])
+    out = [log_mel, mfcc]
+    if config.mfcc_deltas:
+        out.append(_delta(mfcc))
+    out.extend(np.concatenate([p[i] for p in parts]) for i in range(2, len(parts[0])))
+    return np.concatenate(out, axis=1).astype(np.float32)
+
+
+def _delta(x, width=9):
+    """First-order regression deltas along time (librosa's formula), edge-padded.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(frames, d)]
+
+    Returns
+    -------
+    dx : np.ndarray [shape=(frames, d)]
+    """
+    half = width // 2
+    padded = np.pad(x, ((half, half), (0, 0)), mode="edge")
+    weights = np.arange(-half, half + 1, dtype=np.float32)
+    out = np.zeros_like(x)
+    n = len(x)
+    for k, w in enumerate(weights):
+        if w:
+            out += w * padded[k:k + n]
+    return out / float((weights ** 2).sum())
+
+
+def speech_mask(X, *, config):
+    """Frames loud enough to be speech rather than silence or room noise.
+
+    A frame counts as speech when its log-energy is within ``config.speech_top_db`` of
+    the 99th-percentile energy of the recording (robust to a single click) and above
+    digital silence.
+
+    Parameters
+    ----------
+    X : np.ndarray [shape=(frames, n_features)]
+
+    Returns
+    -------
+    mask : np.ndarray [shape=(frames,), dtype=bool]
+    """
+    energy = frame_energy(X, config=config)
+    if len(energy) == 0:
+        return np.zeros(0, bool)
+    ref = np.percentile(energy, 99)
+    return (energy > ref - config.speech_top_db) & (energy > -90.0)
+
+
+def frame_energy(X, *, config):
+    """Log-energy (dB) of each frame, from the energy column or the log-mel columns.
+
+    Returns
+    -------
+    energy : np.ndarray [shape=(frames,)]
+    """
+    if config.energy:
+        return X[:, config.n_features - 1]
+    return 10.0 * np.log10(np.maximum((10.0 ** (X[:, :config.n_mels] / 10.0)).sum(axis=1), 1e-10))
+
+
+def speech_span(mask, *, margin=10):
+    """First and one-past-last frame of speech, widened by ``margin`` frames.
+
+    Returns ``(0, len(mask))`` when no frame is speech, so the caller still sees the file.
+    """
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return 0, len(mask)
+    return max(int(idx[0]) - margin, 0), min(int(idx[-1]) + 1 + margin, len(mask))

@@ -1,0 +1,70 @@
+"""Shared fixtures. Every test runs with its user folders in a temporary SER_STUDIO_HOME,
+offscreen Qt and quiet TensorFlow, and never touches the network."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ["SER_STUDIO_HOME"] = tempfile.mkdtemp(prefix="ser-test-home-")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data"
+SPEECH_16K = DATA / "ravdess-speech-16k"
+ORIGINAL_48K = DATA / "ravdess-original-48k"
+
+requires_data = pytest.mark.skipif(not SPEECH_16K.is_dir(), reason=f"RAVDESS data not found at {DATA}")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_home(tmp_path, monkeypatch):
+    """Each test gets its own user-data/cache/log folders."""
+    monkeypatch.setenv("SER_STUDIO_HOME", str(tmp_path / "home"))
+
+
+def ravdess_files(actors, emotions=range(1, 9), per_emotion=2):
+    """A few RAVDESS 16 kHz files: ``per_emotion`` per emotion for each actor."""
+    out = []
+    for a in actors:
+        folder = SPEECH_16K / f"Actor_{a:02d}"
+        for e in emotions:
+            out += sorted(folder.glob(f"03-01-{e:02d}-*.flac"))[:per_emotion]
+    return out
+
+
+def make_mini_dataset(dest, actors=(1, 2, 3), per_emotion=2):
+    """Copy a few files of ``actors`` into ``dest/Actor_NN/`` and return ``dest``."""
+    for path in ravdess_files(actors, per_emotion=per_emotion):
+        target = dest / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return dest
+
+
+TINY = dict(epochs=2, patience=2, conv_filters=16, lstm_units=8, batch_size=16, workers=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory):
+    """A really trained (tiny, two-epoch) bundle from 3 actors, made once per session."""
+    if not SPEECH_16K.is_dir():
+        pytest.skip(f"RAVDESS data not found at {DATA}")
+    from training.config import TrainConfig
+    from training.pipeline import run_training
+
+    root = tmp_path_factory.mktemp("tiny")
+    data = make_mini_dataset(root / "data")
+    outcome = run_training(data, root / "out", TrainConfig.quick(**TINY), cache_root=root / "cache",
+                           model_id="tiny-test-model")
+    return outcome.bundle_dir

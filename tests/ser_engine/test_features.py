@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ser_engine.features import FeatureConfig, compute_features, n_frames, speech_mask, speech_span
+from tests.conftest import REPO
+
+CFG = FeatureConfig()
+
+
+@pytest.fixture
+def speechlike(rng):
+    # 1 s silence, 2 s of a harmonic tone with noise, 1 s silence
+    sr = 16000
+    t = np.arange(2 * sr) / sr
+    tone = sum(np.sin(2 * np.pi * 180 * k * t) / k for k in range(1, 6)) * 0.2
+    tone += 0.01 * rng.standard_normal(len(t))
+    return np.concatenate([np.zeros(sr), tone, np.zeros(sr)]).astype(np.float32)
+
+
+def test_shapes_and_names(speechlike):
+    X = compute_features(speechlike, config=CFG)
+    assert X.shape == (n_frames(len(speechlike), config=CFG), CFG.n_features)
+    assert X.shape == (401, 117)
+    assert len(CFG.feature_names()) == CFG.n_features
+    assert X.dtype == np.float32 and np.isfinite(X).all()
+
+
+def test_deterministic_and_block_independent(speechlike):
+    a = compute_features(speechlike, config=CFG)
+    b = compute_features(speechlike, config=CFG)
+    c = compute_features(speechlike, config=CFG, block_frames=37)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, c, atol=1e-3)
+
+
+def test_matches_librosa(speechlike):
+    import librosa
+
+    X = compute_features(speechlike, config=CFG)
+    S = np.abs(librosa.stft(speechlike, n_fft=512, hop_length=160, win_length=400, pad_mode="constant")) ** 2
+    mel = librosa.power_to_db(librosa.feature.melspectrogram(S=S, sr=16000, n_mels=64, fmin=50, fmax=8000),
+                              amin=1e-10, top_db=None)
+    np.testing.assert_allclose(X[:, :64], mel.T, atol=1e-3)
+    mfcc = librosa.feature.mfcc(S=mel, n_mfcc=20)
+    np.testing.assert_allclose(X[:, 64:84], mfcc.T, atol=5e-3)
+    chroma = librosa.feature.chroma_stft(S=S, sr=16000, tuning=0.0)
+    voiced = X[:, -1] > -60  # librosa leaves all-zero frames unnormalised; we set them to 0
+    np.testing.assert_allclose(X[voiced, 104:116], chroma.T[voiced], atol=1e-4)
+
+
+def test_speech_mask_finds_the_tone(speechlike):
+    X = compute_features(speechlike, config=CFG)
+    lo, hi = speech_span(speech_mask(X, config=CFG), margin=0)
+    assert abs(lo - 100) <= 3 and abs(hi - 300) <= 3
+
+
+def test_silence_has_no_speech_frames():
+    X = compute_features(np.zeros(16000, np.float32), config=CFG)
+    assert not speech_mask(X, config=CFG).any()
+    assert speech_span(speech_mask(X, config=CFG)) == (0, len(X))
+
+
+def test_config_round_trip_and_digest():
+    d = CFG.to_dict()
+    assert FeatureConfig.from_dict(d) == CFG
+    assert FeatureConfig(n_mels=40).digest() != CFG.digest()
+    with pytest.raises(ValueError):
+        FeatureConfig.from_dict({**d, "bogus": 1})
+
+
+def test_features_beside_tensorflow_do_not_crash():
+    # librosa's chroma tuning estimate segfaults next to TensorFlow (docs/NOTES.md).
+    # Every librosa call we make must run in a process that has TensorFlow loaded.
+    code = ("import numpy as np, tensorflow, keras\n"
+            "from ser_engine.features import FeatureConfig, compute_features\n"
+            "y = np.random.default_rng(0).standard_normal(32000).astype('float32') * 0.1\n"
+            "print(compute_features(y, config=FeatureConfig()).shape)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                         env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("(201, 117)")

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from ser_engine import EMOTIONS
+from ser_engine.errors import AudioLoadError
+from ser_engine.predictor import Predictor
+from tests.conftest import ORIGINAL_48K, ravdess_files, requires_data
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_bundle):
+    return Predictor.from_path(tiny_bundle)[0]
+
+
+def _check_result(r, duration=None):
+    assert r.ok and r.label in EMOTIONS
+    assert set(r.probabilities) == set(EMOTIONS)
+    assert sum(r.probabilities.values()) == pytest.approx(1, abs=1e-6)
+    assert r.confidence == pytest.approx(max(r.probabilities.values()))
+    assert r.label == max(r.probabilities, key=r.probabilities.get)
+    assert r.model_id == "tiny-test-model"
+    assert r.segments and all(s.end > s.start for s in r.segments)
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(r.segments, r.segments[1:]))
+    if duration:
+        assert r.duration == pytest.approx(duration, abs=0.01)
+        assert 0 <= r.segments[0].start and r.segments[-1].end <= duration + 1e-6
+
+
+@requires_data
+def test_predict_file_48k_original(predictor):
+    f = sorted(ORIGINAL_48K.rglob("*.wav"))[0]
+    import soundfile as sf
+    r = predictor.predict_file(f)
+    _check_result(r, sf.info(f).duration)
+    assert r.normalisation == "global"
+
+
+@requires_data
+def test_long_recording_gives_many_segments(predictor):
+    from ser_engine.audio import load_audio
+    y = np.concatenate([load_audio(f) for f in ravdess_files([4], per_emotion=1)])  # ~30 s
+    r = predictor.predict_array(y, path="long", speaker_baseline=True)
+    _check_result(r, len(y) / 16000)
+    assert r.normalisation == "speaker"
+    assert r.segments[-1].end - r.segments[0].start > 20
+
+
+@requires_data
+def test_predict_group_uses_a_shared_baseline(predictor, tmp_path):
+    files = ravdess_files([5], per_emotion=1)
+    bad = tmp_path / "broken.wav"
+    bad.write_text("nope")
+    results = predictor.predict_group(files + [bad])
+    assert [r.ok for r in results] == [True] * len(files) + [False]
+    assert results[-1].error.startswith("not a readable audio file")
+    for r in results[:-1]:
+        _check_result(r)
+        assert r.normalisation == "speaker"
+    alone = predictor.predict_file(files[0])
+    assert alone.probabilities != results[0].probabilities
+
+
+def test_bad_file_raises(predictor, tmp_path):
+    with pytest.raises(AudioLoadError):
+        predictor.predict_file(tmp_path / "missing.wav")
+
+
+def test_predict_many_goes_on_after_a_bad_file(predictor, tmp_path):
+    import soundfile as sf
+    good = tmp_path / "tone.wav"
+    t = np.arange(32000) / 16000
+    sf.write(good, 0.3 * np.sin(2 * np.pi * 200 * t), 16000)
+    bad = tmp_path / "x.wav"
+    bad.mkdir()
+    out = list(predictor.predict_many([bad, good]))
+    assert [r.ok for r in out] == [False, True]
+    assert out[0].error == "is a folder, not an audio file"

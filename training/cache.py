@@ -1,0 +1,126 @@
+"""Feature cache keyed by file content and feature settings.
+
+A second training run on the same folder (or a renamed copy of it) skips extraction.
+Entries live in the user cache folder as ``.npy`` files, written atomically.
+"""
+
+import hashlib
+import io
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from ser_engine.atomic import atomic_write_bytes
+from ser_engine.audio import load_audio
+from ser_engine.errors import SerError
+from ser_engine.features import FeatureConfig, compute_features
+from ser_engine.paths import user_cache_dir
+
+logger = logging.getLogger(__name__)
+
+
+def file_digest(path):
+    """SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class FeatureCache:
+    """Features on disk under ``<root>/<config digest>/<sha[:2]>/<sha>.npy``."""
+
+    def __init__(self, config, root=None):
+        self.config = config
+        self.root = Path(root) if root else user_cache_dir() / "features"
+        self.folder = self.root / config.digest()
+
+    def _entry(self, digest):
+        return self.folder / digest[:2] / f"{digest}.npy"
+
+    def get(self, digest):
+        entry = self._entry(digest)
+        if not entry.exists():
+            return None
+        try:
+            X = np.load(entry, allow_pickle=False)
+        except (OSError, ValueError):
+            logger.warning("unreadable cache entry %s; recomputing", entry)
+            return None
+        return X if X.ndim == 2 and X.shape[1] == self.config.n_features else None
+
+    def put(self, digest, X):
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(X, np.float32), allow_pickle=False)
+        atomic_write_bytes(self._entry(digest), buf.getvalue())
+
+
+def _extract(path, config_dict):
+    # Runs in a worker process: returns features or the reason they could not be made.
+    try:
+        y = load_audio(path)
+        return compute_features(y, config=FeatureConfig.from_dict(config_dict)), None
+    except SerError as exc:
+        return None, getattr(exc, "reason", str(exc))
+
+
+def extract_features(paths, *, config, cache=None, workers=2, progress=None):
+    """Features of many files, from the cache where possible.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+    config : FeatureConfig
+    cache : FeatureCache or None
+    workers : int
+        Processes for the files not in the cache (spawned, so they never inherit
+        TensorFlow's threads from the parent).
+    progress : callable(done, total, cached) or None
+
+    Returns
+    -------
+    features : dict Path -> np.ndarray [shape=(frames, n_features)]
+    failures : dict Path -> str
+        Files that could not be read, with the reason.
+    n_cached : int
+    """
+    features, failures, todo, digests = {}, {}, [], {}
+    total = len(paths)
+    for path in paths:
+        digest = file_digest(path)
+        digests[path] = digest
+        X = cache.get(digest) if cache else None
+        if X is None:
+            todo.append(path)
+        else:
+            features[path] = X
+    n_cached = len(features)
+    if progress:
+        progress(n_cached, total, n_cached)
+
+    def finish(path, result):
+        X, reason = result
+        if X is None:
+            failures[path] = reason
+        else:
+            features[path] = X
+            if cache:
+                cache.put(digests[path], X)
+        if progress:
+            progress(len(features) + len(failures), total, n_cached)
+
+    cfg = config.to_dict()
+    if workers > 1 and len(todo) > 8:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            chunk = max(1, len(todo) // (workers * 8))
+            for path, result in zip(todo, pool.map(_extract, todo, [cfg] * len(todo), chunksize=chunk)):
+                finish(path, result)
+    else:
+        for path in todo:
+            finish(path, _extract(path, cfg))
+    return features, failures, n_cached

@@ -1,0 +1,42 @@
+"""All training settings in one object, stored in the bundle and the report."""
+
+import dataclasses
+
+from ser_engine.features import FeatureConfig
+from ser_engine.inference import WindowConfig
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    epochs: int = 60            # upper bound; early stopping on validation actors decides
+    patience: int = 12          # epochs without validation improvement before stopping
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    folds: int = 5              # speaker-independent folds (by actor)
+    val_actors: int = 2         # actors held out of each training set for early stopping
+    seed: int = 0
+    speaker_mix: float = 0.5    # share of training windows normalised by speaker baseline
+    time_masks: int = 2         # SpecAugment: masks per window ...
+    time_mask_frames: int = 20
+    freq_masks: int = 2
+    freq_mask_bins: int = 8
+    conv_filters: int = 128
+    lstm_units: int = 64
+    dropout: float = 0.3
+    input_noise: float = 0.0    # std of Gaussian noise added to normalised inputs in training
+    mixup: float = 0.0          # Beta(a, a) mixup of windows and labels; 0 = off
+    weight_decay: float = 0.0   # AdamW decoupled weight decay; 0 = Adam
+    workers: int = 2            # feature-extraction processes
+    feature: FeatureConfig = dataclasses.field(default_factory=FeatureConfig)
+    window: WindowConfig = dataclasses.field(default_factory=WindowConfig)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        return d
+
+    @classmethod
+    def quick(cls, **overrides):
+        """A short run to check a folder and the pipeline: few epochs, no k-fold report."""
+        base = dict(epochs=8, patience=4, folds=0)
+        base.update(overrides)
+        return cls(**base)

@@ -1,0 +1,136 @@
+"""Speaker-independent k-fold cross-validation by actor.
+
+Each fold's test actors are never seen in training; early stopping uses validation
+actors taken from the training actors. Every test file is scored twice: alone (global
+statistics of the training actors) and with its speaker baseline (statistics of that
+actor's files, no labels used). Calibration temperatures are fitted on the pooled
+out-of-fold logits.
+"""
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+
+from ser_engine import EMOTIONS
+from ser_engine.inference import softmax
+
+from .metrics import expected_calibration_error, fit_temperature, summarise
+from .train import file_logits, speaker_stats, train_model
+
+logger = logging.getLogger(__name__)
+
+MODES = ("global", "speaker")
+MODE_TITLES = {"global": "each file alone", "speaker": "with speaker baseline"}
+
+
+def actor_folds(actors, k):
+    """Split actors into ``k`` folds, alternating so each fold mixes male (odd) and female (even)."""
+    actors = sorted(actors)
+    if not 2 <= k <= len(actors):
+        raise ValueError(f"{k} folds need between 2 and {len(actors)} actors")
+    return [actors[i::k] for i in range(k)]
+
+
+def pick_validation(actors, n):
+    """``n`` validation actors from the training actors, alternating sexes, spread out."""
+    actors = sorted(actors)
+    odd = [a for a in actors if a % 2]
+    even = [a for a in actors if not a % 2]
+    picked = []
+    while len(picked) < n and (odd or even):
+        for group in (odd, even):
+            if group and len(picked) < n:
+                picked.append(group.pop(len(group) // 2))
+    return sorted(picked)
+
+
+@dataclasses.dataclass
+class CVResult:
+    folds: list            # per fold: dict(test_actors, val_actors, best_epoch, metrics per mode, seconds)
+    oof_logits: dict       # mode -> np.ndarray (n_files, n_classes), in dataset order
+    labels: np.ndarray
+    temperatures: dict     # mode -> float
+    summary: dict          # mode -> metrics (mean/std over folds, pooled confusion, ECE)
+    histories: list        # per fold: list of EpochLog
+
+    @property
+    def best_epochs(self):
+        return [f["best_epoch"] for f in self.folds]
+
+
+def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None):
+    """Run k-fold speaker-independent CV.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    features : dict Path -> raw features
+    cfg : TrainConfig  (``cfg.folds`` folds)
+    progress : callable(event: dict) or None
+        Called with ``{"phase": "fold", "fold": i, "folds": k, "epoch": EpochLog}``.
+    only_folds : iterable of int or None
+        Run only these folds (for quick experiments; the summary then covers only them).
+
+    Returns
+    -------
+    CVResult
+    """
+    items = dataset.items
+    labels = np.array([it.label for it in items])
+    folds = actor_folds(dataset.actors, cfg.folds)
+    oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES}
+    fold_logs, histories = [], []
+    for i, test_actors in enumerate(folds):
+        if only_folds is not None and i not in only_folds:
+            continue
+        t0 = time.perf_counter()
+        rest = [a for a in dataset.actors if a not in test_actors]
+        val_actors = pick_validation(rest, min(cfg.val_actors, len(rest) - 1))
+        tr = [it for it in items if it.actor in rest and it.actor not in val_actors]
+        va = [it for it in items if it.actor in val_actors]
+        idx = [j for j, it in enumerate(items) if it.actor in test_actors]
+        te = [items[j] for j in idx]
+
+        def on_epoch(log, i=i):
+            if progress:
+                progress({"phase": "fold", "fold": i + 1, "folds": len(folds), "epoch": log})
+
+        tm = train_model(tr, va, features, cfg, seed=cfg.seed + i, on_epoch=on_epoch, should_stop=should_stop)
+        spk = speaker_stats(te, features, config=cfg.feature)
+        oof["global"][idx] = file_logits(tm.model, te, features, lambda it: tm.global_stats, cfg=cfg)
+        oof["speaker"][idx] = file_logits(tm.model, te, features, lambda it: spk[it.actor], cfg=cfg)
+        fold_metrics = {m: summarise(labels[idx], oof[m][idx].argmax(1), len(EMOTIONS)) for m in MODES}
+        fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
+                          "best_epoch": tm.best_epoch, "epochs_run": len(tm.history),
+                          "seconds": time.perf_counter() - t0, "metrics": fold_metrics})
+        histories.append(tm.history)
+        logger.info("fold %d/%d: accuracy alone %.3f, with baseline %.3f", i + 1, len(folds),
+                    fold_metrics["global"]["accuracy"], fold_metrics["speaker"]["accuracy"])
+        del tm
+    done = ~np.isnan(oof["global"][:, 0])
+    temps = {m: fit_temperature(oof[m][done], labels[done]) for m in MODES}
+    summary = {m: _summarise_mode(fold_logs, oof[m][done], labels[done], temps[m], m) for m in MODES}
+    return CVResult(fold_logs, oof, labels, temps, summary, histories)
+
+
+def _summarise_mode(fold_logs, logits, labels, temperature, mode):
+    def stat(key):
+        vals = np.array([f["metrics"][mode][key] for f in fold_logs])
+        return {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+                "folds": vals.tolist()}
+
+    pooled = summarise(labels, logits.argmax(1), len(EMOTIONS))
+    return {
+        "title": MODE_TITLES[mode],
+        "accuracy": stat("accuracy"),
+        "macro_f1": stat("macro_f1"),
+        "uar": stat("uar"),
+        "per_class_recall": dict(zip(EMOTIONS, pooled["per_class_recall"])),
+        "confusion": pooled["confusion"],
+        "temperature": temperature,
+        "ece_uncalibrated": expected_calibration_error(softmax(logits), labels),
+        "ece_calibrated": expected_calibration_error(softmax(logits, temperature), labels),
+        "n_files": int(len(labels)),
+    }

@@ -1,0 +1,167 @@
+"""One training run, end to end: discover, extract (cached), cross-validate, train the final
+model, calibrate, write the bundle and the report.
+
+Both ``ser-train`` and the desktop Train tab call :func:`run_training`; progress comes back
+through one callback as small dicts, and ``should_stop`` is polled between batches.
+Nothing is written to ``out_dir`` until the final model is trained, and each file is
+written atomically, so a failure or a cancel leaves no half-written bundle.
+"""
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ser_engine import EMOTIONS, __version__
+from ser_engine.bundle import write_bundle
+from ser_engine.errors import DatasetError
+from ser_engine.inference import softmax
+
+from . import report as rep
+from .cache import FeatureCache, extract_features
+from .dataset import Dataset, _check, discover
+from .evaluate import MODES, cross_validate, pick_validation
+from .metrics import fit_temperature
+from .train import file_logits, speaker_stats, train_model
+
+logger = logging.getLogger(__name__)
+
+#: Calibrated confidence under which the app says "uncertain": below it the model is
+#: more likely wrong than right (the probabilities are calibrated out of fold).
+UNCERTAIN_BELOW = 0.5
+
+
+@dataclasses.dataclass
+class TrainingOutcome:
+    bundle_dir: Path
+    report_dir: Path
+    report: dict
+
+
+def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cache_root=None,
+                 description=None, model_id=None):
+    """Train and evaluate a model from a RAVDESS folder.
+
+    Parameters
+    ----------
+    data_dir : Path
+        A RAVDESS speech folder in any of the accepted layouts.
+    out_dir : Path
+        Receives ``model/`` (the bundle), ``report.json`` and the PNG figures.
+    cfg : TrainConfig
+        ``cfg.folds >= 2`` runs the k-fold report first; ``0`` is a quick run.
+    progress : callable(dict) or None
+        Events: ``{"phase": "scan"|"features"|"fold"|"final"|"write"|"done", ...}``.
+    should_stop : callable() -> bool or None
+
+    Returns
+    -------
+    TrainingOutcome
+    """
+    emit = progress or (lambda event: None)
+    t_start = time.perf_counter()
+    out_dir = Path(out_dir)
+    emit({"phase": "scan", "message": f"Scanning {data_dir}"})
+    dataset = discover(data_dir)
+    emit({"phase": "scan", "dataset": dataset.summary()})
+
+    t0 = time.perf_counter()
+    cache = FeatureCache(cfg.feature, cache_root)
+    features, failures, n_cached = extract_features(
+        [it.path for it in dataset.items], config=cfg.feature, cache=cache, workers=cfg.workers,
+        progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
+                                                   "cached": cached}))
+    feature_seconds = time.perf_counter() - t0
+    if failures:
+        dataset = Dataset(dataset.root, [it for it in dataset.items if it.path not in failures],
+                          dataset.skipped + [(p, f"unreadable: {r}") for p, r in failures.items()])
+        _check(dataset, min_actors=2, require_all_classes=True)
+    if cfg.folds and len(dataset.actors) < max(cfg.folds, 3):
+        raise DatasetError(f"{data_dir}: {cfg.folds}-fold evaluation needs at least {max(cfg.folds, 3)} actors; "
+                           f"found {len(dataset.actors)}. Use fewer folds or a quick run.")
+
+    labels = np.array([it.label for it in dataset.items])
+    histories = []
+    if cfg.folds:
+        cv = cross_validate(dataset, features, cfg, progress=emit, should_stop=should_stop)
+        temperatures = cv.temperatures
+        final_epochs = max(1, int(round(float(np.median(cv.best_epochs)))))
+        histories += [(f"fold {f['fold']}", h) for f, h in zip(cv.folds, cv.histories)]
+        evaluation = {"protocol": f"{cfg.folds}-fold speaker-independent cross-validation by actor",
+                      "modes": cv.summary, "folds": _fold_table(cv.folds)}
+        oof_probs = {m: softmax(cv.oof_logits[m], temperatures[m]) for m in MODES}
+        reliability = {m: rep.reliability_bins(oof_probs[m], labels) for m in MODES}
+    else:
+        final_epochs, temperatures, evaluation, reliability = None, None, None, {}
+
+    emit({"phase": "final", "message": "Training the final model on all actors"})
+    final_items, val_items = dataset.items, []
+    if final_epochs is None:  # quick run: hold out validation actors for early stopping and calibration
+        val_actors = pick_validation(dataset.actors, max(1, min(cfg.val_actors, len(dataset.actors) - 1)))
+        val_items = [it for it in dataset.items if it.actor in val_actors]
+        final_items = [it for it in dataset.items if it.actor not in val_actors]
+    tm = train_model(final_items, val_items, features, cfg, seed=cfg.seed, epochs=final_epochs,
+                     on_epoch=lambda log: emit({"phase": "final", "epoch": log}), should_stop=should_stop)
+    histories.append(("final", tm.history))
+    if temperatures is None:
+        spk = speaker_stats(val_items, features, config=cfg.feature)
+        vl = np.array([it.label for it in val_items])
+        lg = file_logits(tm.model, val_items, features, lambda it: tm.global_stats, cfg=cfg)
+        ls = file_logits(tm.model, val_items, features, lambda it: spk[it.actor], cfg=cfg)
+        temperatures = {"global": fit_temperature(lg, vl), "speaker": fit_temperature(ls, vl)}
+        evaluation = {"protocol": "quick run", "modes": {},
+                      "note": (f"Validation actors {val_actors} (also used for early stopping, so optimistic): "
+                               f"accuracy {np.mean(lg.argmax(1) == vl):.1%} alone, "
+                               f"{np.mean(ls.argmax(1) == vl):.1%} with speaker baseline.")}
+
+    emit({"phase": "write", "message": f"Writing the model to {out_dir}"})
+    created = rep.now_iso()
+    import keras
+    manifest = {
+        "model_id": model_id or f"ser-cnnlstm-{created[:10]}-{dataset.summary()['files']}f",
+        "version": __version__,
+        "created": created,
+        "labels": list(EMOTIONS),
+        "feature_config": cfg.feature.to_dict(),
+        "window": cfg.window.to_dict(),
+        "normalisation": {"global": tm.global_stats.to_dict(), "modes": list(MODES),
+                          "speaker": "statistics of the speaker's own speech frames at prediction time"},
+        "calibration": {"method": "temperature scaling on out-of-fold file-level logits",
+                        "temperature": temperatures, "uncertain_below": UNCERTAIN_BELOW},
+        "training_data": {"description": description or f"RAVDESS speech from {Path(data_dir).name}",
+                          "files": len(dataset.items), "actors": dataset.actors,
+                          "per_emotion": dataset.count_by_emotion(), "skipped": len(dataset.skipped)},
+        "training": {"config": cfg.to_dict(), "final_epochs": len(tm.history)},
+        "evaluation": {k: v for k, v in evaluation.items() if k != "folds"},
+        "software": {"ser_studio": __version__, "keras": keras.__version__},
+    }
+    card = rep.model_card(manifest, evaluation)
+    report = {
+        "created": created,
+        "dataset": dataset.summary(),
+        "skipped": [{"path": str(p), "reason": r} for p, r in dataset.skipped],
+        "evaluation": evaluation,
+        "calibration": {"temperature": temperatures, "reliability": reliability,
+                        "uncertain_below": UNCERTAIN_BELOW},
+        "timing": {"feature_seconds": round(feature_seconds, 1), "features_cached": n_cached,
+                   "total_seconds": None},
+        "history": {name: [dataclasses.asdict(h) for h in hist] for name, hist in histories},
+        "model_id": manifest["model_id"],
+    }
+    figures = {"curves.png": rep.curves_png(histories)}
+    if evaluation.get("modes"):
+        figures["confusion.png"] = rep.confusion_png(evaluation["modes"])
+        figures["reliability.png"] = rep.reliability_png(reliability)
+    bundle_dir = write_bundle(out_dir / "model", model=tm.model, manifest=manifest, card=card)
+    report["timing"]["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    rep.write_report(out_dir, report, figures)
+    emit({"phase": "done", "bundle": str(bundle_dir), "report": str(out_dir)})
+    return TrainingOutcome(bundle_dir, out_dir, report)
+
+
+def _fold_table(folds):
+    return [{"fold": f["fold"], "test_actors": f["test_actors"], "val_actors": f["val_actors"],
+             "best_epoch": f["best_epoch"], "seconds": round(f["seconds"], 1),
+             **{f"accuracy_{m}": f["metrics"][m]["accuracy"] for m in MODES}} for f in folds]

@@ -1,0 +1,167 @@
+"""The evaluation report: ``report.json``, figures (PNG) and the model card text."""
+
+import datetime
+import io
+import json
+
+import numpy as np
+
+from ser_engine import EMOTIONS
+from ser_engine.atomic import atomic_write_bytes, atomic_write_text
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")  # no screen, no Qt: training never touches the GUI toolkit
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _png(fig):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return buf.getvalue()
+
+
+def confusion_png(summary):
+    """Row-normalised confusion matrices, one panel per mode."""
+    plt = _pyplot()
+    modes = list(summary)
+    fig, axes = plt.subplots(1, len(modes), figsize=(5.2 * len(modes), 4.6))
+    axes = np.atleast_1d(axes)
+    for ax, mode in zip(axes, modes):
+        cm = np.array(summary[mode]["confusion"], float)
+        norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+        ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+        for i in range(len(cm)):
+            for j in range(len(cm)):
+                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
+                        color="white" if norm[i, j] > 0.55 else "black")
+        ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(EMOTIONS)), EMOTIONS, fontsize=8)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        acc = summary[mode]["accuracy"]
+        ax.set_title(f"{summary[mode]['title']}: {acc['mean']:.1%} ± {acc['std']:.1%}", fontsize=9)
+    return _png(fig)
+
+
+def curves_png(histories):
+    """Loss and accuracy per epoch, train and validation, one line per fold/model."""
+    plt = _pyplot()
+    fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for k, (name, hist) in enumerate(histories):
+        ep = [h.epoch for h in hist]
+        colour = f"C{k % 10}"
+        ax_l.plot(ep, [h.loss for h in hist], color=colour, lw=1, label=f"{name} train")
+        ax_a.plot(ep, [h.accuracy for h in hist], color=colour, lw=1)
+        if any(np.isfinite(h.val_loss) for h in hist):
+            ax_l.plot(ep, [h.val_loss for h in hist], color=colour, lw=1, ls="--", label=f"{name} val")
+            ax_a.plot(ep, [h.val_accuracy for h in hist], color=colour, lw=1, ls="--")
+    ax_l.set(xlabel="epoch", ylabel="loss", title="Loss (solid: train windows, dashed: validation files)")
+    ax_a.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1))
+    ax_l.legend(fontsize=6, ncol=2)
+    return _png(fig)
+
+
+def reliability_png(bins_by_mode):
+    """Reliability diagram: accuracy against calibrated confidence per bin."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    for mode, bins in bins_by_mode.items():
+        xs = [b["confidence"] for b in bins if b["n"]]
+        ys = [b["accuracy"] for b in bins if b["n"]]
+        ax.plot(xs, ys, marker="o", lw=1, label=mode)
+    ax.set(xlabel="calibrated confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+           title="Reliability (out-of-fold)")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def reliability_bins(probs, labels, n_bins=10):
+    conf = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    edges = np.linspace(0, 1, n_bins + 1)
+    out = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        out.append({"lo": float(lo), "hi": float(hi), "n": int(sel.sum()),
+                    "confidence": float(conf[sel].mean()) if sel.any() else None,
+                    "accuracy": float(correct[sel].mean()) if sel.any() else None})
+    return out
+
+
+def write_report(out_dir, report, figures):
+    """Write ``report.json`` and the PNGs atomically, each file on its own."""
+    for name, data in figures.items():
+        atomic_write_bytes(out_dir / name, data)
+    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1) + "\n")
+
+
+def _pct(stat):
+    return f"{stat['mean']:.1%} ± {stat['std']:.1%}"
+
+
+def model_card(manifest, report):
+    """The model card (Markdown) shown by ``ser info`` and the app."""
+    data = manifest["training_data"]
+    ev = manifest.get("evaluation", {})
+    lines = [
+        f"# {manifest['model_id']}",
+        "",
+        f"Version {manifest['version']}, trained {manifest['created'][:10]} with SER Studio "
+        f"{manifest['software']['ser_studio']} (Keras {manifest['software']['keras']}).",
+        "",
+        "## What it does",
+        "Labels speech with one of eight acted emotions: " + ", ".join(manifest["labels"]) + ". "
+        "A CNN-LSTM (two 1-D convolutions, a bidirectional LSTM, attention pooling) reads 3 s windows "
+        "of log-mel, MFCC (+ deltas), chroma and log-energy frames (10 ms hop); window "
+        "probabilities are averaged (weighted by speech) into one label per file, calibrated by "
+        "temperature scaling.",
+        "",
+        "## Data",
+        f"{data['description']}: {data['files']} files, actors "
+        f"{', '.join(f'{a:02d}' for a in data['actors'])}. RAVDESS (Livingstone & Russo, 2018, "
+        "PLoS ONE 13(5): e0196391), licensed CC BY-NC-SA 4.0, so these weights are for "
+        "non-commercial use and share-alike.",
+        "",
+        "## Evaluation",
+    ]
+    if ev.get("modes"):
+        lines += [
+            f"Protocol: {ev['protocol']}. Hyperparameters and early stopping use validation actors "
+            "inside the training folds, never the test fold. Mean ± standard deviation over folds.",
+            "",
+            "| mode | accuracy | macro-F1 | UAR | ECE (calibrated) |",
+            "|---|---|---|---|---|",
+        ]
+        for res in ev["modes"].values():
+            lines.append(f"| {res['title']} | {_pct(res['accuracy'])} | {_pct(res['macro_f1'])} | "
+                         f"{_pct(res['uar'])} | {res['ece_calibrated']:.3f} |")
+        lines += ["", "Per-class recall (pooled out-of-fold):", "",
+                  "| emotion | " + " | ".join(r["title"] for r in ev["modes"].values()) + " |",
+                  "|---|" + "---|" * len(ev["modes"])]
+        for e in EMOTIONS:
+            lines.append(f"| {e} | " + " | ".join(f"{r['per_class_recall'][e]:.0%}" for r in ev["modes"].values())
+                         + " |")
+        lines += ["", "Confusion matrices: `confusion.png` in the training report folder.",
+                  f"'Uncertain' is shown below a calibrated confidence of {manifest['calibration']['uncertain_below']:.2f}."]
+    else:
+        lines.append("Quick run: no cross-validated evaluation. " + ev.get("note", ""))
+    lines += [
+        "",
+        "## Limits",
+        "- Acted, scripted North-American English speech (two sentences) by 24 professional actors; "
+        "spontaneous or clinical speech, other languages, children and noisy rooms are not represented.",
+        "- Eight discrete acted categories; real emotion is often mixed, subtle or absent.",
+        "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings.",
+        "- A screening aid for review by a clinician, not a diagnosis.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

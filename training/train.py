@@ -1,0 +1,206 @@
+"""Training one CNN-LSTM on window crops, with early stopping on validation actors."""
+
+import dataclasses
+import logging
+import math
+import time
+
+import numpy as np
+
+from ser_engine import EMOTIONS
+from ser_engine.errors import TrainingCancelled
+from ser_engine.features import speech_mask, speech_span
+from ser_engine.inference import aggregate, prepare_windows
+from ser_engine.normalise import apply_stats, compute_stats
+
+from .model import build_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class EpochLog:
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float = math.nan
+    val_accuracy: float = math.nan
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class TrainedModel:
+    model: object  # keras.Model
+    global_stats: object  # FeatureStats
+    history: list  # of EpochLog
+    best_epoch: int
+
+
+def speaker_stats(items, features, *, config):
+    """Speaker baseline of each actor, from all of that actor's files (labels unused)."""
+    by_actor = {}
+    for it in items:
+        by_actor.setdefault(it.actor, []).append(features[it.path])
+    return {a: compute_stats(xs, config=config) for a, xs in by_actor.items()}
+
+
+class WindowSampler:
+    """Draws one augmented training window per file per epoch.
+
+    Each window is normalised with the global statistics or, with probability
+    ``speaker_mix``, with its speaker's baseline, so one model serves both modes.
+    """
+
+    def __init__(self, items, features, global_stats, spk_stats, cfg, rng):
+        self.cfg, self.rng = cfg, rng
+        self.labels = np.array([it.label for it in items])
+        self.seqs = []
+        for it in items:
+            X = features[it.path]
+            lo, hi = speech_span(speech_mask(X, config=cfg.feature))
+            self.seqs.append((apply_stats(X[lo:hi], global_stats), apply_stats(X[lo:hi], spk_stats[it.actor])))
+
+    def epoch(self):
+        cfg, rng = self.cfg, self.rng
+        L = cfg.window.length
+        n_feat = self.seqs[0][0].shape[1]
+        x = np.zeros((len(self.seqs), L, n_feat), np.float32)
+        for i, (zg, zs) in enumerate(self.seqs):
+            z = zs if rng.random() < cfg.speaker_mix else zg
+            n = len(z)
+            if n >= L:
+                s = rng.integers(0, n - L + 1)
+                x[i] = z[s:s + L]
+            else:
+                s = rng.integers(0, L - n + 1)
+                x[i, s:s + n] = z
+            self._spec_augment(x[i])
+        y = np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+        if cfg.mixup:
+            lam = rng.beta(cfg.mixup, cfg.mixup, size=(len(x), 1)).astype(np.float32)
+            perm = rng.permutation(len(x))
+            x = lam[:, :, None] * x + (1 - lam[:, :, None]) * x[perm]
+            y = lam * y + (1 - lam) * y[perm]
+        return x, y
+
+    def _spec_augment(self, w):
+        cfg, rng = self.cfg, self.rng
+        for _ in range(cfg.time_masks):
+            width = rng.integers(0, cfg.time_mask_frames + 1)
+            start = rng.integers(0, len(w) - width + 1)
+            w[start:start + width] = 0.0
+        for _ in range(cfg.freq_masks):  # on the log-mel bands only
+            width = rng.integers(0, cfg.freq_mask_bins + 1)
+            start = rng.integers(0, cfg.feature.n_mels - width + 1)
+            w[:, start:start + width] = 0.0
+
+
+def file_logits(model, items, features, stats_of, *, cfg, batch_size=256):
+    """File-level logits for ``items``, computed exactly as the Predictor computes them.
+
+    Parameters
+    ----------
+    stats_of : callable(item) -> FeatureStats
+
+    Returns
+    -------
+    logits : np.ndarray [shape=(len(items), n_classes)]
+    """
+    prepared = [prepare_windows(features[it.path], stats_of(it), config=cfg.feature, window=cfg.window)
+                for it in items]
+    if not prepared:
+        return np.zeros((0, len(EMOTIONS)))
+    allw = np.concatenate([p.windows for p in prepared])
+    probs = model.predict(allw, batch_size=batch_size, verbose=0)
+    out, k = [], 0
+    for p in prepared:
+        n = len(p.windows)
+        out.append(aggregate(probs[k:k + n], p.weights))
+        k += n
+    return np.stack(out)
+
+
+def _nll(logits, labels):
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(labels)), labels].mean())
+
+
+class _StopCallback:
+    """Keras callback factory: stops fit() between batches when cancellation is asked."""
+
+    @staticmethod
+    def make(should_stop):
+        import keras
+
+        class Stop(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if should_stop():
+                    self.model.stop_training = True
+
+        return Stop()
+
+
+def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
+                on_epoch=None, should_stop=None):
+    """Train one model.
+
+    Parameters
+    ----------
+    train_items, val_items : list of Item
+        ``val_items`` (other actors) drive early stopping; empty means train ``epochs``
+        epochs and keep the last weights.
+    features : dict Path -> raw features
+    cfg : TrainConfig
+    seed : int
+    on_epoch : callable(EpochLog) or None
+    should_stop : callable() -> bool or None
+        Polled after every batch; True raises :class:`TrainingCancelled`.
+
+    Returns
+    -------
+    TrainedModel
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    fcfg = cfg.feature
+    global_stats = compute_stats([features[it.path] for it in train_items], config=fcfg)
+    spk = speaker_stats(list(train_items) + list(val_items), features, config=fcfg)
+    sampler = WindowSampler(train_items, features, global_stats, spk, cfg, rng)
+    model = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
+                        lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
+                        input_noise=cfg.input_noise, weight_decay=cfg.weight_decay)
+    callbacks = [_StopCallback.make(should_stop)] if should_stop else []
+    val_labels = np.array([it.label for it in val_items])
+    history, best, best_weights, best_epoch, waited = [], math.inf, None, 0, 0
+    for epoch in range(1, (epochs or cfg.epochs) + 1):
+        t0 = time.perf_counter()
+        x, y = sampler.epoch()
+        h = model.fit(x, y, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=True, callbacks=callbacks)
+        if should_stop and should_stop():
+            raise TrainingCancelled("training cancelled; the active model is unchanged")
+        log = EpochLog(epoch, float(h.history["loss"][-1]), float(h.history["accuracy"][-1]))
+        if val_items:
+            # Validation score: file-level NLL averaged over both normalisation modes.
+            lg = file_logits(model, val_items, features, lambda it: global_stats, cfg=cfg)
+            ls = file_logits(model, val_items, features, lambda it: spk[it.actor], cfg=cfg)
+            log.val_loss = (_nll(lg, val_labels) + _nll(ls, val_labels)) / 2
+            log.val_accuracy = float(((lg.argmax(1) == val_labels).mean() + (ls.argmax(1) == val_labels).mean()) / 2)
+            if log.val_loss < best - 1e-4:
+                best, best_epoch, waited = log.val_loss, epoch, 0
+                best_weights = model.get_weights()
+            else:
+                waited += 1
+        log.seconds = time.perf_counter() - t0
+        history.append(log)
+        if on_epoch:
+            on_epoch(log)
+        if val_items and waited >= cfg.patience:
+            break
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    else:
+        best_epoch = len(history)
+    return TrainedModel(model, global_stats, history, best_epoch)
