@@ -20,7 +20,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -47,7 +47,10 @@ def main(argv=None):
 
     if args.screenshot or args.quit_when_idle:
         window.idle.connect(on_idle)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        window.shutdown()
 
 
 if __name__ == "__main__":

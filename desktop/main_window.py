@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 COLUMNS = ("File", "Status", "Label", "Confidence")
 
 
+WORKER_STACK_BYTES = 64 * 1024 * 1024
+
+
 class MainWindow(QMainWindow):
     _analyse_requested = Signal(str)
     _load_requested = Signal()
@@ -49,6 +52,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Loading model…")
 
         self._thread = QThread(self)
+        # TensorFlow traces its graphs with deep native recursion; the default thread
+        # stack of a QThread is too small for it and the process segfaults.
+        self._thread.setStackSize(WORKER_STACK_BYTES)
         self._worker = AnalysisWorker(model_path)
         self._worker.moveToThread(self._thread)
         self._load_requested.connect(self._worker.load_model)
@@ -128,6 +134,12 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event):
-        self._thread.quit()
-        self._thread.wait(5000)
+        self.shutdown()
         super().closeEvent(event)
+
+    def shutdown(self):
+        """Stop the worker thread. Must run before the application object goes away:
+        a QThread destroyed while running aborts the process."""
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()

@@ -1,4 +1,4 @@
-"""Frame-level features: log-mel, MFCC (+ deltas), chroma and log-energy.
+"""Frame-level features: log-mel, MFCC (+ deltas), chroma, log-energy and pitch.
 
 All functions are pure, keyword-only after the signal, and take the
 :class:`FeatureConfig` stored in the model bundle, so a model is always fed the
@@ -34,12 +34,18 @@ class FeatureConfig:
     mfcc_deltas: bool = True
     n_chroma: int = 12
     energy: bool = True
+    #: voicing strength and F0 (semitones re 100 Hz) from the normalised autocorrelation
+    pitch: bool = True
+    pitch_win_length: int = 640  # 40 ms: two periods of the lowest F0
+    pitch_fmin: float = 60.0
+    pitch_fmax: float = 500.0
     #: frames quieter than this many dB below the loud reference are not speech
     speech_top_db: float = 40.0
 
     @property
     def n_features(self):
-        return self.n_mels + self.n_mfcc * (2 if self.mfcc_deltas else 1) + self.n_chroma + int(self.energy)
+        return (self.n_mels + self.n_mfcc * (2 if self.mfcc_deltas else 1) + self.n_chroma + int(self.energy)
+                + 2 * int(self.pitch))
 
     @property
     def frame_rate(self):
@@ -53,6 +59,8 @@ class FeatureConfig:
         names += [f"chroma_{i}" for i in range(self.n_chroma)]
         if self.energy:
             names.append("log_energy")
+        if self.pitch:
+            names += ["voicing", "f0_semitones"]
         return names
 
     def to_dict(self):
@@ -101,6 +109,24 @@ def n_frames(n_samples, *, config):
     return 1 + n_samples // config.hop_length
 
 
+def _frames(y, *, hop, width, start_frame, stop_frame):
+    """Frames ``[start_frame, stop_frame)`` of ``width`` samples, frame ``t`` centred on
+    sample ``t * hop``, zero-padded beyond the signal (librosa's ``center=True``).
+
+    Returns
+    -------
+    frames : np.ndarray [shape=(stop_frame - start_frame, width)], a strided view
+    """
+    half = width // 2
+    lo = start_frame * hop - half
+    hi = (stop_frame - 1) * hop - half + width
+    seg = np.zeros(max(hi - lo, width), np.float32)
+    a, b = max(lo, 0), min(hi, len(y))
+    if b > a:
+        seg[a - lo:b - lo] = y[a:b]
+    return np.lib.stride_tricks.sliding_window_view(seg, width)[::hop][:stop_frame - start_frame]
+
+
 def power_spectrum(y, *, config, start_frame=0, stop_frame=None):
     """Power spectrogram frames ``[start_frame, stop_frame)`` of ``y``.
 
@@ -115,19 +141,69 @@ def power_spectrum(y, *, config, start_frame=0, stop_frame=None):
     -------
     S : np.ndarray [shape=(frames, 1 + n_fft // 2), dtype=float32]
     """
-    total = n_frames(len(y), config=config)
-    stop_frame = total if stop_frame is None else min(stop_frame, total)
-    hop, half = config.hop_length, config.n_fft // 2
-    lo = start_frame * hop - half
-    hi = (stop_frame - 1) * hop + half
-    seg = np.zeros(hi - lo, np.float32)
-    a, b = max(lo, 0), min(hi, len(y))
-    if b > a:
-        seg[a - lo:b - lo] = y[a:b]
-    frames = np.lib.stride_tricks.sliding_window_view(seg, config.n_fft)[::hop]
+    stop_frame = _stop(len(y), config, stop_frame)
+    frames = _frames(y, hop=config.hop_length, width=config.n_fft, start_frame=start_frame, stop_frame=stop_frame)
     window = _filter_banks(config)[0]
     spec = np.fft.rfft(frames * window, axis=1)
     return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+
+
+def _stop(n_samples, config, stop_frame):
+    total = n_frames(n_samples, config=config)
+    return total if stop_frame is None else min(stop_frame, total)
+
+
+_OCTAVE_COST = 0.01  # per octave, Praat's default
+
+
+@functools.lru_cache(maxsize=8)
+def _pitch_window(config):
+    win = config.pitch_win_length
+    n_fft = 1 << int(np.ceil(np.log2(win + config.sample_rate / config.pitch_fmin)))  # no circular wrap
+    w = np.hanning(win + 1)[:-1].astype(np.float32)
+    spec = np.fft.rfft(w, n_fft)
+    w_acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n_fft)
+    return w, n_fft, (w_acf / w_acf[0]).astype(np.float32)
+
+
+def pitch_track(y, *, config, start_frame=0, stop_frame=None):
+    """Voicing strength and F0 per frame, from the normalised autocorrelation.
+
+    Boersma's method (1993) without the Viterbi path: the autocorrelation of the
+    windowed frame divided by the window's own autocorrelation, whose highest peak
+    between ``pitch_fmax`` and ``pitch_fmin`` gives the period (refined by a parabola)
+    and, by its height, the voicing strength. It reuses the FFT framing of the other
+    features and costs about one extra FFT per frame, against librosa's ``yin`` at
+    ~25x real time here, which would dominate the analysis of long recordings.
+
+    Returns
+    -------
+    voicing : np.ndarray [shape=(frames,), dtype=float32], in [0, 1]
+    f0 : np.ndarray [shape=(frames,), dtype=float32]
+        Semitones relative to 100 Hz; meaningful where ``voicing`` is high.
+    """
+    stop_frame = _stop(len(y), config, stop_frame)
+    w, n_fft, w_acf = _pitch_window(config)
+    frames = _frames(y, hop=config.hop_length, width=len(w), start_frame=start_frame, stop_frame=stop_frame)
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    spec = np.fft.rfft(frames * w, n_fft, axis=1)
+    acf = np.fft.irfft(spec.real ** 2 + spec.imag ** 2, n_fft, axis=1)
+    lo = int(config.sample_rate // config.pitch_fmax)
+    hi = int(np.ceil(config.sample_rate / config.pitch_fmin))
+    r = acf[:, lo - 1:hi + 2] / np.maximum(acf[:, :1], 1e-12) / w_acf[lo - 1:hi + 2]
+    # Praat's octave cost: a small bonus for shorter lags, so that the peak at two
+    # periods (equally high on a steady vowel) does not halve the F0.
+    lags = np.arange(lo - 1, hi + 2, dtype=np.float32)
+    bonus = _OCTAVE_COST * np.log2(config.sample_rate / (config.pitch_fmin * lags))
+    k = 1 + (r + bonus)[:, 1:-1].argmax(axis=1)
+    rows = np.arange(len(k))
+    a, b, c = r[rows, k - 1], r[rows, k], r[rows, k + 1]
+    curve = a - 2 * b + c
+    shift = np.where(curve < -1e-9, 0.5 * (a - c) / np.where(curve < -1e-9, curve, -1.0), 0.0)
+    lag = lo - 1 + k + np.clip(shift, -0.5, 0.5)
+    voicing = np.clip(b, 0.0, 1.0)
+    f0 = 12.0 * np.log2(config.sample_rate / lag / 100.0)
+    return voicing.astype(np.float32), f0.astype(np.float32)
 
 
 def compute_features(y, *, config, block_frames=6000):
@@ -146,7 +222,7 @@ def compute_features(y, *, config, block_frames=6000):
     -------
     X : np.ndarray [shape=(frames, config.n_features), dtype=float32]
         Columns in the order of ``config.feature_names()``: log-mel (dB), MFCC,
-        MFCC deltas, chroma (max-normalised per frame), log-energy (dB).
+        MFCC deltas, chroma (max-normalised per frame), log-energy (dB), voicing, F0.
     """
     _, mel_fb, chroma_fb, dct = _filter_banks(config)
     total = n_frames(len(y), config=config)
@@ -161,6 +237,9 @@ def compute_features(y, *, config, block_frames=6000):
             cols.append(np.divide(chroma, peak, out=np.zeros_like(chroma), where=peak > 1e-10))
         if config.energy:
             cols.append(10.0 * np.log10(np.maximum(power.sum(axis=1, keepdims=True), 1e-10)))
+        if config.pitch:
+            voicing, f0 = pitch_track(y, config=config, start_frame=start, stop_frame=start + block_frames)
+            cols.append(np.stack([voicing, f0], axis=1))
         parts.append(cols)
     log_mel = np.concatenate([p[0] for p in parts])
     mfcc = np.concatenate([p[1] for p in parts])
@@ -223,7 +302,7 @@ def frame_energy(X, *, config):
     energy : np.ndarray [shape=(frames,)]
     """
     if config.energy:
-        return X[:, config.n_features - 1]
+        return X[:, config.n_mels + config.n_mfcc * (2 if config.mfcc_deltas else 1) + config.n_chroma]
     return 10.0 * np.log10(np.maximum((10.0 ** (X[:, :config.n_mels] / 10.0)).sum(axis=1), 1e-10))
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .audio import load_audio
 from .errors import AudioLoadError, SerError
 from .features import compute_features
-from .inference import aggregate, prepare_windows, softmax
+from .inference import aggregate, prepare_windows, run_model, softmax
 from .models import resolve_bundle
 from .normalise import compute_stats
 from .results import Failure, Result, Segment, probs_dict
@@ -47,7 +47,8 @@ class Predictor:
 
     def warm_up(self):
         """Load the model and run it once, so the first real file is not the slow one."""
-        self.model.predict(np.zeros((1, self.window.length, self.config.n_features), np.float32), verbose=0)
+        run_model(self.model, np.zeros((1, self.window.length, self.config.n_features), np.float32),
+                  batch_size=self.batch_size)
 
     # -- public API -------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ class Predictor:
         if stats is None:
             stats = compute_stats([X], config=self.config) if speaker_baseline else self._global
         prep = prepare_windows(X, stats, config=self.config, window=self.window)
-        window_probs = self.model.predict(prep.windows, batch_size=self.batch_size, verbose=0)
+        window_probs = run_model(self.model, prep.windows, batch_size=self.batch_size)
         temperature = self.bundle.temperature(mode)
         probs = softmax(aggregate(window_probs, prep.weights), temperature)
         k = int(np.argmax(probs))

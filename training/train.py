@@ -10,7 +10,7 @@ import numpy as np
 from ser_engine import EMOTIONS
 from ser_engine.errors import TrainingCancelled
 from ser_engine.features import speech_mask, speech_span
-from ser_engine.inference import aggregate, prepare_windows
+from ser_engine.inference import aggregate, prepare_windows, run_model
 from ser_engine.normalise import apply_stats, compute_stats
 
 from .model import build_model
@@ -111,7 +111,7 @@ def file_logits(model, items, features, stats_of, *, cfg, batch_size=256):
     if not prepared:
         return np.zeros((0, len(EMOTIONS)))
     allw = np.concatenate([p.windows for p in prepared])
-    probs = model.predict(allw, batch_size=batch_size, verbose=0)
+    probs = run_model(model, allw, batch_size=batch_size)
     out, k = [], 0
     for p in prepared:
         n = len(p.windows)

@@ -4,7 +4,8 @@ import sys
 import numpy as np
 import pytest
 
-from ser_engine.features import FeatureConfig, compute_features, n_frames, speech_mask, speech_span
+from ser_engine.features import (FeatureConfig, compute_features, frame_energy, n_frames, pitch_track,
+                                 speech_mask, speech_span)
 from tests.conftest import REPO
 
 CFG = FeatureConfig()
@@ -23,7 +24,7 @@ def speechlike(rng):
 def test_shapes_and_names(speechlike):
     X = compute_features(speechlike, config=CFG)
     assert X.shape == (n_frames(len(speechlike), config=CFG), CFG.n_features)
-    assert X.shape == (401, 117)
+    assert X.shape == (401, 119)
     assert len(CFG.feature_names()) == CFG.n_features
     assert X.dtype == np.float32 and np.isfinite(X).all()
 
@@ -47,8 +48,29 @@ def test_matches_librosa(speechlike):
     mfcc = librosa.feature.mfcc(S=mel, n_mfcc=20)
     np.testing.assert_allclose(X[:, 64:84], mfcc.T, atol=5e-3)
     chroma = librosa.feature.chroma_stft(S=S, sr=16000, tuning=0.0)
-    voiced = X[:, -1] > -60  # librosa leaves all-zero frames unnormalised; we set them to 0
+    voiced = X[:, 116] > -60  # librosa leaves all-zero frames unnormalised; we set them to 0
     np.testing.assert_allclose(X[voiced, 104:116], chroma.T[voiced], atol=1e-4)
+
+
+@pytest.mark.parametrize("f0", [85.0, 120.0, 220.0, 410.0])
+def test_pitch_of_a_harmonic_tone(f0, rng):
+    t = np.arange(16000) / 16000
+    y = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 5)) * 0.2 + 0.005 * rng.standard_normal(len(t))
+    voicing, semitones = pitch_track(y.astype(np.float32), config=CFG)
+    middle = slice(10, -10)
+    hz = 100.0 * 2 ** (np.median(semitones[middle]) / 12)
+    assert abs(hz - f0) / f0 < 0.01  # within a sixth of a semitone, no octave error
+    assert np.median(voicing[middle]) > 0.9
+
+
+def test_noise_is_not_voiced(rng):
+    voicing, _ = pitch_track((0.1 * rng.standard_normal(16000)).astype(np.float32), config=CFG)
+    assert np.median(voicing) < 0.4
+
+
+def test_energy_column_is_found_by_name(speechlike):
+    X = compute_features(speechlike, config=CFG)
+    np.testing.assert_array_equal(frame_energy(X, config=CFG), X[:, CFG.feature_names().index("log_energy")])
 
 
 def test_speech_mask_finds_the_tone(speechlike):
@@ -81,4 +103,4 @@ def test_features_beside_tensorflow_do_not_crash():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().endswith("(201, 117)")
+    assert out.stdout.strip().endswith("(201, 119)")

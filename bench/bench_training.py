@@ -1,0 +1,106 @@
+"""Full training benchmark: 5-fold speaker-independent CV on actors 01-20, then the final model.
+
+    python bench/bench_training.py [--data DIR] [--out DIR] [--ship]
+
+Measures cold feature extraction (a fresh cache), cached re-extraction, the whole run's wall
+time, the cross-validated figures of both modes and the bundle size, and writes them to
+BENCHMARKS.md. ``--ship`` also installs the bundle as resources/model and the report figures
+under docs/model/ (what `resources/model` was made with).
+"""
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.record import write_section  # noqa: E402
+
+
+def fmt(stat):
+    return f"{stat['mean']:.1%} ± {stat['std']:.1%}"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "ravdess-speech-16k"))
+    p.add_argument("--out", default=None, help="output folder (default: a temporary one)")
+    p.add_argument("--ship", action="store_true", help="install the bundle as resources/model")
+    args = p.parse_args(argv)
+
+    from ser_engine.runtime import quiet_tensorflow
+    quiet_tensorflow()
+    from training.cache import FeatureCache, extract_features
+    from training.config import TrainConfig
+    from training.dataset import discover
+    from training.pipeline import run_training
+
+    cfg = TrainConfig()
+    out = Path(args.out or tempfile.mkdtemp(prefix="ser-bench-train-"))
+    cache_root = Path(tempfile.mkdtemp(prefix="ser-bench-cache-"))
+    try:
+        t0 = time.perf_counter()
+        outcome = run_training(args.data, out, cfg, cache_root=cache_root,
+                               description="RAVDESS speech, actors 01-20 (16 kHz FLAC copy)",
+                               model_id=f"ser-cnnlstm-ravdess20-{time.strftime('%Y%m%d')}",
+                               progress=lambda e: e.get("phase") in ("fold", "final") and "epoch" not in e
+                               and print(e.get("message", ""), flush=True))
+        total = time.perf_counter() - t0
+        paths = [it.path for it in discover(args.data).items]
+        t1 = time.perf_counter()
+        _, _, n_cached = extract_features(paths, config=cfg.feature, cache=FeatureCache(cfg.feature, cache_root))
+        cached_seconds = time.perf_counter() - t1
+    finally:
+        shutil.rmtree(cache_root, ignore_errors=True)
+
+    rep = outcome.report
+    bundle_bytes = sum(f.stat().st_size for f in outcome.bundle_dir.iterdir())
+    modes = rep["evaluation"]["modes"]
+    rows = ["| Mode | Accuracy | Macro-F1 | UAR | ECE (calibrated) | Temperature |",
+            "|---|---|---|---|---|---|"]
+    for m in modes.values():
+        rows.append(f"| {m['title']} | {fmt(m['accuracy'])} | {m['macro_f1']['mean']:.3f} ± {m['macro_f1']['std']:.3f} "
+                    f"| {m['uar']['mean']:.3f} ± {m['uar']['std']:.3f} | {m['ece_calibrated']:.3f} "
+                    f"| {m['temperature']:.2f} |")
+    folds = ["| Fold | Test actors | Best epoch | Accuracy alone | With speaker baseline |", "|---|---|---|---|---|"]
+    for f in rep["evaluation"]["folds"]:
+        folds.append(f"| {f['fold']} | {', '.join(f'{a:02d}' for a in f['test_actors'])} | {f['best_epoch']} "
+                     f"| {f['accuracy_global']:.1%} | {f['accuracy_speaker']:.1%} |")
+    recall = ["| Emotion | " + " | ".join(m["title"] for m in modes.values()) + " |",
+              "|---|" + "---|" * len(modes)]
+    for emo in next(iter(modes.values()))["per_class_recall"]:
+        recall.append(f"| {emo} | " + " | ".join(f"{m['per_class_recall'][emo]:.1%}" for m in modes.values()) + " |")
+    body = "\n".join([
+        f"{cfg.folds}-fold speaker-independent cross-validation by actor on {rep['dataset']['files']} files of "
+        f"actors {rep['dataset']['actors'][0]:02d}–{rep['dataset']['actors'][-1]:02d}; early stopping on "
+        f"{cfg.val_actors} validation actors inside each training fold; the test fold is never seen in training. "
+        "Mean ± std over folds.", "", *rows, "",
+        "Per-class recall (pooled out-of-fold):", "", *recall, "",
+        *folds, "",
+        f"- Feature extraction, {rep['dataset']['files']} files, cold cache, {cfg.workers} processes: "
+        f"**{rep['timing']['feature_seconds']:.1f} s**; again from the cache: {cached_seconds:.1f} s "
+        f"({n_cached} files cached).",
+        f"- Whole run (extraction, {cfg.folds} folds, final model on all actors, report): **{total / 60:.1f} min**.",
+        f"- Final model: {rep['history']['final'][-1]['epoch']} epochs (the median best epoch of the folds).",
+        f"- Bundle size: **{bundle_bytes / 1e6:.2f} MB** ({', '.join(sorted(f.name for f in outcome.bundle_dir.iterdir()))}).",
+    ])
+    write_section("bench_training", "Training and speaker-independent accuracy", body, "bench/bench_training.py")
+    print(body)
+    if args.ship:
+        from ser_engine.atomic import atomic_directory
+        with atomic_directory(REPO / "resources" / "model") as tmp:
+            for f in outcome.bundle_dir.iterdir():
+                shutil.copy2(f, tmp / f.name)
+        figures = REPO / "docs" / "model"
+        figures.mkdir(parents=True, exist_ok=True)
+        for name in ("confusion.png", "curves.png", "reliability.png", "report.json"):
+            shutil.copy2(out / name, figures / name)
+        print(f"installed the bundle in {REPO / 'resources' / 'model'} and the report in {figures}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Writes one benchmark's section of BENCHMARKS.md (atomically), stamped with the machine and date."""
+
+import datetime
+import os
+import platform
+import re
+from pathlib import Path
+
+from ser_engine.atomic import atomic_write_text
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+HEADER = ("# Benchmarks\n\nEvery figure here is written by a script in `bench/` (`make bench` runs them all); "
+          "each section names the machine and the date it was measured.\n")
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    except (ValueError, OSError, AttributeError):
+        mem = float("nan")
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+
+
+def stamp():
+    return f"_Measured {datetime.date.today().isoformat()} on {machine()}; script `{{script}}`._"
+
+
+def write_section(name, title, body, script):
+    """Replace (or append) the section ``name`` of BENCHMARKS.md."""
+    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else HEADER
+    block = (f"<!-- {name} -->\n## {title}\n\n{stamp().format(script=script)}\n\n{body.strip()}\n"
+             f"<!-- /{name} -->")
+    pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    atomic_write_text(BENCHMARKS, text)

@@ -1,0 +1,98 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ser_engine import EMOTIONS
+from ser_engine.cli import main
+from tests.conftest import ORIGINAL_48K, ravdess_files, requires_data
+
+pytestmark = requires_data
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "speaker one"
+    d.mkdir()
+    for p in ravdess_files([5], emotions=[1, 5, 6], per_emotion=1):
+        shutil.copy(p, d / p.name)
+    return d
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_lines_schema(tiny_bundle, folder, capsys):
+    code, out, _ = run(capsys, "predict", str(folder), "--json", "--model", str(tiny_bundle))
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 3
+    for row in rows:
+        assert set(row) == {"path", "label", "confidence", "probabilities", "segments", "model"}
+        assert row["label"] in EMOTIONS and list(row["probabilities"]) == list(EMOTIONS)
+        assert abs(sum(row["probabilities"].values()) - 1) < 1e-4
+        assert row["confidence"] == pytest.approx(row["probabilities"][row["label"]])
+        assert row["model"] == {"id": "tiny-test-model", "version": "0.1.0"}
+        seg = row["segments"][0]
+        assert set(seg) == {"start", "end", "label", "confidence"} and 0 <= seg["start"] < seg["end"]
+
+
+def test_plain_output_and_segments(tiny_bundle, folder, capsys):
+    code, out, _ = run(capsys, "predict", str(folder), "--segments", "--model", str(tiny_bundle))
+    assert code == 0
+    lines = out.splitlines()
+    heads = [ln for ln in lines if not ln.startswith(" ")]
+    assert len(heads) == 3
+    path, label, conf = heads[0].split("\t")[:3]
+    assert path.endswith(".flac") and label in EMOTIONS and 0 < float(conf) <= 1
+    assert any(ln.startswith("    ") and " s\t" in ln for ln in lines)
+
+
+def test_a_bad_file_is_reported_and_the_others_labelled(tiny_bundle, folder, tmp_path, capsys):
+    (folder / "broken.wav").write_text("this is text")
+    silent = folder / "silent.wav"
+    sf.write(silent, np.zeros(100, np.float32), 16000)
+    code, out, _ = run(capsys, "predict", str(folder), "--json", "--model", str(tiny_bundle))
+    assert code == 2
+    rows = {json.loads(line)["path"].rsplit("/", 1)[-1]: json.loads(line) for line in out.splitlines()}
+    assert len(rows) == 5
+    assert set(rows["broken.wav"]) == {"path", "error"}
+    assert "not a readable audio file" in rows["broken.wav"]["error"]
+    assert "too short" in rows["silent.wav"]["error"]
+    assert sum("label" in r for r in rows.values()) == 3
+
+
+def test_speaker_baseline_changes_the_normalisation(tiny_bundle, folder, capsys):
+    _, alone, _ = run(capsys, "predict", str(folder), "--json", "--model", str(tiny_bundle))
+    code, grouped, _ = run(capsys, "predict", str(folder), "--json", "--speaker-baseline", "--model", str(tiny_bundle))
+    assert code == 0
+    a = [json.loads(x)["probabilities"] for x in alone.splitlines()]
+    g = [json.loads(x)["probabilities"] for x in grouped.splitlines()]
+    assert len(a) == len(g) == 3 and a != g
+
+
+def test_originals_at_48k(tiny_bundle, capsys):
+    code, out, _ = run(capsys, "predict", str(ORIGINAL_48K), "--json", "--model", str(tiny_bundle))
+    assert code == 0
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert len(rows) == 18 and all("label" in r for r in rows)
+
+
+def test_fatal_and_empty_cases(tmp_path, capsys):
+    code, _, err = run(capsys, "predict", str(tmp_path), "--model", str(tmp_path / "nope"))
+    assert code == 2 and "no audio files found" in err
+    (tmp_path / "a.wav").write_text("x")
+    code, _, err = run(capsys, "predict", str(tmp_path), "--model", str(tmp_path / "nope"))
+    assert code == 1 and "nope" in err and "Traceback" not in err
+
+
+def test_info_prints_the_card_summary(tiny_bundle, capsys):
+    code, out, _ = run(capsys, "info", "--model", str(tiny_bundle))
+    assert code == 0
+    assert "Model: tiny-test-model (version 0.1.0)" in out
+    assert "Labels: neutral, calm, happy, sad, angry, fearful, disgust, surprised" in out

@@ -1,0 +1,42 @@
+import numpy as np
+
+from ser_engine.features import FeatureConfig
+from tests.conftest import ravdess_files, requires_data
+from training.cache import FeatureCache, extract_features, file_digest
+
+pytestmark = requires_data
+
+
+def test_second_run_reads_the_cache(tmp_path):
+    paths = ravdess_files([1], emotions=[1, 5], per_emotion=2)
+    cfg = FeatureConfig()
+    cache = FeatureCache(cfg, tmp_path / "cache")
+    first, failures, cached = extract_features(paths, config=cfg, cache=cache, workers=1)
+    assert failures == {} and cached == 0 and len(first) == 4
+    second, failures, cached = extract_features(paths, config=cfg, cache=cache, workers=1)
+    assert cached == 4
+    for p in paths:
+        np.testing.assert_array_equal(first[p], second[p])
+        assert first[p].shape[1] == cfg.n_features
+
+
+def test_cache_key_is_content_and_config(tmp_path):
+    src = ravdess_files([1], emotions=[1], per_emotion=1)[0]
+    copy = tmp_path / "renamed.flac"
+    copy.write_bytes(src.read_bytes())
+    assert file_digest(copy) == file_digest(src)
+    a, b = FeatureCache(FeatureConfig(), tmp_path), FeatureCache(FeatureConfig(n_mels=40), tmp_path)
+    assert a.get(file_digest(src)) is None
+    a.put(file_digest(src), np.ones((3, 119), np.float32))
+    assert a.get(file_digest(src)).shape == (3, 119)
+    assert b.get(file_digest(src)) is None  # another feature config never sees these numbers
+
+
+def test_unreadable_files_are_reported_not_fatal(tmp_path):
+    bad = tmp_path / "03-01-05-01-01-01-01.wav"
+    bad.write_text("not audio")
+    good = ravdess_files([1], emotions=[5], per_emotion=1)
+    cfg = FeatureConfig()
+    feats, failures, _ = extract_features([bad] + good, config=cfg, cache=FeatureCache(cfg, tmp_path / "c"), workers=1)
+    assert list(feats) == good
+    assert "not a readable audio file" in failures[bad]

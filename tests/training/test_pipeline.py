@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from ser_engine.bundle import load_bundle
+from ser_engine.errors import DatasetError, TrainingCancelled
+from ser_engine.predictor import Predictor
+from tests.conftest import TINY, make_mini_dataset, ravdess_files, requires_data
+from training.config import TrainConfig
+from training.pipeline import run_training
+
+pytestmark = requires_data
+
+
+def test_quick_run_gives_a_loadable_calibrated_bundle(tiny_bundle):
+    bundle = load_bundle(tiny_bundle)
+    assert bundle.model_id == "tiny-test-model"
+    assert bundle.manifest["training_data"]["actors"] == [1, 2, 3]
+    for mode in ("global", "speaker"):
+        assert bundle.temperature(mode) > 0
+    report = json.loads((tiny_bundle.parent / "report.json").read_text())
+    assert report["evaluation"]["protocol"] == "quick run"
+    assert (tiny_bundle.parent / "curves.png").stat().st_size > 1000
+    res = Predictor(bundle).predict_file(ravdess_files([4], emotions=[5], per_emotion=1)[0])
+    assert res.ok and abs(sum(res.probabilities.values()) - 1) < 1e-5
+
+
+def test_kfold_run_reports_both_modes(tmp_path):
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=1)
+    events = []
+    outcome = run_training(data, tmp_path / "out", TrainConfig(folds=3, val_actors=1, **TINY),
+                           cache_root=tmp_path / "cache", progress=events.append)
+    modes = outcome.report["evaluation"]["modes"]
+    assert set(modes) == {"global", "speaker"}
+    for res in modes.values():
+        assert 0 <= res["accuracy"]["mean"] <= 1 and res["accuracy"]["std"] >= 0
+        assert len(res["confusion"]) == 8 and sum(map(sum, res["confusion"])) == 24  # every file once, out of fold
+        assert set(res["per_class_recall"]) == {"neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"}
+    assert [f["test_actors"] for f in outcome.report["evaluation"]["folds"]] == [[1], [2], [3]]
+    assert {e["phase"] for e in events} >= {"scan", "features", "fold", "final", "write", "done"}
+    for name in ("confusion.png", "curves.png", "reliability.png", "report.json", "model/model.keras"):
+        assert (tmp_path / "out" / name).exists(), name
+    card = (tmp_path / "out" / "model" / "card.md").read_text()
+    assert "3-fold speaker-independent" in card and "CC BY-NC-SA 4.0" in card
+
+
+def test_cancel_writes_nothing(tmp_path):
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(TrainingCancelled):
+        run_training(data, tmp_path / "out", TrainConfig.quick(**TINY), cache_root=tmp_path / "cache",
+                     should_stop=stop)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_too_few_actors_for_the_folds(tmp_path):
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    with pytest.raises(DatasetError, match="needs at least 5 actors"):
+        run_training(data, tmp_path / "out", TrainConfig(**TINY), cache_root=tmp_path / "cache")
