@@ -60,11 +60,11 @@ def main(argv=None):
     rep = outcome.report
     bundle_bytes = sum(f.stat().st_size for f in outcome.bundle_dir.iterdir())
     modes = rep["evaluation"]["modes"]
-    rows = ["| Mode | Accuracy | Macro-F1 | UAR | ECE (calibrated) | Temperature |",
+    rows = ["| Mode | Accuracy | Macro-F1 | UAR | ECE calibrated (cross-fitted) | Temperature |",
             "|---|---|---|---|---|---|"]
     for m in modes.values():
         rows.append(f"| {m['title']} | {fmt(m['accuracy'])} | {m['macro_f1']['mean']:.3f} ± {m['macro_f1']['std']:.3f} "
-                    f"| {m['uar']['mean']:.3f} ± {m['uar']['std']:.3f} | {m['ece_calibrated']:.3f} "
+                    f"| {m['uar']['mean']:.3f} ± {m['uar']['std']:.3f} | {m['ece_cross_fitted']['mean']:.3f} ± {m['ece_cross_fitted']['std']:.3f} "
                     f"| {m['temperature']:.2f} |")
     folds = ["| Fold | Test actors | Best epoch | Accuracy alone | With speaker baseline |", "|---|---|---|---|---|"]
     for f in rep["evaluation"]["folds"]:

@@ -192,7 +192,7 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None):
     """
     dest = Path(dest)
     with atomic_directory(dest) as tmp:
-        model.save(tmp / MODEL_FILE)
+        _inference_copy(model).save(tmp / MODEL_FILE)
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
@@ -202,3 +202,13 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None):
         _parse_manifest(tmp, (tmp / MANIFEST).read_bytes())  # never write what we could not read back
     logger.info("wrote model bundle %s (%s)", dest, manifest.get("model_id"))
     return dest
+
+
+def _inference_copy(model):
+    """The same network and weights without optimizer state (a third of a trained
+    model's file, and the only part inference needs)."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy

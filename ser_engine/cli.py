@@ -102,7 +102,7 @@ def _predict(args):
         if args.json:
             print(json.dumps(res.to_dict(segments=True), ensure_ascii=False), flush=True)
         elif res.ok:
-            flag = "  (uncertain)" if res.uncertain else ""
+            flag = "\tuncertain" if res.uncertain else ""
             print(f"{res.path}\t{res.label}\t{res.confidence:.2f}{flag}", flush=True)
             if args.segments:
                 for s in res.segments:

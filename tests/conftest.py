@@ -52,7 +52,7 @@ def make_mini_dataset(dest, actors=(1, 2, 3), per_emotion=2):
     return dest
 
 
-TINY = dict(epochs=2, patience=2, conv_filters=16, lstm_units=8, batch_size=16, workers=1)
+TINY = dict(epochs=2, patience=2, conv_filters=16, lstm_units=8, batch_size=16, workers=1, ensemble=1)
 
 
 @pytest.fixture(scope="session")

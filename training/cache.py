@@ -59,16 +59,27 @@ class FeatureCache:
         atomic_write_bytes(self._entry(digest), buf.getvalue())
 
 
-def _extract(path, config_dict):
+def speed_perturb(y, speed, *, sr):
+    """Play ``y`` ``speed`` times faster (tempo and pitch together, as a tape would):
+    resampled by soxr to ``sr / speed`` samples per second and read back at ``sr``."""
+    import soxr
+
+    return soxr.resample(y, sr, sr / speed, quality="HQ").astype(np.float32)
+
+
+def _extract(path, config_dict, speed=1.0):
     # Runs in a worker process: returns features or the reason they could not be made.
     try:
-        y = load_audio(path)
-        return compute_features(y, config=FeatureConfig.from_dict(config_dict)), None
+        config = FeatureConfig.from_dict(config_dict)
+        y = load_audio(path, sr=config.sample_rate)
+        if speed != 1.0:
+            y = speed_perturb(y, speed, sr=config.sample_rate)
+        return compute_features(y, config=config), None
     except SerError as exc:
         return None, getattr(exc, "reason", str(exc))
 
 
-def extract_features(paths, *, config, cache=None, workers=2, progress=None):
+def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0):
     """Features of many files, from the cache where possible.
 
     Parameters
@@ -80,6 +91,9 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None):
         Processes for the files not in the cache (spawned, so they never inherit
         TensorFlow's threads from the parent).
     progress : callable(done, total, cached) or None
+    speed : float
+        Features of the recordings played this many times faster (training augmentation);
+        cached under their own key.
 
     Returns
     -------
@@ -91,7 +105,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None):
     features, failures, todo, digests = {}, {}, [], {}
     total = len(paths)
     for path in paths:
-        digest = file_digest(path)
+        digest = file_digest(path) + ("" if speed == 1.0 else f"-speed{speed:g}")
         digests[path] = digest
         X = cache.get(digest) if cache else None
         if X is None:
@@ -118,9 +132,43 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None):
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             chunk = max(1, len(todo) // (workers * 8))
-            for path, result in zip(todo, pool.map(_extract, todo, [cfg] * len(todo), chunksize=chunk)):
+            results = pool.map(_extract, todo, [cfg] * len(todo), [speed] * len(todo), chunksize=chunk)
+            for path, result in zip(todo, results):
                 finish(path, result)
     else:
         for path in todo:
-            finish(path, _extract(path, cfg))
+            finish(path, _extract(path, cfg, speed))
+    return features, failures, n_cached
+
+
+def extract_training_features(paths, *, config, speeds=(), cache=None, workers=2, progress=None):
+    """Features of the recordings and of their speed-perturbed copies.
+
+    Returns
+    -------
+    features : dict
+        ``path -> X`` for the recordings and ``(path, speed) -> X`` for each speed.
+    failures : dict Path -> str
+    n_cached : int
+        Of all ``len(paths) * (1 + len(speeds))`` feature sets.
+    """
+    total = len(paths) * (1 + len(speeds))
+    offset = [0, 0]  # files and cache hits of the finished passes
+
+    def report(done, _total, cached):
+        if progress:
+            progress(offset[0] + done, total, offset[1] + cached)
+
+    features, failures, n_cached = extract_features(paths, config=config, cache=cache, workers=workers,
+                                                    progress=report)
+    good = [p for p in paths if p in features]
+    for speed in speeds:
+        offset[0] += len(paths)
+        offset[1] = n_cached
+        more, _, cached = extract_features(good, config=config, cache=cache, workers=workers, progress=report,
+                                           speed=speed)
+        features.update({(p, speed): X for p, X in more.items()})
+        n_cached += cached
+    if progress:
+        progress(total, total, n_cached)
     return features, failures, n_cached

@@ -24,6 +24,8 @@ def build_parser():
     p.add_argument("--folds", type=int, default=None, help="speaker-independent folds (default 5)")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs per model")
     p.add_argument("--quick", action="store_true", help="a short run without the k-fold report")
+    p.add_argument("--ensemble", type=int, default=None,
+                   help="models averaged into the bundle (default: the config's; 1 is fastest)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
     p.add_argument("--model-id", default=None, help="id written into the bundle")
@@ -37,6 +39,8 @@ def config_from_args(args):
         overrides["epochs"] = args.epochs
     if args.folds is not None:
         overrides["folds"] = args.folds
+    if args.ensemble is not None:
+        overrides["ensemble"] = args.ensemble
     return TrainConfig.quick(**overrides) if args.quick else TrainConfig(**overrides)
 
 
@@ -58,8 +62,10 @@ class _Progress:
             self.bar.refresh()
         elif phase in ("fold", "final") and "epoch" in event:
             log = event["epoch"]
-            key = (phase, event.get("fold"))
+            key = (phase, event.get("fold"), log.member)
             title = f"fold {event['fold']}/{event['folds']}" if phase == "fold" else "final model"
+            if getattr(log, "member", 0):
+                title += f", model {log.member + 1}"
             self._bar(key, None, title)
             self.bar.update(1)
             post = {"loss": f"{log.loss:.3f}", "acc": f"{log.accuracy:.2f}"}

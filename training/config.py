@@ -15,7 +15,7 @@ class TrainConfig:
     folds: int = 5              # speaker-independent folds (by actor)
     val_actors: int = 2         # actors held out of each training set for early stopping
     seed: int = 0
-    speaker_mix: float = 0.5    # share of training windows normalised by speaker baseline
+    speaker_mix: float = 1.0    # share of training windows normalised by speaker baseline
     time_masks: int = 2         # SpecAugment: masks per window ...
     time_mask_frames: int = 20
     freq_masks: int = 2
@@ -26,6 +26,8 @@ class TrainConfig:
     input_noise: float = 0.0    # std of Gaussian noise added to normalised inputs in training
     mixup: float = 0.0          # Beta(a, a) mixup of windows and labels; 0 = off
     weight_decay: float = 0.0   # AdamW decoupled weight decay; 0 = Adam
+    speeds: tuple = (0.9, 1.1)  # speed-perturbed copies of each training recording (augmentation)
+    ensemble: int = 3           # models trained with different seeds and averaged
     workers: int = 2            # feature-extraction processes
     feature: FeatureConfig = dataclasses.field(default_factory=FeatureConfig)
     window: WindowConfig = dataclasses.field(default_factory=WindowConfig)
@@ -37,6 +39,6 @@ class TrainConfig:
     @classmethod
     def quick(cls, **overrides):
         """A short run to check a folder and the pipeline: few epochs, no k-fold report."""
-        base = dict(epochs=8, patience=4, folds=0)
+        base = dict(epochs=8, patience=4, folds=0, ensemble=1)
         base.update(overrides)
         return cls(**base)

@@ -111,8 +111,32 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         del tm
     done = ~np.isnan(oof["global"][:, 0])
     temps = {m: fit_temperature(oof[m][done], labels[done]) for m in MODES}
+    fold_of = np.full(len(items), -1)
+    for f, test_actors in enumerate(folds):
+        fold_of[[j for j, it in enumerate(items) if it.actor in test_actors]] = f
     summary = {m: _summarise_mode(fold_logs, oof[m][done], labels[done], temps[m], m) for m in MODES}
+    for m in MODES:
+        summary[m]["ece_cross_fitted"] = _cross_fitted_ece(oof[m][done], labels[done], fold_of[done])
     return CVResult(fold_logs, oof, labels, temps, summary, histories)
+
+
+def _cross_fitted_ece(logits, labels, fold_of):
+    """ECE of each fold with a temperature fitted on the other folds only, mean and std.
+
+    The temperature the bundle ships is fitted on all out-of-fold logits; scoring its ECE on
+    those same logits would flatter it, so the reported calibration error is cross-fitted.
+    """
+    eces = []
+    for f in np.unique(fold_of):
+        test = fold_of == f
+        if test.all():
+            continue
+        t = fit_temperature(logits[~test], labels[~test])
+        eces.append(expected_calibration_error(softmax(logits[test], t), labels[test]))
+    if not eces:
+        return {"mean": float("nan"), "std": 0.0, "folds": []}
+    return {"mean": float(np.mean(eces)), "std": float(np.std(eces, ddof=1)) if len(eces) > 1 else 0.0,
+            "folds": [float(e) for e in eces]}
 
 
 def _summarise_mode(fold_logs, logits, labels, temperature, mode):

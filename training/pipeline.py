@@ -20,7 +20,7 @@ from ser_engine.errors import DatasetError
 from ser_engine.inference import softmax
 
 from . import report as rep
-from .cache import FeatureCache, extract_features
+from .cache import FeatureCache, extract_training_features
 from .dataset import Dataset, _check, discover
 from .evaluate import MODES, cross_validate, pick_validation
 from .metrics import fit_temperature
@@ -69,8 +69,8 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
 
     t0 = time.perf_counter()
     cache = FeatureCache(cfg.feature, cache_root)
-    features, failures, n_cached = extract_features(
-        [it.path for it in dataset.items], config=cfg.feature, cache=cache, workers=cfg.workers,
+    features, failures, n_cached = extract_training_features(
+        [it.path for it in dataset.items], config=cfg.feature, speeds=cfg.speeds, cache=cache, workers=cfg.workers,
         progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
                                                    "cached": cached}))
     feature_seconds = time.perf_counter() - t0

@@ -51,7 +51,13 @@ def curves_png(histories):
     """Loss and accuracy per epoch, train and validation, one line per fold/model."""
     plt = _pyplot()
     fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for k, (name, hist) in enumerate(histories):
+    runs = []  # an ensemble's members are separate runs
+    for name, hist in histories:
+        members = sorted({getattr(h, "member", 0) for h in hist})
+        for m in members:
+            runs.append((name if len(members) == 1 else f"{name}.{m + 1}",
+                         [h for h in hist if getattr(h, "member", 0) == m]))
+    for k, (name, hist) in enumerate(runs):
         ep = [h.epoch for h in hist]
         colour = f"C{k % 10}"
         ax_l.plot(ep, [h.loss for h in hist], color=colour, lw=1, label=f"{name} train")
@@ -104,6 +110,11 @@ def _pct(stat):
     return f"{stat['mean']:.1%} ± {stat['std']:.1%}"
 
 
+def _ece(res):
+    ece = res.get("ece_cross_fitted", {"mean": res["ece_calibrated"], "std": 0.0})
+    return f"{ece['mean']:.3f} ± {ece['std']:.3f}"
+
+
 def model_card(manifest, report):
     """The model card (Markdown) shown by ``ser info`` and the app."""
     data = manifest["training_data"]
@@ -117,7 +128,7 @@ def model_card(manifest, report):
         "## What it does",
         "Labels speech with one of eight acted emotions: " + ", ".join(manifest["labels"]) + ". "
         "A CNN-LSTM (two 1-D convolutions, a bidirectional LSTM, attention pooling) reads 3 s windows "
-        "of log-mel, MFCC (+ deltas), chroma and log-energy frames (10 ms hop); window "
+        "of log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames (10 ms hop); window "
         "probabilities are averaged (weighted by speech) into one label per file, calibrated by "
         "temperature scaling.",
         "",
@@ -134,12 +145,12 @@ def model_card(manifest, report):
             f"Protocol: {ev['protocol']}. Hyperparameters and early stopping use validation actors "
             "inside the training folds, never the test fold. Mean ± standard deviation over folds.",
             "",
-            "| mode | accuracy | macro-F1 | UAR | ECE (calibrated) |",
-            "|---|---|---|---|---|",
+            "| mode | accuracy | macro-F1 | UAR | ECE before calibration | ECE calibrated (cross-fitted) |",
+            "|---|---|---|---|---|---|",
         ]
         for res in ev["modes"].values():
             lines.append(f"| {res['title']} | {_pct(res['accuracy'])} | {_pct(res['macro_f1'])} | "
-                         f"{_pct(res['uar'])} | {res['ece_calibrated']:.3f} |")
+                         f"{_pct(res['uar'])} | {res['ece_uncalibrated']:.3f} | {_ece(res)} |")
         lines += ["", "Per-class recall (pooled out-of-fold):", "",
                   "| emotion | " + " | ".join(r["title"] for r in ev["modes"].values()) + " |",
                   "|---|" + "---|" * len(ev["modes"])]

@@ -26,14 +26,15 @@ class EpochLog:
     val_loss: float = math.nan
     val_accuracy: float = math.nan
     seconds: float = 0.0
+    member: int = 0  # which model of an ensemble
 
 
 @dataclasses.dataclass
 class TrainedModel:
-    model: object  # keras.Model
+    model: object  # keras.Model (an ensemble is one model that averages its members)
     global_stats: object  # FeatureStats
-    history: list  # of EpochLog
-    best_epoch: int
+    history: list  # of EpochLog, all members in order
+    best_epoch: int  # median over members
 
 
 def speaker_stats(items, features, *, config):
@@ -44,28 +45,52 @@ def speaker_stats(items, features, *, config):
     return {a: compute_stats(xs, config=config) for a, xs in by_actor.items()}
 
 
+def perturbed_speaker_stats(items, features, speeds, *, config):
+    """Speaker baselines of each actor's speed-perturbed recordings, keyed ``(actor, speed)``.
+
+    A recording played 10% faster is, pitch and tempo, another speaker; its baseline must
+    be that speaker's, or the speaker normalisation would undo the augmentation.
+    """
+    out = {}
+    for speed in speeds:
+        by_actor = {}
+        for it in items:
+            if (it.path, speed) in features:
+                by_actor.setdefault(it.actor, []).append(features[(it.path, speed)])
+        out.update({(a, speed): compute_stats(xs, config=config) for a, xs in by_actor.items()})
+    return out
+
+
 class WindowSampler:
     """Draws one augmented training window per file per epoch.
 
-    Each window is normalised with the global statistics or, with probability
-    ``speaker_mix``, with its speaker's baseline, so one model serves both modes.
+    Each window comes from the recording or one of its speed-perturbed versions (when
+    ``features`` holds them under ``(path, speed)``), and is normalised with the global
+    statistics or, with probability ``speaker_mix``, with its (perturbed) speaker's
+    baseline, so one model serves both modes.
     """
 
     def __init__(self, items, features, global_stats, spk_stats, cfg, rng):
         self.cfg, self.rng = cfg, rng
         self.labels = np.array([it.label for it in items])
-        self.seqs = []
+        self.seqs = []  # per file: list of (globally normalised, speaker normalised) versions
         for it in items:
-            X = features[it.path]
-            lo, hi = speech_span(speech_mask(X, config=cfg.feature))
-            self.seqs.append((apply_stats(X[lo:hi], global_stats), apply_stats(X[lo:hi], spk_stats[it.actor])))
+            versions = [(features[it.path], spk_stats[it.actor])]
+            versions += [(features[(it.path, s)], spk_stats[(it.actor, s)]) for s in cfg.speeds
+                         if (it.path, s) in features and (it.actor, s) in spk_stats]
+            seqs = []
+            for X, stats in versions:
+                lo, hi = speech_span(speech_mask(X, config=cfg.feature))
+                seqs.append((apply_stats(X[lo:hi], global_stats), apply_stats(X[lo:hi], stats)))
+            self.seqs.append(seqs)
 
     def epoch(self):
         cfg, rng = self.cfg, self.rng
         L = cfg.window.length
-        n_feat = self.seqs[0][0].shape[1]
+        n_feat = self.seqs[0][0][0].shape[1]
         x = np.zeros((len(self.seqs), L, n_feat), np.float32)
-        for i, (zg, zs) in enumerate(self.seqs):
+        for i, versions in enumerate(self.seqs):
+            zg, zs = versions[rng.integers(len(versions))]
             z = zs if rng.random() < cfg.speaker_mix else zg
             n = len(z)
             if n >= L:
@@ -143,6 +168,38 @@ class _StopCallback:
 
 def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
                 on_epoch=None, should_stop=None):
+    """Train ``cfg.ensemble`` models with different seeds and average them into one.
+
+    Averaging the probabilities of independently trained members removes much of the
+    seed-to-seed spread of a small model on 60 files per speaker (measured in
+    BENCHMARKS.md). The result is a single Keras model of stock layers, so the bundle
+    format, the Predictor and safe_mode loading are unchanged. Parameters as
+    :func:`train_member`.
+    """
+    import keras
+
+    members = []
+    for k in range(cfg.ensemble):
+        def member_epoch(log, k=k):
+            log.member = k
+            if on_epoch:
+                on_epoch(log)
+
+        members.append(train_member(train_items, val_items, features, cfg, seed=seed + 1000 * k, epochs=epochs,
+                                    on_epoch=member_epoch, should_stop=should_stop))
+    if len(members) == 1:
+        return members[0]
+    inp = keras.Input(shape=members[0].model.input_shape[1:], name="features")
+    for k, m in enumerate(members):
+        m.model.name = f"member{k}"
+    out = keras.layers.Average(name="ensemble_mean")([m.model(inp) for m in members])
+    model = keras.Model(inp, out, name="ser_cnn_lstm_ensemble")
+    return TrainedModel(model, members[0].global_stats, [h for m in members for h in m.history],
+                        int(np.median([m.best_epoch for m in members])))
+
+
+def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
+                 on_epoch=None, should_stop=None):
     """Train one model.
 
     Parameters
@@ -168,7 +225,9 @@ def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
     fcfg = cfg.feature
     global_stats = compute_stats([features[it.path] for it in train_items], config=fcfg)
     spk = speaker_stats(list(train_items) + list(val_items), features, config=fcfg)
-    sampler = WindowSampler(train_items, features, global_stats, spk, cfg, rng)
+    sampler = WindowSampler(train_items, features, global_stats,
+                            {**spk, **perturbed_speaker_stats(train_items, features, cfg.speeds, config=fcfg)},
+                            cfg, rng)
     model = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
                         lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
                         input_noise=cfg.input_noise, weight_decay=cfg.weight_decay)

@@ -82,7 +82,7 @@ def test_zip_bundle_loads(tiny_bundle, tmp_path):
     assert b.model_id == "tiny-test-model" and b.source == z
 
 
-def test_failed_write_leaves_the_old_bundle(tiny_bundle, tmp_path):
+def test_failed_write_leaves_the_old_bundle(tiny_bundle, tmp_path, monkeypatch):
     dest = tmp_path / "active"
     shutil.copytree(tiny_bundle, dest)
     before = {f.name: f.read_bytes() for f in dest.iterdir()}
@@ -91,6 +91,7 @@ def test_failed_write_leaves_the_old_bundle(tiny_bundle, tmp_path):
         def save(self, path):
             raise RuntimeError("disk full")
 
+    monkeypatch.setattr("ser_engine.bundle._inference_copy", lambda model: model)
     with pytest.raises(RuntimeError):
         write_bundle(dest, model=Exploding(), manifest={}, card="")
     assert {f.name: f.read_bytes() for f in dest.iterdir()} == before

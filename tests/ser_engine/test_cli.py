@@ -33,7 +33,8 @@ def test_json_lines_schema(tiny_bundle, folder, capsys):
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 3
     for row in rows:
-        assert set(row) == {"path", "label", "confidence", "probabilities", "segments", "model"}
+        assert set(row) >= {"path", "label", "confidence", "probabilities", "segments", "model"}
+        assert row["normalisation"] == "global" and isinstance(row["uncertain"], bool) and row["duration"] > 2
         assert row["label"] in EMOTIONS and list(row["probabilities"]) == list(EMOTIONS)
         assert abs(sum(row["probabilities"].values()) - 1) < 1e-4
         assert row["confidence"] == pytest.approx(row["probabilities"][row["label"]])
@@ -48,8 +49,10 @@ def test_plain_output_and_segments(tiny_bundle, folder, capsys):
     lines = out.splitlines()
     heads = [ln for ln in lines if not ln.startswith(" ")]
     assert len(heads) == 3
-    path, label, conf = heads[0].split("\t")[:3]
-    assert path.endswith(".flac") and label in EMOTIONS and 0 < float(conf) <= 1
+    for head in heads:
+        path, label, conf, *flag = head.split("\t")
+        assert path.endswith(".flac") and label in EMOTIONS and 0 < float(conf) <= 1
+        assert flag in ([], ["uncertain"])
     assert any(ln.startswith("    ") and " s\t" in ln for ln in lines)
 
 

@@ -40,3 +40,33 @@ def test_unreadable_files_are_reported_not_fatal(tmp_path):
     feats, failures, _ = extract_features([bad] + good, config=cfg, cache=FeatureCache(cfg, tmp_path / "c"), workers=1)
     assert list(feats) == good
     assert "not a readable audio file" in failures[bad]
+
+
+def test_speed_perturbation_changes_tempo_and_pitch(tmp_path):
+    from ser_engine.features import pitch_track
+    from training.cache import speed_perturb
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    fast = speed_perturb(y, 1.1, sr=sr)
+    assert abs(len(fast) - sr / 1.1) <= 2
+    cfg = FeatureConfig()
+    f0 = 100 * 2 ** (np.median(pitch_track(fast, config=cfg)[1][10:-10]) / 12)
+    assert abs(f0 - 220) < 2
+
+
+def test_perturbed_copies_are_cached_under_their_own_key(tmp_path):
+    from training.cache import extract_training_features
+
+    paths = ravdess_files([1], emotions=[5], per_emotion=2)
+    cfg = FeatureConfig()
+    cache = FeatureCache(cfg, tmp_path / "cache")
+    events = []
+    feats, failures, cached = extract_training_features(paths, config=cfg, speeds=(0.9, 1.1), cache=cache,
+                                                        workers=1, progress=lambda *a: events.append(a))
+    assert failures == {} and cached == 0 and len(feats) == 6
+    assert len(feats[(paths[0], 0.9)]) > len(feats[paths[0]]) > len(feats[(paths[0], 1.1)])
+    assert events[-1] == (6, 6, 0)
+    _, _, cached = extract_training_features(paths, config=cfg, speeds=(0.9, 1.1), cache=cache, workers=1)
+    assert cached == 6

@@ -62,3 +62,14 @@ def test_too_few_actors_for_the_folds(tmp_path):
     data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
     with pytest.raises(DatasetError, match="needs at least 5 actors"):
         run_training(data, tmp_path / "out", TrainConfig(**TINY), cache_root=tmp_path / "cache")
+
+
+def test_an_ensemble_is_one_model_averaging_its_members(tmp_path):
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    cfg = TrainConfig.quick(**{**TINY, "epochs": 1, "ensemble": 2})
+    outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache")
+    model = load_bundle(outcome.bundle_dir).load_keras_model()
+    assert model.get_layer("ensemble_mean") is not None
+    assert {layer.name for layer in model.layers} >= {"member0", "member1"}
+    members = {h["member"] for h in outcome.report["history"]["final"]}
+    assert members == {0, 1}
