@@ -1,11 +1,19 @@
 """``ser-studio``: start the desktop app.
 
-    ser-studio [FILES...] [--model BUNDLE] [--screenshot OUT.png --quit-when-idle]
+    ser-studio [FILES...] [--open PATH...] [--model BUNDLE] [--screenshot OUT.png] [--quit-when-idle]
+
+``--screenshot`` waits until the queue is analysed, selects the first file, waits until its
+signal is drawn, and saves a PNG of the whole window (exit 1 if it cannot be saved).
 """
 
 import argparse
 import logging
 import sys
+
+#: The headless hook gives up (exit 2) if the window never settles within this many seconds.
+HEADLESS_TIMEOUT_S = 600
+#: After selecting the first file, how long to wait for its waveform before saving anyway.
+VIEW_TIMEOUT_MS = 20000
 
 
 def build_parser():
@@ -18,39 +26,91 @@ def build_parser():
     return p
 
 
+def _log_to_file():
+    from ser_engine.paths import user_log_dir
+
+    try:
+        folder = user_log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / "ser-studio.log", encoding="utf-8")
+    except OSError:
+        return
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().handlers[0].setLevel(logging.WARNING)
+    _log_to_file()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from .crash_handler import CrashHandler
     from .main_window import MainWindow
+    from .settings import APPLICATION, ORGANISATION
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("SER Studio")
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    crash_handler = CrashHandler(app)
+    crash_handler.install()
     window = MainWindow(model_path=args.model)
     window.show()
+    if not window.isVisible():
+        print("ser-studio: the window could not be shown", file=sys.stderr)
+        window.shutdown()
+        return 1
     paths = list(args.files) + list(args.open)
     if paths:
         QTimer.singleShot(0, lambda: window.add_paths(paths))
 
-    def on_idle():
+    state = {"done": False}
+
+    def save_and_quit():
+        if state["done"]:
+            return
+        state["done"] = True
         if args.screenshot:
             app.processEvents()
-            ok = window.grab().save(args.screenshot)
-            if not ok:
+            if not window.grab().save(args.screenshot):
                 print(f"ser-studio: could not save {args.screenshot}", file=sys.stderr)
                 app.exit(1)
                 return
         if args.quit_when_idle:
             app.exit(0)
 
+    def on_idle():
+        if state["done"] or not window.is_idle():
+            return
+        queued = window.table.visible_paths()
+        if not (args.screenshot and queued):
+            save_and_quit()
+            return
+        first = queued[0]
+        window.view_shown.connect(lambda path: path == first and QTimer.singleShot(50, save_and_quit))
+        QTimer.singleShot(VIEW_TIMEOUT_MS, save_and_quit)
+        if window.selected_path() != first:
+            window.select_path(first)
+        elif window.shown_view_path() == first:
+            QTimer.singleShot(50, save_and_quit)
+
+    def on_timeout():
+        if not state["done"]:
+            print("ser-studio: gave up waiting for the analysis to finish", file=sys.stderr)
+            app.exit(2)
+
     if args.screenshot or args.quit_when_idle:
         window.idle.connect(on_idle)
+        QTimer.singleShot(HEADLESS_TIMEOUT_S * 1000, on_timeout)
     try:
         return app.exec()
     finally:
         window.shutdown()
+        crash_handler.uninstall()
 
 
 if __name__ == "__main__":

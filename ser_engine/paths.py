@@ -17,28 +17,25 @@ def _home_override():
     return Path(home) if home else None
 
 
-def user_data_dir():
+def _user_dir(kind):
+    # kind: "data", "cache" or "log" (platformdirs' user_<kind>_dir)
     home = _home_override()
     if home:
-        return home / "data"
+        return home / ("logs" if kind == "log" else kind)
     import platformdirs
-    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    return Path(getattr(platformdirs, f"user_{kind}_dir")(APP_NAME, APP_AUTHOR))
+
+
+def user_data_dir():
+    return _user_dir("data")
 
 
 def user_cache_dir():
-    home = _home_override()
-    if home:
-        return home / "cache"
-    import platformdirs
-    return Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+    return _user_dir("cache")
 
 
 def user_log_dir():
-    home = _home_override()
-    if home:
-        return home / "logs"
-    import platformdirs
-    return Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+    return _user_dir("log")
 
 
 def resources_dir():

@@ -150,6 +150,9 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         "history": {name: [dataclasses.asdict(h) for h in hist] for name, hist in histories},
         "model_id": manifest["model_id"],
     }
+    if cfg.folds:  # for later calibration and error analysis without retraining
+        report["out_of_fold"] = {"files": [it.path.name for it in dataset.items], "labels": labels.tolist(),
+                                 "logits": {m: np.round(cv.oof_logits[m], 4).tolist() for m in MODES}}
     figures = {"curves.png": rep.curves_png(histories)}
     if evaluation.get("modes"):
         figures["confusion.png"] = rep.confusion_png(evaluation["modes"])

@@ -111,8 +111,7 @@ def _pct(stat):
 
 
 def _ece(res):
-    ece = res.get("ece_cross_fitted", {"mean": res["ece_calibrated"], "std": 0.0})
-    return f"{ece['mean']:.3f} ± {ece['std']:.3f}"
+    return f"{res.get('ece_cross_fitted', res['ece_calibrated']):.3f}"
 
 
 def model_card(manifest, report):
@@ -145,7 +144,7 @@ def model_card(manifest, report):
             f"Protocol: {ev['protocol']}. Hyperparameters and early stopping use validation actors "
             "inside the training folds, never the test fold. Mean ± standard deviation over folds.",
             "",
-            "| mode | accuracy | macro-F1 | UAR | ECE before calibration | ECE calibrated (cross-fitted) |",
+            "| mode | accuracy | macro-F1 | UAR | ECE before calibration | ECE calibrated (temperature from the other folds) |",
             "|---|---|---|---|---|---|",
         ]
         for res in ev["modes"].values():
