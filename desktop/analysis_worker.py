@@ -45,6 +45,11 @@ class AnalysisWorker(QObject):
         try:
             self._predictor, warning = Predictor.from_path(self._model_path)
             self._predictor.warm_up()
+            # librosa's imports and filter banks cost ~2 s and hold the GIL in long stretches:
+            # pay them now, while the window says "Loading model…", not during the first batch.
+            import numpy as np
+
+            self._predictor.features(np.zeros(self._predictor.config.sample_rate, np.float32))
         except SerError as exc:
             self.model_failed.emit(str(exc))
             return

@@ -74,6 +74,10 @@ class FileBrowser(QWidget):
     def folder(self):
         return self._folder
 
+    def folder_chosen(self):
+        """Whether the folder was picked (by the user or restored), not the default."""
+        return self._folder != DEFAULT_FOLDER
+
     def set_folder(self, folder):
         """Show ``folder`` (ignored if it does not exist any more)."""
         folder = str(folder)

@@ -13,10 +13,10 @@ import platform
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QSplitter, QStyle, QTextBrowser, QToolButton, QVBoxLayout, QWidget, QDialog)
+                               QSizePolicy, QSplitter, QStyle, QTextBrowser, QToolButton, QVBoxLayout, QWidget, QDialog)
 
 from .analysis_worker import AnalysisWorker
 from .file_browser import FileBrowser
@@ -34,9 +34,13 @@ logger = logging.getLogger(__name__)
 #: QThread is too small for it and the process segfaults.
 WORKER_STACK_BYTES = 64 * 1024 * 1024
 DEFAULT_SIZE = QSize(1440, 900)
-DEFAULT_SPLITTER = [440, 720, 290]
+DEFAULT_SPLITTER = [480, 680, 290]
 DEFAULT_BASELINE = False
 VIEW_CACHE_SIZE = 6
+#: Python's GIL hand-over interval while the window lives (default 5 ms). Every table cell
+#: Qt paints is a Python call needing the GIL; with a worker busy in Python each of those can
+#: wait a whole interval, and a repaint of the queue stalled the event loop for ~100 ms.
+GIL_SWITCH_INTERVAL_S = 0.0005
 EMPTY_HINT = "Drop audio files or folders anywhere in this window, or use File ▸ Open"
 
 
@@ -56,6 +60,7 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("SER Studio")
         self.setAcceptDrops(True)
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         self._settings = settings if settings is not None else open_settings()
         self._queue = QueueModel(self)
         self._ready = False
@@ -81,6 +86,7 @@ class MainWindow(QMainWindow):
         left.addWidget(_titled("Queue", self.table))
         left.setStretchFactor(0, 2)
         left.setStretchFactor(1, 3)
+        left.setMinimumWidth(220)
         self._left = left
 
         self._play_button = QToolButton(self)
@@ -90,17 +96,19 @@ class MainWindow(QMainWindow):
         self._time_label = QLabel("", self)
         self._time_label.setMinimumWidth(140)
         self._playback_note = QLabel(self.player.reason, self)
+        self._playback_note.setToolTip(self.player.details)
         self._playback_note.setStyleSheet("color: #8a6d00;")
-        self._playback_note.setWordWrap(True)
-        hint = QLabel("Wheel or drag: zoom and pan time · click: move the playhead · "
-                      "click the strip: that segment's probabilities", self)
-        hint.setStyleSheet("color: #777; font-size: 11px;")
+        self._play_button.setEnabled(self.player.available)
+        self.signal_view.setToolTip("Mouse wheel or drag: zoom and pan along time (all rows together). "
+                                    "Click: move the playhead. Click the emotion strip: that segment's "
+                                    "probabilities.")
+        self._playback_note.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self._playback_note.setMinimumWidth(40)
         transport = QHBoxLayout()
         transport.setContentsMargins(4, 0, 4, 0)
         transport.addWidget(self._play_button)
         transport.addWidget(self._time_label)
         transport.addWidget(self._playback_note, 1)
-        transport.addWidget(hint)
         centre = QWidget(self)
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
@@ -143,6 +151,7 @@ class MainWindow(QMainWindow):
         self.signal_view.segment_clicked.connect(self._on_segment_clicked)
         self.panel.card_requested.connect(self.show_model_card)
         self.panel.whole_recording_requested.connect(self._on_whole_recording_requested)
+        self.panel.segment_requested.connect(self._on_segment_clicked)
         self.player.position_changed.connect(self._on_player_position_changed)
         self.player.playing_changed.connect(self._on_playing_changed)
         self.player.unavailable.connect(self._on_playback_unavailable)
@@ -150,6 +159,7 @@ class MainWindow(QMainWindow):
         self._queue.dataChanged.connect(self._update_summary)
 
         self.resize(DEFAULT_SIZE)
+        self._sizes_restored = False
         self.restore_state(self._settings)
 
         # -- workers ------------------------------------------------------------------------
@@ -261,6 +271,8 @@ class MainWindow(QMainWindow):
 
         new = self._queue.add([str(p) for p in iter_audio_files(paths)])
         if new:
+            if not self.browser.folder_chosen():
+                self.browser.set_folder(Path(new[0]).parent)
             self._durations_requested.emit(new)
             self.statusBar().showMessage(f"Queued {len(new)} file{'s' * (len(new) != 1)}", 3000)
             if not self._selected:
@@ -382,6 +394,8 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, info):
         self._ready = True
         self._model_settled = True
+        if self._selected and self._shown_view != self._selected:
+            self._request_view(self._selected)
         self._model_info = info
         self.panel.set_model_info(info)
         self.card_action.setEnabled(bool(info.get("card")))
@@ -392,6 +406,8 @@ class MainWindow(QMainWindow):
 
     def _on_model_failed(self, reason):
         self._model_settled = True
+        if self._selected and self._shown_view != self._selected:
+            self._request_view(self._selected)
         self.panel.set_model_failed(reason)
         self.statusBar().showMessage("No model: see the panel on the right")
         self._next()
@@ -418,9 +434,7 @@ class MainWindow(QMainWindow):
         self._next()
 
     def _on_durations_ready(self, durations):
-        for path, seconds in durations.items():
-            if path in self._queue:
-                self._queue.set_duration(path, seconds)
+        self._queue.set_durations(durations)
 
     # -- selection and views --------------------------------------------------------------
     def _on_current_path_changed(self, path):
@@ -437,10 +451,18 @@ class MainWindow(QMainWindow):
             self._draw_view(path, self._view_cache[path])
         else:
             self._shown_view = ""
-            self.signal_view.show_empty("Loading…")
-            self._io.want(path)
-            self._view_requested.emit(path)
+            self._request_view(path)
         self._show_selected()
+
+    def _request_view(self, path):
+        # The I/O worker imports librosa (filter banks); the analysis worker imports TensorFlow
+        # and librosa while the model loads. They take turns: views wait until the model settled.
+        if not self._model_settled:
+            self.signal_view.show_empty("Loading… (the waveform appears once the model is loaded)")
+            return
+        self.signal_view.show_empty("Loading…")
+        self._io.want(path)
+        self._view_requested.emit(path)
 
     def _show_selected(self):
         path = self._selected
@@ -518,6 +540,7 @@ class MainWindow(QMainWindow):
 
     def _on_playback_unavailable(self, reason):
         self._playback_note.setText(reason)
+        self._playback_note.setToolTip(reason)
 
     def _update_time_label(self, seconds):
         total = self.signal_view.duration()
@@ -664,6 +687,7 @@ class MainWindow(QMainWindow):
             state = settings.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
+                self._sizes_restored = True
         visible = _as_bool(settings.value("window/browser_visible", True))
         self.browser_action.setChecked(visible)
         self._on_browser_toggled(visible)
@@ -671,6 +695,13 @@ class MainWindow(QMainWindow):
         self.browser.restore_state(settings)
         self.table.restore_state(settings)
         self.signal_view.restore_state(settings)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._sizes_restored:  # sizes given before the first show are scaled down
+            self._sizes_restored = True
+            self._splitter.setSizes(DEFAULT_SPLITTER)
+            QTimer.singleShot(0, lambda: self._splitter.setSizes(_scaled(DEFAULT_SPLITTER, self._splitter.width())))
 
     def closeEvent(self, event):
         self.save_state(self._settings)
@@ -698,6 +729,12 @@ def _titled(title, widget):
     layout.addWidget(label)
     layout.addWidget(widget, 1)
     return box
+
+
+def _scaled(sizes, total):
+    """``sizes`` with the middle one taking what the window has beyond their sum."""
+    extra = total - sum(sizes)
+    return [sizes[0], max(200, sizes[1] + extra), sizes[2]]
 
 
 def _as_bool(value):

@@ -33,6 +33,7 @@ class Player(QObject):
         self._player = None
         self._output = None
         self._reason = ""
+        self._details = ""
         self._timer = QTimer(self)
         self._timer.setInterval(POSITION_INTERVAL_MS)
         self._timer.timeout.connect(self._on_tick)
@@ -53,13 +54,19 @@ class Player(QObject):
         except Exception as exc:  # ImportError (module or libpulse missing) or a backend failure
             logger.info("playback disabled: %s", exc)
             self._player = None
-            self._reason = ("Playback unavailable: Qt Multimedia could not be loaded "
-                            f"({type(exc).__name__}). Install PySide6's multimedia module "
-                            "(and libpulse0 on Linux) to listen to recordings.")
+            self._reason = "Playback unavailable: Qt Multimedia could not be loaded"
+            self._details = (f"{type(exc).__name__}: {exc}\nInstall PySide6's multimedia module "
+                             "(PySide6-Addons) and, on Linux, libpulse0 to listen to recordings. "
+                             "Everything else works without it.")
 
     @property
     def available(self):
         return self._player is not None
+
+    @property
+    def details(self):
+        """A longer explanation of :attr:`reason`, for a tooltip."""
+        return self._details or self._reason
 
     @property
     def reason(self):

@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from .colours import ERROR_FOREGROUND, UNCERTAIN_COLOUR, emotion_colour, text_colour_on
@@ -20,10 +20,12 @@ class ProbabilityPanel(QWidget):
 
     card_requested = Signal()
     whole_recording_requested = Signal()
+    segment_requested = Signal(int)
 
     def __init__(self, labels, parent=None):
         super().__init__(parent)
-        self.setMinimumWidth(260)
+        self.setMinimumWidth(230)
+        self.setMaximumWidth(420)
         self._labels = tuple(labels)
         self._shown = []  # (label, probability) in the order shown
         self._uncertain_below = DEFAULT_UNCERTAIN_BELOW
@@ -71,6 +73,14 @@ class ProbabilityPanel(QWidget):
             self._names.append(name)
             self._bars.append(bar)
 
+        self._segments_title = QLabel("Segments", self)
+        self._segments_title.setStyleSheet("font-weight: 600; color: #333;")
+        self._segment_list = QListWidget(self)
+        self._segment_list.setMinimumHeight(60)
+        self._segment_list.setMaximumHeight(200)
+        self._segment_list.setUniformItemSizes(True)
+        self._segment_list.itemClicked.connect(self._on_segment_item_clicked)
+
         line = QFrame(self)
         line.setFrameShape(QFrame.HLine)
         line.setStyleSheet("color: #ccc;")
@@ -98,6 +108,9 @@ class ProbabilityPanel(QWidget):
         layout.addSpacing(4)
         layout.addLayout(grid)
         layout.addWidget(self._normalisation)
+        layout.addSpacing(6)
+        layout.addWidget(self._segments_title)
+        layout.addWidget(self._segment_list)
         layout.addStretch(1)
         layout.addWidget(note)
         layout.addWidget(line)
@@ -139,6 +152,7 @@ class ProbabilityPanel(QWidget):
         self._confidence.setText("")
         self._uncertain.hide()
         self._normalisation.setText("")
+        self._segment_list.clear()
         self._shown = []
         for name, bar in zip(self._names, self._bars):
             name.setText("")
@@ -182,6 +196,7 @@ class ProbabilityPanel(QWidget):
         self._uncertain.setVisible(bool(uncertain))
         self._normalisation.setText("Normalisation: " + ("speaker baseline (this folder)"
                                                          if result.normalisation == "speaker" else "global"))
+        self._fill_segments(result.segments, segment)
         ordered = sorted(probs.items(), key=lambda kv: -kv[1])
         self._shown = [(k, float(v)) for k, v in ordered]
         for (name_text, p), name, bar in zip(self._shown, self._names, self._bars):
@@ -194,3 +209,22 @@ class ProbabilityPanel(QWidget):
                 "QProgressBar { border: 1px solid #c8c8c8; border-radius: 3px; background: #f4f4f4;"
                 " color: #111; padding-right: 4px; }"
                 f"QProgressBar::chunk {{ background: {c.name()}; border-radius: 2px; }}")
+
+    def segment_rows(self):
+        """The segment list's texts (tests read these)."""
+        return [self._segment_list.item(i).text() for i in range(self._segment_list.count())]
+
+    def _fill_segments(self, segments, current):
+        self._segment_list.blockSignals(True)
+        self._segment_list.clear()
+        for i, seg in enumerate(segments):
+            item = QListWidgetItem(f"{seg.start:6.2f}–{seg.end:6.2f} s   {seg.label}  {seg.confidence:.0%}")
+            item.setData(Qt.DecorationRole, emotion_colour(seg.label))
+            item.setData(Qt.UserRole, i)
+            self._segment_list.addItem(item)
+            if current is not None and seg == current:
+                self._segment_list.setCurrentItem(item)
+        self._segment_list.blockSignals(False)
+
+    def _on_segment_item_clicked(self, item):
+        self.segment_requested.emit(int(item.data(Qt.UserRole)))

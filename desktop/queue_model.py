@@ -22,6 +22,19 @@ SORT_ROLE = Qt.UserRole + 1
 PATH_ROLE = Qt.UserRole + 2
 
 
+_ERROR_BRUSH = QBrush(QColor(ERROR_BACKGROUND))
+_ERROR_TEXT = QBrush(QColor(ERROR_FOREGROUND))
+_UNCERTAIN_TEXT = QBrush(QColor(UNCERTAIN_COLOUR))
+_STATUS_BRUSHES = {k: QBrush(QColor(v)) for k, v in STATUS_COLOURS.items()}
+_RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+_BOLD = QFont()
+_BOLD.setBold(True)
+_DISPLAY, _SORT, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN = (
+    Qt.DisplayRole, SORT_ROLE, Qt.ToolTipRole, Qt.DecorationRole, Qt.BackgroundRole, Qt.ForegroundRole,
+    Qt.FontRole, Qt.TextAlignmentRole)
+_ROLES = {_DISPLAY, _SORT, PATH_ROLE, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN}
+
+
 @dataclasses.dataclass
 class Entry:
     path: str
@@ -87,10 +100,15 @@ class QueueModel(QAbstractTableModel):
             e.error = ""
         self._changed(path)
 
-    def set_duration(self, path, seconds):
-        if path in self._rows and self.entry(path).result is None:
-            self.entry(path).duration = seconds
-            self._changed(path, DURATION, DURATION)
+    def set_durations(self, durations):
+        """``{path: seconds}`` from the file headers (one repaint for all of them)."""
+        rows = []
+        for path, seconds in durations.items():
+            if path in self._rows and self.entry(path).result is None:
+                self.entry(path).duration = seconds
+                rows.append(self._rows[path])
+        if rows:
+            self.dataChanged.emit(self.index(min(rows), DURATION), self.index(max(rows), DURATION))
 
     def set_result(self, result):
         """Store a Result or Failure; returns False for a path no longer queued."""
@@ -123,12 +141,13 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
+        # Called for every painted cell and role: keep it cheap (no allocations on common paths).
+        if role not in _ROLES or not index.isValid():
             return None
         e = self._entries[index.row()]
         col = index.column()
         r = e.result
-        if role == Qt.DisplayRole:
+        if role == _DISPLAY:
             if col == FILE:
                 return Path(e.path).name
             if col == DURATION:
@@ -141,7 +160,22 @@ class QueueModel(QAbstractTableModel):
                 return (r.label + (" (uncertain)" if r.uncertain else "")) if r else ""
             if col == CONFIDENCE:
                 return f"{r.confidence:.0%}" if r else ""
-        elif role == SORT_ROLE:
+        elif role == _BACKGROUND:
+            return _ERROR_BRUSH if e.status == ERROR else None
+        elif role == _FOREGROUND:
+            if e.status == ERROR:
+                return _ERROR_TEXT
+            if col == STATUS:
+                return _STATUS_BRUSHES.get(e.status)
+            if col == LABEL and r is not None and r.uncertain:
+                return _UNCERTAIN_TEXT
+        elif role == _DECORATION:
+            return emotion_colour(r.label) if col == LABEL and r is not None else None
+        elif role == _FONT:
+            return _BOLD if col == LABEL and r is not None and not r.uncertain else None
+        elif role == _ALIGN:
+            return _RIGHT if col in (DURATION, CONFIDENCE) else None
+        elif role == _SORT:
             if col == FILE:
                 return Path(e.path).name.lower()
             if col == DURATION:
@@ -154,7 +188,7 @@ class QueueModel(QAbstractTableModel):
                 return r.confidence if r else -1.0
         elif role == PATH_ROLE:
             return e.path
-        elif role == Qt.ToolTipRole:
+        elif role == _TOOLTIP:
             if e.status == ERROR:
                 return f"{e.path}\n\nCould not be analysed: {e.error}"
             if r is not None:
@@ -163,21 +197,4 @@ class QueueModel(QAbstractTableModel):
                     text += " (uncertain: below the model's threshold)"
                 return text + f"\nnormalisation: {'speaker baseline' if r.normalisation == 'speaker' else 'global'}"
             return e.path
-        elif role == Qt.DecorationRole and col == LABEL and r is not None:
-            return emotion_colour(r.label)
-        elif role == Qt.BackgroundRole and e.status == ERROR:
-            return QBrush(QColor(ERROR_BACKGROUND))
-        elif role == Qt.ForegroundRole:
-            if e.status == ERROR:
-                return QBrush(QColor(ERROR_FOREGROUND))
-            if col == STATUS:
-                return QBrush(QColor(STATUS_COLOURS.get(e.status, "#000000")))
-            if col == LABEL and r is not None and r.uncertain:
-                return QBrush(QColor(UNCERTAIN_COLOUR))
-        elif role == Qt.FontRole and col == LABEL and r is not None and not r.uncertain:
-            font = QFont()
-            font.setBold(True)
-            return font
-        elif role == Qt.TextAlignmentRole and col in (DURATION, CONFIDENCE):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
         return None

@@ -3,7 +3,7 @@
 import logging
 
 from PySide6.QtCore import QByteArray, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
 
 from .queue_model import COLUMNS, CONFIDENCE, DURATION, FILE, LABEL, PATH_ROLE, SORT_ROLE, STATUS
 
@@ -11,6 +11,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
 DEFAULT_SORT_ORDER = Qt.AscendingOrder
+DEFAULT_WIDTHS = {FILE: 150, DURATION: 64, STATUS: 72, CONFIDENCE: 78}
+
+
+class _MiddleElideDelegate(QStyledItemDelegate):
+    """File names differ at their end (RAVDESS codes, take numbers): elide the middle."""
+
+    def initStyleOption(self, option, index):
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.ElideMiddle
 
 
 class QueueTable(QTableView):
@@ -33,16 +42,19 @@ class QueueTable(QTableView):
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.ElideRight)  # labels keep their start; file names, see below
+        self.setItemDelegateForColumn(FILE, _MiddleElideDelegate(self))
         self.setShowGrid(False)
         self.setAcceptDrops(False)  # drops reach the window, which walks folders
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(24)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(FILE, QHeaderView.Stretch)
-        for col in (DURATION, STATUS, CONFIDENCE):
-            header.setSectionResizeMode(col, QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(LABEL, QHeaderView.Interactive)
-        header.resizeSection(LABEL, 150)
+        # Fixed widths: ResizeToContents would ask every row's data on every change (a Python
+        # call each), which stalled the event loop during a batch.
+        for col, width in DEFAULT_WIDTHS.items():
+            header.setSectionResizeMode(col, QHeaderView.Interactive)
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(LABEL, QHeaderView.Stretch)
         header.setHighlightSections(False)
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 

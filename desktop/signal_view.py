@@ -37,6 +37,7 @@ class SignalView(pg.GraphicsLayoutWidget):
 
         self.wave_plot = self.addPlot(row=0, col=0)
         self.wave_plot.setLabel("left", "Amplitude")
+        self.wave_plot.getAxis("left").enableAutoSIPrefix(False)
         self.wave_plot.getAxis("bottom").setStyle(showValues=False)
         self.wave_plot.setMouseEnabled(x=True, y=False)
         self.wave_plot.setMenuEnabled(False)
