@@ -193,6 +193,7 @@ def main():
     for w in windows:
         w.bench_report()
     times["exit_code"] = code
+    times["heavy_modules"] = sorted(m for m in ("tensorflow", "keras", "librosa") if m in sys.modules)
     print("BENCH_JSON " + json.dumps(times), flush=True)
     return code
 

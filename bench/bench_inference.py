@@ -45,6 +45,7 @@ def main():
     predictor, _ = Predictor.from_path(None)
     predictor.warm_up()
     load_seconds = time.perf_counter() - t0
+    runtime = "LiteRT, no TensorFlow" if predictor.runtime == "litert" else "TensorFlow/Keras"
 
     four = next(p for p in sorted((DATA / "ravdess-speech-16k").rglob("*.flac")) if p.stat().st_size > 0)
     t1 = time.perf_counter()
@@ -71,7 +72,7 @@ def main():
         "| What | Time |", "|---|---|",
         f"| `ser predict ravdess-original-48k --json`, cold process, 18 files (48 kHz WAV) | {cli_seconds:.1f} s "
         f"({labelled}/18 labelled, exit {code}) |",
-        f"| Import TensorFlow + load and warm the model, in process | {load_seconds:.1f} s |",
+        f"| Import the runtime ({runtime}) + load and warm the model, in process | {load_seconds:.2f} s |",
         f"| First 4 s file after loading | {first * 1000:.0f} ms |",
         f"| Later files (48 kHz originals, median of 10) | {np.median(warm) * 1000:.0f} ms |",
         f"| 10-minute recording, one call | {long_seconds:.1f} s ({600 / long_seconds:.0f}× real time, "

@@ -188,6 +188,9 @@ def table(app_runs, seed_runs, first, drops):
         f"{name} {statistics.median(r[key] for r in seed_runs):.2f} s"
         for name, key in (("imports done", "imported"), ("model built", "model_built"),
                           ("features done", "features"), ("label", "label")))
+    heavy = sorted({m for r in app_runs for m in r.get("heavy_modules", [])})
+    rows.append(f"| Heavy modules the app imported (TensorFlow, Keras, librosa) | "
+                f"{', '.join(heavy) if heavy else 'none'} | all three |")
     lines = [
         f"Median of {n} run{'s' * (n != 1)}, each a fresh process, timed from its launch (interpreter start-up "
         "included); min–max in brackets. SER Studio: `QT_QPA_PLATFORM=offscreen python -m desktop.app FILE` "

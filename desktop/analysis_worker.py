@@ -13,7 +13,8 @@ class _Cancelled(Exception):
 
 
 class AnalysisWorker(QObject):
-    """Lives in a QThread. Heavy imports (Keras, librosa) happen here, after the window is shown.
+    """Lives in a QThread. Model loading happens here, after the window is shown (with LiteRT
+    and the bundle's stored filter banks; Keras and librosa only for a bundle without them).
 
     The window sends one job at a time: a single file (global normalisation) or the files of
     one folder (speaker baseline). :meth:`cancel` may be called from any thread.
@@ -45,8 +46,9 @@ class AnalysisWorker(QObject):
         try:
             self._predictor, warning = Predictor.from_path(self._model_path)
             self._predictor.warm_up()
-            # librosa's imports and filter banks cost ~2 s and hold the GIL in long stretches:
-            # pay them now, while the window says "Loading model…", not during the first batch.
+            # Run the feature path once now, while the window says "Loading model…": for a
+            # bundle without stored filter banks this is librosa's ~2 s import, which holds the
+            # GIL in long stretches and would otherwise stall the first batch.
             import numpy as np
 
             self._predictor.features(np.zeros(self._predictor.config.sample_rate, np.float32))

@@ -1,5 +1,10 @@
 """The model bundle: ``model.keras`` + ``manifest.json`` + ``card.md`` in one folder (or zip).
 
+Two optional files let the app label without TensorFlow or librosa: ``model.tflite`` (the
+same network converted for LiteRT, see :mod:`ser_engine.litert`) and ``filters.npz`` (the
+mel and chroma filter banks of the feature settings). ``model.keras`` stays the source of
+truth; without the two files the bundle works through Keras and librosa as before.
+
 The manifest holds everything needed to use the model correctly: the label list, the
 feature and window settings, the normalisation statistics, the calibration
 temperatures, what it was trained on and how it was evaluated, and the SHA-256 of every
@@ -9,6 +14,7 @@ Bundles are written into a temporary folder and renamed into place.
 
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import shutil
@@ -16,9 +22,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from .atomic import atomic_directory
 from .errors import ModelLoadError
-from .features import FeatureConfig
+from .features import FeatureConfig, filter_banks
 from .inference import WindowConfig
 from .normalise import FeatureStats
 
@@ -28,6 +36,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.md"
+TFLITE_FILE = "model.tflite"
+FILTERS_FILE = "filters.npz"
 _REQUIRED = ("format_version", "model_id", "version", "labels", "feature_config", "window",
              "normalisation", "calibration", "files")
 
@@ -90,6 +100,39 @@ class ModelBundle:
             raise ModelLoadError(f"{self.source}: the model has {n_out} outputs but the manifest lists "
                                  f"{len(self.labels)} labels")
         return model
+
+    def load_inference_model(self):
+        """The model to label with: LiteRT when the bundle has ``model.tflite`` and the
+        runtime loads (no TensorFlow import), else Keras, with a warning in the log."""
+        if TFLITE_FILE in self.files:
+            try:
+                from .litert import LiteRTModel
+
+                model = LiteRTModel(self.files[TFLITE_FILE])
+            except Exception as exc:  # missing or broken runtime: Keras still gives the same answers
+                logger.warning("%s: LiteRT could not load model.tflite (%s: %s); using Keras instead",
+                               self.source, type(exc).__name__, exc)
+            else:
+                if model.output_shape[-1] != len(self.labels):
+                    raise ModelLoadError(f"{self.source}: model.tflite has {model.output_shape[-1]} outputs but "
+                                         f"the manifest lists {len(self.labels)} labels")
+                return model
+        return self.load_keras_model()
+
+    def filter_banks(self):
+        """The stored ``(mel, chroma)`` filter banks, or None (then librosa computes them)."""
+        if FILTERS_FILE not in self.files:
+            return None
+        try:
+            with np.load(self.files[FILTERS_FILE], allow_pickle=False) as data:
+                mel, chroma = data["mel"], data["chroma"]
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelLoadError(f"{self.source}: {FILTERS_FILE} could not be read ({exc})") from None
+        cfg = self.feature_config
+        n_bins = 1 + cfg.n_fft // 2
+        if mel.shape != (cfg.n_mels, n_bins) or chroma.shape != (cfg.n_chroma, n_bins):
+            raise ModelLoadError(f"{self.source}: {FILTERS_FILE} does not fit the feature settings")
+        return mel.astype(np.float32), chroma.astype(np.float32)
 
 
 def load_bundle(path):
@@ -171,7 +214,7 @@ def _read_card(files):
     return Path(files[CARD_FILE]).read_text(encoding="utf-8")
 
 
-def write_bundle(dest, *, model, manifest, card, extra_files=None):
+def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files=True):
     """Write a bundle folder atomically.
 
     Parameters
@@ -185,6 +228,8 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None):
         The model card (Markdown).
     extra_files : dict name -> bytes, optional
         More files to include and hash (e.g. report figures).
+    runtime_files : bool
+        Also write ``model.tflite`` and ``filters.npz`` (see :func:`runtime_file_bytes`).
 
     Returns
     -------
@@ -192,16 +237,67 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None):
     """
     dest = Path(dest)
     with atomic_directory(dest) as tmp:
-        _inference_copy(model).save(tmp / MODEL_FILE)
+        copy = _inference_copy(model)
+        copy.save(tmp / MODEL_FILE)
+        if runtime_files:
+            for name, data in runtime_file_bytes(copy, FeatureConfig.from_dict(manifest["feature_config"])).items():
+                (tmp / name).write_bytes(data)
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
-        files = {p.name: sha256_bytes(p.read_bytes()) for p in sorted(tmp.iterdir()) if p.name != MANIFEST}
-        full = {"format_version": FORMAT_VERSION, **manifest, "files": files}
-        (tmp / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-        _parse_manifest(tmp, (tmp / MANIFEST).read_bytes())  # never write what we could not read back
+        _write_manifest(tmp, {k: v for k, v in manifest.items() if k not in ("format_version", "files")})
     logger.info("wrote model bundle %s (%s)", dest, manifest.get("model_id"))
     return dest
+
+
+def _write_manifest(folder, manifest):
+    files = {p.name: sha256_bytes(p.read_bytes()) for p in sorted(folder.iterdir()) if p.name != MANIFEST}
+    full = {"format_version": FORMAT_VERSION, **manifest, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    _parse_manifest(folder, (folder / MANIFEST).read_bytes())  # never write what we could not read back
+
+
+def runtime_file_bytes(model, config):
+    """``filters.npz`` and, when the conversion succeeds, ``model.tflite`` for a Keras model.
+
+    A model that does not convert still gets a bundle (Keras runs it); the log says why.
+
+    Returns
+    -------
+    dict name -> bytes
+    """
+    from .litert import convert_to_tflite
+
+    mel, chroma = filter_banks(config=config)
+    buf = io.BytesIO()
+    np.savez(buf, mel=mel, chroma=chroma)
+    out = {FILTERS_FILE: buf.getvalue()}
+    try:
+        out[TFLITE_FILE] = convert_to_tflite(model)
+    except Exception as exc:
+        logger.warning("the model could not be converted for LiteRT (%s: %s); the bundle will use Keras",
+                       type(exc).__name__, exc)
+    return out
+
+
+def add_runtime_files(bundle_dir):
+    """Add ``model.tflite`` and ``filters.npz`` to an existing bundle folder, from its
+    ``model.keras``, without retraining; the manifest keeps everything but ``files``.
+    The folder is replaced atomically."""
+    bundle_dir = Path(bundle_dir)
+    bundle = load_bundle(bundle_dir)
+    new = runtime_file_bytes(bundle.load_keras_model(), bundle.feature_config)
+    if TFLITE_FILE not in new:
+        raise ModelLoadError(f"{bundle_dir}: model.keras could not be converted for LiteRT (see the log)")
+    with atomic_directory(bundle_dir) as tmp:
+        for name, path in bundle.files.items():
+            if name not in new:
+                shutil.copy2(path, tmp / name)
+        for name, data in new.items():
+            (tmp / name).write_bytes(data)
+        _write_manifest(tmp, {k: v for k, v in bundle.manifest.items() if k not in ("format_version", "files")})
+    logger.info("added %s to %s", ", ".join(sorted(new)), bundle_dir)
+    return bundle_dir
 
 
 def _inference_copy(model):

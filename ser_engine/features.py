@@ -6,7 +6,9 @@ features it was trained on. Training and inference call these same functions.
 
 The power spectrum is framed by hand (``center=True`` framing with zero padding, as
 ``librosa.stft``) so that a long signal can be processed in blocks and still give
-exactly the frames of one pass; librosa supplies the mel and chroma filter banks.
+exactly the frames of one pass; librosa supplies the mel and chroma filter banks
+(:func:`filter_banks`). A model bundle stores those banks (``filters.npz``) and the
+Predictor passes them in, so inference never imports librosa; training computes them.
 Chroma uses ``tuning=0.0``: librosa's tuning estimate (``piptrack``) crashes the
 process when TensorFlow is loaded (see docs/NOTES).
 """
@@ -80,21 +82,46 @@ class FeatureConfig:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def filter_banks(*, config):
+    """The mel and chroma filter banks of ``config``, from librosa (imports it: ~1 s).
+
+    Returns
+    -------
+    mel : np.ndarray [shape=(n_mels, 1 + n_fft // 2), dtype=float32]
+    chroma : np.ndarray [shape=(n_chroma, 1 + n_fft // 2), dtype=float32]
+    """
+    mel, chroma = _librosa_banks(config)
+    return mel.copy(), chroma.copy()
+
+
 @functools.lru_cache(maxsize=8)
-def _filter_banks(config):
+def _librosa_banks(config):
     import librosa
 
-    window = np.zeros(config.n_fft, np.float32)
-    start = (config.n_fft - config.win_length) // 2
-    window[start:start + config.win_length] = np.hanning(config.win_length + 1)[:-1]  # periodic Hann
     mel = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels,
                               fmin=config.fmin, fmax=config.fmax).astype(np.float32)
     chroma = librosa.filters.chroma(sr=config.sample_rate, n_fft=config.n_fft, n_chroma=config.n_chroma,
                                     tuning=0.0).astype(np.float32)
-    dct = _dct_matrix(config.n_mels, config.n_mfcc)
-    return window, mel, chroma, dct
+    return mel, chroma
 
 
+@functools.lru_cache(maxsize=8)
+def _analysis_window(config):
+    window = np.zeros(config.n_fft, np.float32)
+    start = (config.n_fft - config.win_length) // 2
+    window[start:start + config.win_length] = np.hanning(config.win_length + 1)[:-1]  # periodic Hann
+    return window
+
+
+def _check_banks(banks, config):
+    mel, chroma = banks
+    n_bins = 1 + config.n_fft // 2
+    if mel.shape != (config.n_mels, n_bins) or chroma.shape != (config.n_chroma, n_bins):
+        raise ValueError(f"filter banks of shapes {mel.shape} and {chroma.shape} do not fit the feature settings")
+    return np.asarray(mel, np.float32), np.asarray(chroma, np.float32)
+
+
+@functools.lru_cache(maxsize=8)
 def _dct_matrix(n_in, n_out):
     # Orthonormal DCT-II, the transform librosa.feature.mfcc applies to log-mel.
     k = np.arange(n_out)[:, None]
@@ -143,7 +170,7 @@ def power_spectrum(y, *, config, start_frame=0, stop_frame=None):
     """
     stop_frame = _stop(len(y), config, stop_frame)
     frames = _frames(y, hop=config.hop_length, width=config.n_fft, start_frame=start_frame, stop_frame=stop_frame)
-    window = _filter_banks(config)[0]
+    window = _analysis_window(config)
     spec = np.fft.rfft(frames * window, axis=1)
     return (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
 
@@ -206,7 +233,7 @@ def pitch_track(y, *, config, start_frame=0, stop_frame=None):
     return voicing.astype(np.float32), f0.astype(np.float32)
 
 
-def compute_features(y, *, config, block_frames=6000):
+def compute_features(y, *, config, banks=None, block_frames=6000):
     """Frame-level feature matrix of a mono signal.
 
     Parameters
@@ -214,6 +241,9 @@ def compute_features(y, *, config, block_frames=6000):
     y : np.ndarray [shape=(n,), dtype=float32]
         Mono audio at ``config.sample_rate``.
     config : FeatureConfig
+    banks : tuple (mel, chroma) of np.ndarray or None
+        The filter banks of ``config`` (as :func:`filter_banks` returns them, e.g. stored
+        in a model bundle); ``None`` computes them with librosa.
     block_frames : int
         Frames computed at a time (60 s by default) to bound memory on long signals;
         the result does not depend on it.
@@ -224,7 +254,8 @@ def compute_features(y, *, config, block_frames=6000):
         Columns in the order of ``config.feature_names()``: log-mel (dB), MFCC,
         MFCC deltas, chroma (max-normalised per frame), log-energy (dB), voicing, F0.
     """
-    _, mel_fb, chroma_fb, dct = _filter_banks(config)
+    mel_fb, chroma_fb = _librosa_banks(config) if banks is None else _check_banks(banks, config)
+    dct = _dct_matrix(config.n_mels, config.n_mfcc)
     total = n_frames(len(y), config=config)
     parts = []
     for start in range(0, total, block_frames):

@@ -3,6 +3,10 @@
 ``load_audio`` -> ``compute_features`` -> normalise (global or speaker baseline) ->
 windows -> model -> per-window probabilities -> speech-weighted file-level logits ->
 calibrated probabilities and merged segments.
+
+The model runs through LiteRT when the bundle has ``model.tflite`` (else Keras), and the
+features use the bundle's stored filter banks when it has ``filters.npz`` (else librosa's):
+a bundle with both labels files without importing TensorFlow or librosa.
 """
 
 import logging
@@ -20,17 +24,23 @@ from .results import Failure, Result, Segment, probs_dict
 
 logger = logging.getLogger(__name__)
 
+#: Windows per model call. Every call runs a full (padded) batch, so a short file pays for the
+#: whole batch: LiteRT at 16 labels a 4 s file in ~30 ms (~95 ms at 64) and a 10-minute
+#: recording ~10 % slower than at 64; Keras keeps 64 (BENCHMARKS.md).
+BATCH_SIZE = {"litert": 16, "keras": 64}
+
 
 class Predictor:
     """Labels recordings with one model bundle. Not thread-safe: use from one worker."""
 
-    def __init__(self, bundle, *, batch_size=64):
+    def __init__(self, bundle, *, batch_size=None):
         self.bundle = bundle
-        self.batch_size = batch_size
+        self._batch_size = batch_size
         self.config = bundle.feature_config
         self.window = bundle.window
         self.labels = bundle.labels
         self._global = bundle.global_stats
+        self._banks = bundle.filter_banks()
         self._model = None
 
     @classmethod
@@ -41,9 +51,22 @@ class Predictor:
 
     @property
     def model(self):
+        """LiteRT's interpreter for the bundle's ``model.tflite``, else the Keras model."""
         if self._model is None:
-            self._model = self.bundle.load_keras_model()
+            self._model = self.bundle.load_inference_model()
         return self._model
+
+    @property
+    def runtime(self):
+        """``"litert"`` or ``"keras"`` (loads the model)."""
+        from .litert import LiteRTModel
+
+        return "litert" if isinstance(self.model, LiteRTModel) else "keras"
+
+    @property
+    def batch_size(self):
+        """Windows per model call: as given, else the runtime's default (:data:`BATCH_SIZE`)."""
+        return self._batch_size or BATCH_SIZE[self.runtime]
 
     def warm_up(self):
         """Load the model and run it once, so the first real file is not the slow one."""
@@ -54,7 +77,7 @@ class Predictor:
 
     def features(self, y):
         """Raw features of a 16 kHz mono signal, with this bundle's settings."""
-        return compute_features(y, config=self.config)
+        return compute_features(y, config=self.config, banks=self._banks)
 
     def predict_array(self, y, *, path="<array>", speaker_baseline=False, stats=None):
         """Label a mono float32 signal at the bundle's sample rate.

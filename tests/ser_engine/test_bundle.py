@@ -23,7 +23,7 @@ def test_round_trip(tiny_bundle):
     assert b.model_id == "tiny-test-model"
     assert b.labels == EMOTIONS
     assert b.manifest["format_version"] == FORMAT_VERSION
-    assert set(b.manifest["files"]) == {"model.keras", "card.md"}
+    assert set(b.manifest["files"]) == {"model.keras", "card.md", "model.tflite", "filters.npz"}
     assert b.global_stats.mean.shape == (b.feature_config.n_features,)
     assert set(b.manifest["calibration"]["temperature"]) == {"global", "speaker"}
     assert b.load_keras_model().output_shape == (None, len(EMOTIONS))

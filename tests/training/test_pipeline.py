@@ -68,8 +68,19 @@ def test_an_ensemble_is_one_model_averaging_its_members(tmp_path):
     data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
     cfg = TrainConfig.quick(**{**TINY, "epochs": 1, "ensemble": 2})
     outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache")
-    model = load_bundle(outcome.bundle_dir).load_keras_model()
+    bundle = load_bundle(outcome.bundle_dir)
+    model = bundle.load_keras_model()
     assert model.get_layer("ensemble_mean") is not None
+    # The LiteRT copy of the ensemble gives the same probabilities.
+    import numpy as np
+
+    from ser_engine.inference import run_model
+    from ser_engine.litert import LiteRTModel
+
+    lite = bundle.load_inference_model()
+    assert isinstance(lite, LiteRTModel)
+    x = np.random.default_rng(0).standard_normal((7,) + tuple(model.input_shape[1:])).astype(np.float32)
+    np.testing.assert_allclose(run_model(lite, x, batch_size=4), run_model(model, x, batch_size=4), atol=1e-5, rtol=0)
     assert {layer.name for layer in model.layers} >= {"member0", "member1"}
     members = {h["member"] for h in outcome.report["history"]["final"]}
     assert members == {0, 1}
