@@ -1,0 +1,41 @@
+import numpy as np
+
+from training.evaluate import _cross_fitted_ece, actor_folds, pick_validation
+from training.metrics import expected_calibration_error, fit_temperature
+from ser_engine.inference import softmax
+
+
+def _logits(rng, n, scale, accuracy):
+    labels = rng.integers(0, 8, n)
+    logits = rng.standard_normal((n, 8))
+    right = rng.random(n) < accuracy
+    top = np.where(right, labels, (labels + 1) % 8)
+    logits[np.arange(n), top] += 3.0
+    return logits * scale, labels
+
+
+def test_cross_fitted_ece_does_not_score_the_temperature_on_its_own_data(rng):
+    # Fold 0 is over-confident, fold 1 under-confident: one temperature fitted on both looks
+    # fine in-sample, but each fold, calibrated from the other, is badly off.
+    a, ya = _logits(rng, 400, 4.0, 0.6)
+    b, yb = _logits(rng, 400, 0.3, 0.6)
+    logits, labels = np.concatenate([a, b]), np.concatenate([ya, yb])
+    folds = np.repeat([0, 1], 400)
+    in_sample = expected_calibration_error(softmax(logits, fit_temperature(logits, labels)), labels)
+    cross = _cross_fitted_ece(logits, labels, folds)
+    assert cross > in_sample + 0.05
+
+
+def test_cross_fitted_ece_matches_when_folds_agree(rng):
+    logits, labels = _logits(rng, 1200, 2.0, 0.6)
+    folds = np.arange(1200) % 5
+    in_sample = expected_calibration_error(softmax(logits, fit_temperature(logits, labels)), labels)
+    assert abs(_cross_fitted_ece(logits, labels, folds) - in_sample) < 0.03
+
+
+def test_folds_mix_sexes_and_validation_comes_from_training_actors():
+    folds = actor_folds(range(1, 21), 5)
+    assert folds[0] == [1, 6, 11, 16]
+    assert sorted(a for f in folds for a in f) == list(range(1, 21))
+    val = pick_validation([a for a in range(1, 21) if a not in folds[0]], 2)
+    assert len(val) == 2 and {v % 2 for v in val} == {0, 1} and not set(val) & set(folds[0])
