@@ -26,7 +26,7 @@ import numpy as np
 
 from .atomic import atomic_directory
 from .errors import ModelLoadError
-from .features import FeatureConfig, filter_banks
+from .features import FeatureConfig, check_banks, filter_banks
 from .inference import WindowConfig
 from .normalise import FeatureStats
 
@@ -128,11 +128,10 @@ class ModelBundle:
                 mel, chroma = data["mel"], data["chroma"]
         except (OSError, KeyError, ValueError) as exc:
             raise ModelLoadError(f"{self.source}: {FILTERS_FILE} could not be read ({exc})") from None
-        cfg = self.feature_config
-        n_bins = 1 + cfg.n_fft // 2
-        if mel.shape != (cfg.n_mels, n_bins) or chroma.shape != (cfg.n_chroma, n_bins):
-            raise ModelLoadError(f"{self.source}: {FILTERS_FILE} does not fit the feature settings")
-        return mel.astype(np.float32), chroma.astype(np.float32)
+        try:
+            return check_banks((mel, chroma), config=self.feature_config)
+        except ValueError:
+            raise ModelLoadError(f"{self.source}: {FILTERS_FILE} does not fit the feature settings") from None
 
 
 def load_bundle(path):
@@ -245,12 +244,14 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         for name, data in (extra_files or {}).items():
             (tmp / name).write_bytes(data)
-        _write_manifest(tmp, {k: v for k, v in manifest.items() if k not in ("format_version", "files")})
+        _write_manifest(tmp, manifest)
     logger.info("wrote model bundle %s (%s)", dest, manifest.get("model_id"))
     return dest
 
 
 def _write_manifest(folder, manifest):
+    # format_version and files are always this code's own, never carried over
+    manifest = {k: v for k, v in manifest.items() if k not in ("format_version", "files")}
     files = {p.name: sha256_bytes(p.read_bytes()) for p in sorted(folder.iterdir()) if p.name != MANIFEST}
     full = {"format_version": FORMAT_VERSION, **manifest, "files": files}
     (folder / MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=False) + "\n", encoding="utf-8")
@@ -295,7 +296,7 @@ def add_runtime_files(bundle_dir):
                 shutil.copy2(path, tmp / name)
         for name, data in new.items():
             (tmp / name).write_bytes(data)
-        _write_manifest(tmp, {k: v for k, v in bundle.manifest.items() if k not in ("format_version", "files")})
+        _write_manifest(tmp, bundle.manifest)
     logger.info("added %s to %s", ", ".join(sorted(new)), bundle_dir)
     return bundle_dir
 

@@ -113,7 +113,8 @@ def _analysis_window(config):
     return window
 
 
-def _check_banks(banks, config):
+def check_banks(banks, *, config):
+    """``(mel, chroma)`` as float32 if their shapes fit ``config``, else ``ValueError``."""
     mel, chroma = banks
     n_bins = 1 + config.n_fft // 2
     if mel.shape != (config.n_mels, n_bins) or chroma.shape != (config.n_chroma, n_bins):
@@ -254,7 +255,7 @@ def compute_features(y, *, config, banks=None, block_frames=6000):
         Columns in the order of ``config.feature_names()``: log-mel (dB), MFCC,
         MFCC deltas, chroma (max-normalised per frame), log-energy (dB), voicing, F0.
     """
-    mel_fb, chroma_fb = _librosa_banks(config) if banks is None else _check_banks(banks, config)
+    mel_fb, chroma_fb = _librosa_banks(config) if banks is None else check_banks(banks, config=config)
     dct = _dct_matrix(config.n_mels, config.n_mfcc)
     total = n_frames(len(y), config=config)
     parts = []
