@@ -1,6 +1,7 @@
 """``ser-studio``: start the desktop app.
 
     ser-studio [FILES...] [--open PATH...] [--model BUNDLE] [--screenshot OUT.png] [--quit-when-idle]
+    ser-studio --selftest | --selftest-train
 
 ``--screenshot`` waits until the queue is analysed, selects the first file, waits until its
 signal is drawn, and saves a PNG of the whole window (exit 1 if it cannot be saved).
@@ -8,6 +9,7 @@ signal is drawn, and saves a PNG of the whole window (exit 1 if it cannot be sav
 
 import argparse
 import logging
+import os
 import sys
 
 #: The headless hook gives up (exit 2) if the window never settles within this many seconds.
@@ -23,7 +25,23 @@ def build_parser():
     p.add_argument("--model", metavar="BUNDLE", help="use this model bundle instead of the active one")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window when idle")
     p.add_argument("--quit-when-idle", action="store_true", help="exit once the queue is analysed")
+    p.add_argument("--selftest", action="store_true",
+                   help="label the bundled samples offscreen, print the labels, exit 0 if all worked")
+    p.add_argument("--selftest-train", action="store_true",
+                   help="train a tiny model on the bundled samples, exit 0 if it trains and labels")
     return p
+
+
+def _frozen_environment():
+    """A frozen app writes nothing into its install folder: point the libraries that cache to
+    disk (numba through librosa, matplotlib's font cache) at the user cache folder."""
+    if not getattr(sys, "frozen", False):
+        return
+    from ser_engine.paths import user_cache_dir
+
+    cache = user_cache_dir()
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache / "numba"))
+    os.environ.setdefault("MPLCONFIGDIR", str(cache / "matplotlib"))
 
 
 def _log_to_file():
@@ -42,10 +60,17 @@ def _log_to_file():
 
 
 def main(argv=None):
+    # a frozen app re-executes itself for child processes (training): let them run, not the GUI
+    import multiprocessing
+    multiprocessing.freeze_support()
     args = build_parser().parse_args(argv)
+    _frozen_environment()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().handlers[0].setLevel(logging.WARNING)
     _log_to_file()
+    if args.selftest or args.selftest_train:
+        from . import selftest
+        return selftest.run_selftest_train() if args.selftest_train else selftest.run_selftest()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -113,5 +138,21 @@ def main(argv=None):
         crash_handler.uninstall()
 
 
+def launch():
+    """The ``ser-studio`` command: :func:`main`, then leave without Python's finalisation.
+
+    Why: after a file has been labelled, the interpreter's teardown aborts with "Fatal Python
+    error: bool_dealloc" (a C extension drops references to ``True``/``False``; seen with
+    PySide6 6.12 + ai-edge-litert 2.3, not reproduced by either alone), so the process
+    ended with SIGABRT (exit 134) instead of its own exit code. Every file the app writes is
+    written atomically before this point; the logs and standard streams are flushed here.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    launch()
