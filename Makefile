@@ -6,7 +6,11 @@ STAMP  := $(VENV)/.installed
 # Debian packages the app uses: libpulse0 for QtMultimedia playback (the app still runs without it).
 APT_PACKAGES := libpulse0
 
-.PHONY: setup run test bench clean system-packages
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+APP_DIR := dist/SER Studio
+DEB     := dist/ser-studio_$(VERSION)_amd64.deb
+
+.PHONY: setup run test bench dist clean system-packages
 
 setup: $(STAMP)
 
@@ -40,6 +44,19 @@ test: setup
 bench: setup
 	$(PY) bench/bench_training.py
 	$(PY) bench/bench_inference.py
+
+# The installer: PyInstaller one-folder app from build.spec, both self-tests on the built app
+# (a failure stops here), a check that they wrote nothing into the app folder, then the .deb.
+dist: setup
+	$(PY) -m pip install --quiet -e '.[build]'
+	rm -rf build "$(APP_DIR)" $(DEB)
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+	@touch dist/.selftest-start
+	"$(APP_DIR)/ser-studio" --selftest
+	"$(APP_DIR)/ser-studio" --selftest-train
+	@written=$$(find "$(APP_DIR)" -newer dist/.selftest-start | head -5); \
+	if [ -n "$$written" ]; then echo "the app wrote into its own folder:"; echo "$$written"; exit 1; fi
+	sh resources/linux/build-deb.sh "$(APP_DIR)" $(VERSION) $(DEB)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

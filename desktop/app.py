@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 
 #: The headless hook gives up (exit 2) if the window never settles within this many seconds.
 HEADLESS_TIMEOUT_S = 600
@@ -33,15 +34,21 @@ def build_parser():
 
 
 def _frozen_environment():
-    """A frozen app writes nothing into its install folder: point the libraries that cache to
-    disk (numba through librosa, matplotlib's font cache) at the user cache folder."""
-    if not getattr(sys, "frozen", False):
-        return
-    from ser_engine.paths import user_cache_dir
+    """Keep Keras's config file (~/.keras) with the app's other user files. A frozen app writes
+    nothing into its install folder. Two libraries settle their own folders: PyInstaller's
+    matplotlib hook gives matplotlib a temporary MPLCONFIGDIR, and numba caches librosa's
+    compiled functions in ~/.cache/numba (NUMBA_CACHE_DIR needs the .py sources, which a
+    frozen app does not have)."""
+    if getattr(sys, "frozen", False) and not os.environ.get("KERAS_HOME"):
+        from ser_engine.paths import user_cache_dir
 
-    cache = user_cache_dir()
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache / "numba"))
-    os.environ.setdefault("MPLCONFIGDIR", str(cache / "matplotlib"))
+        os.environ["KERAS_HOME"] = str(user_cache_dir() / "keras")
+
+
+def _mark(event):
+    """With SER_STUDIO_TIMING set, print when ``event`` happened (bench/bench_packaging.py reads it)."""
+    if os.environ.get("SER_STUDIO_TIMING"):
+        print(f"SER_TIMING {event} {time.time():.4f}", file=sys.stderr, flush=True)
 
 
 def _log_to_file():
@@ -57,6 +64,18 @@ def _log_to_file():
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.INFO)
+
+
+def _set_identity(app):
+    """Window icon, and the desktop file name so the menu entry and the window group together."""
+    from PySide6.QtGui import QIcon
+
+    from ser_engine.paths import resources_dir
+
+    app.setDesktopFileName("ser-studio")
+    icon = resources_dir() / "icons" / "ser-studio.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
 
 
 def main(argv=None):
@@ -81,10 +100,12 @@ def main(argv=None):
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
+    _set_identity(app)
     crash_handler = CrashHandler(app)
     crash_handler.install()
     window = MainWindow(model_path=args.model)
     window.show()
+    _mark("window")
     if not window.isVisible():
         print("ser-studio: the window could not be shown", file=sys.stderr)
         window.shutdown()
@@ -99,6 +120,7 @@ def main(argv=None):
         if state["done"]:
             return
         state["done"] = True
+        _mark("idle")
         if args.screenshot:
             app.processEvents()
             if not window.grab().save(args.screenshot):
