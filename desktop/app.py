@@ -161,19 +161,11 @@ def main(argv=None):
 
 
 def launch():
-    """The ``ser-studio`` command: :func:`main`, then leave without Python's finalisation.
-
-    Why: after a file has been labelled, the interpreter's teardown aborts with "Fatal Python
-    error: bool_dealloc" (a C extension drops references to ``True``/``False``; seen with
-    PySide6 6.12 + ai-edge-litert 2.3, not reproduced by either alone), so the process
-    ended with SIGABRT (exit 134) instead of its own exit code. Every file the app writes is
-    written atomically before this point; the logs and standard streams are flushed here.
-    """
-    code = main()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else 0)
+    """The ``ser-studio`` command. (PySide6 6.12.0 lost a reference to ``None`` on every call
+    of a method returning nothing, so a session aborted in the interpreter's teardown, or
+    mid-session after enough calls: "Fatal Python error: none_dealloc"/"bool_dealloc". The
+    pin to 6.11.3 fixes it; tests/desktop/test_pyside_refcounts.py guards the pin.)"""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
