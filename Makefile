@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Debian packages the app uses: libpulse0 for QtMultimedia playback (the app still runs without it).
-APT_PACKAGES := libpulse0
+# Debian packages the app uses: libpulse0 for QtMultimedia playback (the app still runs without it);
+# the X11 libraries Qt's xcb platform plugin loads and the PySide6 wheel does not carry (a desktop
+# session needs them; offscreen and the tests do not).
+APT_PACKAGES := libpulse0 libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 APP_DIR := dist/SER Studio
@@ -51,6 +53,10 @@ dist: setup
 	$(PY) -m pip install --quiet -e '.[build]'
 	rm -rf build "$(APP_DIR)" $(DEB)
 	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+	@# debug symbols of TensorFlow and llvmlite: ~260 MB nothing reads at run time (the self-tests
+	@# below exercise both); their wheels' own libraries only, not the patched ones in *.libs
+	find "$(APP_DIR)/_internal/tensorflow" "$(APP_DIR)/_internal/llvmlite" -type f -name '*.so*' \
+		-exec strip --strip-unneeded {} +
 	@touch dist/.selftest-start
 	"$(APP_DIR)/ser-studio" --selftest
 	"$(APP_DIR)/ser-studio" --selftest-train

@@ -39,23 +39,38 @@ def biggest_parts(app_dir, n=8):
     return sorted(sizes.items(), key=lambda kv: -kv[1])[:n]
 
 
-def start_times(command, runs):
-    """Median seconds from launch to window shown and to the first label, over ``runs``."""
+def drop_file_cache():
+    """Empty the OS page cache (root only), so the next start reads everything from disk."""
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def start_times(command, runs, extra_env=None, cold=False):
+    """Median seconds from launch to window shown and to the first label, over ``runs``:
+    warm (after one uncounted run that fills the file cache) or cold (file cache emptied
+    before every run)."""
     window, label = [], []
-    for i in range(runs + 1):
+    for i in range(runs + (0 if cold else 1)):
+        if cold:
+            drop_file_cache()
         with tempfile.TemporaryDirectory() as home:
-            env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SER_STUDIO_TIMING="1", SER_STUDIO_HOME=home)
+            env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SER_STUDIO_TIMING="1", SER_STUDIO_HOME=home, **(extra_env or {}))
             started = time.time()
             proc = subprocess.run([*command, "--quit-when-idle", str(SAMPLE)], capture_output=True, text=True,
                                   env=env, timeout=300)
         if proc.returncode != 0:
             raise SystemExit(f"{command[0]} exited {proc.returncode}: {proc.stderr[-1000:]}")
         marks = dict(line.split()[1:3] for line in proc.stderr.splitlines() if line.startswith("SER_TIMING "))
-        if i == 0:
+        if i == 0 and not cold:
             continue  # warms the file cache
         window.append(float(marks["window"]) - started)
         label.append(float(marks["idle"]) - started)
     return statistics.median(window), statistics.median(label), (min(label), max(label))
+
+
+def _row(name, times):
+    window, label, (lo, hi) = times
+    return f"| {name} | {window:.2f} s | {label:.2f} s ({lo:.2f}–{hi:.2f}) |"
 
 
 def main():
@@ -69,8 +84,16 @@ def main():
     app_mb = folder_mb(APP_DIR)
     deb_mb = debs[-1].stat().st_size / 1e6 if debs else float("nan")
     parts = biggest_parts(APP_DIR)
-    source = start_times([str(REPO / ".venv" / "bin" / "ser-studio")], args.runs)
-    frozen = start_times([str(APP_DIR / "ser-studio")], args.runs)
+    # PYTHONPATH: the source run uses this checkout even where the venv's editable install points
+    # at another one (a clean clone beside the main tree)
+    source_cmd, source_env = [str(REPO / ".venv" / "bin" / "ser-studio")], {"PYTHONPATH": str(REPO)}
+    frozen_cmd = [str(APP_DIR / "ser-studio")]
+    source = start_times(source_cmd, args.runs, source_env)
+    frozen = start_times(frozen_cmd, args.runs)
+    cold = os.geteuid() == 0  # emptying the file cache needs root
+    if cold:
+        source_cold = start_times(source_cmd, args.runs, source_env, cold=True)
+        frozen_cold = start_times(frozen_cmd, args.runs, cold=True)
     load = os.getloadavg()
 
     rows = "\n".join(f"| `{name}` | {mb:.0f} MB |" for name, mb in parts)
@@ -86,13 +109,15 @@ Largest parts of the app folder:
 |---|---|
 {rows}
 
-Start-up, median of {args.runs} runs after one warm-up run (`--quit-when-idle` a 4 s file, offscreen,
-from process launch):
+Start-up from process launch (`--quit-when-idle` a 4 s file, offscreen), median of {args.runs} runs;
+warm: after one uncounted run; cold: the OS file cache emptied before every run:
 
 | | window shown | first label (range) |
 |---|---|---|
-| `make run` (source, `.venv/bin/ser-studio`) | {source[0]:.2f} s | {source[1]:.2f} s ({source[2][0]:.2f}–{source[2][1]:.2f}) |
-| frozen (`dist/SER Studio/ser-studio`) | {frozen[0]:.2f} s | {frozen[1]:.2f} s ({frozen[2][0]:.2f}–{frozen[2][1]:.2f}) |
+{_row("`make run` (source), warm", source)}
+{_row("frozen app, warm", frozen)}
+{_row("`make run` (source), cold", source_cold) if cold else "| cold runs need root | | |"}
+{_row("frozen app, cold", frozen_cold) if cold else ""}
 
 Load average during the run: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}.
 """

@@ -30,7 +30,7 @@ Priority: optional
 Architecture: amd64
 Maintainer: SER Studio developers <ser-studio@localhost>
 Installed-Size: $size_kb
-Depends: libc6 (>= 2.31), libgl1, libegl1, libfontconfig1, libxkbcommon0, libdbus-1-3
+Depends: libc6 (>= 2.31), libgl1, libegl1, libfontconfig1, libxkbcommon0, libdbus-1-3, libxcb-icccm4, libxcb-keysyms1, libxcb-cursor0, libxkbcommon-x11-0
 Recommends: libpulse0
 Description: offline speech emotion recognition for reviewing recordings
  SER Studio labels speech recordings with one of eight emotions (neutral, calm,
