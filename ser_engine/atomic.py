@@ -1,13 +1,24 @@
 """Atomic writes: a temporary sibling is written, flushed and renamed into place.
 
 A crash, a kill or a full disk leaves either the old file or the new one, never half of one.
+Temporary names carry the writer's process id (``.<name>.<pid>.<random>.tmp``), so the next
+write can tell a dead writer's leftovers from a live writer's work and remove only the former
+(:func:`remove_stale_temporaries`). A folder replaced by :func:`atomic_directory` is moved
+aside for an instant; if a kill lands in that instant, :func:`recover_directory` puts it back.
 """
 
 import contextlib
+import logging
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
+_BACKUP = re.compile(r"^\.(?P<name>.+)\.old-(?P<pid>\d+)$")
 
 
 def _fsync_dir(path):
@@ -20,11 +31,89 @@ def _fsync_dir(path):
             os.close(fd)
 
 
+def _temp_prefix(path):
+    return f".{path.name}.{os.getpid()}."
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove(p):
+    with contextlib.suppress(OSError):
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+
+
+def remove_stale_temporaries(path):
+    """Delete the temporary files and folders of writes to ``path`` whose writer is dead
+    (killed mid-write). A live writer's temporaries, this process's included, are kept.
+
+    Returns
+    -------
+    removed : list of Path
+    """
+    path = Path(path)
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in path.parent.iterdir():
+            m = _TEMP.match(entry.name)
+            if m and m["name"] == path.name and not _alive(int(m["pid"])):
+                _remove(entry)
+                removed.append(entry)
+    if removed:
+        logger.info("removed %d temporary file(s) left by an interrupted write of %s", len(removed), path)
+    return removed
+
+
+def recover_directory(path):
+    """Finish or undo a folder replacement interrupted by a kill.
+
+    :func:`atomic_directory` moves the old folder to ``.<name>.old-<pid>`` and the new one into
+    place. Killed between the two renames, ``path`` is missing: the backup is renamed back.
+    Killed after them, the backup is just deleted. Dead writers' temporaries are removed too.
+
+    Returns
+    -------
+    restored : bool
+        True when ``path`` was missing and has been put back.
+    """
+    path = Path(path)
+    restored = False
+    try:
+        backups = sorted((e for e in path.parent.iterdir() if (m := _BACKUP.match(e.name))
+                          and m["name"] == path.name and not _alive(int(m["pid"]))),
+                         key=lambda e: e.stat().st_mtime, reverse=True)
+    except OSError:
+        backups = []
+    for backup in backups:
+        if not path.exists():
+            os.replace(backup, path)
+            _fsync_dir(path.parent)
+            logger.warning("%s was being replaced when the writer stopped; the previous version is back", path)
+            restored = True
+        else:
+            _remove(backup)
+    remove_stale_temporaries(path)
+    return restored
+
+
 def atomic_write_bytes(path, data):
     """Write ``data`` to ``path`` atomically (temp file in the same folder + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -49,11 +138,13 @@ def atomic_directory(path):
 
     On an exception the temporary folder is removed and ``path`` is untouched. An
     existing ``path`` is moved aside first and deleted only after the new one is in place,
-    so at every instant one complete folder exists under ``path`` or its backup name.
+    so at every instant one complete folder exists under ``path`` or its backup name
+    (from which :func:`recover_directory` restores it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    recover_directory(path)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
     try:
         yield tmp
     except BaseException:

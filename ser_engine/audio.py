@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioLoadError
+from .features import MAX_AMPLITUDE
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +17,7 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".
 #: Shorter than this there is not one analysis frame of speech to look at.
 MIN_DURATION = 0.1
 _BLOCK_FRAMES = 1 << 18  # source frames read at a time: bounded memory for long files
+_BLOCK_SAMPLES = 1 << 20  # ... and at most this many samples over all channels (4 MiB)
 
 
 def load_audio(path, *, sr=SAMPLE_RATE, min_duration=MIN_DURATION):
@@ -45,30 +47,30 @@ def load_audio(path, *, sr=SAMPLE_RATE, min_duration=MIN_DURATION):
     import soxr
 
     path = Path(path)
-    if not path.exists():
-        raise AudioLoadError(path, "file not found")
-    if path.is_dir():
-        raise AudioLoadError(path, "is a folder, not an audio file")
-    if not os.access(path, os.R_OK):
-        raise AudioLoadError(path, "permission denied")
+    check_audio_path(path)
     try:
         f = sf.SoundFile(str(path))
     except Exception as exc:  # libsndfile says why in its own words
-        raise AudioLoadError(path, f"not a readable audio file ({_first_line(exc)})") from None
+        raise AudioLoadError(path, f"not a readable audio file ({sndfile_reason(exc, path)})") from None
     with f:
         native_sr = f.samplerate
         if native_sr <= 0:
             raise AudioLoadError(path, f"invalid sample rate {native_sr}")
-        resampler = None if native_sr == sr else soxr.ResampleStream(native_sr, sr, 1, dtype="float32", quality="HQ")
+        try:
+            resampler = None if native_sr == sr else soxr.ResampleStream(native_sr, sr, 1, dtype="float32",
+                                                                         quality="HQ")
+        except Exception as exc:  # a rate soxr cannot convert (a damaged header)
+            raise AudioLoadError(path, f"sample rate {native_sr} Hz cannot be converted ({_first_line(exc)})") from None
+        # a header may claim hundreds of channels: keep one block's memory bounded anyway
+        block_frames = max(1 << 12, min(_BLOCK_FRAMES, _BLOCK_SAMPLES // max(f.channels, 1)))
         pieces = []
         n_native = 0
         try:
             while True:
-                block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
-                last = len(block) < _BLOCK_FRAMES
+                block = f.read(block_frames, dtype="float32", always_2d=True)
+                last = len(block) < block_frames
                 if len(block):
-                    if not np.isfinite(block).all():
-                        raise AudioLoadError(path, "contains non-finite samples (NaN or Inf)")
+                    check_samples(path, block)
                     n_native += len(block)
                     mono = block.mean(axis=1, dtype=np.float32)
                     pieces.append(resampler.resample_chunk(mono, last=last) if resampler else mono)
@@ -106,6 +108,49 @@ def iter_audio_files(paths):
                         yield Path(root) / name
         else:
             yield p
+
+
+def check_audio_path(path):
+    """Refuse, with :class:`AudioLoadError`, a path no audio can be read from before any
+    decoder sees it: missing, a folder, not a regular file (a pipe or a device would block the
+    reader forever), unreadable or empty. Shared by every reader of recordings."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioLoadError(path, "file not found")
+    if path.is_dir():
+        raise AudioLoadError(path, "is a folder, not an audio file")
+    if not path.is_file():
+        raise AudioLoadError(path, "is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise AudioLoadError(path, "permission denied")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AudioLoadError(path, f"cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise AudioLoadError(path, "empty file (0 bytes)")
+
+
+def check_samples(path, block):
+    """Refuse a decoded block (any shape) holding NaN or Inf, or values no recording has
+    (beyond :data:`~ser_engine.features.MAX_AMPLITUDE`, where the features would overflow)."""
+    if not len(block):
+        return
+    peak = float(np.abs(block).max())  # NaN propagates
+    if not np.isfinite(peak):
+        raise AudioLoadError(path, "contains non-finite samples (NaN or Inf)")
+    if peak > MAX_AMPLITUDE:
+        raise AudioLoadError(path, f"sample values far outside [-1, 1] (peak {peak:.3g}); not a usable recording")
+
+
+def sndfile_reason(exc, path):
+    """libsndfile's reason without its "Error opening '<path>': " prefix: the message
+    already names the file once."""
+    text = _first_line(exc)
+    for prefix in (f"Error opening {str(path)!r}: ", f"Error opening '{path}': "):
+        if text.startswith(prefix):
+            return text[len(prefix):].strip() or text
+    return text
 
 
 def _first_line(exc):

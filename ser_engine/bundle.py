@@ -12,6 +12,7 @@ other file. Loading checks the format version and every hash and refuses a misma
 Bundles are written into a temporary folder and renamed into place.
 """
 
+import atexit
 import dataclasses
 import hashlib
 import io
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_directory
+from .atomic import atomic_directory, recover_directory
 from .errors import ModelLoadError
 from .features import FeatureConfig, check_banks, filter_banks
 from .inference import WindowConfig
@@ -144,7 +145,7 @@ def load_bundle(path):
         file whose SHA-256 differs from the manifest (tampered or corrupted).
     """
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not recover_directory(path):  # killed while being replaced?
         raise ModelLoadError(f"{path}: model bundle not found")
     if path.is_file() and zipfile.is_zipfile(path):
         return _load_zip(path)
@@ -167,7 +168,8 @@ def load_bundle(path):
 
 
 def _load_zip(path):
-    # Extracted once to a private temporary folder; the folder lives as long as the process.
+    # Extracted to a private temporary folder that lives as long as the process (LiteRT and
+    # Keras read the files by path); removed at exit, and at once if the zip is refused.
     tmp = Path(tempfile.mkdtemp(prefix="ser-bundle-"))
     try:
         with zipfile.ZipFile(path) as zf:
@@ -176,10 +178,17 @@ def _load_zip(path):
                 raise ModelLoadError(f"{path}: no {MANIFEST} in the zip; not a model bundle")
             for short, full in names.items():
                 (tmp / short).write_bytes(zf.read(full))
+        bundle = load_bundle(tmp)
     except zipfile.BadZipFile as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ModelLoadError(f"{path}: damaged zip ({exc})") from None
-    bundle = load_bundle(tmp)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelLoadError(f"{path}: the zip could not be extracted ({exc.strerror or exc})") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     bundle.source = path
     return bundle
 

@@ -18,6 +18,11 @@ class AudioLoadError(SerError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class SignalError(SerError, ValueError):
+    """An array handed to the feature functions is not a usable signal (not 1-D, not finite,
+    or values no recording can have). A ValueError too, for callers that catch that."""
+
+
 class ModelLoadError(SerError):
     """A model bundle is missing, incomplete, tampered with or of another version."""
 

@@ -20,6 +20,12 @@ import json
 
 import numpy as np
 
+from .errors import SignalError
+
+#: Samples are expected in [-1, 1]; this is 120 dB above full scale. Beyond it the float32
+#: power spectrum would overflow, so such an array is refused rather than turned into Inf.
+MAX_AMPLITUDE = 1e6
+
 
 @dataclasses.dataclass(frozen=True)
 class FeatureConfig:
@@ -255,6 +261,7 @@ def compute_features(y, *, config, banks=None, block_frames=6000):
         Columns in the order of ``config.feature_names()``: log-mel (dB), MFCC,
         MFCC deltas, chroma (max-normalised per frame), log-energy (dB), voicing, F0.
     """
+    y = check_signal(y)
     mel_fb, chroma_fb = _librosa_banks(config) if banks is None else check_banks(banks, config=config)
     dct = _dct_matrix(config.n_mels, config.n_mfcc)
     total = n_frames(len(y), config=config)
@@ -280,6 +287,27 @@ def compute_features(y, *, config, banks=None, block_frames=6000):
         out.append(_delta(mfcc))
     out.extend(np.concatenate([p[i] for p in parts]) for i in range(2, len(parts[0])))
     return np.concatenate(out, axis=1).astype(np.float32)
+
+
+def check_signal(y):
+    """``y`` as a 1-D float32 array, or :class:`~ser_engine.errors.SignalError` saying why not.
+
+    Refused: more than one dimension (a multi-channel array: down-mix it first), NaN or Inf,
+    and samples beyond :data:`MAX_AMPLITUDE`. Any length is accepted, 0 included.
+    """
+    try:
+        y = np.asarray(y, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise SignalError(f"the signal is not an array of numbers ({exc})") from None
+    if y.ndim != 1:
+        raise SignalError(f"the signal must be mono (1-D); got an array of shape {y.shape}")
+    if len(y):
+        peak = float(np.max(np.abs(y)))  # NaN propagates through max
+        if not np.isfinite(peak):
+            raise SignalError("the signal contains non-finite samples (NaN or Inf)")
+        if peak > MAX_AMPLITUDE:
+            raise SignalError(f"the signal's samples reach {peak:.3g}; audio is expected in [-1, 1]")
+    return y
 
 
 def _delta(x, width=9):
@@ -320,9 +348,10 @@ def speech_mask(X, *, config):
     mask : np.ndarray [shape=(frames,), dtype=bool]
     """
     energy = frame_energy(X, config=config)
-    if len(energy) == 0:
-        return np.zeros(0, bool)
-    ref = np.percentile(energy, 99)
+    finite = np.isfinite(energy)
+    if not finite.any():  # no frames, or nothing measurable (features of a broken array)
+        return np.zeros(len(energy), bool)
+    ref = np.percentile(energy[finite], 99)
     return (energy > ref - config.speech_top_db) & (energy > -90.0)
 
 
@@ -333,6 +362,9 @@ def frame_energy(X, *, config):
     -------
     energy : np.ndarray [shape=(frames,)]
     """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != config.n_features:
+        raise SignalError(f"features of shape {X.shape} do not fit the settings ({config.n_features} per frame)")
     if config.energy:
         return X[:, config.n_mels + config.n_mfcc * (2 if config.mfcc_deltas else 1) + config.n_chroma]
     return 10.0 * np.log10(np.maximum((10.0 ** (X[:, :config.n_mels] / 10.0)).sum(axis=1), 1e-10))

@@ -94,7 +94,7 @@ def _inf(path):
 
 
 @pytest.mark.parametrize("make, reason", [
-    (lambda p: p.write_bytes(b""), "not a readable audio file"),
+    (lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
     (lambda p: p.write_text("this is not audio"), "not a readable audio file"),
     (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64)), "not a readable audio file"),
     (_header_only, "holds no audio samples"),
@@ -111,6 +111,55 @@ def test_bad_files_raise_a_clear_error(tmp_path, make, reason):
         load_audio(p)
     assert reason in str(err.value)
     assert str(p) in str(err.value), "the message names the file"
+
+
+def test_libsndfile_reason_does_not_repeat_the_path(tmp_path):
+    p = tmp_path / "notes.wav"
+    p.write_text("not audio")
+    with pytest.raises(AudioLoadError) as err:
+        load_audio(p)
+    message = str(err.value)
+    assert message.count(str(p)) == 1 and "\n" not in message
+    assert message == f"{p}: not a readable audio file (Format not recognised.)"
+
+
+def test_absurd_float_samples_are_refused(tmp_path):
+    # an int16 recording written as float without scaling peaks at ~32767: still fine;
+    # 1e30 is no recording at all and would overflow the features
+    p = tmp_path / "huge.wav"
+    y = _sine(16000)
+    sf.write(p, y * 32767, 16000, subtype="FLOAT")
+    assert np.abs(load_audio(p)).max() == pytest.approx(0.5 * 32767, rel=1e-3)
+    y[10] = 1e30
+    sf.write(p, y, 16000, subtype="FLOAT")
+    with pytest.raises(AudioLoadError, match="far outside"):
+        load_audio(p)
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path):
+    import os
+
+    p = tmp_path / "pipe.wav"
+    os.mkfifo(p)
+    with pytest.raises(AudioLoadError, match="not a regular file"):
+        load_audio(p)
+
+
+def test_many_channels_are_read_in_bounded_blocks(tmp_path, monkeypatch):
+    import ser_engine.audio as audio
+
+    reads = []
+    real = sf.SoundFile.read
+
+    def spy(self, frames=-1, *args, **kwargs):
+        reads.append(frames * self.channels)
+        return real(self, frames, *args, **kwargs)
+
+    monkeypatch.setattr(sf.SoundFile, "read", spy)
+    p = tmp_path / "many.wav"
+    sf.write(p, np.tile(_sine(16000, seconds=0.5)[:, None], (1, 64)), 16000, subtype="PCM_16")
+    y = load_audio(p)
+    assert len(y) == 8000 and max(reads) <= audio._BLOCK_SAMPLES
 
 
 def test_missing_file(tmp_path):

@@ -111,3 +111,24 @@ def test_active_model_and_fallback(tiny_bundle, bundle_copy):
     assert "could not be used" in warning and "checksum" in warning
     reset_active()
     assert resolve_bundle()[1] is None
+
+
+def test_a_refused_zip_leaves_no_extracted_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    z = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("manifest.json", json.dumps({"format_version": 1}))
+    with pytest.raises(ModelLoadError, match="lacks"):
+        load_bundle(z)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_bundle_caught_between_the_renames_of_a_replacement_is_restored(tmp_path):
+    # what a kill -9 of write_bundle between its two renames leaves (tests/reliability/test_kill9.py)
+    dest = tmp_path / "my model"
+    shutil.copytree(shipped_model_dir(), tmp_path / ".my model.old-999999999")
+    bundle = load_bundle(dest)
+    assert bundle.source == dest and dest.is_dir() and not (tmp_path / ".my model.old-999999999").exists()

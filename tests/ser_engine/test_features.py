@@ -104,3 +104,31 @@ def test_features_beside_tensorflow_do_not_crash():
                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("(201, 119)")
+
+
+def test_check_signal_refuses_what_is_not_a_mono_finite_signal():
+    from ser_engine.errors import SerError, SignalError
+    from ser_engine.features import MAX_AMPLITUDE, check_signal
+
+    assert check_signal(np.zeros(0)).dtype == np.float32
+    assert check_signal([0.5, -0.5]).tolist() == [0.5, -0.5]
+    for bad, why in ((np.zeros((10, 2)), "mono"), (np.array([0.0, np.nan]), "non-finite"),
+                     (np.array([np.inf]), "non-finite"), (np.array([MAX_AMPLITUDE * 2]), "expected in"),
+                     (np.array(["a"]), "not an array of numbers")):
+        with pytest.raises(SignalError, match=why) as err:
+            check_signal(bad)
+        assert isinstance(err.value, SerError) and isinstance(err.value, ValueError)
+
+
+def test_features_of_silence_and_of_an_empty_signal_are_finite():
+    config = FeatureConfig()
+    for y in (np.zeros(0, np.float32), np.zeros(16000, np.float32)):
+        X = compute_features(y, config=config)
+        assert X.shape == (1 + len(y) // config.hop_length, config.n_features) and np.isfinite(X).all()
+        assert not speech_mask(X, config=config).any()
+
+
+def test_speech_mask_keeps_its_length_when_no_energy_is_finite():
+    config = FeatureConfig()
+    X = np.full((7, config.n_features), np.nan, np.float32)
+    assert speech_mask(X, config=config).shape == (7,)
