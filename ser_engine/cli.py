@@ -1,7 +1,12 @@
 """``ser``: label recordings from the command line.
 
     ser predict PATH... [--json] [--speaker-baseline] [--segments] [--model BUNDLE]
+    ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N]
     ser info [--model BUNDLE]
+
+``--segments`` analyses each file as a long recording (voice activity, 3 s windows, smoothed
+segments with "no speech" stretches; streamed block by block); with ``--json`` each line is
+the timeline schema (``Timeline.to_dict``).
 
 Exit status: 0 when every file was labelled, 2 when any failed (each failure is still
 reported, and the others are labelled), 1 when nothing could start (e.g. no model).
@@ -10,6 +15,7 @@ reported, and the others are labelled), 1 when nothing could start (e.g. no mode
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import __version__
@@ -29,8 +35,18 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
     p.add_argument("--speaker-baseline", action="store_true",
                    help="treat the files of each folder as one speaker (normalise by their statistics)")
-    p.add_argument("--segments", action="store_true", help="also print the labelled segments of each file")
+    p.add_argument("--segments", action="store_true",
+                   help="analyse each file as a long recording and print its labelled segments (incl. no speech)")
     p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder or .zip instead of the active one")
+    b = sub.add_parser("batch", help="analyse a folder into one CSV/JSON file or a folder of exports (resumable)")
+    b.add_argument("root", metavar="DIR")
+    b.add_argument("--out", required=True, metavar="FILE",
+                   help="output file (csv, json) or folder (textgrid, audacity, eaf); an existing one is resumed")
+    b.add_argument("--format", default=None, choices=("csv", "json", "textgrid", "audacity", "eaf"),
+                   help="default: from --out's extension (.json -> json), else csv")
+    b.add_argument("--workers", type=int, default=1, metavar="N", help="processes analysing in parallel")
+    b.add_argument("--model", metavar="BUNDLE")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
     i = sub.add_parser("info", help="show the model card summary")
     i.add_argument("--model", metavar="BUNDLE")
     return parser
@@ -43,12 +59,18 @@ def main(argv=None):
     try:
         if args.command == "info":
             return _info(args)
+        if args.command == "batch":
+            return _batch(args)
         return _predict(args)
     except SerError as exc:
         print(f"ser: {exc}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `ser predict ... | head`: the reader left, nothing to report
+        # Python's advice: point stdout at devnull so the flush at exit does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _info(args):
@@ -96,8 +118,10 @@ def _predict(args):
     predictor, warning = Predictor.from_path(args.model)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    results = (_timelines(predictor, paths, args.speaker_baseline) if args.segments
+               else predictor.predict_many(paths, speaker_baseline=args.speaker_baseline))
     failed = 0
-    for res in predictor.predict_many(paths, speaker_baseline=args.speaker_baseline):
+    for res in results:
         failed += not res.ok
         if args.json:
             print(json.dumps(res.to_dict(segments=True), ensure_ascii=False), flush=True)
@@ -106,10 +130,43 @@ def _predict(args):
             print(f"{res.path}\t{res.label}\t{res.confidence:.2f}{flag}", flush=True)
             if args.segments:
                 for s in res.segments:
-                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{s.confidence:.2f}", flush=True)
+                    conf = "-" if s.confidence is None else f"{s.confidence:.2f}"
+                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{conf}", flush=True)
         else:
             print(f"{res.path}\tERROR\t{res.error}", flush=True)
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _timelines(predictor, paths, speaker_baseline):
+    """Each file analysed as a long recording (its own baseline when forced or long enough)."""
+    from .results import NO_SPEECH, Failure
+    from .segments import SegmentConfig, analyse_recording
+
+    config = SegmentConfig(baseline="speaker" if speaker_baseline else "auto")
+    for p in paths:
+        try:
+            tl = analyse_recording(predictor, p, config=config)
+            if tl.label is None:  # no speech at all: the file's answer is that
+                tl.label, tl.confidence = NO_SPEECH, 1.0
+            yield tl
+        except SerError as exc:
+            yield Failure(str(p), getattr(exc, "reason", None) or str(exc))
+
+
+def _batch(args):
+    from .batch import run_batch
+
+    fmt = args.format or ("json" if str(args.out).lower().endswith((".json", ".jsonl")) else "csv")
+    if args.workers < 1:
+        print("ser: --workers must be at least 1", file=sys.stderr)
+        return EXIT_FATAL
+    report = run_batch(args.root, args.out, fmt=fmt, workers=args.workers, model=args.model,
+                       progress=not args.no_progress)
+    if report.total == 0:
+        print(f"ser: no audio files found in {args.root}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    print(f"{report.done} analysed, {report.skipped} already in {args.out}, {report.failed} failed", file=sys.stderr)
+    return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -90,3 +90,44 @@ def apply_stats(X, stats):
     Z : np.ndarray [shape=X.shape, dtype=float32]
     """
     return ((X - stats.mean) / stats.std).astype(np.float32)
+
+
+def masked_stats(feature_list, mask_list, *, chunk=20000):
+    """Mean and standard deviation over the masked frames of several feature arrays.
+
+    The speaker baseline of a long recording: its frames arrive as the feature arrays of its
+    speech regions, with the recording-wide speech mask of each (a region's own loudest
+    frames would be the wrong reference). Summed in float64 ``chunk`` frames at a time, so
+    memory stays at the size of the features themselves.
+
+    Parameters
+    ----------
+    feature_list : sequence of np.ndarray [shape=(frames_i, n_features)]
+    mask_list : sequence of np.ndarray [shape=(frames_i,), dtype=bool]
+
+    Returns
+    -------
+    stats : FeatureStats
+
+    Raises
+    ------
+    ValueError
+        When no frame is selected.
+    """
+    total = total_sq = None
+    count = 0
+    for X, mask in zip(feature_list, mask_list):
+        for a in range(0, len(X), chunk):
+            rows = X[a:a + chunk][np.asarray(mask[a:a + chunk], bool)].astype(np.float64)
+            if not len(rows):
+                continue
+            s, sq = rows.sum(axis=0), (rows * rows).sum(axis=0)
+            total = s if total is None else total + s
+            total_sq = sq if total_sq is None else total_sq + sq
+            count += len(rows)
+    if not count:
+        raise ValueError("no frames to compute statistics from")
+    mean = total / count
+    var = np.maximum(total_sq / count - mean * mean, 0.0)
+    std = np.maximum(np.sqrt(var), _STD_FLOOR)
+    return FeatureStats(mean.astype(np.float32), std.astype(np.float32), count)

@@ -73,7 +73,24 @@ class Predictor:
         run_model(self.model, np.zeros((1, self.window.length, self.config.n_features), np.float32),
                   batch_size=self.batch_size)
 
+    @property
+    def banks(self):
+        """The bundle's ``(mel, chroma)`` filter banks, or None (features then use librosa's)."""
+        return self._banks
+
+    @property
+    def global_stats(self):
+        """The bundle's global feature statistics (normalisation without a speaker baseline)."""
+        return self._global
+
     # -- public API -------------------------------------------------------------------
+
+    def analyse_recording(self, path, **kwargs):
+        """A long recording as a :class:`~ser_engine.results.Timeline` of segments, streamed
+        block by block; see :func:`ser_engine.segments.analyse_recording` for the arguments."""
+        from .segments import analyse_recording
+
+        return analyse_recording(self, path, **kwargs)
 
     def features(self, y):
         """Raw features of a 16 kHz mono signal, with this bundle's settings."""

@@ -99,3 +99,34 @@ def test_info_prints_the_card_summary(tiny_bundle, capsys):
     assert code == 0
     assert "Model: tiny-test-model (version 0.1.0)" in out
     assert "Labels: neutral, calm, happy, sad, angry, fearful, disgust, surprised" in out
+
+
+def test_segments_json_gives_the_timeline_of_a_long_recording(tmp_path, capsys):
+    from tests.ser_engine.long_fixtures import build_long_recording
+    from ser_engine.bundle import load_bundle
+    from ser_engine.paths import shipped_model_dir
+    from ser_engine.predictor import Predictor
+
+    rec = build_long_recording(tmp_path / "session.wav", predictor=Predictor(load_bundle(shipped_model_dir())))
+    code, out, _ = run(capsys, "predict", str(rec.path), "--segments", "--json")
+    assert code == 0
+    row = json.loads(out)
+    assert row["path"].endswith("session.wav") and row["label"] in EMOTIONS and row["sha256"]
+    assert row["duration"] == pytest.approx(rec.duration, abs=0.01)
+    labels = [s["label"] for s in row["segments"]]
+    assert labels[0] == labels[-1] == "no speech" and len([x for x in labels if x == "no speech"]) == 5
+    seg = next(s for s in row["segments"] if s["label"] != "no speech")
+    assert set(seg) == {"start", "end", "label", "confidence", "uncertain", "probabilities"}
+    assert abs(sum(seg["probabilities"].values()) - 1) < 1e-3
+    assert set(row["summary"]["shares"]) == set(EMOTIONS)
+
+
+def test_segments_of_a_silent_file_and_a_bad_one(tiny_bundle, tmp_path, capsys):
+    sf.write(tmp_path / "quiet.wav", np.zeros(16000 * 3, np.float32), 16000)
+    (tmp_path / "broken.wav").write_text("this is text")
+    code, out, _ = run(capsys, "predict", str(tmp_path / "quiet.wav"), str(tmp_path / "broken.wav"),
+                       "--segments", "--model", str(tiny_bundle))
+    assert code == 2
+    quiet, seg, broken = out.splitlines()
+    assert quiet.split("\t")[1] == "no speech" and seg.split("\t")[1:] == ["no speech", "-"]
+    assert broken.split("\t")[:2] == [str(tmp_path / "broken.wav"), "ERROR"] and "not a readable" in broken

@@ -1,0 +1,304 @@
+"""Batch analysis of a folder of recordings into one CSV/JSON file or a folder of per-file exports.
+
+The run is resumable and never stops on a bad file:
+
+- CSV and JSON (JSON Lines) outputs are append-only journals: each recording's record is
+  written with one ``write`` and flushed to disk (``fsync``) before the next starts. On a
+  new run the output is read back; recordings with a complete record (CSV: their last
+  ``summary`` row, for "no speech"; JSON: a parseable line) are skipped, and a torn
+  record left by a crash is dropped (the cleaned output is rewritten atomically) before
+  appending, so no recording is ever listed twice.
+- Per-file formats (TextGrid, Audacity, EAF) write each recording's files atomically into
+  the output folder (mirroring the input folders); a recording whose files exist is skipped.
+  Failures go to ``batch-errors.csv`` there (and are skipped on the next run as well).
+- A recording that cannot be analysed becomes an ``error`` row/object with a one-line reason.
+
+``workers > 1`` analyses recordings in that many processes (each loads the model once);
+results are written in the folder's sorted order by this process alone.
+"""
+
+import contextlib
+import csv
+import dataclasses
+import io
+import json
+import logging
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from .atomic import atomic_write_text
+from .audio import iter_audio_files
+from .errors import ExportError, SerError
+from .exports import (FORMATS, PER_FILE_FORMATS, SUFFIX, audacity_paths, csv_fields, csv_text, export_timeline,
+                      timeline_json)
+from .results import NO_SPEECH, Failure
+from .segments import SegmentConfig, analyse_recording
+
+logger = logging.getLogger(__name__)
+ERRORS_FILE = "batch-errors.csv"
+
+
+@dataclasses.dataclass
+class BatchReport:
+    total: int = 0
+    skipped: int = 0  # already in the output
+    done: int = 0
+    failed: int = 0
+    failures: list = dataclasses.field(default_factory=list)  # Failure objects of this run
+
+
+def run_batch(root, out, *, fmt="csv", workers=1, model=None, config=SegmentConfig(), progress=True,
+              on_file=None, reviews=True):
+    """Analyse every recording under ``root`` into ``out``; returns a :class:`BatchReport`.
+
+    Parameters
+    ----------
+    root : str or Path
+        A folder (walked recursively) or one file.
+    out : str or Path
+        The CSV/JSON file, or the folder for per-file formats.
+    fmt : str
+        One of :data:`~ser_engine.exports.FORMATS`.
+    workers : int
+        Processes analysing in parallel (1: in this process).
+    model : str or Path or None
+        A bundle instead of the active one.
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    on_file : callable(path, result) or None
+        Called after each recording is written (result: Timeline or Failure).
+    reviews : bool
+        Include each recording's saved clinician review (looked up by content hash).
+
+    Raises
+    ------
+    ExportError
+        The output cannot be used (a file where a folder is needed, another model's CSV...).
+    ModelLoadError
+        No usable model.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    # absolute paths: the output names recordings the same way whatever the working folder
+    root, out = Path(os.path.abspath(root)), Path(out)
+    paths = list(iter_audio_files([root]))
+    base = root if root.is_dir() else root.parent
+    from .models import resolve_bundle
+
+    bundle, warning = resolve_bundle(model)
+    if warning:
+        logger.warning(warning)
+    with _output_errors(out):
+        sink = _FolderSink(out, fmt, base) if fmt in PER_FILE_FORMATS else _JournalSink(out, fmt, bundle.labels)
+    todo = [p for p in paths if not sink.has(p)]
+    report = BatchReport(total=len(paths), skipped=len(paths) - len(todo))
+    bar = _progress_bar(len(paths), report.skipped, progress)
+    try:
+        for path, result in _analyse_all(todo, model, config, workers):
+            review = _review_of(result) if reviews and result.ok else None
+            with _output_errors(out):
+                sink.write(path, result, review)
+            if result.ok:
+                report.done += 1
+            else:
+                report.failed += 1
+                report.failures.append(result)
+                logger.warning("%s: %s", result.path, result.error)
+            if bar is not None:
+                bar.update(1)
+            if on_file is not None:
+                on_file(path, result)
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
+
+
+@contextlib.contextmanager
+def _output_errors(out):
+    """An OSError on the output (read-only folder, disk full) ends the batch with one line:
+    without a place to write, going on would only lose the work."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExportError(f"{out}: cannot be written ({reason})") from None
+
+
+def _progress_bar(total, initial, enabled):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+
+def _review_of(timeline):
+    from .review import load_review, review_path
+
+    if not timeline.sha256 or not review_path(timeline.sha256).exists():
+        return None
+    try:
+        return load_review(sha256=timeline.sha256)
+    except SerError as exc:
+        logger.warning("%s", exc)
+        return None
+
+
+# -- analysis, in this process or in workers -------------------------------------------------
+
+_worker = {}
+
+
+def _init_worker(model, config):
+    from .predictor import Predictor
+    from .runtime import quiet_tensorflow
+
+    quiet_tensorflow()
+    _worker["predictor"], _ = Predictor.from_path(model)
+    _worker["config"] = config
+
+
+def _analyse_one(path):
+    """A Timeline (without its overview, which the batch does not need) or a Failure."""
+    try:
+        tl = analyse_recording(_worker["predictor"], path, config=_worker["config"])
+        tl.overview = None
+        return tl
+    except SerError as exc:
+        return Failure(str(path), getattr(exc, "reason", None) or str(exc))
+    except Exception as exc:  # never stop a batch on one file; say what happened in one line
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Failure(str(path), f"unexpected error: {type(exc).__name__}: {text}")
+
+
+def _analyse_all(paths, model, config, workers):
+    if not paths:
+        return
+    if workers <= 1:
+        _init_worker(model, config)
+        for p in paths:
+            yield p, _analyse_one(p)
+        return
+    # the processes are the parallelism now: one feature thread each, not two per process
+    config = dataclasses.replace(config, feature_threads=1)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(model, config)) as pool:
+        yield from zip(paths, pool.map(_analyse_one, paths, chunksize=1))
+
+
+# -- outputs ------------------------------------------------------------------------------------
+
+
+class _JournalSink:
+    """One CSV or JSON Lines file, appended record by record; resumable."""
+
+    def __init__(self, out, fmt, labels):
+        if out.is_dir():
+            raise ExportError(f"{out}: is a folder; --out must be a {fmt.upper()} file for --format {fmt}")
+        self.out, self.fmt, self.labels = out, fmt, list(labels)
+        self.done = set()
+        if out.exists() and out.stat().st_size:
+            self._recover()
+        else:
+            header = ",".join(csv_fields(self.labels)) + "\n" if fmt == "csv" else ""
+            atomic_write_text(out, header)
+
+    def has(self, path):
+        return str(path) in self.done
+
+    def _recover(self):
+        text = self.out.read_text(encoding="utf-8", errors="replace")
+        keep = self._recover_csv(text) if self.fmt == "csv" else self._recover_json(text)
+        if keep != text:
+            logger.warning("%s: dropped an incomplete record left by an interrupted run", self.out)
+            atomic_write_text(self.out, keep)
+
+    def _recover_json(self, text):
+        lines = []
+        for line in text.splitlines(keepends=True):
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if line.endswith("\n") and isinstance(obj, dict) and "path" in obj and obj["path"] not in self.done:
+                self.done.add(obj["path"])
+                lines.append(line)
+        return "".join(lines)
+
+    def _recover_csv(self, text):
+        head, _, body = text.partition("\n")
+        if head.split(",") != csv_fields(self.labels):
+            raise ExportError(f"{self.out}: was written with other columns (another model?); "
+                              "choose another --out")
+        rows = list(csv.reader(io.StringIO(body)))
+        fields = csv_fields(self.labels)
+        i_file, i_row, i_label = fields.index("file"), fields.index("row"), fields.index("label")
+        complete = set()
+        for r in rows:
+            if len(r) == len(fields) and (r[i_row] == "error" or (r[i_row] == "summary" and r[i_label] == NO_SPEECH)):
+                complete.add(r[i_file])
+        if body and not body.endswith("\n"):
+            complete.discard(rows[-1][i_file] if rows and rows[-1] else None)
+        kept = [r for r in rows if len(r) == len(fields) and r[i_file] in complete]
+        self.done = complete
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(kept)
+        return head + "\n" + buf.getvalue()
+
+    def write(self, path, result, review):
+        if self.fmt == "csv":
+            text = csv_text([result if not result.ok else (result, review)], self.labels, header=False)
+        else:
+            obj = timeline_json(result, review) if result.ok else result.to_dict()
+            text = json.dumps(obj, ensure_ascii=False) + "\n"
+        with open(self.out, "a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.done.add(str(path))
+
+
+class _FolderSink:
+    """Per-file exports in a folder that mirrors the input folders; resumable."""
+
+    def __init__(self, out, fmt, base):
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out}: is a file; --out must be a folder for --format {fmt}")
+        out.mkdir(parents=True, exist_ok=True)
+        self.out, self.fmt, self.base = out, fmt, base
+        self.errors = out / ERRORS_FILE
+        self.failed = set()
+        if self.errors.exists():
+            with open(self.errors, encoding="utf-8", newline="") as fh:
+                self.failed = {r["file"] for r in csv.DictReader(fh) if r.get("file")}
+
+    def dest(self, path):
+        rel = Path(path).resolve().relative_to(self.base.resolve()) if self.base else Path(Path(path).name)
+        return self.out / rel.with_suffix(SUFFIX[self.fmt] if self.fmt != "audacity" else "")
+
+    def files(self, path):
+        d = self.dest(path)
+        return list(audacity_paths(d)) if self.fmt == "audacity" else [d]
+
+    def has(self, path):
+        return str(path) in self.failed or all(f.exists() for f in self.files(path))
+
+    def write(self, path, result, review):
+        if result.ok:
+            export_timeline(result, self.dest(path), self.fmt, review=review)
+            return
+        new = not self.errors.exists()
+        with open(self.errors, "a", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            if new:
+                w.writerow(["file", "error"])
+            w.writerow([result.path, result.error])
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.failed.add(str(path))

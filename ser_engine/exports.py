@@ -1,0 +1,234 @@
+"""Exports of analysed recordings: CSV, JSON, Audacity labels, Praat TextGrid, ELAN EAF.
+
+Every export carries the model tier and, when there is a review, the clinician tier; every
+one names the model (id and version) that made it and includes the per-file summary:
+
+- CSV: one row per segment with all probabilities, ``clinician_label``, and on every row the
+  columns ``model_id`` and ``model_version`` (so rows from many files and runs can be
+  concatenated and filtered); ``row`` tells segment rows from ``summary`` rows (one per
+  emotion + no speech, ``duration`` in seconds and ``share`` of the speech time),
+  ``clinician`` rows (clinician intervals that are not exactly a model segment),
+  ``clinician_summary`` rows and ``error`` rows (files that could not be analysed, with the
+  reason). A file's rows end with its ``summary`` row for ``no speech``.
+- JSON: the timeline schema (:meth:`Timeline.to_dict`) plus ``clinician`` and
+  ``clinician_summary``; a batch is JSON Lines, one object per file.
+- Audacity: two label tracks, ``<name>.model.txt`` and ``<name>.clinician.txt``; each starts
+  with a zero-length label at 0 s naming the model and the summary.
+- TextGrid (praatio): interval tiers ``model``, ``clinician`` and ``info`` (model + summary).
+- EAF (pympi-ling): tiers ``model`` and ``clinician``, the audio linked, and header
+  properties ``model_id``, ``model_version``, ``summary``.
+
+All files are written atomically (:mod:`ser_engine.atomic`).
+"""
+
+import csv
+import io
+import json
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .atomic import atomic_write_bytes, atomic_write_text
+from .errors import ExportError
+from .results import NO_SPEECH
+
+FORMATS = ("csv", "json", "textgrid", "audacity", "eaf")
+#: Formats that write files per recording (``--out`` is a folder for them).
+PER_FILE_FORMATS = ("textgrid", "audacity", "eaf")
+SUFFIX = {"csv": ".csv", "json": ".json", "textgrid": ".TextGrid", "audacity": ".txt", "eaf": ".eaf"}
+BASE_FIELDS = ["file", "sha256", "model_id", "model_version", "row", "start", "end", "duration", "label",
+               "confidence", "uncertain"]
+TAIL_FIELDS = ["clinician_label", "share", "error"]
+
+
+def csv_fields(labels):
+    """The CSV header for a model with ``labels``."""
+    return BASE_FIELDS + [f"p_{lab}" for lab in labels] + TAIL_FIELDS
+
+
+def _fmt(x, nd=3):
+    return "" if x is None else f"{x:.{nd}f}"
+
+
+def csv_rows(timeline, review=None):
+    """The CSV rows (dicts) of one analysed recording: segments, then summaries."""
+    base = {"file": timeline.path, "sha256": timeline.sha256 or "", "model_id": timeline.model_id,
+            "model_version": timeline.model_version}
+    rows = []
+    for s in timeline.segments:
+        r = dict(base, row="segment", start=_fmt(s.start), end=_fmt(s.end), duration=_fmt(s.end - s.start),
+                 label=s.label, confidence=_fmt(s.confidence, 4),
+                 uncertain=("" if not s.is_speech else int(bool(s.uncertain))),
+                 clinician_label=(review.label_for(s.start, s.end) or "") if review else "")
+        for lab in timeline.labels:
+            r[f"p_{lab}"] = _fmt(s.probabilities.get(lab), 4) if s.probabilities else ""
+        rows.append(r)
+    if review is not None:
+        bounds = {(round(s.start, 3), round(s.end, 3)) for s in timeline.segments}
+        for iv in review.intervals:
+            if (round(iv.start, 3), round(iv.end, 3)) not in bounds:
+                rows.append(dict(base, row="clinician", start=_fmt(iv.start), end=_fmt(iv.end),
+                                 duration=_fmt(iv.end - iv.start), clinician_label=iv.label))
+    if review is not None and review.intervals:
+        summ = review.summary(timeline.segments, timeline.labels, duration=timeline.duration)
+        for lab, secs, share in summ.rows():
+            rows.append(dict(base, row="clinician_summary", label=lab, duration=_fmt(secs), share=_fmt(share, 4)))
+    # the model summary comes last and ends with the no-speech row: a file's record is
+    # complete when that row is there (batch resume relies on it)
+    for lab, secs, share in timeline.summary().rows():
+        rows.append(dict(base, row="summary", label=lab, duration=_fmt(secs), share=_fmt(share, 4)))
+    return rows
+
+
+def failure_row(failure):
+    return {"file": failure.path, "row": "error", "error": failure.error}
+
+
+def csv_text(items, labels, *, header=True):
+    """CSV text of ``items``: ``(timeline, review)`` pairs and Failure objects."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=csv_fields(labels), lineterminator="\n", extrasaction="ignore")
+    if header:
+        w.writeheader()
+    for item in items:
+        if getattr(item, "ok", True) is False:
+            w.writerow(failure_row(item))
+        else:
+            timeline, review = item
+            w.writerows(csv_rows(timeline, review))
+    return buf.getvalue()
+
+
+def timeline_json(timeline, review=None):
+    """The JSON object of one analysed recording (timeline + clinician tier + summaries)."""
+    d = timeline.to_dict()
+    d["exported_by"] = {"app": "SER Studio", "version": __version__}
+    d["clinician"] = [iv.to_dict() for iv in review.intervals] if review else []
+    d["clinician_summary"] = (review.summary(timeline.segments, timeline.labels, duration=timeline.duration).to_dict()
+                              if review is not None and review.intervals else None)
+    return d
+
+
+def summary_line(summary):
+    """A one-line summary: "speech 42.0 s: angry 40%, calm 35%, ...; no speech 10.0 s"."""
+    parts = [f"{k} {v:.0%}" for k, v in sorted(summary.shares.items(), key=lambda kv: -kv[1]) if v > 0]
+    return (f"speech {summary.speech_seconds:.1f} s: {', '.join(parts) or 'none'}; "
+            f"no speech {summary.no_speech_seconds:.1f} s")
+
+
+def _stamp(timeline):
+    return f"model {timeline.model_id} {timeline.model_version}; {summary_line(timeline.summary())}"
+
+
+# -- one recording -------------------------------------------------------------------------
+
+
+def export_timeline(timeline, dest, fmt, *, review=None):
+    """Write one recording's export; ``dest`` is the file (for Audacity: the stem, two files).
+
+    Returns
+    -------
+    list of Path : the files written.
+
+    Raises
+    ------
+    ExportError
+        The destination could not be written (one line: the file and why).
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    dest = Path(dest)
+    try:
+        if fmt == "csv":
+            atomic_write_text(dest, csv_text([(timeline, review)], timeline.labels))
+            return [dest]
+        if fmt == "json":
+            atomic_write_text(dest, json.dumps(timeline_json(timeline, review), indent=1, ensure_ascii=False) + "\n")
+            return [dest]
+        if fmt == "textgrid":
+            return [write_textgrid(dest, timeline, review)]
+        if fmt == "audacity":
+            return write_audacity(dest, timeline, review)
+        return [write_eaf(dest, timeline, review)]
+    except OSError as exc:
+        raise ExportError(f"{dest}: could not be written ({str(exc).splitlines()[0] if str(exc) else exc})") from None
+
+
+def _tiers(timeline, review):
+    model = [(s.start, s.end, s.label) for s in timeline.segments if s.end > s.start]
+    clinician = [(iv.start, iv.end, iv.label) for iv in review.intervals] if review else []
+    return model, clinician
+
+
+def audacity_paths(stem):
+    stem = Path(stem)
+    base = stem.with_suffix("") if stem.suffix.lower() == ".txt" else stem
+    return base.with_name(base.name + ".model.txt"), base.with_name(base.name + ".clinician.txt")
+
+
+def write_audacity(stem, timeline, review=None):
+    """Two Audacity label tracks (``start\\tend\\tlabel`` per line), one per tier."""
+    model, clinician = _tiers(timeline, review)
+    stamp = f"0.000000\t0.000000\t{_stamp(timeline)}\n"
+    out = []
+    for path, tier in zip(audacity_paths(stem), (model, clinician)):
+        text = stamp + "".join(f"{a:.6f}\t{b:.6f}\t{lab}\n" for a, b, lab in tier)
+        atomic_write_text(path, text)
+        out.append(path)
+    return out
+
+
+def write_textgrid(path, timeline, review=None):
+    """A Praat TextGrid with interval tiers ``model``, ``clinician`` and ``info``."""
+    from praatio import textgrid
+
+    model, clinician = _tiers(timeline, review)
+    end = max([timeline.duration] + [b for _, b, _ in model + clinician])
+    tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=end)
+    tg.addTier(textgrid.IntervalTier("model", model, 0.0, end))
+    tg.addTier(textgrid.IntervalTier("clinician", clinician, 0.0, end))
+    tg.addTier(textgrid.IntervalTier("info", [(0.0, end, _stamp(timeline))], 0.0, end))
+    atomic_write_bytes(path, _saved_bytes(lambda p: tg.save(p, format="long_textgrid", includeBlankSpaces=True,
+                                                            reportingMode="silence"), ".TextGrid"))
+    return Path(path)
+
+
+def write_eaf(path, timeline, review=None):
+    """An ELAN .eaf with tiers ``model`` and ``clinician``, the audio linked."""
+    import pympi
+
+    model, clinician = _tiers(timeline, review)
+    eaf = pympi.Elan.Eaf(author="SER Studio")
+    eaf.add_linked_file(str(Path(timeline.path).resolve()), mimetype=_mime(timeline.path))
+    eaf.add_property("model_id", str(timeline.model_id))
+    eaf.add_property("model_version", str(timeline.model_version))
+    eaf.add_property("summary", summary_line(timeline.summary()))
+    for name, tier in (("model", model), ("clinician", clinician)):
+        eaf.add_tier(name)
+        for a, b, lab in tier:
+            s, e = int(round(a * 1000)), int(round(b * 1000))
+            if e > s:
+                eaf.add_annotation(name, s, e, lab)
+    if "default" in eaf.get_tier_names():
+        eaf.remove_tier("default")
+    atomic_write_bytes(path, _saved_bytes(lambda p: eaf.to_file(p), ".eaf"))
+    return Path(path)
+
+
+def _mime(path):
+    ext = Path(path).suffix.lower()
+    return {".wav": "audio/x-wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}.get(ext,
+                                                                                                        "audio/*")
+
+
+def _saved_bytes(save, suffix):
+    """The bytes a library writes to a path (it cannot write to a string): a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="ser-export-") as tmp:
+        p = str(Path(tmp) / f"out{suffix}")
+        save(p)
+        return Path(p).read_bytes()
+
+
+__all__ = ["FORMATS", "NO_SPEECH", "PER_FILE_FORMATS", "SUFFIX", "audacity_paths", "csv_fields", "csv_rows",
+           "csv_text", "export_timeline", "summary_line", "timeline_json", "write_audacity", "write_eaf",
+           "write_textgrid"]

@@ -1,0 +1,63 @@
+"""Per-file summary of a timeline: how much of the speech time each emotion takes."""
+
+import dataclasses
+
+from .results import NO_SPEECH
+
+
+@dataclasses.dataclass
+class Summary:
+    """Seconds per label and each emotion's share of the *speech* time.
+
+    Attributes
+    ----------
+    seconds : dict
+        Every emotion of the model (0 where absent), in the model's label order.
+    shares : dict
+        ``seconds[e] / speech_seconds`` (all 0 when there is no speech).
+    speech_seconds, no_speech_seconds, duration : float
+    """
+
+    seconds: dict
+    shares: dict
+    speech_seconds: float
+    no_speech_seconds: float
+    duration: float
+
+    def to_dict(self):
+        return {"speech_seconds": round(self.speech_seconds, 3), "no_speech_seconds": round(self.no_speech_seconds, 3),
+                "duration": round(self.duration, 3),
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+                "shares": {k: round(v, 4) for k, v in self.shares.items()}}
+
+    def rows(self):
+        """``(label, seconds, share)`` per emotion, then the no-speech row (share of the whole file)."""
+        out = [(k, self.seconds[k], self.shares[k]) for k in self.seconds]
+        share = self.no_speech_seconds / self.duration if self.duration > 0 else 0.0
+        return out + [(NO_SPEECH, self.no_speech_seconds, share)]
+
+
+def summarise(segments, labels, *, duration=None):
+    """The :class:`Summary` of labelled segments (model tier or clinician-corrected tier).
+
+    Parameters
+    ----------
+    segments : iterable of objects with ``start``, ``end`` and ``label``
+    labels : sequence of str
+        The model's emotions; labels outside them (other than no speech) are counted too.
+    duration : float or None
+        The recording's length; defaults to the end of the last segment.
+    """
+    seconds = {lab: 0.0 for lab in labels}
+    no_speech = 0.0
+    end = 0.0
+    for s in segments:
+        d = max(s.end - s.start, 0.0)
+        end = max(end, s.end)
+        if s.label == NO_SPEECH:
+            no_speech += d
+        else:
+            seconds[s.label] = seconds.get(s.label, 0.0) + d
+    speech = sum(seconds.values())
+    shares = {k: (v / speech if speech > 0 else 0.0) for k, v in seconds.items()}
+    return Summary(seconds, shares, speech, no_speech, end if duration is None else float(duration))

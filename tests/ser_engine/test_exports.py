@@ -1,0 +1,130 @@
+"""Exports re-read with csv, json, praatio and pympi-ling, and compared with the timeline and review."""
+
+import csv
+import json
+
+import pytest
+
+from ser_engine.errors import ExportError
+from ser_engine.exports import FORMATS, audacity_paths, export_timeline
+from ser_engine.results import NO_SPEECH, Timeline
+from ser_engine.review import for_timeline
+from ser_engine.segments import analyse_recording
+from tests.conftest import requires_data
+from tests.ser_engine.long_fixtures import long_recording, shipped_predictor  # noqa: F401 (fixtures)
+
+pytestmark = requires_data
+
+
+@pytest.fixture(scope="module")
+def reviewed(shipped_predictor, long_recording):  # noqa: F811
+    tl = analyse_recording(shipped_predictor, long_recording.path)
+    review = for_timeline(tl)
+    speech = [s for s in tl.segments if s.label != NO_SPEECH]
+    review.set_label(speech[0].start, speech[0].end, "sad")  # a corrected segment
+    quiet = [s for s in tl.segments if s.label == NO_SPEECH][1]
+    review.set_label(quiet.start + 0.2, quiet.start + 0.9, "fearful")  # a free interval
+    return tl, review
+
+
+def _model_tier(tl):
+    return [(round(s.start, 3), round(s.end, 3), s.label) for s in tl.segments]
+
+
+def _clin_tier(review):
+    return [(round(i.start, 3), round(i.end, 3), i.label) for i in review.intervals]
+
+
+def test_csv(reviewed, tmp_path):
+    tl, review = reviewed
+    path, = export_timeline(tl, tmp_path / "out.csv", "csv", review=review)
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert all(r["model_id"] == tl.model_id and r["model_version"] == tl.model_version for r in rows)
+    segs = [r for r in rows if r["row"] == "segment"]
+    assert [(float(r["start"]), float(r["end"]), r["label"]) for r in segs] == _model_tier(tl)
+    for r, s in zip(segs, tl.segments):
+        if s.label != NO_SPEECH:
+            for lab in tl.labels:
+                assert float(r[f"p_{lab}"]) == pytest.approx(s.probabilities[lab], abs=1e-4)
+            assert float(r["confidence"]) == pytest.approx(s.confidence, abs=1e-4)
+        assert r["clinician_label"] == (review.label_for(s.start, s.end) or "")
+    assert sum(r["clinician_label"] == "sad" for r in segs) == 1
+    free = [r for r in rows if r["row"] == "clinician"]
+    assert [(r["clinician_label"]) for r in free] == ["fearful"]
+    summary = {r["label"]: float(r["share"]) for r in rows if r["row"] == "summary"}
+    assert set(summary) == set(tl.labels) | {NO_SPEECH}
+    for lab, share in tl.summary().shares.items():
+        assert summary[lab] == pytest.approx(share, abs=1e-4)
+    assert rows[-1]["row"] == "summary" and rows[-1]["label"] == NO_SPEECH
+    clin = {r["label"]: float(r["duration"]) for r in rows if r["row"] == "clinician_summary"}
+    assert clin["sad"] > 0 and clin["fearful"] == pytest.approx(0.7, abs=1e-3)
+
+
+def test_json(reviewed, tmp_path):
+    tl, review = reviewed
+    path, = export_timeline(tl, tmp_path / "out.json", "json", review=review)
+    d = json.loads(path.read_text(encoding="utf-8"))
+    assert d["model"] == {"id": tl.model_id, "version": tl.model_version} and d["sha256"] == tl.sha256
+    assert [(s["start"], s["end"], s["label"]) for s in d["segments"]] == _model_tier(tl)
+    assert [(c["start"], c["end"], c["label"]) for c in d["clinician"]] == _clin_tier(review)
+    assert d["summary"]["shares"] == pytest.approx(tl.summary().to_dict()["shares"])
+    assert d["clinician_summary"]["seconds"]["fearful"] == pytest.approx(0.7, abs=1e-3)
+    back = Timeline.from_dict(d)
+    assert [(s.label, s.uncertain) for s in back.segments] == [(s.label, s.uncertain) for s in tl.segments]
+
+
+def test_textgrid(reviewed, tmp_path):
+    from praatio import textgrid
+
+    tl, review = reviewed
+    path, = export_timeline(tl, tmp_path / "out.TextGrid", "textgrid", review=review)
+    tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    assert list(tg.tierNames) == ["model", "clinician", "info"]
+    assert [(round(e.start, 3), round(e.end, 3), e.label) for e in tg.getTier("model").entries] == _model_tier(tl)
+    assert [(round(e.start, 3), round(e.end, 3), e.label) for e in tg.getTier("clinician").entries] == \
+        _clin_tier(review)
+    info = tg.getTier("info").entries[0].label
+    assert tl.model_id in info and tl.model_version in info and "speech" in info
+
+
+def test_eaf(reviewed, tmp_path):
+    import pympi
+
+    tl, review = reviewed
+    path, = export_timeline(tl, tmp_path / "out.eaf", "eaf", review=review)
+    eaf = pympi.Elan.Eaf(str(path))
+    assert set(eaf.get_tier_names()) == {"model", "clinician"}
+    model = sorted(eaf.get_annotation_data_for_tier("model"))
+    assert [(a / 1000, b / 1000, v) for a, b, v in model] == \
+        [(round(s.start, 3), round(s.end, 3), s.label) for s in tl.segments]
+    clin = sorted(eaf.get_annotation_data_for_tier("clinician"))
+    assert [(a / 1000, b / 1000, v) for a, b, v in clin] == _clin_tier(review)
+    props = dict(eaf.get_properties())
+    assert props["model_id"] == tl.model_id and props["model_version"] == tl.model_version
+    assert eaf.get_linked_files()[0]["MEDIA_URL"].endswith("session.wav")
+
+
+def test_audacity(reviewed, tmp_path):
+    tl, review = reviewed
+    written = export_timeline(tl, tmp_path / "session", "audacity", review=review)
+    assert written == list(audacity_paths(tmp_path / "session"))
+    tiers = []
+    for p in written:
+        lines = [ln.split("\t") for ln in p.read_text(encoding="utf-8").splitlines()]
+        assert lines[0][:2] == ["0.000000", "0.000000"] and tl.model_id in lines[0][2]
+        tiers.append([(round(float(a), 3), round(float(b), 3), lab) for a, b, lab in lines[1:]])
+    assert tiers == [_model_tier(tl), _clin_tier(review)]
+
+
+def test_writes_are_atomic_and_errors_one_line(reviewed, tmp_path):
+    tl, review = reviewed
+    for fmt in FORMATS:
+        export_timeline(tl, tmp_path / f"out.{fmt}", fmt, review=review)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ExportError) as err:
+        export_timeline(tl, blocker / "out.csv", "csv")
+    assert "out.csv" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ExportError, match="unknown"):
+        export_timeline(tl, tmp_path / "x", "docx")

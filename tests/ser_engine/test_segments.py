@@ -1,0 +1,205 @@
+"""Long recordings: streaming features, voice activity, segments, progress, cancel, overview."""
+
+import numpy as np
+import pytest
+
+from ser_engine.audio import load_audio
+from ser_engine.errors import AudioLoadError
+from ser_engine.results import NO_SPEECH
+from ser_engine.segments import AnalysisCancelled, SegmentConfig, analyse_recording, file_sha256
+from ser_engine.features import frame_energy
+from ser_engine.stream import (FrameScan, compute_overview, iter_blocks, iter_ranges, read_slice, region_features,
+                               region_sample_range)
+from tests.conftest import ORIGINAL_48K, requires_data
+from tests.ser_engine.long_fixtures import long_recording, shipped_predictor  # noqa: F401 (fixtures)
+
+pytestmark = requires_data
+
+
+@pytest.fixture(scope="module")
+def timeline(shipped_predictor, long_recording):  # noqa: F811
+    updates = []
+    tl = analyse_recording(shipped_predictor, long_recording.path, on_block=updates.append)
+    return tl, updates
+
+
+def test_blocks_energies_and_region_features_equal_one_pass(shipped_predictor, long_recording):  # noqa: F811
+    cfg = shipped_predictor.config
+    y = load_audio(long_recording.path)
+    blocks = list(iter_blocks(long_recording.path, block_seconds=3.3))
+    assert all(len(b) == round(3.3 * 16000) for b in blocks[:-1])
+    np.testing.assert_array_equal(np.concatenate(blocks), y)
+    ref = shipped_predictor.features(y)
+    scan = FrameScan(config=cfg, mel_bank=shipped_predictor._banks[0], mel_step=10)
+    for b in blocks:
+        scan.feed(b)
+    energy, mel = scan.finish()
+    np.testing.assert_allclose(energy, frame_energy(ref, config=cfg), atol=1e-3)
+    np.testing.assert_allclose(mel, ref[::10, :cfg.n_mels], atol=1e-3)
+    regions = [(0, 150), (400, 1000), (1795, len(ref))]  # at the start, inside, at the end
+    ranges = [region_sample_range(lo, hi, config=cfg, n_samples=len(y)) for lo, hi in regions]
+    got = dict(iter_ranges(long_recording.path, ranges, block_seconds=2.1))
+    for r, (lo, hi) in enumerate(regions):
+        np.testing.assert_array_equal(got[r], y[ranges[r][0]:ranges[r][1]])
+        X = region_features(got[r], ranges[r][0], lo, hi, config=cfg, banks=shipped_predictor._banks)
+        np.testing.assert_allclose(X, ref[lo:hi], atol=2e-4)
+
+
+def test_resampled_blocks_equal_load_audio():
+    path = sorted(ORIGINAL_48K.rglob("*.wav"))[0]
+    y = load_audio(path)
+    np.testing.assert_allclose(np.concatenate(list(iter_blocks(path, block_seconds=1.0))), y, atol=1e-6)
+
+
+def test_segments_cover_the_file_and_silence_is_no_speech(timeline, long_recording):  # noqa: F811
+    tl, _ = timeline
+    segs = tl.segments
+    assert segs[0].start == 0 and segs[-1].end == pytest.approx(long_recording.duration, abs=0.011)
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(segs, segs[1:]))
+    assert all(a.label != b.label for a, b in zip(segs, segs[1:]))  # neighbours are merged
+    quiet = [s for s in segs if s.label == NO_SPEECH]
+    truth = long_recording.speech
+    gaps = [(0.0, truth[0][0])] + [(a[1], b[0]) for a, b in zip(truth, truth[1:])] + [(truth[-1][1], tl.duration)]
+    assert len(quiet) == len(gaps)
+    for s, (g0, g1) in zip(quiet, gaps):
+        assert abs(s.start - g0) <= 0.5 and abs(s.end - g1) <= 0.5, (s, g0, g1)
+        assert s.confidence is None and s.probabilities == {}
+
+
+def test_labels_of_clear_clips_are_recovered(timeline, long_recording, shipped_predictor):  # noqa: F811
+    tl, _ = timeline
+    for t0, t1, label in long_recording.speech:
+        time = {}
+        for s in tl.segments:
+            overlap = min(s.end, t1) - max(s.start, t0)
+            if overlap > 0 and s.label != NO_SPEECH:
+                time[s.label] = time.get(s.label, 0) + overlap
+        assert max(time, key=time.get) == label, (t0, label, time)
+    for s in tl.segments:
+        if s.label != NO_SPEECH:
+            assert abs(sum(s.probabilities.values()) - 1) < 1e-6
+            assert s.confidence == pytest.approx(s.probabilities[s.label])
+            assert s.uncertain == (s.confidence < shipped_predictor.bundle.uncertain_below)
+
+
+def test_progress_updates_deliver_exactly_the_segments(timeline):
+    tl, updates = timeline
+    assert [u.stage for u in updates][0] == "reading" and updates[-1].stage == "labelling"
+    fractions = [u.fraction for u in updates]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert sum((u.new_segments for u in updates), []) == tl.segments
+    # the overview comes once, at the end of reading: the display draws it before any label
+    with_view = [i for i, u in enumerate(updates) if u.overview is not None]
+    assert len(with_view) == 1 and updates[with_view[0]].overview is tl.overview
+    assert updates[with_view[0]].stage == "reading" and updates[with_view[0] + 1].stage != "reading"
+
+
+def test_result_does_not_depend_on_block_sizes(shipped_predictor, long_recording, timeline):  # noqa: F811
+    tl, _ = timeline
+    small = analyse_recording(shipped_predictor, long_recording.path,
+                              config=SegmentConfig(block_seconds=2.7, windows_per_block=2, feature_threads=1))
+    assert [(s.label, round(s.start, 6), round(s.end, 6)) for s in small.segments] == \
+        [(s.label, round(s.start, 6), round(s.end, 6)) for s in tl.segments]
+    for a, b in zip(small.segments, tl.segments):
+        if a.label != NO_SPEECH:
+            assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
+
+
+def test_summary_shares(timeline, long_recording):  # noqa: F811
+    tl, _ = timeline
+    s = tl.summary()
+    assert sum(s.shares.values()) == pytest.approx(1.0)
+    assert s.speech_seconds + s.no_speech_seconds == pytest.approx(tl.duration)
+    speech = sum(t1 - t0 for t0, t1, _ in long_recording.speech)
+    assert s.speech_seconds == pytest.approx(speech, abs=1.0 * len(long_recording.speech))
+    assert set(s.seconds) == set(tl.labels)
+
+
+def test_own_baseline_for_long_speech(shipped_predictor, long_recording, timeline):  # noqa: F811
+    tl, _ = timeline
+    assert tl.normalisation == "global"  # ~12 s of speech: too little for a baseline
+    forced = analyse_recording(shipped_predictor, long_recording.path, config=SegmentConfig(baseline="speaker"),
+                               content_hash=False)
+    assert forced.normalisation == "speaker" and forced.sha256 is None
+    assert tl.sha256 == file_sha256(long_recording.path)
+
+
+def test_should_stop_cancels_within_a_block(shipped_predictor, long_recording):  # noqa: F811
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(AnalysisCancelled, match="cancelled"):
+        analyse_recording(shipped_predictor, long_recording.path, should_stop=stop,
+                          config=SegmentConfig(block_seconds=2.0))
+    assert len(calls) == 3
+
+
+def test_bad_files_give_one_line(shipped_predictor, tmp_path):  # noqa: F811
+    bad = tmp_path / "notes.wav"
+    bad.write_text("not audio")
+    with pytest.raises(AudioLoadError) as err:
+        analyse_recording(shipped_predictor, bad)
+    assert "notes.wav" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(AudioLoadError, match="not found"):
+        analyse_recording(shipped_predictor, tmp_path / "missing.flac")
+
+
+def test_overview_and_slices(timeline, long_recording):  # noqa: F811
+    tl, _ = timeline
+    y = load_audio(long_recording.path)
+    ov = tl.overview
+    assert ov.duration == pytest.approx(tl.duration)
+    times, lo, hi = ov.envelope(0, ov.duration, 400)
+    assert len(times) == 400 and lo.min() == pytest.approx(y.min()) and hi.max() == pytest.approx(y.max())
+    assert (lo <= hi).all()
+    alone = compute_overview(long_recording.path)
+    np.testing.assert_array_equal(alone.mins, ov.mins)
+    img, first = ov.mel_image(2.0, 6.0)
+    assert img.shape == (40, 64) and first == pytest.approx(2.0)
+    part = read_slice(long_recording.path, 3.0, 4.5)
+    np.testing.assert_allclose(part, y[48000:72000], atol=1e-6)
+    assert len(read_slice(long_recording.path, tl.duration + 1, tl.duration + 2)) == 0
+
+
+def test_masked_stats_equal_compute_stats_in_chunks(rng):
+    from ser_engine.features import FeatureConfig
+    from ser_engine.normalise import compute_stats, masked_stats
+
+    cfg = FeatureConfig()
+    X = rng.normal(size=(5000, cfg.n_features)).astype(np.float32)
+    X[:, cfg.feature_names().index("log_energy")] = rng.uniform(-80, 0, 5000)
+    from ser_engine.features import speech_mask
+
+    mask = speech_mask(X, config=cfg)
+    ref = compute_stats([X], config=cfg)
+    got = masked_stats([X[:1234], X[1234:]], [mask[:1234], mask[1234:]], chunk=500)
+    np.testing.assert_allclose(got.mean, ref.mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got.std, ref.std, rtol=1e-5)
+    assert got.n_frames == ref.n_frames
+    with pytest.raises(ValueError):
+        masked_stats([X], [np.zeros(len(X), bool)])
+
+
+def test_a_recording_without_speech_is_one_no_speech_segment(shipped_predictor, tmp_path):  # noqa: F811
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    for name, y in [("silence.wav", np.zeros(16000 * 5, np.float32)),
+                    ("room.wav", (0.01 * rng.standard_normal(16000 * 5)).astype(np.float32))]:
+        sf.write(tmp_path / name, y, 16000)
+        tl = analyse_recording(shipped_predictor, tmp_path / name)
+        assert [(s.start, s.end, s.label) for s in tl.segments] == [(0.0, 5.0, NO_SPEECH)], name
+        assert tl.label is None and tl.summary().speech_seconds == 0
+
+
+def test_blas_threads_are_restored_after_an_analysis(shipped_predictor, long_recording):  # noqa: F811
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    seen = []
+    analyse_recording(shipped_predictor, long_recording.path, content_hash=False, on_block=lambda u: seen.append(
+        [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]))
+    assert all(n == 1 for ns in seen for n in ns)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"] == before
