@@ -139,16 +139,13 @@ def _predict(args):
 
 def _timelines(predictor, paths, speaker_baseline):
     """Each file analysed as a long recording (its own baseline when forced or long enough)."""
-    from .results import NO_SPEECH, Failure
+    from .results import Failure
     from .segments import SegmentConfig, analyse_recording
 
     config = SegmentConfig(baseline="speaker" if speaker_baseline else "auto")
     for p in paths:
         try:
-            tl = analyse_recording(predictor, p, config=config)
-            if tl.label is None:  # no speech at all: the file's answer is that
-                tl.label, tl.confidence = NO_SPEECH, 1.0
-            yield tl
+            yield analyse_recording(predictor, p, config=config)
         except SerError as exc:
             yield Failure(str(p), getattr(exc, "reason", None) or str(exc))
 

@@ -16,11 +16,11 @@ import numpy as np
 
 from .audio import load_audio
 from .errors import AudioLoadError, SerError
-from .features import compute_features
+from .features import compute_features, frame_energy
 from .inference import aggregate, prepare_windows, run_model, softmax
 from .models import resolve_bundle
 from .normalise import compute_stats
-from .results import Failure, Result, Segment, probs_dict
+from .results import NO_SPEECH, Failure, Result, Segment, probs_dict
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,8 @@ class Predictor:
 
     def _predict_features(self, X, *, path, duration, speaker_baseline=False, stats=None):
         mode = "speaker" if (stats is not None or speaker_baseline) else "global"
+        if not self._has_speech(X):
+            return self._no_speech(path, duration, mode)
         if stats is None:
             stats = compute_stats([X], config=self.config) if speaker_baseline else self._global
         prep = prepare_windows(X, stats, config=self.config, window=self.window)
@@ -179,6 +181,20 @@ class Predictor:
                       model_id=self.bundle.model_id, model_version=self.bundle.version,
                       normalisation=mode, duration=duration,
                       uncertain=confidence < self.bundle.uncertain_below)
+
+    def _has_speech(self, X):
+        """The voice-activity rule of long recordings (:func:`ser_engine.segments.vad_mask`), so
+        silence, hum or steady noise is "no speech" here too, not a confident emotion."""
+        from .segments import vad_mask
+
+        energy = frame_energy(X, config=self.config)
+        return bool(vad_mask(energy[np.isfinite(energy)], config=self.config).any())
+
+    def _no_speech(self, path, duration, mode):
+        return Result(path=path, label=NO_SPEECH, confidence=1.0, probabilities={},
+                      segments=[Segment(0.0, duration, NO_SPEECH, None, {})],
+                      model_id=self.bundle.model_id, model_version=self.bundle.version,
+                      normalisation=mode, duration=duration)
 
     def _segments(self, window_probs, prep, temperature, duration):
         """One stretch per window (the part nearest its centre), equal neighbours merged."""

@@ -512,9 +512,10 @@ def _baseline_mode(config, regions, rate):
 
 
 def _recording_label(logp, plan, mask, labels, temperature):
-    """Speech-weighted mean of the window log-probabilities (as the file-level Result)."""
+    """Speech-weighted mean of the window log-probabilities (as the file-level Result); a
+    recording without speech is answered "no speech", as :class:`~ser_engine.predictor.Predictor` does."""
     if not len(logp):
-        return None, None, {}
+        return NO_SPEECH, 1.0, {}
     w = np.array([max(mask[s:s + n].mean(), 1e-3) for s, n in zip(plan.starts, plan.lengths)])
     p = softmax((logp * (w / w.sum())[:, None]).sum(0), temperature)
     k = int(np.argmax(p))

@@ -12,12 +12,11 @@ the MFCC deltas at its edges see the true neighbours).
 """
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 
-from .audio import MIN_DURATION, SAMPLE_RATE
+from .audio import MIN_DURATION, SAMPLE_RATE, check_audio_path, check_samples, sndfile_reason
 from .errors import AudioLoadError
 from .features import compute_features
 
@@ -26,8 +25,6 @@ from .features import compute_features
 _CONTEXT = 8
 #: Samples over all channels decoded at a time, at most (4 MiB of float32).
 _MAX_BLOCK_SAMPLES = 1 << 20
-#: Samples beyond this are no recording (120 dB above full scale); the features refuse them too.
-MAX_AMPLITUDE = 1e6
 #: Samples of 16 kHz audio per overview bucket (16 ms): 225,000 buckets for an hour.
 OVERVIEW_BUCKET = 256
 
@@ -51,11 +48,11 @@ def audio_info(path):
     import soundfile as sf
 
     path = Path(path)
-    _check_path(path)
+    check_audio_path(path)
     try:
         info = sf.info(str(path))
     except Exception as exc:
-        raise AudioLoadError(path, f"not a readable audio file ({_sndfile_reason(exc, path)})") from None
+        raise AudioLoadError(path, f"not a readable audio file ({sndfile_reason(exc, path)})") from None
     if info.samplerate <= 0:
         raise AudioLoadError(path, f"invalid sample rate {info.samplerate}")
     return AudioInfo(str(path), int(info.samplerate), int(info.channels), int(info.frames))
@@ -100,13 +97,7 @@ def iter_blocks(path, *, sr=SAMPLE_RATE, block_seconds=60.0, min_duration=MIN_DU
             while True:
                 block = f.read(native_block, dtype="float32", always_2d=True)
                 last = len(block) < native_block
-                if len(block):
-                    peak = float(np.abs(block).max())  # NaN propagates
-                    if not np.isfinite(peak):
-                        raise AudioLoadError(path, "contains non-finite samples (NaN or Inf)")
-                    if peak > MAX_AMPLITUDE:
-                        raise AudioLoadError(path, f"sample values far outside [-1, 1] (peak {peak:.3g}); "
-                                             "not a usable recording")
+                check_samples(path, block)
                 mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
                 out = resampler.resample_chunk(mono, last=last) if resampler else mono
                 if len(out):
@@ -416,31 +407,6 @@ def read_slice(path, t0, t1, *, sr=SAMPLE_RATE):
     y = soxr.resample(y, info.samplerate, sr, quality="HQ").astype(np.float32)
     skip = int(round((t0 - a / info.samplerate) * sr))
     return y[skip:skip + int(round((t1 - t0) * sr))]
-
-
-def _check_path(path):
-    if not path.exists():
-        raise AudioLoadError(path, "file not found")
-    if path.is_dir():
-        raise AudioLoadError(path, "is a folder, not an audio file")
-    if not path.is_file():  # a pipe or a device would block the reader forever
-        raise AudioLoadError(path, "is not a regular file")
-    if not os.access(path, os.R_OK):
-        raise AudioLoadError(path, "permission denied")
-    try:
-        if path.stat().st_size == 0:
-            raise AudioLoadError(path, "empty file (0 bytes)")
-    except OSError as exc:
-        raise AudioLoadError(path, f"cannot be read ({exc.strerror or exc})") from None
-
-
-def _sndfile_reason(exc, path):
-    # libsndfile's words without its "Error opening '<path>': " prefix (the message names the file)
-    text = _first_line(exc)
-    for prefix in (f"Error opening {str(path)!r}: ", f"Error opening '{path}': "):
-        if text.startswith(prefix):
-            return text[len(prefix):].strip() or text
-    return text
 
 
 def _first_line(exc):
