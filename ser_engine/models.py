@@ -32,6 +32,18 @@ def set_active(path):
     return bundle
 
 
+def active_choice():
+    """The folder the user chose as active (``set_active``), or None for the shipped model.
+
+    Only the pointer is read: whether that bundle still loads is :func:`resolve_bundle`'s job.
+    """
+    pointer = active_pointer_path()
+    try:
+        return Path(json.loads(pointer.read_text(encoding="utf-8"))["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def reset_active():
     """Go back to the shipped model."""
     p = active_pointer_path()

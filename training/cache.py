@@ -15,11 +15,14 @@ import numpy as np
 
 from ser_engine.atomic import atomic_write_bytes
 from ser_engine.audio import load_audio
-from ser_engine.errors import SerError
+from ser_engine.errors import SerError, TrainingCancelled
 from ser_engine.features import FeatureConfig, compute_features
 from ser_engine.paths import user_cache_dir
 
 logger = logging.getLogger(__name__)
+
+#: Files per task handed to an extraction process (bounds how long a cancel waits).
+MAX_CHUNK = 8
 
 
 def file_digest(path):
@@ -79,7 +82,7 @@ def _extract(path, config_dict, speed=1.0):
         return None, getattr(exc, "reason", str(exc))
 
 
-def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0):
+def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, should_stop=None):
     """Features of many files, from the cache where possible.
 
     Parameters
@@ -94,6 +97,9 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
     speed : float
         Features of the recordings played this many times faster (training augmentation);
         cached under their own key.
+    should_stop : callable() -> bool or None
+        Polled after each file; True raises :class:`TrainingCancelled` (the files already
+        extracted stay in the cache).
 
     Returns
     -------
@@ -127,21 +133,32 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
         if progress:
             progress(len(features) + len(failures), total, n_cached)
 
+    def check_stop():
+        if should_stop and should_stop():
+            raise TrainingCancelled("training cancelled during feature extraction; the active model is unchanged")
+
     cfg = config.to_dict()
     if workers > 1 and len(todo) > 8:
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            chunk = max(1, len(todo) // (workers * 8))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        try:
+            # Small chunks: a cancel waits at most for the chunks already running.
+            chunk = max(1, min(MAX_CHUNK, len(todo) // (workers * 8)))
             results = pool.map(_extract, todo, [cfg] * len(todo), [speed] * len(todo), chunksize=chunk)
             for path, result in zip(todo, results):
                 finish(path, result)
+                check_stop()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         for path in todo:
             finish(path, _extract(path, cfg, speed))
+            check_stop()
     return features, failures, n_cached
 
 
-def extract_training_features(paths, *, config, speeds=(), cache=None, workers=2, progress=None):
+def extract_training_features(paths, *, config, speeds=(), cache=None, workers=2, progress=None,
+                              should_stop=None):
     """Features of the recordings and of their speed-perturbed copies.
 
     Returns
@@ -160,13 +177,13 @@ def extract_training_features(paths, *, config, speeds=(), cache=None, workers=2
             progress(offset[0] + done, total, offset[1] + cached)
 
     features, failures, n_cached = extract_features(paths, config=config, cache=cache, workers=workers,
-                                                    progress=report)
+                                                    progress=report, should_stop=should_stop)
     good = [p for p in paths if p in features]
     for speed in speeds:
         offset[0] += len(paths)
         offset[1] = n_cached
         more, _, cached = extract_features(good, config=config, cache=cache, workers=workers, progress=report,
-                                           speed=speed)
+                                           speed=speed, should_stop=should_stop)
         features.update({(p, speed): X for p, X in more.items()})
         n_cached += cached
     if progress:

@@ -171,3 +171,47 @@ def _check(dataset, *, min_actors, require_all_classes):
         if missing:
             raise DatasetError(f"{root}: no file for {', '.join(missing)}; every one of the "
                                f"{len(EMOTIONS)} emotions is needed.")
+
+
+def inspect_folder(root):
+    """What a training run would use from ``root``, read from file names and audio headers only.
+
+    Files whose header cannot be read are moved to the skipped list here, so the summary
+    shown before a run already names them; damage past the header is found (and skipped,
+    with its reason) when the features are extracted.
+
+    Returns
+    -------
+    dataset : Dataset
+        Only the files with a readable header.
+    info : dict
+        :meth:`Dataset.summary` plus ``seconds`` (total duration), ``sample_rates``
+        (``{rate: files}``) and ``skipped_files`` (``[{"path", "reason"}]``).
+
+    Raises
+    ------
+    DatasetError
+        As :func:`discover`, also when too little remains after the header check.
+    """
+    import soundfile as sf
+
+    dataset = discover(root)
+    good, skipped, seconds, rates = [], list(dataset.skipped), 0.0, collections.Counter()
+    for it in dataset.items:
+        try:
+            info = sf.info(str(it.path))
+            if info.frames <= 0 or info.samplerate <= 0:
+                raise RuntimeError("no audio frames")
+        except Exception as exc:  # libsndfile's errors are plain RuntimeError/LibsndfileError
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            skipped.append((it.path, f"unreadable audio: {reason}"))
+            continue
+        good.append(it)
+        seconds += info.frames / info.samplerate
+        rates[int(info.samplerate)] += 1
+    checked = Dataset(dataset.root, good, skipped)
+    _check(checked, min_actors=2, require_all_classes=True)
+    summary = checked.summary()
+    summary.update(seconds=round(seconds, 1), sample_rates=dict(sorted(rates.items())),
+                   skipped_files=[{"path": str(p), "reason": r} for p, r in skipped])
+    return checked, summary

@@ -72,7 +72,8 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     features, failures, n_cached = extract_training_features(
         [it.path for it in dataset.items], config=cfg.feature, speeds=cfg.speeds, cache=cache, workers=cfg.workers,
         progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
-                                                   "cached": cached}))
+                                                   "cached": cached}),
+        should_stop=should_stop)
     feature_seconds = time.perf_counter() - t0
     if failures:
         dataset = Dataset(dataset.root, [it for it in dataset.items if it.path not in failures],

@@ -1,0 +1,165 @@
+"""The evaluation report of a training run: figures per mode, per-class recall, confusion heatmaps."""
+
+import logging
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+logger = logging.getLogger(__name__)
+
+#: Pixels beyond the metrics table's columns, so its cells never elide.
+TABLE_SLACK = 8
+METRICS = (("accuracy", "Accuracy", True), ("macro_f1", "Macro-F1", False), ("uar", "UAR", False))
+
+
+def _pm(stat, pct):
+    return f"{stat['mean']:.1%} ± {stat['std']:.1%}" if pct else f"{stat['mean']:.3f} ± {stat['std']:.3f}"
+
+
+def _table(rows, cols, parent):
+    t = QTableWidget(rows, cols, parent)
+    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    t.setSelectionMode(QAbstractItemView.NoSelection)
+    t.setFocusPolicy(Qt.NoFocus)
+    t.verticalHeader().setDefaultSectionSize(22)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+    t.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    t.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    return t
+
+
+class ReportView(QWidget):
+    """Shows ``report.json`` of a run (see :func:`training.pipeline.run_training`)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.headline = QLabel("No report yet: start a run.", self)
+        self.headline.setWordWrap(True)
+        self.headline.setTextFormat(Qt.RichText)
+        self.metrics = _table(0, len(METRICS), self)
+        self.metrics.setHorizontalHeaderLabels([m[1] for m in METRICS])
+        self.recall = _table(0, 0, self)
+        self.confusion = pg.GraphicsLayoutWidget(self)
+        self.confusion.setBackground("w")
+        self.confusion.setMinimumHeight(220)
+        self._tables = QWidget(self)
+        tables = QVBoxLayout(self._tables)
+        tables.setContentsMargins(0, 0, 0, 0)
+        tables.addWidget(self.metrics)
+        tables.addWidget(self.recall, 1)
+        row = QHBoxLayout()
+        # The tables as wide as the figures' "mean ± std" need (never elided); the heatmaps get the rest.
+        row.addWidget(self._tables)
+        row.addWidget(self.confusion, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.headline)
+        layout.addLayout(row, 1)
+        self._report = None
+        self.clear()
+
+    def clear(self):
+        self._report = None
+        self.headline.setText("No report yet: choose a folder and start a run.")
+        self.metrics.setRowCount(0)
+        self.recall.setRowCount(0)
+        self.recall.setColumnCount(0)
+        self.confusion.clear()
+        self.metrics.hide()
+        self.recall.hide()
+        self.confusion.hide()
+
+    def report(self):
+        return self._report
+
+    def figures(self):
+        """``{mode title: {"accuracy": text, "macro_f1": text, "uar": text}}`` as shown."""
+        out = {}
+        for r in range(self.metrics.rowCount()):
+            title = self.metrics.verticalHeaderItem(r).text()
+            out[title] = {key: self.metrics.item(r, c).text() for c, (key, _, _) in enumerate(METRICS)}
+        return out
+
+    def show_report(self, report):
+        self.clear()
+        self._report = report
+        ev = report.get("evaluation", {})
+        modes = ev.get("modes") or {}
+        ds = report.get("dataset", {})
+        timing = report.get("timing", {})
+        parts = [f"<b>{report.get('model_id', '')}</b> — {ev.get('protocol', '')}; "
+                 f"{ds.get('files', '?')} files of {len(ds.get('actors', []))} actors"]
+        if report.get("skipped"):
+            parts.append(f"{len(report['skipped'])} files skipped (listed on the left)")
+        if timing.get("total_seconds") is not None:
+            parts.append(f"{timing['total_seconds'] / 60:.1f} min")
+        text = "; ".join(parts) + "."
+        if not modes:
+            self.headline.setText(text + "<br>" + ev.get("note", "No cross-validated evaluation in a quick run."))
+            return
+        self.headline.setText(text + "<br>Speaker-independent: each fold's test actors were never seen in "
+                                     "training. Mean ± standard deviation over folds.")
+        self.metrics.setRowCount(len(modes))
+        self.metrics.setVerticalHeaderLabels([m["title"] for m in modes.values()])
+        for r, res in enumerate(modes.values()):
+            for c, (key, _, pct) in enumerate(METRICS):
+                item = QTableWidgetItem(_pm(res[key], pct))
+                item.setTextAlignment(Qt.AlignCenter)
+                self.metrics.setItem(r, c, item)
+        self.metrics.resizeColumnsToContents()
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.metrics.setFixedHeight(self.metrics.horizontalHeader().height() + 22 * len(modes) + 4)
+        self._tables.setFixedWidth(self.metrics.verticalHeader().sizeHint().width()
+                                   + sum(self.metrics.columnWidth(c) for c in range(len(METRICS)))
+                                   + 2 * self.metrics.frameWidth() + TABLE_SLACK)
+        emotions = list(next(iter(modes.values()))["per_class_recall"])
+        self.recall.setColumnCount(len(modes))
+        self.recall.setRowCount(len(emotions))
+        self.recall.setHorizontalHeaderLabels([f"recall, {m['title']}" for m in modes.values()])
+        self.recall.setVerticalHeaderLabels(emotions)
+        for c, res in enumerate(modes.values()):
+            for r, emo in enumerate(emotions):
+                item = QTableWidgetItem(f"{res['per_class_recall'][emo]:.0%}")
+                item.setTextAlignment(Qt.AlignCenter)
+                self.recall.setItem(r, c, item)
+        self.recall.setMinimumHeight(self.recall.horizontalHeader().height() + 22 * len(emotions) + 4)
+        for col, res in enumerate(modes.values()):
+            self._heatmap(col, res, emotions)
+        self.metrics.show()
+        self.recall.show()
+        self.confusion.show()
+
+    def _heatmap(self, col, res, emotions):
+        cm = np.array(res["confusion"], float)
+        norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+        plot = self.confusion.addPlot(row=0, col=col)
+        plot.setTitle(f"{res['title']}: {res['accuracy']['mean']:.1%}", color="#333", size="9pt")
+        img = pg.ImageItem(norm.T.astype(np.float32))  # ImageItem's first axis is x (predicted)
+        img.setLookupTable(_blues())
+        img.setLevels((0, 1))
+        plot.addItem(img)
+        plot.invertY(True)
+        plot.setAspectLocked(True)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        ticks = [(i + 0.5, e[:3]) for i, e in enumerate(emotions)]
+        plot.getAxis("bottom").setTicks([ticks])
+        plot.getAxis("left").setTicks([ticks])
+        plot.setLabel("bottom", "predicted")
+        plot.setLabel("left", "true")
+        for i in range(len(cm)):
+            for j in range(len(cm)):
+                t = pg.TextItem(f"{int(cm[i, j])}", color="w" if norm[i, j] > 0.55 else "k", anchor=(0.5, 0.5))
+                t.setPos(j + 0.5, i + 0.5)
+                plot.addItem(t)
+
+
+def _blues():
+    # white -> dark blue, as the report's matplotlib figure
+    t = np.linspace(0, 1, 256)[:, None]
+    lo, hi = np.array([247, 251, 255]), np.array([8, 48, 107])
+    return (lo + (hi - lo) * t).astype(np.uint8)

@@ -1,0 +1,209 @@
+"""The Train tab, driven as a user would: folder → summary → start → curves and report →
+use the model → revert. Cancel and failure leave the active model byte-identical."""
+
+import hashlib
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TINY, make_mini_dataset, ravdess_files, requires_data
+
+pytestmark = requires_data
+LONG = 240000  # ms: a tiny 3-fold run takes ~30 s here, more when the machine is busy
+
+
+@pytest.fixture
+def tab(qtbot, tmp_path):
+    from desktop.train_tab import TrainTab
+
+    t = TrainTab(cache_root=tmp_path / "cache")
+    t.extra_overrides = dict(TINY)
+    qtbot.addWidget(t)
+    t.resize(1300, 860)
+    t.show()
+    yield t
+    t.shutdown()
+
+
+def scan(qtbot, tab, folder):
+    with qtbot.waitSignal(tab.folder_scanned, timeout=30000) as blocker:
+        tab.set_folder(folder)
+    return blocker.args[0]
+
+
+def tree_digest(*paths):
+    """SHA-256 of every file under ``paths`` (names and bytes)."""
+    h = hashlib.sha256()
+    for root in paths:
+        root = Path(root)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.exists() else []
+        for f in files:
+            h.update(str(f).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def test_summary_run_report_use_and_revert(tab, qtbot, tmp_path):
+    from ser_engine.models import active_choice, resolve_bundle
+
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=1)
+    (data / "notes.txt").write_text("not audio")
+    assert scan(qtbot, tab, data) is True
+    text = tab.summary_text()
+    assert "24 files of 3 actors" in text
+    assert "01: 8 · 02: 8 · 03: 8" in text and "neutral 3" in text
+    assert "Skipped: 1 file" in text and "notes.txt — not an audio file" in text
+    shipped = resolve_bundle()[0].model_id
+
+    tab.set_preset("full")
+    tab.folds_spin.setValue(3)
+    assert tab.start_button.isEnabled()
+    seen = {"progress": [], "phases": set(), "eta": set()}
+
+    def watch(event):
+        seen["progress"].append(tab.progress.value())
+        seen["phases"].add(tab.phase_label.text().split(":")[0])
+        seen["eta"].add(tab.eta_label.text().split(":")[0])
+
+    tab._runner.event.connect(watch)
+    with qtbot.waitSignal(tab.run_finished, timeout=LONG) as blocker:
+        assert tab.start() is True
+        assert not tab.start_button.isEnabled() and tab.cancel_button.isEnabled()
+    assert blocker.args == ["ok"], tab.log_view.toPlainText()[-2000:]
+    # progress moved, phases and the time left were shown, the curves grew per fold
+    assert max(seen["progress"]) > 0 and tab.progress.value() == 1000
+    assert {"Feature extraction", "Fold 1 of 3", "Fold 3 of 3", "Final model"} <= seen["phases"]
+    assert "Time left" in seen["eta"]
+    assert {"fold 1", "fold 2", "fold 3", "final"} <= set(tab.curves.run_names())
+    xs, ys = tab.curves.points("fold 1", "val_loss")
+    assert xs == [1, 2] and len(ys) == 2
+    # the report: both modes, mean ± std, a heatmap per mode
+    figures = tab.report_view.figures()
+    assert set(figures) == {"each file alone", "with speaker baseline"}
+    assert all("±" in v for f in figures.values() for v in f.values())
+    assert tab.report_view.recall.rowCount() == 8
+    assert "not active yet" in tab.status_label.text()
+    # the new model lives in the user data folder, and is not active until asked
+    run = tab.last_run()
+    assert Path(run["bundle"]).parent.parent == __import__("ser_engine.models", fromlist=["x"]).user_models_dir()
+    assert active_choice() is None and resolve_bundle()[0].model_id == shipped
+    with qtbot.waitSignal(tab.active_model_changed, timeout=5000):
+        tab.use_model()
+    assert active_choice() == Path(run["bundle"]).resolve()
+    assert resolve_bundle()[0].model_id == run["report"]["model_id"] != shipped
+    assert run["report"]["model_id"] in tab.active_label.text()
+    # a restart (a new tab, as a new window would make) still sees it
+    from desktop.train_tab import TrainTab
+
+    again = TrainTab()
+    qtbot.addWidget(again)
+    assert run["report"]["model_id"] in again.active_label.text() and again.revert_button.isEnabled()
+    with qtbot.waitSignal(tab.active_model_changed, timeout=5000):
+        tab.revert_model()
+    assert active_choice() is None and resolve_bundle()[0].model_id == shipped
+    assert not tab.revert_button.isEnabled()
+
+
+def test_a_rerun_reuses_the_feature_cache_and_says_so(tab, qtbot, tmp_path):
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    assert scan(qtbot, tab, data)
+    tab.set_preset("quick")
+    tab.extra_overrides = {**TINY, "epochs": 1}
+    for expected_cached in (0, 16 * 3):  # 16 recordings and their two speed-perturbed copies
+        with qtbot.waitSignal(tab.run_finished, timeout=LONG) as blocker:
+            tab.start()
+        assert blocker.args == ["ok"]
+        log = tab.log_view.toPlainText()
+        if expected_cached:
+            assert f"{expected_cached} of {expected_cached} feature sets come from the cache" in log
+            # still said when the run is over, beside "New model ready"
+            assert f"{expected_cached} of {expected_cached} feature sets from the cache" in tab.status_label.text()
+        else:
+            assert "from the cache" not in log and "48 feature sets extracted (now cached" in log
+
+
+def test_cancel_leaves_the_active_model_byte_identical(tab, qtbot, tmp_path, tiny_bundle):
+    from ser_engine.models import active_pointer_path, set_active, user_models_dir
+
+    chosen = user_models_dir() / "chosen"
+    shutil.copytree(tiny_bundle, chosen)
+    set_active(chosen)
+    tab.refresh_active()
+    before = tree_digest(active_pointer_path(), chosen)
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=1)
+    assert scan(qtbot, tab, data)
+    tab.set_preset("full")
+    tab.folds_spin.setValue(3)
+    tab.extra_overrides = {**TINY, "epochs": 200, "patience": 200}
+    with qtbot.waitSignal(tab._runner.event, timeout=LONG, check_params_cb=lambda e: "epoch" in e):
+        tab.start()
+    t0 = time.monotonic()
+    with qtbot.waitSignal(tab.run_finished, timeout=30000) as blocker:
+        tab.cancel()
+    stopped_in = time.monotonic() - t0
+    assert blocker.args == ["cancelled"]
+    assert stopped_in < 5.0  # the child stops at the next batch, or is terminated after 2 s
+    assert "active model is unchanged" in tab.status_label.text() and "tiny-test-model" in tab.status_label.text()
+    assert tree_digest(active_pointer_path(), chosen) == before
+    assert not [p for p in user_models_dir().rglob("manifest.json") if chosen not in p.parents]
+    assert tab.start_button.isEnabled() and not tab.use_button.isEnabled()
+
+
+def test_a_failed_run_says_why_and_changes_nothing(tab, qtbot, tmp_path):
+    from ser_engine.models import active_choice
+
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    assert scan(qtbot, tab, data)
+    tab.set_preset("quick")
+    shutil.rmtree(data)  # e.g. the USB drive was unplugged after the summary was shown
+    with qtbot.waitSignal(tab.run_finished, timeout=LONG) as blocker:
+        tab.start()
+    assert blocker.args == ["failed"]
+    status = tab.status_label.text()
+    assert "Training failed" in status and str(data) in status and "not a folder" in status
+    assert "active model is unchanged" in status and active_choice() is None
+
+
+def test_a_crash_of_the_training_process_leaves_the_window_standing(tab, qtbot, tmp_path):
+    import os
+    import signal
+
+    from ser_engine.models import active_choice
+
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    assert scan(qtbot, tab, data)
+    tab.set_preset("quick")
+    tab.extra_overrides = {**TINY, "epochs": 200, "patience": 200}
+    with qtbot.waitSignal(tab._runner.event, timeout=LONG, check_params_cb=lambda e: "epoch" in e):
+        tab.start()
+    with qtbot.waitSignal(tab.run_finished, timeout=30000) as blocker:
+        os.kill(tab._runner._job._process.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+    assert blocker.args == ["failed"]
+    assert "ended unexpectedly" in tab.status_label.text() and "active model is unchanged" in tab.status_label.text()
+    assert active_choice() is None and tab.start_button.isEnabled()
+
+
+def test_a_folder_that_is_not_ravdess_gets_a_clear_message_and_no_start(tab, qtbot, tmp_path):
+    folder = tmp_path / "my recordings"
+    folder.mkdir()
+    for i, f in enumerate(ravdess_files([1], emotions=[3, 4], per_emotion=1)):
+        shutil.copy(f, folder / f"interview {i}.flac")
+    (folder / "notes.txt").write_text("hello")
+    assert scan(qtbot, tab, folder) is False
+    text = tab.summary_text()
+    assert "cannot be used for training" in text and "no RAVDESS speech files found" in text
+    assert "03-01-05-01-02-01-12.wav" in text  # what a RAVDESS name looks like
+    assert not tab.start_button.isEnabled()
+    assert tab.start() is False and not tab.is_running()
+
+
+def test_too_few_actors_for_the_folds_is_said_before_starting(tab, qtbot, tmp_path):
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    assert scan(qtbot, tab, data)
+    tab.set_preset("full")
+    assert not tab.start_button.isEnabled()
+    assert "needs at least 5 actors" in tab.status_label.text()
+    tab.set_preset("quick")
+    assert tab.start_button.isEnabled()

@@ -1,0 +1,45 @@
+"""The Train tab's choices: named training settings, each a :class:`TrainConfig`.
+
+"Full" is the k-fold report plus the final model near the issue's time goal (ten minutes
+for 1,200 files on 2 cores; measured 12-14 min on the shared machine): one model instead of
+an ensemble of three, fewer epochs and a shorter patience. "Thorough" is the shipped model's
+recipe (about half an hour).
+The figures of each are in BENCHMARKS.md (``bench_rebuild`` and ``bench_training``).
+"""
+
+import dataclasses
+
+from .config import TrainConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    description: str
+    overrides: dict
+
+    def config(self, **changes):
+        """The TrainConfig of this preset, with the user's ``changes`` (epochs, folds, ...)."""
+        return TrainConfig(**{**self.overrides, **changes})
+
+
+PRESETS = {
+    "quick": Preset(
+        "quick", "Quick check",
+        "A few minutes: one model, 8 epochs, no k-fold report (checks the folder and the pipeline; "
+        "the accuracy it prints is optimistic).",
+        dict(epochs=8, patience=4, folds=0, ensemble=1)),
+    "full": Preset(
+        "full", "Full (k-fold report + model)",
+        "5-fold speaker-independent report, then the final model: one model, up to 40 epochs, "
+        "patience 6, speed perturbation (12–14 min for 1,200 files on a busy 2-core machine; "
+        "about 7 points below Thorough).",
+        dict(epochs=40, patience=6, folds=5, ensemble=1)),
+    "thorough": Preset(
+        "thorough", "Thorough (shipped settings)",
+        "The shipped model's recipe: an ensemble of 3 per fold, up to 60 epochs, patience 12 "
+        "(about 33 minutes for 1,200 files on 2 cores).",
+        dict()),
+}
+DEFAULT_PRESET = "full"
