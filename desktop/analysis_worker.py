@@ -1,4 +1,13 @@
-"""The worker that owns the Predictor: loads the model and labels files off the GUI thread."""
+"""The worker that owns the Predictor: loads the model and labels files off the GUI thread.
+
+Every file goes through :func:`ser_engine.segments.analyse_recording`, the streaming
+analysis the CLI and the batch runner use: a 3-second clip gets its recording-level label
+and a timeline of a few segments, an hour-long session is read block by block with bounded
+memory. After every block the worker emits :attr:`AnalysisWorker.block_ready` (the window
+fills the timeline and the progress bar from it) and polls the cancel flag, so Cancel stops
+a long file within one block. The model still runs only through
+:func:`ser_engine.inference.run_model` in this thread (see docs/DESIGN.md, "Threads").
+"""
 
 import logging
 import threading
@@ -22,7 +31,8 @@ class AnalysisWorker(QObject):
 
     model_ready = Signal(object)       # dict: model_id, version, card, labels, uncertain_below, warning
     model_failed = Signal(str)         # reason
-    result_ready = Signal(object)      # ser_engine.results.Result or Failure
+    result_ready = Signal(object)      # ser_engine.results.Timeline (Result for a speaker group) or Failure
+    block_ready = Signal(str, object)  # path, ser_engine.segments.BlockUpdate (progress, new segments)
     group_progress = Signal(int, int)  # files of the current speaker group done, of
     job_finished = Signal(object)      # the paths of the job; the paths never answered were cancelled
 
@@ -31,9 +41,11 @@ class AnalysisWorker(QObject):
         self._model_path = model_path
         self._predictor = None
         self._cancel = threading.Event()
+        #: How recordings are cut (ser_engine.segments.SegmentConfig; None: the engine's defaults).
+        self.segment_config = None
 
     def cancel(self):
-        """Stop the current speaker group as soon as possible (thread-safe)."""
+        """Stop the current file or speaker group as soon as possible, within one block (thread-safe)."""
         self._cancel.set()
 
     @Slot()
@@ -52,6 +64,13 @@ class AnalysisWorker(QObject):
             import numpy as np
 
             self._predictor.features(np.zeros(self._predictor.config.sample_rate, np.float32))
+            # The modules of the long-recording path and of the review, imported here while
+            # the window says "Loading model…" rather than at the first result, where an
+            # import on either thread would hold up the other (the import lock and the GIL).
+            import soxr  # noqa: F401
+            import ser_engine.review  # noqa: F401
+            import ser_engine.segments  # noqa: F401
+            import ser_engine.summary  # noqa: F401
         except SerError as exc:
             self.model_failed.emit(str(exc))
             return
@@ -66,25 +85,48 @@ class AnalysisWorker(QObject):
             "source": str(bundle.source), "warning": warning or "",
         })
 
+    @Slot(object)
+    def switch_model(self, model_path):
+        """Load another bundle (None: the active one) for the files analysed from now on."""
+        self._model_path = model_path
+        self.load_model()
+
     @Slot(object, bool)
     def analyse(self, paths, speaker_baseline):
-        """Label ``paths``: one by one, or as one speaker group when ``speaker_baseline``."""
+        """Label ``paths``: one by one, or as one speaker group when ``speaker_baseline``.
+
+        In a speaker group, long recordings are analysed on their own: a session is its own
+        speaker baseline (and loading an hour whole for the group's statistics would not
+        fit in memory); the clips form the group.
+        """
         self._cancel.clear()
-        if speaker_baseline:
-            self._analyse_group(list(paths))
-        else:
-            for path in paths:
-                if self._cancel.is_set():
-                    break
-                self.result_ready.emit(self._analyse_one(path))
-        self.job_finished.emit(list(paths))
+        paths = list(paths)
+        singles, group = (_split_long(paths) if speaker_baseline else (paths, []))
+        if group:
+            self._analyse_group(group)
+        for path in singles:
+            if self._cancel.is_set():
+                break
+            result = self._analyse_one(path)
+            if result is not None:
+                self.result_ready.emit(result)
+        self.job_finished.emit(paths)
 
     def _analyse_one(self, path):
+        """The Timeline of ``path``, a Failure, or None when cancelled."""
         from ser_engine.errors import SerError
         from ser_engine.results import Failure
+        from ser_engine.segments import AnalysisCancelled
+
+        def on_block(update):
+            self.block_ready.emit(path, update)
 
         try:
-            return self._predictor.predict_file(path)
+            kwargs = {} if self.segment_config is None else {"config": self.segment_config}
+            return self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._cancel.is_set,
+                                                     **kwargs)
+        except AnalysisCancelled:
+            return None
         except SerError as exc:
             return Failure(path, getattr(exc, "reason", None) or str(exc))
         except Exception as exc:  # a bug, not bad input: log it, keep the batch going
@@ -108,3 +150,20 @@ class AnalysisWorker(QObject):
             results = [Failure(p, f"internal error ({type(exc).__name__}); see the log") for p in paths]
         for result in results:
             self.result_ready.emit(result)
+
+
+def _split_long(paths):
+    """``(long recordings, clips)``: the long ones are analysed alone (own baseline)."""
+    from ser_engine.errors import SerError
+    from ser_engine.stream import audio_info
+
+    from .headline import LONG_RECORDING_S
+
+    long, short = [], []
+    for p in paths:
+        try:
+            is_long = audio_info(p).duration > LONG_RECORDING_S
+        except SerError:
+            is_long = False  # the group reports why it cannot be read
+        (long if is_long else short).append(p)
+    return long, short

@@ -15,13 +15,19 @@ EMOTION_COLOURS = {
     "surprised": "#f5793a",
 }
 UNKNOWN_COLOUR = "#b0b0b0"
+#: Silence and non-speech: a pale grey that reads as "nothing here" beside any emotion.
+NO_SPEECH_COLOUR = "#e3e3e3"
 ERROR_BACKGROUND = "#f8d7da"
 ERROR_FOREGROUND = "#842029"
 UNCERTAIN_COLOUR = "#b26a00"
+#: The Model cell of a row labelled by a model that is no longer the active one.
+OTHER_MODEL_COLOUR = "#b26a00"
 
 
 def emotion_colour(label):
     """The QColor of ``label`` (grey for a label the palette does not know)."""
+    if label == "no speech":
+        return QColor(NO_SPEECH_COLOUR)
     return QColor(EMOTION_COLOURS.get(label, UNKNOWN_COLOUR))
 
 

@@ -1,9 +1,18 @@
-"""The emotion strip: the per-window labels of a recording, in their colours, along time."""
+"""The timeline under the spectrogram: the model's segments (upper tier) and the clinician's
+labels (lower tier), in their colours, along the shared time axis.
+
+Built for sessions of an hour (well over a thousand segments): the blocks are children of
+one layer item per tier (one ``addItem`` each, not one per block), text labels come from a
+small pool placed only on the visible blocks wide enough to hold them, and the selection is
+one frame item moved over the selected block. "no speech" blocks are pale grey; a
+clinician's block carries a white diagonal hatch so the tier reads as "someone's correction"
+even in grey scale.
+"""
 
 import logging
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
@@ -11,13 +20,18 @@ from .colours import emotion_colour, text_colour_on
 
 logger = logging.getLogger(__name__)
 
-#: A segment narrower than this share of the visible range gets no text label.
-MIN_LABEL_FRACTION = 0.06
+#: Pixels per character (and margin) a block needs for its text label.
+CHAR_PIXELS = 7.5
+LABEL_MARGIN_PIXELS = 8
+#: Text labels drawn at most (the widest visible blocks get them).
+MAX_LABELS = 40
+MODEL_TIER = (1.06, 0.88)      # y, height of the model tier's blocks
+CLINICIAN_TIER = (0.06, 0.88)  # and of the clinician tier's
+HINT = "clinician: click a segment, then 1–8 to correct it"
 
 
 class EmotionStrip(pg.PlotItem):
-    """A PlotItem (so it shares the signal view's layout and linked time axis) that draws
-    one coloured block per segment; clicking a block emits its index."""
+    """A PlotItem (sharing the signal view's layout and linked time axis) with two tiers."""
 
     segment_clicked = Signal(int)
 
@@ -26,59 +40,172 @@ class EmotionStrip(pg.PlotItem):
         self.setMouseEnabled(x=True, y=False)
         self.setMenuEnabled(False)
         self.hideButtons()
-        self.setYRange(0, 1, padding=0)
-        self.getAxis("left").setTicks([[(0.5, "emotion")]])
+        self.setYRange(0, 2, padding=0)
+        self.getAxis("left").setTicks([[(1.5, "model"), (0.5, "clinician")]])
         self.getAxis("left").setStyle(tickLength=0)
         self.setLabel("bottom", "Time", units="s")
         self._segments = []
-        self._items = []
+        self._rects = []
+        self._clinician = []
+        self._clinician_rects = []
         self._selected = -1
+        self._model_layer = self._layer()
+        self._clinician_layer = self._layer()
+        self._frame = QGraphicsRectItem()
+        pen = QPen(QColor("#111111"), 3)
+        pen.setCosmetic(True)
+        self._frame.setPen(pen)
+        self._frame.setBrush(Qt.NoBrush)
+        self._frame.setZValue(50)
+        self._frame.hide()
+        self.addItem(self._frame, ignoreBounds=True)
+        self._texts = []
+        self._hint = pg.TextItem(HINT, color="#8a8a8a", anchor=(0, 0.5))
+        self.addItem(self._hint, ignoreBounds=True)
+        self._hint.hide()
         self.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
+        self.getViewBox().sigResized.connect(self._on_x_range_changed)
 
+    def _layer(self):
+        layer = QGraphicsRectItem()
+        layer.setPen(QPen(Qt.NoPen))
+        layer.setBrush(Qt.NoBrush)
+        self.addItem(layer, ignoreBounds=True)
+        return layer
+
+    # -- queries (tests read these) ---------------------------------------------------------
     def segments(self):
-        """The segments shown (ser_engine.results.Segment), in time order."""
+        """The model segments shown (ser_engine.results.Segment), in time order."""
         return list(self._segments)
 
     def block_colours(self):
-        """The fill colour of each drawn block, as ``#rrggbb``."""
-        return [item.brush().color().name() for item, _ in self._items]
+        """The fill colour of each model block, as ``#rrggbb``."""
+        return [r.brush().color().name() for r in self._rects]
 
+    def clinician_blocks(self):
+        """``[(start, end, label), ...]`` drawn in the clinician tier."""
+        return list(self._clinician)
+
+    def selected(self):
+        return self._selected
+
+    def visible_labels(self):
+        """The texts of the labels currently drawn."""
+        return [t.textItem.toPlainText() for t in self._texts if t.isVisible()]
+
+    # -- content ----------------------------------------------------------------------------
     def set_segments(self, segments):
-        for rect, text in self._items:
-            self.removeItem(rect)
-            self.removeItem(text)
-        self._items = []
-        self._segments = list(segments)
+        """Replace the model tier (the selection is dropped)."""
+        for r in self._rects:
+            r.setParentItem(None)
+            if r.scene() is not None:
+                r.scene().removeItem(r)
+        self._rects = []
+        self._segments = []
         self._selected = -1
-        for seg in self._segments:
-            colour = emotion_colour(seg.label)
-            rect = QGraphicsRectItem(QRectF(seg.start, 0.04, max(seg.end - seg.start, 1e-3), 0.92))
-            rect.setBrush(QBrush(colour))
-            rect.setPen(QPen(QColor("#ffffff"), 0))
-            rect.setToolTip(f"{seg.label}, {seg.confidence:.0%}\n{seg.start:.2f}–{seg.end:.2f} s")
-            text = pg.TextItem(seg.label, color=text_colour_on(colour), anchor=(0.5, 0.5))
-            text.setPos((seg.start + seg.end) / 2, 0.5)
-            self.addItem(rect)
-            self.addItem(text)
-            self._items.append((rect, text))
+        self._frame.hide()
+        self.append_segments(segments)
+
+    def append_segments(self, segments):
+        """Add segments after those shown (the analysis delivers them block by block)."""
+        for seg in segments:
+            self._segments.append(seg)
+            self._rects.append(self._block(seg.start, seg.end, seg.label, MODEL_TIER, self._model_layer,
+                                           _tooltip(seg)))
+        self._update_hint()
         self._on_x_range_changed()
 
+    def set_clinician(self, intervals):
+        """Replace the clinician tier with ``[(start, end, label), ...]``."""
+        for r in self._clinician_rects:
+            r.setParentItem(None)
+            if r.scene() is not None:
+                r.scene().removeItem(r)
+        self._clinician = [(float(a), float(b), str(lab)) for a, b, lab in intervals]
+        self._clinician_rects = [self._block(a, b, lab, CLINICIAN_TIER, self._clinician_layer,
+                                             f"clinician: {lab}\n{a:.2f}–{b:.2f} s", hatch=True)
+                                 for a, b, lab in self._clinician]
+        self._update_hint()
+        self._on_x_range_changed()
+
+    def _block(self, start, end, label, tier, layer, tip, hatch=False):
+        y, h = tier
+        colour = emotion_colour(label)
+        rect = QGraphicsRectItem(QRectF(start, y, max(end - start, 1e-3), h), layer)
+        rect.setBrush(QBrush(colour))
+        pen = QPen(QColor("#ffffff"), 1)
+        pen.setCosmetic(True)
+        rect.setPen(pen)
+        rect.setToolTip(tip)
+        if hatch:
+            over = QGraphicsRectItem(rect.rect(), rect)
+            over.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BDiagPattern))
+            over.setPen(QPen(Qt.NoPen))
+        return rect
+
+    def _update_hint(self):
+        show = bool(self._segments) and not self._clinician
+        self._hint.setVisible(show)
+
     def segment_at(self, seconds):
-        for i, seg in enumerate(self._segments):
-            if seg.start <= seconds < seg.end:
-                return i
+        """The index of the model segment at ``seconds`` (-1: none)."""
+        import bisect
+
+        i = bisect.bisect_right([s.start for s in self._segments], seconds) - 1
+        if 0 <= i < len(self._segments) and seconds < self._segments[i].end:
+            return i
         return -1
 
     def select(self, index):
-        """Outline segment ``index`` (-1: none)."""
+        """Frame model segment ``index`` across both tiers (-1: none)."""
         self._selected = index
-        for i, (rect, _) in enumerate(self._items):
-            pen = QPen(QColor("#111111" if i == index else "#ffffff"), 3 if i == index else 1)
-            pen.setCosmetic(True)
-            rect.setPen(pen)
+        if 0 <= index < len(self._segments):
+            seg = self._segments[index]
+            self._frame.setRect(QRectF(seg.start, 0.02, max(seg.end - seg.start, 1e-3), 1.96))
+            self._frame.show()
+        else:
+            self._frame.hide()
 
+    # -- labels -----------------------------------------------------------------------------
     def _on_x_range_changed(self, *_):
         x0, x1 = self.getViewBox().viewRange()[0]
         span = max(x1 - x0, 1e-9)
-        for seg, (_, text) in zip(self._segments, self._items):
-            text.setVisible((seg.end - seg.start) / span >= MIN_LABEL_FRACTION)
+        pixels = max(self.getViewBox().width(), 1.0)
+        wanted = []
+        for tier, items in ((MODEL_TIER, [(s.start, s.end, s.label) for s in self._segments]),
+                            (CLINICIAN_TIER, self._clinician)):
+            for a, b, lab in _visible(items, x0, x1):
+                width = min(b, x1) - max(a, x0)
+                if width / span * pixels >= CHAR_PIXELS * len(lab) + LABEL_MARGIN_PIXELS:
+                    wanted.append((width, (max(a, x0) + min(b, x1)) / 2, tier[0] + tier[1] / 2, lab))
+        wanted.sort(key=lambda w: -w[0])
+        wanted = wanted[:MAX_LABELS]
+        while len(self._texts) < len(wanted):
+            text = pg.TextItem("", anchor=(0.5, 0.5))
+            text.setZValue(40)
+            self.addItem(text, ignoreBounds=True)
+            self._texts.append(text)
+        for text, (_, x, y, lab) in zip(self._texts, wanted):
+            text.setText(lab, color=text_colour_on(emotion_colour(lab)))
+            text.setPos(x, y)
+            text.show()
+        for text in self._texts[len(wanted):]:
+            text.hide()
+        self._hint.setPos(x0 + span * 0.005, CLINICIAN_TIER[0] + CLINICIAN_TIER[1] / 2)
+
+
+def _visible(items, x0, x1):
+    import bisect
+
+    ends = [b for _, b, _ in items]
+    i = bisect.bisect_right(ends, x0)
+    while i < len(items) and items[i][0] < x1:
+        yield items[i]
+        i += 1
+
+
+def _tooltip(seg):
+    if not seg.is_speech:
+        return f"no speech\n{seg.start:.2f}–{seg.end:.2f} s"
+    conf = "" if seg.confidence is None else f", {seg.confidence:.0%}"
+    return f"{seg.label}{conf}\n{seg.start:.2f}–{seg.end:.2f} s"

@@ -1,7 +1,16 @@
-"""The second worker: audio for the views (waveform, spectrogram in dB), durations, exports.
+"""The second worker: audio for the views (waveform, spectrogram in dB), durations, exports,
+clearing the cache.
 
 It never touches the model, so selecting a file shows its signal at once even while a long
 batch is being analysed by :class:`~desktop.analysis_worker.AnalysisWorker`.
+
+Recordings up to :data:`LONG_VIEW_SECONDS` are loaded whole (every sample, every frame).
+Longer ones are never held whole: one streaming read gives a decimated *overview* (the
+waveform's min/max per 16 ms from :class:`ser_engine.stream.OverviewBuilder` and a
+spectrogram of one frame every :data:`OVERVIEW_FRAME_SECONDS`, reduced to at most
+:data:`MAX_SPECTROGRAM_COLUMNS` columns), and when the user zooms in to
+:data:`SLICE_MAX_SECONDS` or less, :meth:`IOWorker.load_slice` reads just the visible
+stretch (:func:`ser_engine.stream.read_slice`) at full resolution.
 """
 
 import csv
@@ -10,6 +19,7 @@ import logging
 import math
 
 import numpy as np
+import scipy.fft  # float32 transforms, several times faster than numpy.fft here
 from PySide6.QtCore import QObject, Signal, Slot
 
 logger = logging.getLogger(__name__)
@@ -24,6 +34,12 @@ FULL_SCALE_DB = 40.0
 #: Longer than this the waveform is sent as a min/max envelope instead of every sample.
 MAX_WAVEFORM_SAMPLES = 16000 * 600
 ENVELOPE_POINTS = 200_000
+#: Longer recordings are shown from an overview plus the visible slice.
+LONG_VIEW_SECONDS = 120.0
+#: One spectrogram frame every this many seconds in a long recording's overview.
+OVERVIEW_FRAME_SECONDS = 0.1
+#: A slice at full resolution is read when the visible span is at most this long.
+SLICE_MAX_SECONDS = 60.0
 
 
 class IOWorker(QObject):
@@ -33,14 +49,21 @@ class IOWorker(QObject):
     view_failed = Signal(str, str)      # path, reason
     durations_ready = Signal(object)    # {path: seconds}
     export_finished = Signal(str, str)  # path, error ("" on success)
+    slice_ready = Signal(str, object)   # path, dict (see :meth:`load_slice`)
+    cache_cleared = Signal(object, object)  # bytes freed (int), entries kept (list of str)
 
     def __init__(self):
         super().__init__()
         self._wanted = None
+        self._wanted_slice = None
 
     def want(self, path):
         """The view the window currently waits for; older requests are skipped (any thread)."""
         self._wanted = path
+
+    def want_slice(self, key):
+        """The slice the window currently waits for (``(path, t0, t1)``); others are skipped."""
+        self._wanted_slice = key
 
     @Slot(str)
     def load_view(self, path):
@@ -57,10 +80,17 @@ class IOWorker(QObject):
         from ser_engine.errors import SerError
         from ser_engine.features import FeatureConfig
 
+        from ser_engine.stream import audio_info
+
         config = FeatureConfig()
         try:
-            y = load_audio(path, sr=config.sample_rate)
-            data = _view_data(y, config)
+            if audio_info(path).duration > LONG_VIEW_SECONDS:
+                data = _overview_data(path, config, still_wanted=lambda: path == self._wanted)
+                if data is None:
+                    return  # another file was selected meanwhile
+            else:
+                y = load_audio(path, sr=config.sample_rate)
+                data = _view_data(y, config)
         except SerError as exc:
             self.view_failed.emit(path, getattr(exc, "reason", None) or str(exc))
             return
@@ -69,6 +99,33 @@ class IOWorker(QObject):
             self.view_failed.emit(path, f"internal error ({type(exc).__name__}); see the log")
             return
         self.view_ready.emit(path, data)
+
+    @Slot(str, float, float)
+    def load_slice(self, path, t0, t1):
+        """Samples and spectrogram of ``[t0, t1]`` seconds of a long recording.
+
+        Emits ``slice_ready(path, data)`` with ``data``: ``t0``, ``t1``, ``t`` and ``y`` (every
+        sample), ``db`` (float32 [shape=(257, frames)], dBFS), ``column_seconds``,
+        ``max_frequency``. A failure is logged only: the overview stays on screen.
+        """
+        if (path, t0, t1) != self._wanted_slice:
+            return
+        from ser_engine.errors import SerError
+        from ser_engine.features import FeatureConfig
+        from ser_engine.stream import read_slice
+
+        config = FeatureConfig()
+        try:
+            y = read_slice(path, t0, t1, sr=config.sample_rate)
+        except SerError as exc:
+            logger.warning("slice %.1f-%.1f s of %s not shown: %s", t0, t1, path, exc)
+            return
+        if len(y) < config.n_fft:
+            return
+        data = _view_data(y, config)
+        data["t"] = data["t"] + t0
+        data.update(t0=t0, t1=t0 + len(y) / config.sample_rate)
+        self.slice_ready.emit(path, data)
 
     @Slot(object)
     def probe_durations(self, paths):
@@ -100,6 +157,109 @@ class IOWorker(QObject):
             self.export_finished.emit(target, f"{exc.strerror or exc} ({target})")
             return
         self.export_finished.emit(target, "")
+
+
+    @Slot(object)
+    def export(self, job):
+        """Run an :class:`desktop.export_dialog.ExportJob`; emits ``export_finished``."""
+        try:
+            job.run()
+        except Exception as exc:  # ExportError and OSError name the file; anything else is a bug
+            from ser_engine.errors import SerError
+
+            if not isinstance(exc, (SerError, OSError)):
+                logger.exception("export to %s failed", job.dest)
+            self.export_finished.emit(str(job.dest), _one_line(exc))
+            return
+        self.export_finished.emit(str(job.dest), "")
+
+    @Slot()
+    def clear_cache(self):
+        """Delete the cache folder's contents (:func:`ser_engine.housekeeping.clear_cache`)."""
+        from ser_engine.housekeeping import clear_cache
+
+        try:
+            freed, failed = clear_cache()
+        except OSError as exc:
+            freed, failed = 0, [_one_line(exc)]
+        self.cache_cleared.emit(freed, failed)
+
+
+def _one_line(exc):
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and getattr(exc, "filename", None):
+        text = f"{text} ({exc.filename})"
+    return text.strip().splitlines()[0]
+
+
+def _overview_data(path, config, *, still_wanted=lambda: True):
+    """The view of a long recording from one streaming read (see the module docstring).
+
+    The waveform is the min/max per :data:`ser_engine.stream.OVERVIEW_BUCKET` samples,
+    interleaved; the spectrogram takes one frame every :data:`OVERVIEW_FRAME_SECONDS`
+    (windowed as the features' frames) and the loudest of neighbouring frames per column.
+    Returns None when ``still_wanted()`` turns False (checked once per block).
+    """
+    from ser_engine.stream import OverviewBuilder, iter_blocks
+
+    sr, n_fft = config.sample_rate, config.n_fft
+    step = int(round(OVERVIEW_FRAME_SECONDS * sr))
+    half = n_fft // 2
+    window = np.zeros(n_fft, np.float32)
+    a = (n_fft - config.win_length) // 2
+    window[a:a + config.win_length] = np.hanning(config.win_length + 1)[:-1]
+    builder = OverviewBuilder(sr=sr)
+    tail = np.zeros(half, np.float32)   # the samples before the block (zeros before the start)
+    tail0 = -half                       # the sample index of tail[0]
+    next_centre = 0
+    spectra = []
+    peak = 0.0
+    for block in iter_blocks(path, sr=sr, block_seconds=60.0):
+        if not still_wanted():
+            return None
+        builder.add_samples(block)
+        peak = max(peak, float(np.abs(block).max()) if len(block) else 0.0)
+        buf = np.concatenate([tail, block])
+        end = tail0 + len(buf)
+        last = (end - half - 1 - next_centre) // step  # frames whose window lies inside buf
+        if last >= 0:
+            centres = next_centre + step * np.arange(last + 1)
+            frames = np.lib.stride_tricks.sliding_window_view(buf, n_fft)[centres - half - tail0]
+            spec = scipy.fft.rfft(frames * window, axis=1)
+            spectra.append((spec.real ** 2 + spec.imag ** 2).astype(np.float32))
+            next_centre = int(centres[-1]) + step
+        keep = next_centre - half
+        tail, tail0 = buf[keep - tail0:], keep
+    if len(tail) > 0 and next_centre < end:  # the last frames, zero-padded past the end
+        buf = np.concatenate([tail, np.zeros(n_fft, np.float32)])
+        centres = np.arange(next_centre, end, step)
+        frames = np.lib.stride_tricks.sliding_window_view(buf, n_fft)[centres - half - tail0]
+        spec = scipy.fft.rfft(frames * window, axis=1)
+        spectra.append((spec.real ** 2 + spec.imag ** 2).astype(np.float32))
+    overview = builder.build()
+    S = np.concatenate(spectra) if spectra else np.zeros((1, n_fft // 2 + 1), np.float32)
+    per = max(1, math.ceil(len(S) / MAX_SPECTROGRAM_COLUMNS))
+    m = len(S) // per
+    cols = [S[:m * per].reshape(m, per, S.shape[1]).max(axis=1)] if m else []
+    if len(S) > m * per:
+        cols.append(S[m * per:].max(axis=0, keepdims=True))
+    S = np.concatenate(cols)
+    db = (10.0 * np.log10(S + 1e-12) - FULL_SCALE_DB).astype(np.float32).T.copy()
+    n = len(overview.mins)
+    wave = np.empty(2 * n, np.float32)
+    wave[0::2], wave[1::2] = overview.mins, overview.maxs
+    t = np.repeat((np.arange(n) + 0.5) * overview.bucket_seconds, 2)
+    return {
+        "sample_rate": sr,
+        "duration": overview.duration,
+        "t": t,
+        "y": wave,
+        "db": db,
+        "column_seconds": per * step / sr,
+        "max_frequency": sr / 2,
+        "peak": peak,
+        "overview": True,
+    }
 
 
 def _view_data(y, config):

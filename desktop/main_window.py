@@ -1,5 +1,12 @@
-"""The analysis window: file browser and queue on the left, the selected recording's signal,
-spectrogram and emotion strip in the centre, its probabilities on the right.
+"""The main window: the Analyse tab (file browser and queue on the left, the selected
+recording's signal, spectrogram and emotion strip in the centre, its probabilities on the
+right) and the Train tab (:mod:`desktop.train_tab`).
+
+The timeline under the spectrogram has two tiers: the model's segments and the clinician's
+labels (:mod:`desktop.review_controller`). Click a segment (or ←/→) to select it, 1–8 set
+the clinician's label (the model's label order, shown in the legend tooltip), 0 clears it,
+L loops it. File ▸ Export… writes the selected recording or the queue
+(:mod:`desktop.export_dialog`); File ▸ Clear cache… empties the cache folder.
 
 Thread rules (docs/DESIGN.md): this window only draws. The model lives in
 :class:`~desktop.analysis_worker.AnalysisWorker`, audio for display, durations and exports in
@@ -15,18 +22,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar,
-                               QSizePolicy, QSplitter, QStyle, QTextBrowser, QToolButton, QVBoxLayout, QWidget, QDialog)
+from PySide6.QtWidgets import (QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
+                               QProgressBar, QScrollArea, QSizePolicy, QSplitter, QStyle, QTabWidget, QTextBrowser,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from .analysis_worker import AnalysisWorker
+from .export_dialog import ExportDialog, ExportJob
 from .file_browser import FileBrowser
+from .headline import summary_of
 from .io_worker import IOWorker
 from .player import Player
 from .probability_panel import ProbabilityPanel
 from .queue_model import ANALYSING, CANCELLED, DONE, ERROR, QUEUED, QueueModel
 from .queue_table import QueueTable
+from .review_controller import ReviewController
 from .settings import open_settings
 from .signal_view import SignalView
+from .train_tab import TrainTab
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +59,20 @@ EMPTY_HINT = "Drop audio files or folders anywhere in this window, or use File �
 class MainWindow(QMainWindow):
     _analyse_requested = Signal(object, bool)   # paths, speaker baseline
     _load_requested = Signal()
+    _switch_model_requested = Signal(object)  # bundle path, or None for the active one
     _view_requested = Signal(str)
     _durations_requested = Signal(object)
     _export_requested = Signal(str, object, object)
+    _export_job_requested = Signal(object)
+    _slice_requested = Signal(str, float, float)
+    _clear_cache_requested = Signal()
     idle = Signal()              # nothing queued or analysing and the model settled (loaded or failed)
     view_shown = Signal(str)     # the selected file's waveform/spectrogram (or why not) is drawn
     export_finished = Signal(str, str)  # path, error ("" on success)
+    analysis_progress = Signal(str, float)  # path, fraction: a block of a file was analysed
+    slice_shown = Signal(str, float, float)  # path, t0, t1: a long file's visible slice is drawn
+    review_changed = Signal(str)  # path: a clinician label was set or cleared (and saved)
+    cache_cleared = Signal(object, object)  # bytes freed, entries kept
 
     def __init__(self, model_path=None, *, settings=None, playback=True):
         super().__init__()
@@ -73,6 +93,10 @@ class MainWindow(QMainWindow):
         self._shown_view = ""
         self._view_cache = collections.OrderedDict()
         self._card_dialog = None
+        self._partial = {}        # path -> segments delivered so far while it is analysed
+        self._progress_of = {}    # path -> fraction of the file analysed
+        self._strip_source = None  # (path, id of the segment list) the timeline shows
+        self.reviews = ReviewController()
 
         # -- widgets ------------------------------------------------------------------------
         self.browser = FileBrowser(self)
@@ -99,9 +123,7 @@ class MainWindow(QMainWindow):
         self._playback_note.setToolTip(self.player.details)
         self._playback_note.setStyleSheet("color: #8a6d00;")
         self._play_button.setEnabled(self.player.available)
-        self.signal_view.setToolTip("Mouse wheel or drag: zoom and pan along time (all rows together). "
-                                    "Click: move the playhead. Click the emotion strip: that segment's "
-                                    "probabilities.")
+        self.signal_view.setToolTip(_timeline_help(EMOTIONS))
         self._playback_note.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self._playback_note.setMinimumWidth(40)
         transport = QHBoxLayout()
@@ -113,20 +135,36 @@ class MainWindow(QMainWindow):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(2)
+        self._keys_legend = QLabel(_keys_legend(EMOTIONS), self)
+        self._keys_legend.setStyleSheet("color: #555; font-size: 11px; padding: 0 6px;")
+        self._keys_legend.setWordWrap(True)
         centre_layout.addWidget(self.signal_view, 1)
+        centre_layout.addWidget(self._keys_legend)
         centre_layout.addLayout(transport)
 
         splitter = QSplitter(Qt.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(centre)
-        splitter.addWidget(self.panel)
+        # the panel scrolls rather than holding the whole window taller than a laptop screen
+        panel_scroll = QScrollArea(self)
+        panel_scroll.setWidget(self.panel)
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setFrameShape(QFrame.NoFrame)
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        panel_scroll.setMinimumWidth(self.panel.minimumSizeHint().width())
+        splitter.addWidget(panel_scroll)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setStretchFactor(2, 0)
         splitter.setSizes(DEFAULT_SPLITTER)
         splitter.setChildrenCollapsible(False)
         self._splitter = splitter
-        self.setCentralWidget(splitter)
+        self.train_tab = TrainTab(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(splitter, "Analyse")
+        self.tabs.addTab(self.train_tab, "Train")
+        self.setCentralWidget(self.tabs)
 
         self._progress = QProgressBar(self)
         self._progress.setMaximumWidth(220)
@@ -136,7 +174,10 @@ class MainWindow(QMainWindow):
         self._cancel_button.setText("Cancel")
         self._cancel_button.hide()
         self._summary = QLabel("", self)
+        self._model_label = QLabel("Model: loading…", self)
+        self._model_label.setStyleSheet("color: #333; padding: 0 6px;")
         self.statusBar().addPermanentWidget(self._summary)
+        self.statusBar().addPermanentWidget(self._model_label)
         self.statusBar().addPermanentWidget(self._progress)
         self.statusBar().addPermanentWidget(self._cancel_button)
         self.statusBar().showMessage("Loading model…")
@@ -149,14 +190,19 @@ class MainWindow(QMainWindow):
         self.table.current_path_changed.connect(self._on_current_path_changed)
         self.signal_view.seek_requested.connect(self._on_seek_requested)
         self.signal_view.segment_clicked.connect(self._on_segment_clicked)
+        self.signal_view.step_requested.connect(self.step_segment)
+        self.signal_view.label_key.connect(self.set_clinician_label)
+        self.signal_view.loop_requested.connect(self.toggle_loop)
+        self.signal_view.slice_requested.connect(self._on_slice_requested)
         self.panel.card_requested.connect(self.show_model_card)
         self.panel.whole_recording_requested.connect(self._on_whole_recording_requested)
-        self.panel.segment_requested.connect(self._on_segment_clicked)
+        self.panel.segment_requested.connect(self.select_segment)
         self.player.position_changed.connect(self._on_player_position_changed)
         self.player.playing_changed.connect(self._on_playing_changed)
         self.player.unavailable.connect(self._on_playback_unavailable)
         self._queue.rowsInserted.connect(self._update_summary)
         self._queue.dataChanged.connect(self._update_summary)
+        self.train_tab.active_model_changed.connect(self._on_active_model_changed)
 
         self.resize(DEFAULT_SIZE)
         self._sizes_restored = False
@@ -169,10 +215,12 @@ class MainWindow(QMainWindow):
         self._worker = AnalysisWorker(model_path)
         self._worker.moveToThread(self._thread)
         self._load_requested.connect(self._worker.load_model)
+        self._switch_model_requested.connect(self._worker.switch_model)
         self._analyse_requested.connect(self._worker.analyse)
         self._worker.model_ready.connect(self._on_model_ready)
         self._worker.model_failed.connect(self._on_model_failed)
         self._worker.result_ready.connect(self._on_result)
+        self._worker.block_ready.connect(self._on_block)
         self._worker.group_progress.connect(self._on_group_progress)
         self._worker.job_finished.connect(self._on_job_finished)
 
@@ -183,6 +231,11 @@ class MainWindow(QMainWindow):
         self._view_requested.connect(self._io.load_view)
         self._durations_requested.connect(self._io.probe_durations)
         self._export_requested.connect(self._io.export_csv)
+        self._export_job_requested.connect(self._io.export)
+        self._slice_requested.connect(self._io.load_slice)
+        self._clear_cache_requested.connect(self._io.clear_cache)
+        self._io.slice_ready.connect(self._on_slice_ready)
+        self._io.cache_cleared.connect(self._on_cache_cleared)
         self._io.view_ready.connect(self._on_view_ready)
         self._io.view_failed.connect(self._on_view_failed)
         self._io.durations_ready.connect(self._on_durations_ready)
@@ -213,8 +266,11 @@ class MainWindow(QMainWindow):
                                         QStyle.SP_DialogOpenButton, "Queue audio files for analysis")
         self.open_folder_action = action("Open &folder…", self._on_open_folder, "Ctrl+Shift+O",
                                          QStyle.SP_DirOpenIcon, "Queue every recording in a folder")
-        self.export_action = action("&Export results…", self._on_export, "Ctrl+E", QStyle.SP_DialogSaveButton,
-                                    "Save the queue's results as a CSV file")
+        self.export_action = action("&Export…", self._on_export, "Ctrl+E", QStyle.SP_DialogSaveButton,
+                                    "Save the selected recording or the whole queue: CSV, JSON, Audacity "
+                                    "labels, Praat TextGrid, ELAN")
+        self.clear_cache_action = action("Clear &cache…", self._on_clear_cache, None, None,
+                                         "Delete recomputable files (training features, library caches)")
         self.clear_action = action("&Clear queue", self.clear_queue, None, None, "Remove every file from the queue")
         self.quit_action = action("&Quit", self.close, QKeySequence.Quit)
         self.cancel_action = action("&Cancel analysis", self.cancel, "Esc", QStyle.SP_BrowserStop,
@@ -241,7 +297,7 @@ class MainWindow(QMainWindow):
         menus = self.menuBar()
         m = menus.addMenu("&File")
         for a in (self.open_files_action, self.open_folder_action, None, self.export_action, self.clear_action,
-                  None, self.quit_action):
+                  None, self.clear_cache_action, None, self.quit_action):
             m.addSeparator() if a is None else m.addAction(a)
         m = menus.addMenu("&Analysis")
         for a in (self.baseline_action, self.reanalyse_action, None, self.cancel_action):
@@ -323,6 +379,9 @@ class MainWindow(QMainWindow):
         self._worker.cancel()
         self._queue.clear()
         self._selected = ""
+        self._partial.clear()
+        self._progress_of.clear()
+        self._strip_source = None
         self._view_cache.clear()
         self.player.load("")
         self.signal_view.show_empty(EMPTY_HINT)
@@ -373,13 +432,20 @@ class MainWindow(QMainWindow):
         self.idle.emit()
 
     def _update_progress(self):
-        remaining = len(self._queue.paths_with_status(QUEUED, ANALYSING))
+        """One bar for the batch, moving within each file as its blocks are analysed: a
+        single long file shows its own percentage."""
+        analysing = self._queue.paths_with_status(ANALYSING)
+        remaining = len(self._queue.paths_with_status(QUEUED)) + len(analysing)
         total = self._batch_done + remaining
         if remaining == 0 or total == 0:
             return
-        self._progress.setRange(0, total)
-        self._progress.setValue(self._batch_done)
-        self._progress.setFormat(f"{self._batch_done} of {total}")
+        within = sum(self._progress_of.get(p, 0.0) for p in analysing)
+        self._progress.setRange(0, total * 1000)
+        self._progress.setValue(int(round((self._batch_done + within) * 1000)))
+        if total == 1 and len(analysing) == 1:
+            self._progress.setFormat(f"{Path(analysing[0]).name[:18]}: {within:.0%}")
+        else:
+            self._progress.setFormat(f"{self._batch_done} of {total}" + (f" · {within:.0%}" if within else ""))
         self._progress.show()
         self._cancel_button.show()
 
@@ -400,21 +466,58 @@ class MainWindow(QMainWindow):
         self.panel.set_model_info(info)
         self.card_action.setEnabled(bool(info.get("card")))
         self.setWindowTitle(f"SER Studio — {info['model_id']}")
+        self._model_label.setText(f"Model: {info['model_id']}")
+        self.signal_view.setToolTip(_timeline_help(tuple(info["labels"])))
+        self._keys_legend.setText(_keys_legend(tuple(info["labels"])))
+        self._model_label.setToolTip(info.get("source", ""))
+        self._queue.set_active_model(info["model_id"])
+        self._next()
+        others = self._queue.labelled_by_other_models()
         if info.get("warning"):
             self.statusBar().showMessage(info["warning"], 8000)
-        self._next()
+        elif others:  # after _next(): this must not be replaced by "Ready"
+            self.statusBar().showMessage(
+                f"Now using {info['model_id']}. {len(others)} file{'s' * (len(others) != 1)} labelled by another "
+                "model keep their labels (Model column); Analysis ▸ Analyse again re-labels them.", 10000)
+
+    def _on_active_model_changed(self):
+        """The Train tab made another model active: load it; labels already given stay as they
+        are, each row naming the model that gave it."""
+        self._model_label.setText("Model: loading…")
+        self.statusBar().showMessage("Loading the active model…")
+        self._switch_model_requested.emit(None)
 
     def _on_model_failed(self, reason):
         self._model_settled = True
+        self._model_label.setText("Model: none")
         if self._selected and self._shown_view != self._selected:
             self._request_view(self._selected)
         self.panel.set_model_failed(reason)
         self.statusBar().showMessage("No model: see the panel on the right")
         self._next()
 
+    def _on_block(self, path, update):
+        """A block of ``path`` was analysed: progress, and the segments that became final."""
+        if path not in self._queue or self._queue.entry(path).status != ANALYSING:
+            return
+        self._progress_of[path] = update.fraction
+        self._queue.set_progress(path, update.fraction)
+        self._update_progress()
+        if update.new_segments:
+            partial = self._partial.setdefault(path, [])
+            partial += update.new_segments
+            if path == self._selected and self._strip_source == (path, id(partial)):
+                self.signal_view.strip.append_segments(update.new_segments)
+        if path == self._selected:
+            self._show_selected()
+        self.analysis_progress.emit(path, update.fraction)
+
     def _on_result(self, result):
+        self._partial.pop(result.path, None)
+        self._progress_of.pop(result.path, None)
         if not self._queue.set_result(result):
             return
+        self.reviews.forget(result.path)
         self._batch_done += 1
         self._update_progress()
         if result.path == self._selected:
@@ -427,6 +530,8 @@ class MainWindow(QMainWindow):
 
     def _on_job_finished(self, paths):
         for p in paths:
+            self._partial.pop(p, None)
+            self._progress_of.pop(p, None)
             if p in self._queue and self._queue.entry(p).status == ANALYSING:  # cancelled inside a group
                 self._queue.set_status(p, DONE if self._queue.entry(p).result is not None else CANCELLED)
         self._job = None
@@ -440,6 +545,7 @@ class MainWindow(QMainWindow):
     def _on_current_path_changed(self, path):
         self._selected = path
         self._segment = -1
+        self._strip_source = None
         self.player.load(path)
         self._update_time_label(0.0)
         if not path:
@@ -469,21 +575,45 @@ class MainWindow(QMainWindow):
         if not path or path not in self._queue:
             return
         e = self._queue.entry(path)
-        if e.result is not None:
-            segs = e.result.segments
-            self.signal_view.set_segments(segs)
+        if e.result is not None and not (e.status == ANALYSING and path in self._partial):
+            result = e.result
+            segs = result.segments
+            self._show_timeline(path, segs)
+            self.signal_view.strip.set_clinician(self.reviews.intervals(result))
+            summary = summary_of(result, self._labels())
+            corrected = self.reviews.corrected_summary(result, self._labels())
             if 0 <= self._segment < len(segs):
+                seg = segs[self._segment]
                 self.signal_view.strip.select(self._segment)
-                self.panel.show_result(e.result, segs[self._segment])
+                self.panel.show_result(result, seg, clinician=self.reviews.label_for(result, seg),
+                                       review_note=self.reviews.problem(path), summary=summary,
+                                       corrected=corrected)
             else:
                 self._segment = -1
-                self.panel.show_result(e.result)
+                self.signal_view.strip.select(-1)
+                self.panel.show_result(result, summary=summary, corrected=corrected)
         elif e.status == ERROR:
-            self.signal_view.set_segments([])
+            self._show_timeline(path, [])
             self.panel.show_error(path, e.error)
         else:
-            self.signal_view.set_segments([])
-            self.panel.show_pending(path, e.status)
+            self._show_timeline(path, self._partial.get(path, []))
+            self.signal_view.strip.set_clinician([])
+            status = e.status
+            if e.status == ANALYSING and path in self._progress_of:
+                status = f"Analysing… {self._progress_of[path]:.0%} (the timeline fills as blocks finish)"
+            self.panel.show_pending(path, status)
+
+    def _show_timeline(self, path, segments):
+        """Put ``segments`` in the timeline unless it already shows that very list (a session
+        has 1,000s of segments: redrawing them on every key press would be slow)."""
+        if self._strip_source != (path, id(segments)):
+            self.signal_view.set_segments(segments)
+            self._strip_source = (path, id(segments))
+
+    def _labels(self):
+        from ser_engine import EMOTIONS
+
+        return tuple(self._model_info["labels"]) if self._model_info else tuple(EMOTIONS)
 
     def _refresh_panel_if_selected(self, paths):
         if self._selected in paths:
@@ -509,13 +639,119 @@ class MainWindow(QMainWindow):
             self.view_shown.emit(path)
 
     def _on_segment_clicked(self, index):
-        self._segment = index
-        self._show_selected()
+        """A click on the timeline: select the segment and play from its start."""
+        self.select_segment(index)
+        if 0 <= self._segment and self.player.available:
+            self.player.play_from(self._selected_segment().start)
 
     def _on_whole_recording_requested(self):
         self._segment = -1
         self.signal_view.strip.select(-1)
         self._show_selected()
+
+    # -- the timeline: segments and the clinician tier ----------------------------------------
+    def _timeline_segments(self):
+        """The model segments shown for the selected file (final or so far)."""
+        return self.signal_view.strip.segments() if self._selected else []
+
+    def _selected_segment(self):
+        segs = self.signal_view.strip.segments()
+        return segs[self._segment] if 0 <= self._segment < len(segs) else None
+
+    def selected_segment_index(self):
+        return self._segment
+
+    def select_segment(self, index):
+        """Select segment ``index`` of the timeline: its probabilities in the panel, the
+        playhead at its start (the view scrolls to it when it is off screen)."""
+        segs = self.signal_view.strip.segments()
+        if not 0 <= index < len(segs):
+            return
+        self._segment = index
+        seg = segs[index]
+        if self.player.loop_range() is not None:
+            self.player.set_loop()  # a loop belongs to the segment it was started on
+        self.signal_view.set_playhead(seg.start)
+        self.player.seek(seg.start)
+        self._update_time_label(seg.start)
+        x0, x1 = self.signal_view.wave_plot.viewRange()[0]
+        if seg.end < x0 or seg.start > x1:
+            span = x1 - x0
+            mid = (seg.start + seg.end) / 2
+            self.signal_view.wave_plot.setXRange(mid - span / 2, mid + span / 2, padding=0)
+        self._show_selected()
+        if self._queue.entry(self._selected).result is None or self._selected in self._partial:
+            self.signal_view.strip.select(index)  # still analysing: the panel waits, the frame shows
+
+    def step_segment(self, delta):
+        """←/→: the previous or next segment (from the playhead when none is selected)."""
+        segs = self.signal_view.strip.segments()
+        if not segs:
+            return
+        if self._segment < 0:
+            here = self.signal_view.strip.segment_at(self.signal_view.playhead())
+            index = max(here, 0) if delta > 0 else max(here - 1 if here > 0 else 0, 0)
+        else:
+            index = min(max(self._segment + delta, 0), len(segs) - 1)
+        self.select_segment(index)
+
+    def set_clinician_label(self, number):
+        """Keys 1–8: the clinician's label for the selected segment (the model's labels, in
+        order); 0 clears it. Saved at once."""
+        e = self._queue.entry(self._selected) if self._selected in self._queue else None
+        result = e.result if e is not None else None
+        seg = self._selected_segment()
+        if result is None or self._selected in self._partial:
+            self.statusBar().showMessage("Corrections can be made once the analysis of this file is finished", 5000)
+            return
+        if seg is None:
+            self.statusBar().showMessage("Select a segment first: click it in the timeline, or press → ", 5000)
+            return
+        labels = self._labels()
+        if number > len(labels):
+            return
+        label = None if number == 0 else labels[number - 1]
+        error = self.reviews.set_label(result, seg, label)
+        if error:
+            self.statusBar().showMessage(f"Correction not saved: {error}", 10000)
+            return
+        what = f"set to {label}" if label else "cleared"
+        self.statusBar().showMessage(f"Your label for {seg.start:.2f}–{seg.end:.2f} s {what} (saved)", 4000)
+        self._show_selected()
+        self.review_changed.emit(self._selected)
+
+    def clinician_intervals(self, path=None):
+        """``[(start, end, label), ...]`` of the clinician tier of ``path`` (the selected file)."""
+        e = self._queue.entry(path or self._selected)
+        return self.reviews.intervals(e.result) if e.result is not None else []
+
+    def toggle_loop(self):
+        """L: loop the selected segment (again: stop looping)."""
+        seg = self._selected_segment()
+        if self.player.loop_range() is not None:
+            self.player.set_loop()
+            self.statusBar().showMessage("Loop off", 2000)
+            return
+        if seg is None:
+            self.statusBar().showMessage("Select a segment first to loop it", 4000)
+            return
+        if not self.player.available:
+            self.statusBar().showMessage(self.player.reason or "Playback unavailable", 5000)
+            return
+        self.player.set_loop(seg.start, seg.end)
+        self.statusBar().showMessage(f"Looping {seg.start:.2f}–{seg.end:.2f} s (L stops)", 4000)
+
+    # -- long recordings: the visible slice ---------------------------------------------------
+    def _on_slice_requested(self, t0, t1):
+        if not self._selected or self._shown_view != self._selected:
+            return
+        self._io.want_slice((self._selected, t0, t1))
+        self._slice_requested.emit(self._selected, t0, t1)
+
+    def _on_slice_ready(self, path, data):
+        if path == self._selected and self._shown_view == path:
+            self.signal_view.set_slice(data)
+            self.slice_shown.emit(path, data["t0"], data["t1"])
 
     # -- playback -------------------------------------------------------------------------
     def _on_play_toggled(self, *_):
@@ -573,10 +809,92 @@ class MainWindow(QMainWindow):
         self._left.widget(0).setVisible(on)
 
     def _on_export(self):
-        start = os.path.join(self.browser.folder(), "ser-studio-results.csv")
-        target, _ = QFileDialog.getSaveFileName(self, "Export results", start, "CSV files (*.csv)")
-        if target:
-            self.export_csv(target)
+        done = self._queue.paths_with_status(DONE)
+        if not done:
+            self.statusBar().showMessage("Nothing to export yet: no file has been analysed", 5000)
+            return
+        can_selected = self._selected in done and self._selected not in self._partial
+        dialog = ExportDialog(self.browser.folder(), self._selected, can_selected=can_selected, parent=self)
+        if dialog.exec() == QDialog.Accepted:
+            fmt, dest, queue = dialog.choice()
+            if dest:
+                self.export(fmt, dest, queue=queue)
+
+    def export(self, fmt, dest, *, queue=False):
+        """Export the selected recording (``queue`` False) or every file of the queue, in the
+        I/O worker; ``export_finished(dest, error)`` tells how it went.
+
+        ``fmt``: csv, json, audacity, textgrid, eaf (:mod:`ser_engine.exports`, with the
+        clinician tier) or summary (one row per file, :meth:`export_csv`).
+        """
+        from ser_engine.results import Failure
+
+        if fmt == "summary":
+            return self.export_csv(dest)
+        if queue:
+            pairs = []
+            for e in self._queue.entries():
+                if e.result is not None and e.path not in self._partial:
+                    pairs.append((e.result, self.reviews.review(e.result)))
+                elif e.status == ERROR:
+                    pairs.append(Failure(e.path, e.error))
+            if not any(not isinstance(p, Failure) for p in pairs):
+                self._on_export_finished(str(dest), "no analysed file to export")
+                return None
+        else:
+            e = self._queue.entry(self._selected) if self._selected in self._queue else None
+            if e is None or e.result is None or self._selected in self._partial:
+                self._on_export_finished(str(dest), "the selected file has not been analysed")
+                return None
+            pairs = [(e.result, self.reviews.review(e.result))]
+        job = ExportJob.make(fmt, dest, pairs, self._labels(), queue=queue)
+        self.statusBar().showMessage(f"Exporting {'the queue' if queue else Path(self._selected).name} as {fmt}…")
+        self._export_job_requested.emit(job)
+        return job
+
+    # -- the cache ------------------------------------------------------------------------------
+    def confirm(self, title, text):
+        """Ask yes/no (tests replace this)."""
+        return QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.No,
+                                    QMessageBox.No) == QMessageBox.Yes
+
+    def _inform(self, title, text):
+        if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            QMessageBox.information(self, title, text)
+
+    def _on_clear_cache(self):
+        """File ▸ Clear cache…: say how big it is, ask, clear it in the I/O worker."""
+        from ser_engine.housekeeping import cache_size, format_size
+        from ser_engine.paths import user_cache_dir
+
+        if self.train_tab.is_running():
+            self.statusBar().showMessage("The cache is in use while a model is being trained; clear it afterwards",
+                                         8000)
+            return False
+        size = cache_size()
+        if size == 0:
+            self.statusBar().showMessage("The cache is empty", 5000)
+            self._inform("Clear cache", f"The cache is empty.\n\n{user_cache_dir()}")
+            return False
+        text = (f"The cache holds {format_size(size)} in\n{user_cache_dir()}\n\nIt keeps only what SER Studio can "
+                "compute again (features of training recordings, library caches); your models, reviews, settings "
+                "and recordings are not touched. The next training run extracts features again.\n\n"
+                "Clear the cache?")
+        if not self.confirm("Clear cache", text):
+            return False
+        self.statusBar().showMessage("Clearing the cache…")
+        self._clear_cache_requested.emit()
+        return True
+
+    def _on_cache_cleared(self, freed, failed):
+        from ser_engine.housekeeping import format_size
+
+        text = f"Cache cleared: {format_size(freed)} freed"
+        if failed:
+            text += f"; {len(failed)} item{'s' * (len(failed) != 1)} could not be removed ({failed[0]})"
+        self.statusBar().showMessage(text, 10000)
+        self._inform("Clear cache", text)
+        self.cache_cleared.emit(freed, failed)
 
     def export_csv(self, target):
         """Write the queue's results to ``target`` (CSV, atomically, in the I/O worker)."""
@@ -676,6 +994,7 @@ class MainWindow(QMainWindow):
         settings.setValue("analysis/speaker_baseline", self.speaker_baseline())
         self.browser.save_state(settings)
         self.table.save_state(settings)
+        self.train_tab.save_state(settings)
         self.signal_view.save_state(settings)
         settings.sync()
 
@@ -694,6 +1013,7 @@ class MainWindow(QMainWindow):
         self.baseline_action.setChecked(_as_bool(settings.value("analysis/speaker_baseline", DEFAULT_BASELINE)))
         self.browser.restore_state(settings)
         self.table.restore_state(settings)
+        self.train_tab.restore_state(settings)
         self.signal_view.restore_state(settings)
 
     def showEvent(self, event):
@@ -712,11 +1032,28 @@ class MainWindow(QMainWindow):
         """Stop the worker threads. Must run before the application object goes away:
         a QThread destroyed while running aborts the process."""
         self.player.stop()
+        self.train_tab.shutdown()
         self._worker.cancel()
         for thread in (self._thread, self._io_thread):
             if thread.isRunning():
                 thread.quit()
                 thread.wait()
+
+
+def _keys_legend(labels):
+    """The line under the timeline: which number sets which clinician label."""
+    keys = " · ".join(f"<b>{i}</b> {lab}" for i, lab in enumerate(labels[:8], 1))
+    return (f"Timeline (click it first): {keys} · <b>0</b> clear · <b>←/→</b> previous/next segment · "
+            "<b>L</b> loop")
+
+
+def _timeline_help(labels):
+    """The signal view's tooltip: mouse, keys and the number of each clinician label."""
+    keys = ", ".join(f"{i} {lab}" for i, lab in enumerate(labels[:8], 1))
+    return ("Mouse wheel or drag: zoom and pan along time (all rows together). Click: move the playhead.\n"
+            "Click a segment in the timeline: select it, play from there, show its probabilities.\n"
+            "Keys: ←/→ previous/next segment · L loop it · 0 clear your label\n"
+            f"Your label (clinician tier): {keys}")
 
 
 def _titled(title, widget):

@@ -34,6 +34,7 @@ class Player(QObject):
         self._output = None
         self._reason = ""
         self._details = ""
+        self._loop = None  # (start, end) seconds while a segment loops
         self._timer = QTimer(self)
         self._timer.setInterval(POSITION_INTERVAL_MS)
         self._timer.timeout.connect(self._on_tick)
@@ -76,7 +77,34 @@ class Player(QObject):
     def is_playing(self):
         return self.available and self._player.playbackState() == self._states.PlayingState
 
+    def loop_range(self):
+        """``(start, end)`` of the segment being looped, or None."""
+        return self._loop
+
+    def set_loop(self, start=None, end=None):
+        """Loop ``[start, end]`` seconds (from its start, playing); no arguments: stop looping.
+
+        Returns whether a loop is now set (False when playback is unavailable)."""
+        if start is None or not self.available or not self._path:
+            self._loop = None
+            return False
+        self._loop = (float(start), float(end))
+        self.seek(start)
+        if not self.is_playing():
+            self._player.play()
+        return True
+
+    def play_from(self, seconds):
+        """Seek to ``seconds`` and play (does nothing when playback is unavailable)."""
+        if not self.available or not self._path:
+            return
+        self._loop = None
+        self.seek(seconds)
+        if not self.is_playing():
+            self._player.play()
+
     def load(self, path):
+        self._loop = None
         self.stop()
         self._path = path or ""
         if self.available:
@@ -114,7 +142,11 @@ class Player(QObject):
         self.playing_changed.emit(playing)
 
     def _on_tick(self):
-        self.position_changed.emit(self.position())
+        position = self.position()
+        if self._loop is not None and position >= self._loop[1]:
+            self.seek(self._loop[0])
+            position = self._loop[0]
+        self.position_changed.emit(position)
 
     def _on_error(self, _error, message):
         logger.warning("playback of %s failed: %s", self._path, message)

@@ -1,4 +1,5 @@
-"""The right-hand panel: the label, its confidence and the probabilities of all classes."""
+"""The right-hand panel: the label, its confidence and the probabilities of all classes, the
+clinician's label of the selected segment, and the recording's summary chart."""
 
 import logging
 from pathlib import Path
@@ -8,6 +9,8 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QListWidget, QListWi
                                QVBoxLayout, QWidget)
 
 from .colours import ERROR_FOREGROUND, UNCERTAIN_COLOUR, emotion_colour, text_colour_on
+from .headline import headline, is_long
+from .summary_chart import SummaryChart
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ class ProbabilityPanel(QWidget):
         self._labels = tuple(labels)
         self._shown = []  # (label, probability) in the order shown
         self._uncertain_below = DEFAULT_UNCERTAIN_BELOW
+        self._listed = None  # (id, length) of the segment list shown
 
         self._file = QLabel("No recording selected", self)
         self._file.setWordWrap(True)
@@ -54,6 +58,15 @@ class ProbabilityPanel(QWidget):
         self._uncertain.hide()
         self._normalisation = QLabel("", self)
         self._normalisation.setStyleSheet("color: #555;")
+        self._normalisation.setWordWrap(True)
+        self._clinician = QLabel("", self)
+        self._clinician.setWordWrap(True)
+        self._clinician.setStyleSheet("color: #333;")
+        self._clinician.setTextFormat(Qt.RichText)
+        self._clinician.hide()
+        self._summary_title = QLabel("Share of speech time", self)
+        self._summary_title.setStyleSheet("font-weight: 600; color: #333;")
+        self.summary_chart = SummaryChart(self)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
@@ -105,10 +118,14 @@ class ProbabilityPanel(QWidget):
         layout.addWidget(self._headline)
         layout.addWidget(self._confidence)
         layout.addWidget(self._uncertain)
+        layout.addWidget(self._clinician)
         layout.addSpacing(4)
         layout.addLayout(grid)
         layout.addWidget(self._normalisation)
         layout.addSpacing(6)
+        layout.addWidget(self._summary_title)
+        layout.addWidget(self.summary_chart)
+        layout.addSpacing(4)
         layout.addWidget(self._segments_title)
         layout.addWidget(self._segment_list)
         layout.addStretch(1)
@@ -152,7 +169,12 @@ class ProbabilityPanel(QWidget):
         self._confidence.setText("")
         self._uncertain.hide()
         self._normalisation.setText("")
+        self._clinician.hide()
         self._segment_list.clear()
+        self._listed = None
+        self._summary_title.hide()
+        self.summary_chart.clear()
+        self.summary_chart.hide()
         self._shown = []
         for name, bar in zip(self._names, self._bars):
             name.setText("")
@@ -170,35 +192,66 @@ class ProbabilityPanel(QWidget):
         self._scope.setText(f"<span style='color:{ERROR_FOREGROUND}'>Could not be analysed: {reason}</span>")
         self._scope.setWordWrap(True)
 
-    def show_result(self, result, segment=None):
-        """The whole recording, or ``segment`` (a Segment of ``result``) when given."""
+    def clinician_text(self):
+        return self._clinician.text() if not self._clinician.isHidden() else ""
+
+    def show_result(self, result, segment=None, *, clinician=None, review_note="", summary=None, corrected=None):
+        """The whole recording, or ``segment`` (a Segment of ``result``) when given.
+
+        ``clinician``: the clinician's label of ``segment`` (None: not corrected);
+        ``review_note``: why corrections are unavailable, if so; ``summary`` / ``corrected``:
+        the model tier's and the corrected tier's Summary for the chart.
+        """
         self._file.setText(Path(result.path).name)
         self._file.setToolTip(result.path)
         if segment is None:
-            label, confidence, probs = result.label, result.confidence, result.probabilities
-            uncertain = result.uncertain
-            self._scope.setText(f"Whole recording, {result.duration:.2f} s")
+            h = headline(result)
+            label, probs, uncertain = h.label, result.probabilities, h.uncertain
+            if h.kind == "share":
+                value = f"dominant: {h.value_text()} time" if h.value is not None else ""
+                scope = (f"Whole recording, {_clock(result.duration)}; probabilities pooled over all its speech")
+            else:
+                value = f"confidence {h.value:.0%}" if h.value is not None else ""
+                scope = f"Whole recording, {result.duration:.2f} s"
+            self._scope.setText(scope)
             self._whole.hide()
         else:
-            label, confidence, probs = segment.label, segment.confidence, segment.probabilities
-            uncertain = confidence < self._uncertain_below
-            self._scope.setText(f"Segment {segment.start:.2f}–{segment.end:.2f} s")
+            label, probs = segment.label, segment.probabilities or {}
+            confidence = segment.confidence
+            uncertain = confidence is not None and confidence < self._uncertain_below
+            value = f"confidence {confidence:.0%}" if confidence is not None else "silence or non-speech"
+            self._scope.setText(f"Segment {_clock(segment.start)}–{_clock(segment.end)}")
             self._whole.show()
         colour = emotion_colour(label)
         self._headline.setText(label.capitalize())
         self._headline.setStyleSheet(
             f"font-size: 22px; font-weight: 700; border-radius: 6px; padding: 4px;"
             f"background: {colour.name()}; color: {text_colour_on(colour).name()};")
-        self._confidence.setText(f"confidence {confidence:.0%}")
+        self._confidence.setText(value)
+        self._show_clinician(segment, clinician, review_note)
+        if summary is not None and (is_long(result) or corrected is not None):
+            self.summary_chart.set_summary(summary, corrected)
+            self._summary_title.show()
+            self.summary_chart.show()
+        else:
+            self._summary_title.hide()
+            self.summary_chart.hide()
         if uncertain:
             self._uncertain.setText(f"⚠ Uncertain: confidence below {self._uncertain_below:.0%}. "
                                     "Treat this label with caution.")
         self._uncertain.setVisible(bool(uncertain))
-        self._normalisation.setText("Normalisation: " + ("speaker baseline (this folder)"
+        own = "this recording's own speech" if is_long(result) else "this folder"
+        self._normalisation.setText("Normalisation: " + (f"speaker baseline ({own})"
                                                          if result.normalisation == "speaker" else "global"))
         self._fill_segments(result.segments, segment)
         ordered = sorted(probs.items(), key=lambda kv: -kv[1])
         self._shown = [(k, float(v)) for k, v in ordered]
+        for name, bar in zip(self._names[len(self._shown):], self._bars[len(self._shown):]):
+            name.setText("")
+            bar.setValue(0)
+            bar.setFormat("")
+            bar.setStyleSheet("")
+            bar.setEnabled(False)
         for (name_text, p), name, bar in zip(self._shown, self._names, self._bars):
             c = emotion_colour(name_text)
             name.setText(name_text)
@@ -214,11 +267,34 @@ class ProbabilityPanel(QWidget):
         """The segment list's texts (tests read these)."""
         return [self._segment_list.item(i).text() for i in range(self._segment_list.count())]
 
+    def _show_clinician(self, segment, clinician, note):
+        if segment is None:
+            self._clinician.hide()
+            return
+        if note:
+            self._clinician.setText(f"<span style='color:{ERROR_FOREGROUND}'>Corrections unavailable: {note}</span>")
+        elif clinician:
+            c = emotion_colour(clinician)
+            self._clinician.setText(f"Your label: <b><span style='background:{c.name()};"
+                                    f"color:{text_colour_on(c).name()}'>&nbsp;{clinician}&nbsp;</span></b>"
+                                    " &nbsp;(0 clears it)")
+        else:
+            self._clinician.setText("Your label: none yet — keys 1–8 set it, L loops the segment")
+        self._clinician.show()
+
     def _fill_segments(self, segments, current):
+        key = (id(segments), len(segments), id(segments[-1]) if segments else 0)
         self._segment_list.blockSignals(True)
+        if key == self._listed:  # the same list (a new selection in it): no refill for 1,000s of rows
+            index = next((i for i, seg in enumerate(segments) if seg == current), -1) if current else -1
+            self._segment_list.setCurrentRow(index)
+            self._segment_list.blockSignals(False)
+            return
+        self._listed = key
         self._segment_list.clear()
         for i, seg in enumerate(segments):
-            item = QListWidgetItem(f"{seg.start:6.2f}–{seg.end:6.2f} s   {seg.label}  {seg.confidence:.0%}")
+            conf = "" if seg.confidence is None else f"  {seg.confidence:.0%}"
+            item = QListWidgetItem(f"{_clock(seg.start):>8}–{_clock(seg.end):>8}   {seg.label}{conf}")
             item.setData(Qt.DecorationRole, emotion_colour(seg.label))
             item.setData(Qt.UserRole, i)
             self._segment_list.addItem(item)
@@ -228,3 +304,15 @@ class ProbabilityPanel(QWidget):
 
     def _on_segment_item_clicked(self, item):
         self.segment_requested.emit(int(item.data(Qt.UserRole)))
+
+
+def _clock(seconds):
+    """``12.34 s`` below a minute, ``m:ss.s`` or ``h:mm:ss`` beyond: times a clinician reads."""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{int(m)}:{s:04.1f}"
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{int(s):02d}"

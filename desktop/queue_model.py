@@ -1,4 +1,13 @@
-"""The queue of recordings: one entry per file, its status and its result (a Qt table model)."""
+"""The queue of recordings: one entry per file, its status and its result (a Qt table model).
+
+A row's Label and Confidence come from :mod:`desktop.headline`: the recording-level label
+and its confidence for a clip, the dominant emotion and its share of the speech time for a
+long recording. While a file is analysed its Status shows how far the analysis got.
+
+Each result names the model that gave it. When another model becomes active, finished rows
+keep their labels (nothing is re-labelled silently); their Model cell turns amber and says
+which model labelled them until the user analyses them again.
+"""
 
 import dataclasses
 import logging
@@ -7,12 +16,13 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from .colours import ERROR_BACKGROUND, ERROR_FOREGROUND, UNCERTAIN_COLOUR, emotion_colour
+from .headline import headline
+from .colours import ERROR_BACKGROUND, ERROR_FOREGROUND, OTHER_MODEL_COLOUR, UNCERTAIN_COLOUR, emotion_colour
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("File", "Duration", "Status", "Label", "Confidence")
-FILE, DURATION, STATUS, LABEL, CONFIDENCE = range(len(COLUMNS))
+COLUMNS = ("File", "Duration", "Status", "Label", "Confidence", "Model")
+FILE, DURATION, STATUS, LABEL, CONFIDENCE, MODEL = range(len(COLUMNS))
 QUEUED, ANALYSING, DONE, ERROR, CANCELLED = "queued", "analysing", "done", "error", "cancelled"
 STATUS_ORDER = {ANALYSING: 0, QUEUED: 1, CANCELLED: 2, DONE: 3, ERROR: 4}
 STATUS_COLOURS = {QUEUED: "#5f6b76", ANALYSING: "#1f6fd1", CANCELLED: "#8a6d00", DONE: "#1b7a3a",
@@ -25,6 +35,7 @@ PATH_ROLE = Qt.UserRole + 2
 _ERROR_BRUSH = QBrush(QColor(ERROR_BACKGROUND))
 _ERROR_TEXT = QBrush(QColor(ERROR_FOREGROUND))
 _UNCERTAIN_TEXT = QBrush(QColor(UNCERTAIN_COLOUR))
+_OTHER_MODEL_TEXT = QBrush(QColor(OTHER_MODEL_COLOUR))
 _STATUS_BRUSHES = {k: QBrush(QColor(v)) for k, v in STATUS_COLOURS.items()}
 _RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
 _BOLD = QFont()
@@ -40,8 +51,10 @@ class Entry:
     path: str
     status: str = QUEUED
     duration: float | None = None
-    result: object = None   # ser_engine.results.Result when done
+    result: object = None   # ser_engine.results.Timeline (or Result, speaker groups) when done
     error: str = ""
+    progress: float = None  # 0-1 while analysing
+    headline: object = None  # desktop.headline.Headline of the result (computed once)
 
 
 class QueueModel(QAbstractTableModel):
@@ -51,6 +64,7 @@ class QueueModel(QAbstractTableModel):
         super().__init__(parent)
         self._entries = []
         self._rows = {}
+        self._active_model = ""
 
     # -- queries --------------------------------------------------------------------------
     def __len__(self):
@@ -70,6 +84,19 @@ class QueueModel(QAbstractTableModel):
 
     def row_of(self, path):
         return self._rows[path]
+
+    def active_model(self):
+        return self._active_model
+
+    def labelled_by_other_models(self):
+        """Paths whose result came from a model other than the active one."""
+        return [e.path for e in self._entries if e.result is not None and e.result.model_id != self._active_model]
+
+    def set_active_model(self, model_id):
+        """The model new results come from; rows labelled by another one are marked."""
+        self._active_model = model_id
+        if self._entries:
+            self.dataChanged.emit(self.index(0, MODEL), self.index(len(self._entries) - 1, MODEL))
 
     # -- changes --------------------------------------------------------------------------
     def add(self, paths):
@@ -96,6 +123,7 @@ class QueueModel(QAbstractTableModel):
     def set_status(self, path, status):
         e = self.entry(path)
         e.status = status
+        e.progress = None
         if status != ERROR:
             e.error = ""
         self._changed(path)
@@ -115,12 +143,24 @@ class QueueModel(QAbstractTableModel):
         if result.path not in self._rows:
             return False
         e = self.entry(result.path)
+        e.progress = None
         if result.ok:
             e.status, e.result, e.error, e.duration = DONE, result, "", result.duration
+            e.headline = headline(result)
         else:
-            e.status, e.result, e.error = ERROR, None, result.error
+            e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
         self._changed(result.path)
         return True
+
+    def set_progress(self, path, fraction):
+        """How far the analysis of ``path`` got (0-1); shown in its Status cell."""
+        if path not in self._rows:
+            return
+        e = self.entry(path)
+        if e.status != ANALYSING:
+            return
+        e.progress = float(fraction)
+        self._changed(path, STATUS, STATUS)
 
     def _changed(self, path, first=0, last=len(COLUMNS) - 1):
         row = self._rows[path]
@@ -136,6 +176,9 @@ class QueueModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Horizontal and role == Qt.ToolTipRole and section in (LABEL, CONFIDENCE):
+            return ("Clips: the model's label for the whole clip and its confidence.\n"
+                    "Sessions (longer than 30 s): the dominant emotion and its share of the speech time.")
         if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section in (DURATION, CONFIDENCE):
             return int(Qt.AlignRight | Qt.AlignVCenter)
         return None
@@ -153,13 +196,22 @@ class QueueModel(QAbstractTableModel):
             if col == DURATION:
                 return f"{e.duration:.2f} s" if e.duration is not None else ""
             if col == STATUS:
+                if e.status == ANALYSING and e.progress is not None:
+                    return f"{e.status} {e.progress:.0%}"
                 return e.status
             if col == LABEL:
                 if e.status == ERROR:
                     return e.error
-                return (r.label + (" (uncertain)" if r.uncertain else "")) if r else ""
+                if r is None:
+                    return ""
+                h = e.headline
+                if h.kind == "share":
+                    return h.label  # the Confidence column says "NN% of speech"
+                return h.label + (" (uncertain)" if h.uncertain else "")
             if col == CONFIDENCE:
-                return f"{r.confidence:.0%}" if r else ""
+                return e.headline.value_text() if r is not None else ""
+            if col == MODEL:
+                return r.model_id if r else ""
         elif role == _BACKGROUND:
             return _ERROR_BRUSH if e.status == ERROR else None
         elif role == _FOREGROUND:
@@ -167,12 +219,14 @@ class QueueModel(QAbstractTableModel):
                 return _ERROR_TEXT
             if col == STATUS:
                 return _STATUS_BRUSHES.get(e.status)
-            if col == LABEL and r is not None and r.uncertain:
+            if col == LABEL and r is not None and e.headline.uncertain:
                 return _UNCERTAIN_TEXT
+            if col == MODEL and r is not None and r.model_id != self._active_model:
+                return _OTHER_MODEL_TEXT
         elif role == _DECORATION:
-            return emotion_colour(r.label) if col == LABEL and r is not None else None
+            return emotion_colour(e.headline.label) if col == LABEL and r is not None else None
         elif role == _FONT:
-            return _BOLD if col == LABEL and r is not None and not r.uncertain else None
+            return _BOLD if col == LABEL and r is not None and not e.headline.uncertain else None
         elif role == _ALIGN:
             return _RIGHT if col in (DURATION, CONFIDENCE) else None
         elif role == _SORT:
@@ -183,18 +237,32 @@ class QueueModel(QAbstractTableModel):
             if col == STATUS:
                 return STATUS_ORDER.get(e.status, 9)
             if col == LABEL:
-                return r.label if r else ("~" + e.status)
+                return e.headline.label if r else ("~" + e.status)
             if col == CONFIDENCE:
-                return r.confidence if r else -1.0
+                h = e.headline
+                return h.value if r is not None and h.value is not None else -1.0
+            if col == MODEL:
+                return r.model_id if r else ""
         elif role == PATH_ROLE:
             return e.path
         elif role == _TOOLTIP:
             if e.status == ERROR:
                 return f"{e.path}\n\nCould not be analysed: {e.error}"
             if r is not None:
-                text = f"{e.path}\n{r.label}, {r.confidence:.0%} confidence"
-                if r.uncertain:
+                h = e.headline
+                if h.kind == "share":
+                    text = (f"{e.path}\n{h.label}: the emotion with the most speech time"
+                            + (f" ({h.value_text()})" if h.value is not None else "")
+                            + "\nthe timeline below the waveform shows every segment")
+                else:
+                    text = f"{e.path}\n{h.label}" + (f", {h.value:.0%} confidence" if h.value is not None else "")
+                if h.uncertain:
                     text += " (uncertain: below the model's threshold)"
-                return text + f"\nnormalisation: {'speaker baseline' if r.normalisation == 'speaker' else 'global'}"
+                text += f"\nnormalisation: {'speaker baseline' if r.normalisation == 'speaker' else 'global'}"
+                text += f"\nlabelled by model {r.model_id}"
+                if self._active_model and r.model_id != self._active_model:
+                    text += (f" — not the active model ({self._active_model}); "
+                             "Analysis ▸ Analyse again re-labels it")
+                return text
             return e.path
         return None

@@ -1,17 +1,17 @@
-"""The queue as a sortable table: file, duration, status, label, confidence."""
+"""The queue as a sortable table: file, duration, status, label, confidence, model."""
 
 import logging
 
 from PySide6.QtCore import QByteArray, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
 
-from .queue_model import COLUMNS, CONFIDENCE, DURATION, FILE, LABEL, PATH_ROLE, SORT_ROLE, STATUS
+from .queue_model import COLUMNS, CONFIDENCE, DURATION, FILE, LABEL, MODEL, PATH_ROLE, SORT_ROLE, STATUS
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
 DEFAULT_SORT_ORDER = Qt.AscendingOrder
-DEFAULT_WIDTHS = {FILE: 150, DURATION: 64, STATUS: 72, CONFIDENCE: 78}
+DEFAULT_WIDTHS = {FILE: 150, DURATION: 64, STATUS: 72, CONFIDENCE: 96, MODEL: 120}
 
 
 class _MiddleElideDelegate(QStyledItemDelegate):
@@ -92,4 +92,4 @@ class QueueTable(QTableView):
             self.horizontalHeader().restoreState(state)
 
 
-__all__ = ["QueueTable", "FILE", "DURATION", "STATUS", "LABEL", "CONFIDENCE"]
+__all__ = ["QueueTable", "FILE", "DURATION", "STATUS", "LABEL", "CONFIDENCE", "MODEL"]

@@ -1,12 +1,24 @@
-"""Waveform above spectrogram above the emotion strip, one linked time axis and a playhead."""
+"""Waveform above spectrogram above the timeline (model and clinician tiers), one linked time
+axis and a playhead.
+
+Long recordings arrive as an overview (:mod:`desktop.io_worker`); when the user zooms in to
+:data:`~desktop.io_worker.SLICE_MAX_SECONDS` or less, the view asks (debounced, so a drag or
+a wheel spin asks once) for the visible stretch at full resolution and draws it over the
+overview. Keys (when the view has focus, e.g. after a click on the timeline): ←/→ the
+previous/next segment, 1–8 the clinician's label, 0 clears it, L loops the segment.
+"""
 
 import logging
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QTextOption
 
 from .emotion_strip import EmotionStrip
+from .io_worker import SLICE_MAX_SECONDS
+
+_CENTRED = QTextOption(Qt.AlignCenter)
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +27,9 @@ DEFAULT_COLOUR_MAP = "inferno"
 AXIS_WIDTH = 62  # the same left-axis width for every row keeps the time axes aligned
 WAVE_PEN = "#2b5d9b"
 PLAYHEAD_PEN = pg.mkPen("#00b3ff", width=2)
+#: Quiet time after the last zoom/scroll step before the visible slice is asked for (ms).
+SLICE_DEBOUNCE_MS = 150
+_DIGITS = {getattr(Qt, f"Key_{i}"): i for i in range(10)}
 
 
 class SignalView(pg.GraphicsLayoutWidget):
@@ -26,6 +41,10 @@ class SignalView(pg.GraphicsLayoutWidget):
 
     seek_requested = Signal(float)    # seconds
     segment_clicked = Signal(int)     # index into the strip's segments
+    slice_requested = Signal(float, float)  # seconds: a long recording's stretch to show in full
+    step_requested = Signal(int)      # -1 / +1: previous / next segment
+    label_key = Signal(int)           # 1-8: the clinician label of that rank, 0: clear
+    loop_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -34,6 +53,13 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(4)
         self._duration = 0.0
         self._levels = DEFAULT_LEVELS
+        self._overview = False
+        self._slice = None  # (t0, t1) of the slice drawn
+        self.setFocusPolicy(Qt.StrongFocus)
+        self._slice_timer = QTimer(self)
+        self._slice_timer.setSingleShot(True)
+        self._slice_timer.setInterval(SLICE_DEBOUNCE_MS)
+        self._slice_timer.timeout.connect(self._on_range_settled)
 
         self.wave_plot = self.addPlot(row=0, col=0)
         self.wave_plot.setLabel("left", "Amplitude")
@@ -46,6 +72,10 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.wave_curve = self.wave_plot.plot(pen=pg.mkPen(WAVE_PEN, width=1))
         self.wave_curve.setDownsampling(auto=True, method="peak")
         self.wave_curve.setClipToView(True)
+        self.slice_curve = self.wave_plot.plot(pen=pg.mkPen(WAVE_PEN, width=1))
+        self.slice_curve.setDownsampling(auto=True, method="peak")
+        self.slice_curve.setClipToView(True)
+        self.slice_curve.setZValue(5)
 
         self.spec_plot = self.addPlot(row=1, col=0)
         self.spec_plot.setLabel("left", "Frequency", units="Hz")
@@ -55,9 +85,12 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.spec_plot.hideButtons()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.spec_plot.addItem(self.image)
+        self.slice_image = pg.ImageItem(axisOrder="row-major")
+        self.slice_image.setZValue(5)
+        self.spec_plot.addItem(self.slice_image)
         self.colour_bar = pg.ColorBarItem(values=self._levels, colorMap=DEFAULT_COLOUR_MAP, label="dBFS",
                                           interactive=True, width=14, colorMapMenu=False)
-        self.colour_bar.setImageItem(self.image)
+        self.colour_bar.setImageItem([self.image, self.slice_image])
         self.addItem(self.colour_bar, row=1, col=1)
 
         self.strip = EmotionStrip()
@@ -70,8 +103,9 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 5)
         self.ci.layout.setRowStretchFactor(2, 1)
-        self.ci.layout.setRowMaximumHeight(2, 74)
-        self.ci.layout.setRowMinimumHeight(2, 74)
+        self.ci.layout.setRowMaximumHeight(2, 104)
+        self.ci.layout.setRowMinimumHeight(2, 104)
+        self.wave_plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
 
         self._playheads = []
         for plot in (self.wave_plot, self.spec_plot, self.strip):
@@ -87,6 +121,8 @@ class SignalView(pg.GraphicsLayoutWidget):
     # -- content ------------------------------------------------------------------------
     def show_empty(self, message="Select a recording in the queue"):
         self._duration = 0.0
+        self._overview = False
+        self._clear_slice()
         self.wave_curve.setData([], [])
         self.image.clear()
         self.strip.set_segments([])
@@ -98,6 +134,9 @@ class SignalView(pg.GraphicsLayoutWidget):
 
     def show_message(self, message):
         self._message.setText(message)
+        # wrap a long reason (a decoder's message can be a sentence) inside the plot, centred
+        self._message.setTextWidth(max(200, int(self.wave_plot.getViewBox().width() * 0.9)))
+        self._message.textItem.document().setDefaultTextOption(_CENTRED)
         x0, x1 = self.wave_plot.getViewBox().viewRange()[0]
         self._message.setPos((x0 + x1) / 2, 0)
         self._message.setVisible(bool(message))
@@ -107,6 +146,8 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.show_message("")
         duration = data["duration"]
         self._duration = duration
+        self._overview = bool(data.get("overview"))
+        self._clear_slice()
         self.wave_curve.setData(data["t"], data["y"])
         peak = max(float(data.get("peak", 0.0)), 1e-4)
         self.wave_plot.setYRange(-peak * 1.05, peak * 1.05, padding=0)
@@ -115,7 +156,8 @@ class SignalView(pg.GraphicsLayoutWidget):
         dt = data["column_seconds"]
         bins = db.shape[0]
         df = data["max_frequency"] / (bins - 1)
-        self.image.setRect(QRectF(-dt / 2, -df / 2, dt * db.shape[1], df * bins))
+        x0 = 0.0 if self._overview else -dt / 2  # overview columns start at their first frame
+        self.image.setRect(QRectF(x0, -df / 2, dt * db.shape[1], df * bins))
         limit = dict(xMin=0, xMax=max(duration, 0.01), minXRange=0.01)
         for plot in (self.wave_plot, self.spec_plot, self.strip):
             plot.setLimits(**limit)
@@ -126,6 +168,72 @@ class SignalView(pg.GraphicsLayoutWidget):
     def set_segments(self, segments):
         self.strip.set_segments(segments)
 
+    # -- long recordings: the visible slice ---------------------------------------------
+    def is_overview(self):
+        """True while a long recording is shown from its overview."""
+        return self._overview
+
+    def slice_range(self):
+        """``(t0, t1)`` of the full-resolution slice drawn, or None."""
+        return self._slice
+
+    def set_slice(self, data):
+        """Draw a slice of :meth:`IOWorker.load_slice` over the overview."""
+        if not self._overview:
+            return
+        self.slice_curve.setData(data["t"], data["y"])
+        db = data["db"]
+        self.slice_image.setImage(db, autoLevels=False, levels=self.colour_bar.levels())
+        dt = data["column_seconds"]
+        df = data["max_frequency"] / (db.shape[0] - 1)
+        self.slice_image.setRect(QRectF(data["t0"] - dt / 2, -df / 2, dt * db.shape[1], df * db.shape[0]))
+        self.slice_image.show()
+        self.slice_curve.show()
+        self._slice = (float(data["t0"]), float(data["t1"]))
+        self._on_range_settled()  # the view may have moved on while the slice was read
+
+    def _clear_slice(self):
+        self._slice = None
+        self._slice_timer.stop()
+        self.slice_curve.setData([], [])
+        self.slice_image.clear()
+
+    def _on_x_range_changed(self, *_):
+        if self._overview:
+            self._slice_timer.start()
+
+    def _on_range_settled(self):
+        """Ask for the visible stretch when zoomed in far enough and it is not drawn yet."""
+        if not self._overview:
+            return
+        x0, x1 = self.wave_plot.getViewBox().viewRange()[0]
+        x0, x1 = max(float(x0), 0.0), min(float(x1), self._duration)
+        span = x1 - x0
+        zoomed_in = bool(0 < span <= SLICE_MAX_SECONDS)
+        self.slice_curve.setVisible(zoomed_in)
+        self.slice_image.setVisible(zoomed_in)
+        if not zoomed_in:
+            return
+        if self._slice is not None and self._slice[0] <= x0 + 1e-6 and x1 <= self._slice[1] + 1e-6:
+            return
+        # a margin of half a view on both sides: small pans need no new read
+        t0, t1 = max(x0 - span / 2, 0.0), min(x1 + span / 2, self._duration)
+        self.slice_requested.emit(round(t0, 3), round(t1, 3))
+
+    # -- keys -----------------------------------------------------------------------------
+    def keyPressEvent(self, event):
+        key = event.key()
+        if event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
+            return super().keyPressEvent(event)
+        if key in (Qt.Key_Left, Qt.Key_Right):
+            self.step_requested.emit(-1 if key == Qt.Key_Left else 1)
+        elif key in _DIGITS and _DIGITS[key] <= 8:
+            self.label_key.emit(_DIGITS[key])
+        elif key == Qt.Key_L:
+            self.loop_requested.emit()
+        else:
+            return super().keyPressEvent(event)
+        event.accept()
     def duration(self):
         return self._duration
 
@@ -152,6 +260,7 @@ class SignalView(pg.GraphicsLayoutWidget):
                 seconds = float(np.clip(plot.getViewBox().mapSceneToView(pos).x(), 0.0, self._duration))
                 self.seek_requested.emit(seconds)
                 if plot is self.strip:
+                    self.setFocus(Qt.MouseFocusReason)  # the keys act on the timeline now
                     index = self.strip.segment_at(seconds)
                     if index >= 0:
                         self.segment_clicked.emit(index)

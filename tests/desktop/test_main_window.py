@@ -336,3 +336,32 @@ def test_screenshot_hook_writes_a_png(tiny_bundle, tmp_path):
 
     image = QImage(str(out))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_switching_models_relabels_nothing_silently(window, qtbot):
+    """Rows say which model labelled them; after the Train tab makes another model active the
+    old labels stay, marked, until the user analyses again."""
+    from desktop.colours import OTHER_MODEL_COLOUR
+    from desktop.queue_model import MODEL
+    from ser_engine.models import resolve_bundle
+
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Analyse", "Train"]
+    f = str(ravdess_files([12], emotions=[5], per_emotion=1)[0])
+    wait_idle(qtbot, window, [f])
+    assert window.table.cell_text(f, "Model") == "tiny-test-model"
+    assert window._model_label.text() == "Model: tiny-test-model"
+    before = window.result_of(f)
+    shipped = resolve_bundle()[0].model_id
+    with qtbot.waitSignal(window.idle, timeout=LONG):
+        window.train_tab.revert_model()  # the active model (here: the shipped one) replaces --model
+    assert window._model_label.text() == f"Model: {shipped}" and shipped in window.windowTitle()
+    assert window.result_of(f) is before and window.status_of(f) == "done"
+    index = window._queue.index(window._queue.row_of(f), MODEL)
+    assert index.data() == "tiny-test-model"
+    assert index.data(Qt.ForegroundRole).color().name() == OTHER_MODEL_COLOUR
+    assert f"not the active model ({shipped})" in index.data(Qt.ToolTipRole)
+    assert "1 file labelled by another model" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.idle, timeout=LONG):
+        window.reanalyse()
+    assert window.table.cell_text(f, "Model") == shipped
+    assert window._queue.index(window._queue.row_of(f), MODEL).data(Qt.ForegroundRole) is None
