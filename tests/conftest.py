@@ -1,12 +1,14 @@
 """Shared fixtures. Every test runs with its user folders in a temporary SER_STUDIO_HOME,
 offscreen Qt and quiet TensorFlow, and never touches the network."""
 
+import atexit
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 os.environ["SER_STUDIO_HOME"] = tempfile.mkdtemp(prefix="ser-test-home-")
+atexit.register(shutil.rmtree, os.environ["SER_STUDIO_HOME"], ignore_errors=True)  # each run made a new one
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
