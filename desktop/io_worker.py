@@ -19,7 +19,6 @@ import logging
 import math
 
 import numpy as np
-import scipy.fft  # float32 transforms, several times faster than numpy.fft here
 from PySide6.QtCore import QObject, Signal, Slot
 
 logger = logging.getLogger(__name__)
@@ -200,6 +199,7 @@ def _overview_data(path, config, *, still_wanted=lambda: True):
     (windowed as the features' frames) and the loudest of neighbouring frames per column.
     Returns None when ``still_wanted()`` turns False (checked once per block).
     """
+    from ser_engine.features import scipy_fft
     from ser_engine.stream import OverviewBuilder, iter_blocks
 
     sr, n_fft = config.sample_rate, config.n_fft
@@ -225,7 +225,7 @@ def _overview_data(path, config, *, still_wanted=lambda: True):
         if last >= 0:
             centres = next_centre + step * np.arange(last + 1)
             frames = np.lib.stride_tricks.sliding_window_view(buf, n_fft)[centres - half - tail0]
-            spec = scipy.fft.rfft(frames * window, axis=1)
+            spec = scipy_fft().rfft(frames * window, axis=1)
             spectra.append((spec.real ** 2 + spec.imag ** 2).astype(np.float32))
             next_centre = int(centres[-1]) + step
         keep = next_centre - half
@@ -234,7 +234,7 @@ def _overview_data(path, config, *, still_wanted=lambda: True):
         buf = np.concatenate([tail, np.zeros(n_fft, np.float32)])
         centres = np.arange(next_centre, end, step)
         frames = np.lib.stride_tricks.sliding_window_view(buf, n_fft)[centres - half - tail0]
-        spec = scipy.fft.rfft(frames * window, axis=1)
+        spec = scipy_fft().rfft(frames * window, axis=1)
         spectra.append((spec.real ** 2 + spec.imag ** 2).astype(np.float32))
     overview = builder.build()
     S = np.concatenate(spectra) if spectra else np.zeros((1, n_fft // 2 + 1), np.float32)

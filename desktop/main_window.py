@@ -39,6 +39,7 @@ from .review_controller import ReviewController
 from .settings import open_settings
 from .signal_view import SignalView
 from .train_tab import TrainTab
+from .widgets import titled
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,8 @@ class MainWindow(QMainWindow):
         self.player = Player(self, enabled=playback)
 
         left = QSplitter(Qt.Vertical, self)
-        left.addWidget(_titled("Files", self.browser))
-        left.addWidget(_titled("Queue", self.table))
+        left.addWidget(titled("Files", self.browser))
+        left.addWidget(titled("Queue", self.table))
         left.setStretchFactor(0, 2)
         left.setStretchFactor(1, 3)
         left.setMinimumWidth(220)
@@ -1054,18 +1055,6 @@ def _timeline_help(labels):
             "Click a segment in the timeline: select it, play from there, show its probabilities.\n"
             "Keys: ←/→ previous/next segment · L loop it · 0 clear your label\n"
             f"Your label (clinician tier): {keys}")
-
-
-def _titled(title, widget):
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(4, 4, 4, 0)
-    layout.setSpacing(2)
-    label = QLabel(title)
-    label.setStyleSheet("font-weight: 600; color: #333;")
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return box
 
 
 def _scaled(sizes, total):

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGro
 from .curves_view import CurvesView
 from .report_view import ReportView
 from .training_worker import FolderScanner, TrainingRunner
+from .widgets import titled
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +166,9 @@ class TrainTab(QWidget):
         self.log_view.setMaximumBlockCount(5000)
         self.log_view.setStyleSheet("font-family: monospace; font-size: 9pt;")
         right = QSplitter(Qt.Vertical, self)
-        right.addWidget(_titled("Training curves", self.curves))
-        right.addWidget(_titled("Evaluation report", self.report_view))
-        right.addWidget(_titled("Log", self.log_view))
+        right.addWidget(titled("Training curves", self.curves))
+        right.addWidget(titled("Evaluation report", self.report_view))
+        right.addWidget(titled("Log", self.log_view))
         right.setSizes(DEFAULT_SPLITTER)
         right.setChildrenCollapsible(False)
         self._right = right
@@ -534,14 +535,3 @@ class TrainTab(QWidget):
     def _log(self, line):
         self.log_view.appendPlainText(line)
 
-
-def _titled(title, widget):
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(4, 4, 4, 0)
-    layout.setSpacing(2)
-    label = QLabel(title)
-    label.setStyleSheet("font-weight: 600; color: #333;")
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return box

@@ -56,25 +56,12 @@ def compute_stats(feature_list, *, config, speech_only=True):
     -------
     stats : FeatureStats
     """
-    total = None
-    total_sq = None
-    count = 0
-    for X in feature_list:
-        if speech_only:
-            mask = speech_mask(X, config=config)
-            if mask.any():
-                X = X[mask]
-        X = X.astype(np.float64, copy=False)
-        s, sq = X.sum(axis=0), (X * X).sum(axis=0)
-        total = s if total is None else total + s
-        total_sq = sq if total_sq is None else total_sq + sq
-        count += len(X)
-    if not count:
-        raise ValueError("no frames to compute statistics from")
-    mean = total / count
-    var = np.maximum(total_sq / count - mean * mean, 0.0)
-    std = np.maximum(np.sqrt(var), _STD_FLOOR)
-    return FeatureStats(mean.astype(np.float32), std.astype(np.float32), count)
+    def frames():
+        for X in feature_list:
+            mask = speech_mask(X, config=config) if speech_only else None
+            yield X[mask] if mask is not None and mask.any() else X
+
+    return _stats_of(frames())
 
 
 def apply_stats(X, stats):
@@ -114,17 +101,27 @@ def masked_stats(feature_list, mask_list, *, chunk=20000):
     ValueError
         When no frame is selected.
     """
+    def frames():
+        for X, mask in zip(feature_list, mask_list):
+            for a in range(0, len(X), chunk):
+                yield X[a:a + chunk][np.asarray(mask[a:a + chunk], bool)]
+
+    return _stats_of(frames())
+
+
+def _stats_of(blocks):
+    """Mean and standard deviation over the rows of ``blocks`` (arrays of frames), summed in
+    float64 one block at a time; ValueError when there are no rows."""
     total = total_sq = None
     count = 0
-    for X, mask in zip(feature_list, mask_list):
-        for a in range(0, len(X), chunk):
-            rows = X[a:a + chunk][np.asarray(mask[a:a + chunk], bool)].astype(np.float64)
-            if not len(rows):
-                continue
-            s, sq = rows.sum(axis=0), (rows * rows).sum(axis=0)
-            total = s if total is None else total + s
-            total_sq = sq if total_sq is None else total_sq + sq
-            count += len(rows)
+    for rows in blocks:
+        if not len(rows):
+            continue
+        rows = rows.astype(np.float64, copy=False)
+        s, sq = rows.sum(axis=0), (rows * rows).sum(axis=0)
+        total = s if total is None else total + s
+        total_sq = sq if total_sq is None else total_sq + sq
+        count += len(rows)
     if not count:
         raise ValueError("no frames to compute statistics from")
     mean = total / count

@@ -15,11 +15,10 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import scipy.fft  # float32 transforms, several times faster than numpy.fft here
 
 from .audio import MIN_DURATION, SAMPLE_RATE, check_audio_path, check_samples, sndfile_reason
 from .errors import AudioLoadError
-from .features import compute_features
+from .features import compute_features, scipy_fft
 
 #: Frames of context computed on each side of a block: the delta regression reaches
 #: 4 frames, and a frame's 40 ms pitch window reaches 2 hops beyond its centre.
@@ -183,7 +182,7 @@ class FrameScan:
             pick = np.flatnonzero(t % self.mel_step == 0)
             if len(pick):
                 frames = np.lib.stride_tricks.sliding_window_view(self._buf[first:], self.n_fft)[::self.hop]
-                spec = scipy.fft.rfft(frames[pick] * self.window, axis=1)
+                spec = scipy_fft().rfft(frames[pick] * self.window, axis=1)
                 p = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
                 self._mel.append(10.0 * np.log10(np.maximum(p @ self.mel_bank.T, 1e-10)).astype(np.float32))
         self.next_frame = stop
