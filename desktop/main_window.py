@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 #: QThread is too small for it and the process segfaults.
 WORKER_STACK_BYTES = 64 * 1024 * 1024
 DEFAULT_SIZE = QSize(1440, 900)
-DEFAULT_SPLITTER = [480, 680, 290]
+DEFAULT_SPLITTER = [600, 560, 290]  # the queue shows all its columns at the default size
 DEFAULT_BASELINE = False
 VIEW_CACHE_SIZE = 6
 #: Python's GIL hand-over interval while the window lives (default 5 ms). Every table cell

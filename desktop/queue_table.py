@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
 DEFAULT_SORT_ORDER = Qt.AscendingOrder
-DEFAULT_WIDTHS = {FILE: 150, DURATION: 64, STATUS: 72, CONFIDENCE: 96, MODEL: 120}
+DEFAULT_WIDTHS = {FILE: 140, DURATION: 60, STATUS: 68, CONFIDENCE: 84, MODEL: 90}
 
 
 class _MiddleElideDelegate(QStyledItemDelegate):
