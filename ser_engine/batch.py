@@ -17,6 +17,7 @@ The run is resumable and never stops on a bad file:
 results are written in the folder's sorted order by this process alone.
 """
 
+import collections
 import contextlib
 import csv
 import dataclasses
@@ -30,7 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .atomic import atomic_write_text
-from .audio import iter_audio_files
+from .audio import AUDIO_EXTENSIONS, iter_audio_files
 from .errors import ExportError, SerError
 from .exports import (FORMATS, PER_FILE_FORMATS, SUFFIX, audacity_paths, csv_fields, csv_text, export_timeline,
                       timeline_json)
@@ -220,13 +221,22 @@ class _JournalSink:
             atomic_write_text(self.out, keep)
 
     def _recover_json(self, text):
+        """The complete records of an earlier run; only its last line may be torn. Anything
+        else is not this command's output and is refused, never rewritten."""
         lines = []
-        for line in text.splitlines(keepends=True):
+        all_lines = text.splitlines(keepends=True)
+        for i, line in enumerate(all_lines):
+            torn = i == len(all_lines) - 1 and not line.endswith("\n")
             try:
                 obj = json.loads(line)
             except ValueError:
+                obj = None
+            if torn:
                 continue
-            if line.endswith("\n") and isinstance(obj, dict) and "path" in obj and obj["path"] not in self.done:
+            if not _is_batch_record(obj):
+                raise ExportError(f"{self.out}: is not the output of an earlier `ser batch` (line {i + 1}); "
+                                  "choose another --out")
+            if obj["path"] not in self.done:
                 self.done.add(obj["path"])
                 lines.append(line)
         return "".join(lines)
@@ -264,6 +274,20 @@ class _JournalSink:
         self.done.add(str(path))
 
 
+def _audio_stems(folder):
+    """How many recordings of each stem a folder holds (read once per folder by a sink)."""
+    try:
+        names = [p for p in Path(folder).iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS]
+    except OSError:
+        names = []
+    return collections.Counter(p.stem for p in names)
+
+
+def _is_batch_record(obj):
+    """A JSON line `ser batch` writes: a timeline (with its model) or a failure (with its error)."""
+    return isinstance(obj, dict) and isinstance(obj.get("path"), str) and ("model" in obj or "error" in obj)
+
+
 class _FolderSink:
     """Per-file exports in a folder that mirrors the input folders; resumable."""
 
@@ -272,6 +296,7 @@ class _FolderSink:
             raise ExportError(f"{out}: is a file; --out must be a folder for --format {fmt}")
         out.mkdir(parents=True, exist_ok=True)
         self.out, self.fmt, self.base = out, fmt, base
+        self._stems = {}  # folder -> Counter of its recordings' stems
         self.errors = out / ERRORS_FILE
         self.failed = set()
         if self.errors.exists():
@@ -279,8 +304,15 @@ class _FolderSink:
                 self.failed = {r["file"] for r in csv.DictReader(fh) if r.get("file")}
 
     def dest(self, path):
-        rel = Path(path).resolve().relative_to(self.base.resolve()) if self.base else Path(Path(path).name)
-        return self.out / rel.with_suffix(SUFFIX[self.fmt] if self.fmt != "audacity" else "")
+        """Where ``path``'s export goes: the mirrored folder and its stem (``a.wav`` → ``a.TextGrid``),
+        or its whole name (``a.wav.TextGrid``) where another recording of that stem lies beside it,
+        so ``a.wav`` and ``a.flac`` never write over each other."""
+        path = Path(path)
+        rel = path.resolve().relative_to(self.base.resolve()) if self.base else Path(path.name)
+        if path.parent not in self._stems:
+            self._stems[path.parent] = _audio_stems(path.parent)
+        name = rel.name if self._stems[path.parent][path.stem] > 1 else rel.stem
+        return self.out / rel.with_name(name + (SUFFIX[self.fmt] if self.fmt != "audacity" else ""))
 
     def files(self, path):
         d = self.dest(path)

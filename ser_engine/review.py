@@ -164,7 +164,7 @@ class Review:
 
     @classmethod
     def from_dict(cls, d, *, path=None):
-        if d.get("format") != "ser-studio-review":
+        if not isinstance(d, dict) or d.get("format") != "ser-studio-review":
             raise ValueError("not a SER Studio review file")
         if int(d.get("format_version", 0)) > FORMAT_VERSION:
             raise ValueError(f"made by a newer SER Studio (format {d.get('format_version')})")
@@ -219,7 +219,7 @@ def load_review(audio_path=None, *, sha256=None, path=None):
         return Review(sha256, name, path=Path(path) if path else None)
     try:
         review = Review.from_dict(json.loads(target.read_text(encoding="utf-8")), path=path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # any damage to the file
         raise ReviewError(f"{target}: not a readable review ({_first_line(exc)})") from None
     if sha256 is not None and review.audio_sha256 != sha256:
         raise ReviewError(f"{target}: this review belongs to another recording (content hash differs)")

@@ -13,6 +13,7 @@ from collections import Counter
 import pytest
 
 from ser_engine.batch import ERRORS_FILE, run_batch
+from ser_engine.errors import ExportError
 from ser_engine.cli import main
 from ser_engine.results import NO_SPEECH
 from tests.conftest import REPO, ravdess_files, requires_data
@@ -156,3 +157,26 @@ def test_a_killed_batch_resumes_without_duplicates(tmp_path, long_recording):  #
     assert f"{len(ends)} already in" in done.stderr
     _, ends = _complete_files(out)
     assert len(ends) == 8 and set(ends.values()) == {1}
+
+
+def test_a_json_file_that_is_not_a_batch_output_is_refused_not_rewritten(folder, tmp_path):
+    out = tmp_path / "notes.json"
+    text = json.dumps({"path": "x.wav", "comment": "a clinician's own file"}, indent=2) + "\n"
+    out.write_text(text, encoding="utf-8")
+    with pytest.raises(ExportError, match="not the output of an earlier `ser batch`"):
+        run_batch(folder, out, fmt="json", progress=False)
+    assert out.read_text(encoding="utf-8") == text  # before: reduced to the new records
+
+
+def test_recordings_sharing_a_stem_get_their_own_exports(tmp_path):
+    src = ravdess_files([4], emotions=[3, 5], per_emotion=1)
+    d = tmp_path / "pair"
+    d.mkdir()
+    shutil.copy(src[0], d / "a.flac")
+    shutil.copy(src[1], d / "a.wav")
+    shutil.copy(src[1], d / "b.wav")
+    out = tmp_path / "grids"
+    report = run_batch(d, out, fmt="textgrid", progress=False)
+    assert report.done == 3  # before: a.wav and a.flac both wrote a.TextGrid, and a resume skipped one
+    assert sorted(p.name for p in out.iterdir()) == ["a.flac.TextGrid", "a.wav.TextGrid", "b.TextGrid"]
+    assert run_batch(d, out, fmt="textgrid", progress=False).skipped == 3

@@ -85,6 +85,10 @@ def test_user_chosen_path_clear_and_bad_files(audio, tmp_path):
     with pytest.raises(ReviewError) as err:
         load_review(audio)
     assert str(broken) in str(err.value) and "\n" not in str(err.value)
+    for damaged in ("[]", "42", "null", '"text"'):  # valid JSON, wrong shape: AttributeError before
+        broken.write_text(damaged)
+        with pytest.raises(ReviewError, match="not a readable review"):
+            load_review(audio)
     broken.write_text(json.dumps({"format": "ser-studio-review", "format_version": 99, "audio": {"sha256": "x"}}))
     with pytest.raises(ReviewError, match="newer"):
         load_review(audio)
