@@ -137,6 +137,18 @@ def _unique_name(path, fmt, used):
     return f"{p.stem}-{n}{suffix}"
 
 
+def existing_targets(fmt, dest, *, queue):
+    """The files an export to ``dest`` would replace (a folder export: the files already in it)."""
+    dest = Path(dest)
+    if queue and fmt in PER_FILE:
+        return sorted(p for p in dest.rglob("*") if p.is_file()) if dest.is_dir() else []
+    if fmt == "audacity":
+        from ser_engine.exports import audacity_paths
+
+        return [p for p in audacity_paths(dest) if p.exists()]
+    return [dest] if dest.exists() else []
+
+
 def default_name(fmt, *, queue, selected):
     """The file (or folder) name offered for an export."""
     if queue:

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel
                                QToolButton, QVBoxLayout, QWidget)
 
 from .analysis_worker import AnalysisWorker
-from .export_dialog import ExportDialog, ExportJob
+from .export_dialog import ExportDialog, ExportJob, existing_targets
 from .file_browser import FileBrowser
-from .headline import summary_of
+from .headline import is_long, summary_of
 from .io_worker import IOWorker
 from .player import Player
 from .probability_panel import ProbabilityPanel
@@ -408,9 +408,10 @@ class MainWindow(QMainWindow):
             self._emit_idle()
             return
         baseline = self.speaker_baseline()
-        if baseline:  # the whole folder is one speaker: finished files of it join the new ones
+        if baseline:  # the whole folder is one speaker: its finished clips join the new files
             folder = Path(pending[0]).parent
-            job = [p for p in self._queue.paths_with_status(QUEUED, DONE) if Path(p).parent == folder]
+            job = [p for p in self._queue.paths_with_status(QUEUED, DONE)
+                   if Path(p).parent == folder and self._joins_group(p)]
         else:
             job = pending[:1]
         for p in job:
@@ -423,6 +424,12 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(True)
         self._refresh_panel_if_selected(job)
         self._analyse_requested.emit(job, baseline)
+
+    def _joins_group(self, path):
+        """A queued file, or a finished clip; a finished long recording is its own baseline and
+        would only be analysed again, with the same result."""
+        entry = self._queue.entry(path)
+        return entry.status == QUEUED or entry.result is None or not is_long(entry.result)
 
     def _emit_idle(self):
         self._progress.hide()
@@ -826,10 +833,18 @@ class MainWindow(QMainWindow):
         I/O worker; ``export_finished(dest, error)`` tells how it went.
 
         ``fmt``: csv, json, audacity, textgrid, eaf (:mod:`ser_engine.exports`, with the
-        clinician tier) or summary (one row per file, :meth:`export_csv`).
+        clinician tier) or summary (one row per file, :meth:`export_csv`). Files that would be
+        replaced (a TextGrid made by hand beside the audio, say) are replaced only if the user
+        agrees.
         """
         from ser_engine.results import Failure
 
+        existing = existing_targets(fmt, dest, queue=queue)
+        if existing and not self.confirm(
+                "Replace files?", f"{len(existing)} file{'s' * (len(existing) != 1)} will be replaced, "
+                f"for example {existing[0]}.\nReplace {'them' if len(existing) != 1 else 'it'}?"):
+            self._on_export_finished(str(dest), "not exported: you chose to keep the existing files")
+            return None
         if fmt == "summary":
             return self.export_csv(dest)
         if queue:

@@ -4,6 +4,7 @@ File ▸ Clear cache."""
 
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -265,6 +266,27 @@ def test_exports_from_the_gui_write_every_format(window, qtbot, tmp_path, sessio
     assert len(list(csv.DictReader((out / "summary.csv").open()))) == 3
 
 
+def test_an_export_replaces_existing_files_only_if_the_user_agrees(window, qtbot, tmp_path, monkeypatch):
+    from tests.conftest import ravdess_files
+
+    clip = str(ravdess_files([9], emotions=[3], per_emotion=1)[0])
+    with qtbot.waitSignal(window.idle, timeout=LONG):
+        window.add_paths([clip])
+    window.select_path(clip)
+    mine = tmp_path / "clip.TextGrid"
+    mine.write_text("a TextGrid made by hand")
+    asked = []
+    monkeypatch.setattr(window, "confirm", lambda title, text: asked.append(text) or False)
+    with qtbot.waitSignal(window.export_finished, timeout=LONG) as blocker:
+        window.export("textgrid", mine)
+    assert "keep the existing files" in blocker.args[1] and str(mine) in asked[0]
+    assert mine.read_text() == "a TextGrid made by hand"  # before: replaced without a word
+    monkeypatch.setattr(window, "confirm", lambda title, text: True)
+    with qtbot.waitSignal(window.export_finished, timeout=LONG) as blocker:
+        window.export("textgrid", mine)
+    assert blocker.args == [str(mine), ""] and mine.read_text().startswith('File type = "ooTextFile"')
+
+
 def test_an_export_that_cannot_be_written_says_why(window, qtbot, tmp_path, session_wav):
     import os
 
@@ -383,3 +405,23 @@ def test_a_speaker_group_analyses_its_long_recordings_on_their_own(session_wav, 
     broken.write_text("not audio")
     long, short = _split_long([clip, str(session_wav.path), str(broken)])
     assert long == [str(session_wav.path)] and short == [clip, str(broken)]
+
+
+def test_a_finished_session_is_not_analysed_again_when_a_clip_joins_its_folder(window, qtbot, session_wav, tmp_path):
+    from tests.conftest import ravdess_files
+
+    folder = tmp_path / "speaker"
+    folder.mkdir()
+    session = folder / "session.wav"
+    shutil.copy(session_wav.path, session)
+    clip = folder / "clip.flac"
+    shutil.copy(ravdess_files([7], emotions=[5], per_emotion=1)[0], clip)
+    window.baseline_action.setChecked(True)
+    with qtbot.waitSignal(window.idle, timeout=LONG):
+        window.add_paths([str(session)])
+    jobs = []
+    window._analyse_requested.connect(lambda paths, baseline: jobs.append(list(paths)))
+    with qtbot.waitSignal(window.idle, timeout=LONG):
+        window.add_paths([str(clip)])
+    assert jobs == [[str(clip)]]  # before: [session, clip], the hour analysed again for nothing
+    assert window.status_of(str(session)) == "done" and window.status_of(str(clip)) == "done"
