@@ -44,7 +44,6 @@ def load_audio(path, *, sr=SAMPLE_RATE, min_duration=MIN_DURATION):
         non-finite samples or too short.
     """
     import soundfile as sf
-    import soxr
 
     path = Path(path)
     check_audio_path(path)
@@ -56,32 +55,13 @@ def load_audio(path, *, sr=SAMPLE_RATE, min_duration=MIN_DURATION):
         native_sr = f.samplerate
         if native_sr <= 0:
             raise AudioLoadError(path, f"invalid sample rate {native_sr}")
-        try:
-            resampler = None if native_sr == sr else soxr.ResampleStream(native_sr, sr, 1, dtype="float32",
-                                                                         quality="HQ")
-        except Exception as exc:  # a rate soxr cannot convert (a damaged header)
-            raise AudioLoadError(path, f"sample rate {native_sr} Hz cannot be converted ({_first_line(exc)})") from None
         # a header may claim hundreds of channels: keep one block's memory bounded anyway
         block_frames = max(1 << 12, min(_BLOCK_FRAMES, _BLOCK_SAMPLES // max(f.channels, 1)))
         pieces = []
         n_native = 0
-        try:
-            while True:
-                block = f.read(block_frames, dtype="float32", always_2d=True)
-                last = len(block) < block_frames
-                if len(block):
-                    check_samples(path, block)
-                    n_native += len(block)
-                    mono = block.mean(axis=1, dtype=np.float32)
-                    pieces.append(resampler.resample_chunk(mono, last=last) if resampler else mono)
-                elif resampler is not None:
-                    pieces.append(resampler.resample_chunk(np.zeros(0, np.float32), last=True))
-                if last:
-                    break
-        except AudioLoadError:
-            raise
-        except Exception as exc:
-            raise AudioLoadError(path, f"audio data could not be decoded ({_first_line(exc)})") from None
+        for n, piece in decoded_blocks(f, path, sr=sr, block_frames=block_frames):
+            n_native += n
+            pieces.append(piece)
     if n_native == 0:
         raise AudioLoadError(path, "holds no audio samples")
     duration = n_native / native_sr
@@ -90,6 +70,40 @@ def load_audio(path, *, sr=SAMPLE_RATE, min_duration=MIN_DURATION):
     y = np.concatenate(pieces).astype(np.float32, copy=False)
     logger.debug("loaded %s: %.2f s at %d Hz -> %d samples", path.name, duration, native_sr, len(y))
     return y
+
+
+def decoded_blocks(f, path, *, sr, block_frames):
+    """Decode the open :class:`soundfile.SoundFile` ``f`` block by block: yield ``(n, piece)``,
+    ``n`` source frames read and ``piece`` their mono float32 at ``sr`` Hz (soxr, streamed).
+    The one decoding loop of :func:`load_audio` and :func:`ser_engine.stream.iter_blocks`.
+
+    Raises :class:`AudioLoadError` for a rate soxr cannot convert, non-finite or absurd
+    samples (:func:`check_samples`) and data the decoder fails on.
+    """
+    import soxr
+
+    native_sr = f.samplerate
+    try:
+        resampler = None if native_sr == sr else soxr.ResampleStream(native_sr, sr, 1, dtype="float32",
+                                                                     quality="HQ")
+    except Exception as exc:  # a rate soxr cannot convert (a damaged header)
+        raise AudioLoadError(path, f"sample rate {native_sr} Hz cannot be converted ({_first_line(exc)})") from None
+    while True:
+        try:
+            block = f.read(block_frames, dtype="float32", always_2d=True)
+            last = len(block) < block_frames
+            check_samples(path, block)
+            mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
+            if resampler is not None and (len(mono) or last):
+                mono = resampler.resample_chunk(mono, last=last)
+        except AudioLoadError:
+            raise
+        except Exception as exc:
+            raise AudioLoadError(path, f"audio data could not be decoded ({_first_line(exc)})") from None
+        if len(block) or len(mono):
+            yield len(block), mono
+        if last:
+            return
 
 
 def iter_audio_files(paths):

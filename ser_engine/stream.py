@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import MIN_DURATION, SAMPLE_RATE, check_audio_path, check_samples, sndfile_reason
+from .audio import MIN_DURATION, SAMPLE_RATE, check_audio_path, decoded_blocks, sndfile_reason
 from .errors import AudioLoadError
 from .features import compute_features, scipy_fft
 
@@ -72,7 +72,6 @@ def iter_blocks(path, *, sr=SAMPLE_RATE, block_seconds=60.0, min_duration=MIN_DU
         too short (the length checks happen before the first block, from the header).
     """
     import soundfile as sf
-    import soxr
 
     path = Path(path)
     info = audio_info(path)
@@ -84,36 +83,22 @@ def iter_blocks(path, *, sr=SAMPLE_RATE, block_seconds=60.0, min_duration=MIN_DU
     # a header may claim hundreds of channels: keep one block's memory bounded anyway
     native_block = max(min(int(round(block_seconds * info.samplerate)), _MAX_BLOCK_SAMPLES // max(info.channels, 1)),
                        1 << 12)
-    try:
-        resampler = None if info.samplerate == sr else soxr.ResampleStream(info.samplerate, sr, 1, dtype="float32",
-                                                                            quality="HQ")
-    except Exception as exc:  # a rate soxr cannot convert (a damaged header)
-        reason = f"sample rate {info.samplerate} Hz cannot be converted ({_first_line(exc)})"
-        raise AudioLoadError(path, reason) from None
     pending = []
     n_pending = 0
     try:
-        with sf.SoundFile(str(path)) as f:
-            while True:
-                block = f.read(native_block, dtype="float32", always_2d=True)
-                last = len(block) < native_block
-                check_samples(path, block)
-                mono = block.mean(axis=1, dtype=np.float32) if len(block) else np.zeros(0, np.float32)
-                out = resampler.resample_chunk(mono, last=last) if resampler else mono
-                if len(out):
-                    pending.append(out)
-                    n_pending += len(out)
-                while n_pending >= size:
-                    joined = np.concatenate(pending)
-                    yield joined[:size]
-                    rest = joined[size:]
-                    pending, n_pending = ([rest] if len(rest) else []), len(rest)
-                if last:
-                    break
-    except AudioLoadError:
-        raise
+        f = sf.SoundFile(str(path))
     except Exception as exc:
         raise AudioLoadError(path, f"audio data could not be decoded ({_first_line(exc)})") from None
+    with f:
+        for _, out in decoded_blocks(f, path, sr=sr, block_frames=native_block):
+            if len(out):
+                pending.append(out)
+                n_pending += len(out)
+            while n_pending >= size:
+                joined = np.concatenate(pending)
+                yield joined[:size]
+                rest = joined[size:]
+                pending, n_pending = ([rest] if len(rest) else []), len(rest)
     if n_pending:
         yield np.concatenate(pending)
 
