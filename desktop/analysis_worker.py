@@ -149,7 +149,20 @@ class AnalysisWorker(QObject):
             logger.exception("unexpected error analysing the group of %s", paths[0] if paths else "?")
             results = [Failure(p, f"internal error ({type(exc).__name__}); see the log") for p in paths]
         for result in results:
+            _hash(result)
             self.result_ready.emit(result)
+
+
+def _hash(result):
+    """Give a group's Result its content hash here, in the worker: the window keys the
+    clinician's review to it and must not read the file on the GUI thread."""
+    from ser_engine.segments import file_sha256
+
+    if result.ok and result.sha256 is None:
+        try:
+            result.sha256 = file_sha256(result.path)
+        except OSError as exc:  # the review will say it is unavailable
+            logger.warning("could not hash %s: %s", result.path, exc)
 
 
 def _split_long(paths):

@@ -55,7 +55,8 @@ class Result:
 
     ``probabilities`` are calibrated (temperature scaling) and sum to 1;
     ``confidence`` is the probability of ``label``; ``uncertain`` is True when it is below
-    the bundle's threshold.
+    the bundle's threshold. ``sha256`` (the file's content hash) is set by callers that
+    key clinician reviews to it, off the GUI thread.
     """
 
     path: str
@@ -68,6 +69,7 @@ class Result:
     normalisation: str  # "global" (file alone) or "speaker" (speaker baseline)
     duration: float
     uncertain: bool = False
+    sha256: str = None
     ok = True
 
     def to_dict(self, *, segments=True):

@@ -425,3 +425,23 @@ def test_a_finished_session_is_not_analysed_again_when_a_clip_joins_its_folder(w
         window.add_paths([str(clip)])
     assert jobs == [[str(clip)]]  # before: [session, clip], the hour analysed again for nothing
     assert window.status_of(str(session)) == "done" and window.status_of(str(clip)) == "done"
+
+
+def test_speaker_group_results_arrive_with_their_content_hash(window, qtbot, tmp_path):
+    """The review of a group's clip is keyed by its hash: the worker computes it, so the
+    window never reads the file on the GUI thread when the clip is selected or exported."""
+    import hashlib
+
+    from tests.conftest import ravdess_files
+
+    folder = tmp_path / "speaker"
+    folder.mkdir()
+    clips = []
+    for src in ravdess_files([7], emotions=[3, 5], per_emotion=1):
+        clips.append(folder / src.name)
+        shutil.copy(src, clips[-1])
+    window.baseline_action.setChecked(True)
+    with qtbot.waitSignal(window.idle, timeout=LONG):
+        window.add_paths([str(c) for c in clips])
+    for c in clips:  # before: None, and the window hashed the file itself on every selection
+        assert window.result_of(str(c)).sha256 == hashlib.sha256(c.read_bytes()).hexdigest()
