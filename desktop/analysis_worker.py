@@ -26,7 +26,10 @@ class AnalysisWorker(QObject):
     and the bundle's stored filter banks; Keras and librosa only for a bundle without them).
 
     The window sends one job at a time: a single file (global normalisation) or the files of
-    one folder (speaker baseline). :meth:`cancel` may be called from any thread.
+    one folder (speaker baseline), numbered by :meth:`next_job`. :meth:`cancel` may be called
+    from any thread and cancels every job numbered so far, including one still waiting in
+    this thread's queue behind a model switch (a flag cleared at the start of each job lost
+    such a cancel: the job then ran in full).
     """
 
     model_ready = Signal(object)       # dict: model_id, version, card, labels, uncertain_below, warning
@@ -40,13 +43,26 @@ class AnalysisWorker(QObject):
         super().__init__()
         self._model_path = model_path
         self._predictor = None
-        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._numbered = 0        # the last job number handed out
+        self._cancelled_upto = 0  # jobs numbered up to this one are cancelled
+        self._current = 0         # the job being analysed
         #: How recordings are cut (ser_engine.segments.SegmentConfig; None: the engine's defaults).
         self.segment_config = None
 
+    def next_job(self):
+        """The number of the job about to be sent (thread-safe)."""
+        with self._lock:
+            self._numbered += 1
+            return self._numbered
+
     def cancel(self):
-        """Stop the current file or speaker group as soon as possible, within one block (thread-safe)."""
-        self._cancel.set()
+        """Stop the current job within one block, and any job already sent (thread-safe)."""
+        with self._lock:
+            self._cancelled_upto = self._numbered
+
+    def _stopped(self):
+        return self._current <= self._cancelled_upto
 
     @Slot()
     def load_model(self):
@@ -91,21 +107,21 @@ class AnalysisWorker(QObject):
         self._model_path = model_path
         self.load_model()
 
-    @Slot(object, bool)
-    def analyse(self, paths, speaker_baseline):
+    @Slot(object, bool, int)
+    def analyse(self, paths, speaker_baseline, job=0):
         """Label ``paths``: one by one, or as one speaker group when ``speaker_baseline``.
 
         In a speaker group, long recordings are analysed on their own: a session is its own
         speaker baseline (and loading an hour whole for the group's statistics would not
-        fit in memory); the clips form the group.
+        fit in memory); the clips form the group. ``job``: from :meth:`next_job` (0: a new one).
         """
-        self._cancel.clear()
+        self._current = job or self.next_job()
         paths = list(paths)
         singles, group = (_split_long(paths) if speaker_baseline else (paths, []))
         if group:
             self._analyse_group(group)
         for path in singles:
-            if self._cancel.is_set():
+            if self._stopped():
                 break
             result = self._analyse_one(path)
             if result is not None:
@@ -123,7 +139,7 @@ class AnalysisWorker(QObject):
 
         try:
             kwargs = {} if self.segment_config is None else {"config": self.segment_config}
-            return self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._cancel.is_set,
+            return self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._stopped,
                                                      **kwargs)
         except AnalysisCancelled:
             return None
@@ -138,7 +154,7 @@ class AnalysisWorker(QObject):
 
         def progress(done, total):
             self.group_progress.emit(done, total)
-            if self._cancel.is_set():
+            if self._stopped():
                 raise _Cancelled
 
         try:

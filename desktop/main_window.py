@@ -58,7 +58,7 @@ EMPTY_HINT = "Drop audio files or folders anywhere in this window, or use File â
 
 
 class MainWindow(QMainWindow):
-    _analyse_requested = Signal(object, bool)   # paths, speaker baseline
+    _analyse_requested = Signal(object, bool, int)   # paths, speaker baseline, job number
     _load_requested = Signal()
     _switch_model_requested = Signal(object)  # bundle path, or None for the active one
     _view_requested = Signal(str)
@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Analysing {where}â€¦")
         self.cancel_action.setEnabled(True)
         self._refresh_panel_if_selected(job)
-        self._analyse_requested.emit(job, baseline)
+        self._analyse_requested.emit(job, baseline, self._worker.next_job())
 
     def _joins_group(self, path):
         """A queued file, or a finished clip; a finished long recording is its own baseline and
