@@ -23,6 +23,9 @@ class TrainConfig:
     conv_filters: int = 128
     lstm_units: int = 64
     dropout: float = 0.3
+    lstm_layers: int = 1        # BiLSTM layers (residual stack above the first)
+    label_smoothing: float = 0.05
+    aux_weight: float = 0.0     # loss weight of the intensity and speaker-sex heads; 0 = no heads
     input_noise: float = 0.0    # std of Gaussian noise added to normalised inputs in training
     mixup: float = 0.0          # Beta(a, a) mixup of windows and labels; 0 = off
     weight_decay: float = 0.0   # AdamW decoupled weight decay; 0 = Adam

@@ -17,7 +17,7 @@ from ser_engine import EMOTIONS
 from ser_engine.inference import softmax
 
 from .metrics import expected_calibration_error, fit_temperature, summarise
-from .train import file_logits, speaker_stats, train_model
+from .train import file_binary_logits, file_logits, speaker_stats, train_model
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class CVResult:
     temperatures: dict     # mode -> float
     summary: dict          # mode -> metrics (mean/std over folds, pooled confusion, ECE)
     histories: list        # per fold: list of EpochLog
+    aux_oof: dict = dataclasses.field(default_factory=dict)  # head -> mode -> (n_files, 2) logits (no, yes)
 
     @property
     def best_epochs(self):
@@ -81,7 +82,7 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     labels = np.array([it.label for it in items])
     folds = actor_folds(dataset.actors, cfg.folds)
     oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES}
-    fold_logs, histories = [], []
+    fold_logs, histories, aux_oof = [], [], {}
     for i, test_actors in enumerate(folds):
         if only_folds is not None and i not in only_folds:
             continue
@@ -101,6 +102,10 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         spk = speaker_stats(te, features, config=cfg.feature)
         oof["global"][idx] = file_logits(tm.model, te, features, lambda it: tm.global_stats, cfg=cfg)
         oof["speaker"][idx] = file_logits(tm.model, te, features, lambda it: spk[it.actor], cfg=cfg)
+        for name, head in tm.aux_models.items():
+            per_mode = aux_oof.setdefault(name, {m: np.full((len(items), 2), np.nan) for m in MODES})
+            per_mode["global"][idx] = file_binary_logits(head, te, features, lambda it: tm.global_stats, cfg=cfg)
+            per_mode["speaker"][idx] = file_binary_logits(head, te, features, lambda it: spk[it.actor], cfg=cfg)
         fold_metrics = {m: summarise(labels[idx], oof[m][idx].argmax(1), len(EMOTIONS)) for m in MODES}
         fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
                           "best_epoch": tm.best_epoch, "epochs_run": len(tm.history),
@@ -117,7 +122,31 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     summary = {m: _summarise_mode(fold_logs, oof[m][done], labels[done], temps[m], m) for m in MODES}
     for m in MODES:
         summary[m]["ece_cross_fitted"] = _cross_fitted_ece(oof[m][done], labels[done], fold_of[done])
-    return CVResult(fold_logs, oof, labels, temps, summary, histories)
+        if aux_oof:
+            summary[m]["aux"] = {name: _summarise_aux(per_mode[m][done], _aux_targets(dataset.items, name)[done],
+                                                      fold_of[done])
+                                 for name, per_mode in aux_oof.items()}
+    return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof)
+
+
+def _aux_targets(items, name):
+    """Binary targets of an auxiliary head, from the RAVDESS file name."""
+    if name == "intensity":
+        return np.array([it.intensity == "strong" for it in items], int)
+    if name == "sex":
+        return np.array([it.sex == "male" for it in items], int)
+    raise ValueError(f"unknown auxiliary head {name!r}")
+
+
+def _summarise_aux(logits, targets, fold_of):
+    """Accuracy of a binary head (mean ± std over folds) and its pooled balanced accuracy."""
+    pred = logits.argmax(1)
+    per_fold = np.array([np.mean(pred[fold_of == f] == targets[fold_of == f]) for f in np.unique(fold_of)])
+    pooled = summarise(targets, pred, 2)
+    return {"accuracy": {"mean": float(per_fold.mean()),
+                         "std": float(per_fold.std(ddof=1)) if len(per_fold) > 1 else 0.0,
+                         "folds": per_fold.tolist()},
+            "balanced_accuracy": pooled["uar"], "confusion": pooled["confusion"]}
 
 
 def _cross_fitted_ece(logits, labels, fold_of):

@@ -4,21 +4,32 @@ Built from stock Keras layers only, so a bundle loads with ``safe_mode=True`` an
 custom objects.
 """
 
+#: Names of the auxiliary outputs of a multi-task model (binary targets from the RAVDESS
+#: file name): strong intensity, and male speaker.
+AUX_OUTPUTS = ("intensity", "sex")
+
 
 def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, dropout=0.3,
-                learning_rate=1e-3, input_noise=0.0, weight_decay=0.0, unroll=False):
-    """Conv1D x2 -> BiLSTM -> attention pooling -> softmax.
+                learning_rate=1e-3, input_noise=0.0, weight_decay=0.0, label_smoothing=0.05,
+                lstm_layers=1, aux_weight=0.0, unroll=False):
+    """Conv1D x2 -> BiLSTM (residual stack) -> attention pooling -> softmax.
 
     Parameters
     ----------
     input_shape : tuple (frames, n_features)
     n_classes : int
+    lstm_layers : int
+        BiLSTM layers; each one after the first adds its input back (residual).
+    aux_weight : float
+        > 0 adds the :data:`AUX_OUTPUTS` heads (sigmoid) on the pooled vector, each with
+        this loss weight; the model then has a list of outputs, emotion first.
     unroll : bool
         Unrolled LSTM (fixed number of steps): needed to convert the model for LiteRT.
 
     Returns
     -------
-    model : keras.Model, compiled with Adam and categorical cross-entropy.
+    model : keras.Model, compiled with Adam (AdamW with ``weight_decay``) and categorical
+        cross-entropy.
     """
     import keras
     from keras import layers
@@ -32,15 +43,32 @@ def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, drop
         x = layers.MaxPooling1D(2)(x)
     x = layers.SpatialDropout1D(0.1)(x)
     x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True, unroll=unroll), name="bilstm")(x)
+    for i in range(1, lstm_layers):
+        y = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True, unroll=unroll), name=f"bilstm{i}")(x)
+        x = layers.Add(name=f"residual{i}")([x, y])
     # Attention pooling: a learned weight per time step, softmax over time, weighted sum.
     scores = layers.Dense(1, name="attention_score")(x)
     weights = layers.Softmax(axis=1, name="attention_weights")(scores)
     pooled = layers.Flatten()(layers.Dot(axes=1)([weights, x]))
     x = layers.Dropout(dropout)(pooled)
     out = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
-    model = keras.Model(inp, out, name="ser_cnn_lstm")
     optimizer = (keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay) if weight_decay
                  else keras.optimizers.Adam(learning_rate))
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.05), metrics=["accuracy"])
+    emotion_loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    if not aux_weight:
+        model = keras.Model(inp, out, name="ser_cnn_lstm")
+        model.compile(optimizer=optimizer, loss=emotion_loss, metrics=["accuracy"])
+        return model
+    aux = [layers.Dense(1, activation="sigmoid", name=name)(x) for name in AUX_OUTPUTS]
+    model = keras.Model(inp, [out, *aux], name="ser_cnn_lstm_multitask")
+    model.compile(optimizer=optimizer, loss=[emotion_loss] + ["binary_crossentropy"] * len(aux),
+                  loss_weights=[1.0] + [aux_weight] * len(aux),
+                  metrics=[["accuracy"]] + [[] for _ in aux])
     return model
+
+
+def output_model(model, name):
+    """The single-output model of one head of a multi-task model (weights shared)."""
+    import keras
+
+    return keras.Model(model.inputs, model.get_layer(name).output, name=f"{model.name}_{name}")

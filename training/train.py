@@ -13,7 +13,7 @@ from ser_engine.features import speech_mask, speech_span
 from ser_engine.inference import aggregate, prepare_windows, run_model
 from ser_engine.normalise import apply_stats, compute_stats
 
-from .model import build_model
+from .model import AUX_OUTPUTS, build_model, output_model
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class TrainedModel:
     global_stats: object  # FeatureStats
     history: list  # of EpochLog, all members in order
     best_epoch: int  # median over members
+    aux_models: dict = dataclasses.field(default_factory=dict)  # name -> model of an auxiliary head
 
 
 def speaker_stats(items, features, *, config):
@@ -73,6 +74,8 @@ class WindowSampler:
     def __init__(self, items, features, global_stats, spk_stats, cfg, rng):
         self.cfg, self.rng = cfg, rng
         self.labels = np.array([it.label for it in items])
+        # Auxiliary binary targets, in AUX_OUTPUTS order: strong intensity, male speaker.
+        self.aux = np.array([[it.intensity == "strong", it.sex == "male"] for it in items], np.float32)
         self.seqs = []  # per file: list of (globally normalised, speaker normalised) versions
         for it in items:
             versions = [(features[it.path], spk_stats[it.actor])]
@@ -101,11 +104,15 @@ class WindowSampler:
                 x[i, s:s + n] = z
             self._spec_augment(x[i])
         y = np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+        aux = self.aux
         if cfg.mixup:
             lam = rng.beta(cfg.mixup, cfg.mixup, size=(len(x), 1)).astype(np.float32)
             perm = rng.permutation(len(x))
             x = lam[:, :, None] * x + (1 - lam[:, :, None]) * x[perm]
             y = lam * y + (1 - lam) * y[perm]
+            aux = lam * aux + (1 - lam) * aux[perm]
+        if cfg.aux_weight:
+            return x, [y] + [aux[:, k:k + 1] for k in range(len(AUX_OUTPUTS))]
         return x, y
 
     def _spec_augment(self, w):
@@ -143,6 +150,24 @@ def file_logits(model, items, features, stats_of, *, cfg, batch_size=256):
         out.append(aggregate(probs[k:k + n], p.weights))
         k += n
     return np.stack(out)
+
+
+def file_binary_logits(model, items, features, stats_of, *, cfg):
+    """File-level two-class logits (no, yes) of a sigmoid head, aggregated like emotions."""
+    two_class = _TwoClass(model)
+    return file_logits(two_class, items, features, stats_of, cfg=cfg)
+
+
+class _TwoClass:
+    """A one-unit sigmoid model seen as a two-class softmax model by ``run_model``."""
+
+    def __init__(self, model):
+        self.model = model
+        self.output_shape = (None, 2)
+
+    def predict_on_batch(self, batch):
+        p = np.asarray(self.model.predict_on_batch(batch))
+        return np.concatenate([1.0 - p, p], axis=1)
 
 
 def _nll(logits, labels):
@@ -194,8 +219,14 @@ def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
         m.model.name = f"member{k}"
     out = keras.layers.Average(name="ensemble_mean")([m.model(inp) for m in members])
     model = keras.Model(inp, out, name="ser_cnn_lstm_ensemble")
+    aux = {}
+    for name in members[0].aux_models:
+        for k, m in enumerate(members):
+            m.aux_models[name].name = f"member{k}_{name}"
+        aux[name] = keras.Model(inp, keras.layers.Average(name=f"ensemble_{name}")(
+            [m.aux_models[name](inp) for m in members]))
     return TrainedModel(model, members[0].global_stats, [h for m in members for h in m.history],
-                        int(np.median([m.best_epoch for m in members])))
+                        int(np.median([m.best_epoch for m in members])), aux)
 
 
 def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
@@ -228,19 +259,26 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     sampler = WindowSampler(train_items, features, global_stats,
                             {**spk, **perturbed_speaker_stats(train_items, features, cfg.speeds, config=fcfg)},
                             cfg, rng)
-    model = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
-                        lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
-                        input_noise=cfg.input_noise, weight_decay=cfg.weight_decay)
+    trained = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
+                          lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
+                          input_noise=cfg.input_noise, weight_decay=cfg.weight_decay,
+                          label_smoothing=cfg.label_smoothing, lstm_layers=cfg.lstm_layers,
+                          aux_weight=cfg.aux_weight)
+    # A multi-task model is trained whole; the emotion head alone (same weights) is what is
+    # validated, evaluated and shipped, so the bundle format does not change.
+    model = output_model(trained, "emotion") if cfg.aux_weight else trained
+    aux_models = {name: output_model(trained, name) for name in AUX_OUTPUTS} if cfg.aux_weight else {}
     callbacks = [_StopCallback.make(should_stop)] if should_stop else []
     val_labels = np.array([it.label for it in val_items])
     history, best, best_weights, best_epoch, waited = [], math.inf, None, 0, 0
     for epoch in range(1, (epochs or cfg.epochs) + 1):
         t0 = time.perf_counter()
         x, y = sampler.epoch()
-        h = model.fit(x, y, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=True, callbacks=callbacks)
+        h = trained.fit(x, y, batch_size=cfg.batch_size, epochs=1, verbose=0, shuffle=True, callbacks=callbacks)
         if should_stop and should_stop():
             raise TrainingCancelled("training cancelled; the active model is unchanged")
-        log = EpochLog(epoch, float(h.history["loss"][-1]), float(h.history["accuracy"][-1]))
+        accuracy = h.history.get("accuracy", h.history.get("emotion_accuracy"))
+        log = EpochLog(epoch, float(h.history["loss"][-1]), float(accuracy[-1]))
         if val_items:
             # Validation score: file-level NLL averaged over both normalisation modes.
             lg = file_logits(model, val_items, features, lambda it: global_stats, cfg=cfg)
@@ -249,7 +287,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
             log.val_accuracy = float(((lg.argmax(1) == val_labels).mean() + (ls.argmax(1) == val_labels).mean()) / 2)
             if log.val_loss < best - 1e-4:
                 best, best_epoch, waited = log.val_loss, epoch, 0
-                best_weights = model.get_weights()
+                best_weights = trained.get_weights()
             else:
                 waited += 1
         log.seconds = time.perf_counter() - t0
@@ -259,7 +297,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
         if val_items and waited >= cfg.patience:
             break
     if best_weights is not None:
-        model.set_weights(best_weights)
+        trained.set_weights(best_weights)
     else:
         best_epoch = len(history)
-    return TrainedModel(model, global_stats, history, best_epoch)
+    return TrainedModel(model, global_stats, history, best_epoch, aux_models)

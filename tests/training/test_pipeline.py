@@ -42,6 +42,17 @@ def test_kfold_run_reports_both_modes(tmp_path):
         assert (tmp_path / "out" / name).exists(), name
     card = (tmp_path / "out" / "model" / "card.md").read_text()
     assert "3-fold speaker-independent" in card and "CC BY-NC-SA 4.0" in card
+    assert card.count("Confusion matrix,") == 2 and "## Calibration" in card and "Reliability" in card
+    # The "uncertain" threshold is read off the out-of-fold reliability curve, not a constant.
+    from training.metrics import uncertain_threshold
+    from ser_engine.inference import softmax
+    import numpy as np
+    oof = outcome.report["out_of_fold"]
+    temps = outcome.report["calibration"]["temperature"]
+    probs = np.concatenate([softmax(np.array(oof["logits"][m]), temps[m]) for m in ("global", "speaker")])
+    expected = uncertain_threshold(probs, np.array(oof["labels"] * 2))
+    assert load_bundle(outcome.bundle_dir).uncertain_below == pytest.approx(expected)
+    assert f"below a calibrated confidence of {expected:.2f}" in card
 
 
 def test_cancel_writes_nothing(tmp_path):
@@ -84,3 +95,27 @@ def test_an_ensemble_is_one_model_averaging_its_members(tmp_path):
     assert {layer.name for layer in model.layers} >= {"member0", "member1"}
     members = {h["member"] for h in outcome.report["history"]["final"]}
     assert members == {0, 1}
+
+
+def test_multitask_residual_model_ships_the_emotion_head_only(tmp_path):
+    """Intensity and sex heads are trained and scored out of fold; the bundle keeps one output
+    (the Predictor and LiteRT path are unchanged) and the residual BiLSTM converts."""
+    import numpy as np
+
+    from ser_engine.inference import run_model
+
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=1)
+    cfg = TrainConfig(folds=3, val_actors=1, **{**TINY, "epochs": 1}, aux_weight=0.3, lstm_layers=2)
+    outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache")
+    for res in outcome.report["evaluation"]["modes"].values():
+        assert set(res["aux"]) == {"intensity", "sex"}
+        for head in res["aux"].values():
+            assert 0 <= head["accuracy"]["mean"] <= 1 and sum(map(sum, head["confusion"])) == 24
+    assert "Auxiliary heads" in (outcome.bundle_dir / "card.md").read_text()
+    bundle = load_bundle(outcome.bundle_dir)
+    model = bundle.load_keras_model()
+    assert len(model.outputs) == 1 and model.output_shape == (None, 8)
+    assert {"bilstm1", "residual1"} <= {layer.name for layer in model.layers}
+    x = np.random.default_rng(0).standard_normal((5,) + tuple(model.input_shape[1:])).astype(np.float32)
+    np.testing.assert_allclose(run_model(bundle.load_inference_model(), x, batch_size=4),
+                               run_model(model, x, batch_size=4), atol=1e-5, rtol=0)
