@@ -310,6 +310,19 @@ def add_runtime_files(bundle_dir):
     return bundle_dir
 
 
+def rewrite_metadata(bundle_dir, *, manifest, card):
+    """Replace a bundle folder's manifest and card, keeping its model files (atomically)."""
+    bundle_dir = Path(bundle_dir)
+    bundle = load_bundle(bundle_dir)
+    with atomic_directory(bundle_dir) as tmp:
+        for name, path in bundle.files.items():
+            if name != CARD_FILE:
+                shutil.copy2(path, tmp / name)
+        (tmp / CARD_FILE).write_text(card, encoding="utf-8")
+        _write_manifest(tmp, manifest)
+    return bundle_dir
+
+
 def _inference_copy(model):
     """The same network and weights without optimizer state (a third of a trained
     model's file, and the only part inference needs)."""

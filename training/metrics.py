@@ -66,3 +66,33 @@ def fit_temperature(logits, y_true):
 
     res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(res.x))
+
+
+def reliability_curve(probs, y_true):
+    """P(correct | calibrated confidence): isotonic regression of correctness on the top-class
+    confidence, the smooth, monotone form of a reliability diagram.
+
+    Returns
+    -------
+    curve : callable(np.ndarray of confidences) -> np.ndarray of accuracies
+    """
+    from sklearn.isotonic import IsotonicRegression
+
+    probs = np.asarray(probs)
+    correct = (probs.argmax(axis=1) == np.asarray(y_true)).astype(float)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    iso.fit(probs.max(axis=1), correct)
+    return iso.predict
+
+
+def uncertain_threshold(probs, y_true, *, accuracy=0.5, step=0.01):
+    """The lowest calibrated confidence from which the reliability curve reaches ``accuracy``.
+
+    Below it a label is more often wrong than right (for the default 0.5), which is what
+    "uncertain" tells the user. Read off the out-of-fold reliability curve, so it is chosen
+    from data the models did not train on.
+    """
+    curve = reliability_curve(probs, y_true)
+    grid = np.arange(0.0, 1.0 + step / 2, step)
+    ok = np.nonzero(curve(grid) >= accuracy)[0]
+    return float(round(grid[ok[0]], 4)) if len(ok) else 1.0

@@ -23,13 +23,13 @@ from . import report as rep
 from .cache import FeatureCache, extract_training_features
 from .dataset import Dataset, _check, discover
 from .evaluate import MODES, cross_validate, pick_validation
-from .metrics import fit_temperature
+from .metrics import fit_temperature, uncertain_threshold
 from .train import file_logits, speaker_stats, train_model
 
 logger = logging.getLogger(__name__)
 
-#: Calibrated confidence under which the app says "uncertain": below it the model is
-#: more likely wrong than right (the probabilities are calibrated out of fold).
+#: Calibrated confidence under which a quick run's model says "uncertain" (no out-of-fold
+#: predictions to read a threshold from). A k-fold run reads it off its reliability curve.
 UNCERTAIN_BELOW = 0.5
 
 
@@ -94,8 +94,13 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
                       "modes": cv.summary, "folds": _fold_table(cv.folds)}
         oof_probs = {m: softmax(cv.oof_logits[m], temperatures[m]) for m in MODES}
         reliability = {m: rep.reliability_bins(oof_probs[m], labels) for m in MODES}
+        # One threshold for both modes: where the pooled out-of-fold reliability curve
+        # crosses 50% accuracy.
+        uncertain_below = uncertain_threshold(np.concatenate([oof_probs[m] for m in MODES]),
+                                              np.concatenate([labels] * len(MODES)))
     else:
         final_epochs, temperatures, evaluation, reliability = None, None, None, {}
+        uncertain_below = UNCERTAIN_BELOW
 
     emit({"phase": "final", "message": "Training the final model on all actors"})
     final_items, val_items = dataset.items, []
@@ -130,7 +135,7 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         "normalisation": {"global": tm.global_stats.to_dict(), "modes": list(MODES),
                           "speaker": "statistics of the speaker's own speech frames at prediction time"},
         "calibration": {"method": "temperature scaling on out-of-fold file-level logits",
-                        "temperature": temperatures, "uncertain_below": UNCERTAIN_BELOW},
+                        "temperature": temperatures, "uncertain_below": uncertain_below},
         "training_data": {"description": description or f"RAVDESS speech from {Path(data_dir).name}",
                           "files": len(dataset.items), "actors": dataset.actors,
                           "per_emotion": dataset.count_by_emotion(), "skipped": len(dataset.skipped)},
@@ -138,14 +143,14 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         "evaluation": {k: v for k, v in evaluation.items() if k != "folds"},
         "software": {"ser_studio": __version__, "keras": keras.__version__},
     }
-    card = rep.model_card(manifest, evaluation)
+    card = rep.model_card(manifest, evaluation, reliability)
     report = {
         "created": created,
         "dataset": dataset.summary(),
         "skipped": [{"path": str(p), "reason": r} for p, r in dataset.skipped],
         "evaluation": evaluation,
         "calibration": {"temperature": temperatures, "reliability": reliability,
-                        "uncertain_below": UNCERTAIN_BELOW},
+                        "uncertain_below": uncertain_below},
         "timing": {"feature_seconds": round(feature_seconds, 1), "features_cached": n_cached,
                    "total_seconds": None},
         "history": {name: [dataclasses.asdict(h) for h in hist] for name, hist in histories},
@@ -157,7 +162,7 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     figures = {"curves.png": rep.curves_png(histories)}
     if evaluation.get("modes"):
         figures["confusion.png"] = rep.confusion_png(evaluation["modes"])
-        figures["reliability.png"] = rep.reliability_png(reliability)
+        figures["reliability.png"] = rep.reliability_png(reliability, uncertain_below)
     bundle_dir = write_bundle(out_dir / "model", model=tm.model, manifest=manifest, card=card)
     report["timing"]["total_seconds"] = round(time.perf_counter() - t_start, 1)
     rep.write_report(out_dir, report, figures)

@@ -9,6 +9,8 @@ import numpy as np
 from ser_engine import EMOTIONS
 from ser_engine.atomic import atomic_write_bytes, atomic_write_text
 
+from .evaluate import MODE_TITLES
+
 
 def _pyplot():
     import matplotlib
@@ -71,15 +73,21 @@ def curves_png(histories):
     return _png(fig)
 
 
-def reliability_png(bins_by_mode):
-    """Reliability diagram: accuracy against calibrated confidence per bin."""
+def reliability_png(bins_by_mode, uncertain_below=None):
+    """Reliability diagram: accuracy against calibrated confidence per bin (marker size ~
+    files in the bin), with the "uncertain" threshold read off it."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+    if uncertain_below is not None:
+        ax.axvspan(0, uncertain_below, color="#f0e0c0", alpha=0.6, lw=0)
+        ax.axhline(0.5, color="grey", lw=0.6, ls="--")
+        ax.text(uncertain_below / 2, 0.95, f"uncertain\n< {uncertain_below:.2f}", ha="center", va="top", fontsize=7)
     for mode, bins in bins_by_mode.items():
         xs = [b["confidence"] for b in bins if b["n"]]
         ys = [b["accuracy"] for b in bins if b["n"]]
-        ax.plot(xs, ys, marker="o", lw=1, label=mode)
+        line, = ax.plot(xs, ys, lw=1, label=MODE_TITLES.get(mode, mode))
+        ax.scatter(xs, ys, s=[6 + b["n"] / 4 for b in bins if b["n"]], color=line.get_color(), zorder=3)
     ax.set(xlabel="calibrated confidence", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
            title="Reliability (out-of-fold)")
     ax.legend(fontsize=8)
@@ -114,8 +122,11 @@ def _ece(res):
     return f"{res.get('ece_cross_fitted', res['ece_calibrated']):.3f}"
 
 
-def model_card(manifest, report):
-    """The model card (Markdown) shown by ``ser info`` and the app."""
+def model_card(manifest, report, reliability=None):
+    """The model card (Markdown) shown by ``ser info`` and the app.
+
+    ``reliability``: mode -> bins of :func:`reliability_bins` (out-of-fold, calibrated).
+    """
     data = manifest["training_data"]
     ev = manifest.get("evaluation", {})
     lines = [
@@ -156,8 +167,13 @@ def model_card(manifest, report):
         for e in EMOTIONS:
             lines.append(f"| {e} | " + " | ".join(f"{r['per_class_recall'][e]:.0%}" for r in ev["modes"].values())
                          + " |")
-        lines += ["", "Confusion matrices: `confusion.png` in the training report folder.",
-                  f"'Uncertain' is shown below a calibrated confidence of {manifest['calibration']['uncertain_below']:.2f}."]
+        for res in ev["modes"].values():
+            lines += ["", f"Confusion matrix, {res['title']} (pooled out-of-fold; rows: true, columns: predicted):", "",
+                      "| true \\ predicted | " + " | ".join(e[:4] for e in EMOTIONS) + " |",
+                      "|---|" + "---|" * len(EMOTIONS)]
+            lines += [f"| {e} | " + " | ".join(str(c) for c in row) + " |" for e, row in zip(EMOTIONS, res["confusion"])]
+        lines += _aux_lines(ev["modes"])
+        lines += _calibration_lines(manifest["calibration"], reliability)
     else:
         lines.append("Quick run: no cross-validated evaluation. " + ev.get("note", ""))
     lines += [
@@ -171,6 +187,39 @@ def model_card(manifest, report):
         "",
     ]
     return "\n".join(lines)
+
+
+def _aux_lines(modes):
+    """Accuracy of the auxiliary heads, when the model was trained with them."""
+    if not any("aux" in res for res in modes.values()):
+        return []
+    lines = ["", "Auxiliary heads (trained beside the emotion head, not shown in the app):", "",
+             "| head | mode | accuracy | balanced accuracy |", "|---|---|---|---|"]
+    for res in modes.values():
+        for head, a in res.get("aux", {}).items():
+            lines.append(f"| {head} | {res['title']} | {_pct(a['accuracy'])} | {a['balanced_accuracy']:.1%} |")
+    return lines
+
+
+def _calibration_lines(calibration, reliability):
+    t = calibration["temperature"]
+    lines = ["", "## Calibration",
+             "Temperature scaling fitted on the out-of-fold logits: "
+             + ", ".join(f"{MODE_TITLES.get(m, m)} T = {v:.2f}" for m, v in t.items()) + "."]
+    if reliability:
+        lines += ["", "Reliability (out-of-fold, calibrated; `reliability.png`):", "",
+                  "| confidence | " + " | ".join(f"{MODE_TITLES.get(m, m)}: files, accuracy" for m in reliability) + " |",
+                  "|---|" + "---|" * len(reliability)]
+        bins = list(zip(*reliability.values()))
+        for row in bins:
+            if not any(b["n"] for b in row):
+                continue
+            cells = [f"{b['n']}, {b['accuracy']:.0%}" if b["n"] else "0" for b in row]
+            lines.append(f"| {row[0]['lo']:.1f}–{row[0]['hi']:.1f} | " + " | ".join(cells) + " |")
+    lines += ["", f"'Uncertain' is shown below a calibrated confidence of {calibration['uncertain_below']:.2f}: "
+              "where the out-of-fold reliability curve (isotonic fit) falls below 50% accuracy, so an "
+              "uncertain label is more often wrong than right."]
+    return lines
 
 
 def now_iso():

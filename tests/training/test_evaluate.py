@@ -1,7 +1,7 @@
 import numpy as np
 
 from training.evaluate import _cross_fitted_ece, actor_folds, pick_validation
-from training.metrics import expected_calibration_error, fit_temperature
+from training.metrics import expected_calibration_error, fit_temperature, uncertain_threshold
 from ser_engine.inference import softmax
 
 
@@ -39,3 +39,22 @@ def test_folds_mix_sexes_and_validation_comes_from_training_actors():
     assert sorted(a for f in folds for a in f) == list(range(1, 21))
     val = pick_validation([a for a in range(1, 21) if a not in folds[0]], 2)
     assert len(val) == 2 and {v % 2 for v in val} == {0, 1} and not set(val) & set(folds[0])
+
+
+def _top_class_probs(conf, top):
+    """Probabilities whose top class is ``top`` with confidence ``conf`` (the rest is unused)."""
+    return np.where(np.arange(8)[None, :] == top[:, None], conf[:, None], 0.0)
+
+
+def test_uncertain_threshold_is_where_labels_become_more_often_right_than_wrong(rng):
+    n = 20000
+    conf = rng.uniform(0.15, 1.0, n)
+    labels = rng.integers(0, 8, n)
+    # Perfectly calibrated: a label of confidence c is right with probability c.
+    top = np.where(rng.random(n) < conf, labels, (labels + 1) % 8)
+    assert abs(uncertain_threshold(_top_class_probs(conf, top), labels) - 0.5) <= 0.03
+    # Over-confident: right only with probability c - 0.2, so the threshold moves up.
+    top = np.where(rng.random(n) < conf - 0.2, labels, (labels + 1) % 8)
+    assert abs(uncertain_threshold(_top_class_probs(conf, top), labels) - 0.7) <= 0.03
+    # Never right: every label is uncertain.
+    assert uncertain_threshold(_top_class_probs(conf, top), (top + 1) % 8) == 1.0

@@ -53,6 +53,21 @@ def test_kfold_run_reports_both_modes(tmp_path):
     expected = uncertain_threshold(probs, np.array(oof["labels"] * 2))
     assert load_bundle(outcome.bundle_dir).uncertain_below == pytest.approx(expected)
     assert f"below a calibrated confidence of {expected:.2f}" in card
+    # Re-deriving it from the report (training.recalibrate, for bundles made before) agrees
+    # and keeps the model files.
+    from training.recalibrate import recalibrate
+    before = load_bundle(outcome.bundle_dir).manifest["files"]
+    threshold, _ = recalibrate(outcome.bundle_dir, outcome.report_dir / "report.json")
+    after = load_bundle(outcome.bundle_dir)
+    assert threshold == pytest.approx(expected) and after.uncertain_below == pytest.approx(expected)
+    assert {k: v for k, v in after.manifest["files"].items() if k != "card.md"} == \
+        {k: v for k, v in before.items() if k != "card.md"}
+    assert "## Calibration" in after.card
+    other = json.loads((outcome.report_dir / "report.json").read_text())
+    other["model_id"] = "another-model"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.raises(ValueError, match="not of"):
+        recalibrate(outcome.bundle_dir, tmp_path / "other.json")
 
 
 def test_cancel_writes_nothing(tmp_path):
