@@ -117,6 +117,7 @@ def run_selftest_train():
                                cache_root=tmp / "cache", model_id="selftest-tiny")
         predictor = Predictor(_load(outcome.bundle_dir))
         result = predictor.predict_file(files[0])
+    _kfold_calibration_runs()
     label = getattr(result, "label", None)
     seconds = time.perf_counter() - started
     if not label:
@@ -125,6 +126,18 @@ def run_selftest_train():
     print(f"selftest-train: trained on {len(files)} samples, {Path(files[0]).name} -> {label} "
           f"in {seconds:.1f} s -> OK")
     return 0
+
+
+def _kfold_calibration_runs():
+    """The k-fold report's "uncertain" threshold uses scikit-learn, which the quick run above
+    (two actors: too few for folds) never imports: fit it once here, so a package missing it
+    fails this self-test rather than a clinic's first full training."""
+    import numpy as np
+
+    from training.metrics import uncertain_threshold
+
+    probs = np.eye(8)[[0, 1, 2, 3]] * 0.9 + 0.0125
+    assert 0.0 <= uncertain_threshold(probs, np.array([0, 1, 2, 4])) <= 1.0
 
 
 def _load(bundle_dir):
