@@ -1,0 +1,40 @@
+"""The accuracy benchmark's bookkeeping: resume, paired deltas, the keep rule (no training)."""
+
+import pytest
+
+from bench import bench_accuracy as ba
+
+
+def _run(lever, seed, alone, baseline, validation):
+    return {"lever": lever, "seed": seed, "minutes": 1.0,
+            "global": {"accuracy": [alone] * 5, "ece_cross_fitted": 0.04},
+            "speaker": {"accuracy": [baseline] * 5, "ece_cross_fitted": 0.03},
+            "validation": [validation] * 5}
+
+
+def test_runs_resume_and_a_torn_last_line_is_ignored(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    ba.save_run(_run("base", 0, 0.5, 0.6, 0.55), path)
+    ba.save_run(_run("base", 1, 0.52, 0.61, 0.56), path)
+    ba.save_run(_run("base", 0, 0.51, 0.6, 0.55), path)  # a re-run replaces, never duplicates
+    with path.open("a") as f:
+        f.write('{"lever": "mixup", "se')  # killed mid-write by an older writer
+    runs = ba.load_runs(path)
+    assert sorted(runs) == [("base", 0), ("base", 1)]
+    assert runs[("base", 0)]["global"]["accuracy"][0] == 0.51
+
+
+def test_a_lever_is_kept_on_validation_only_and_deltas_are_paired_by_seed():
+    runs = {}
+    for seed, (b, lv) in enumerate([(0.50, 0.53), (0.56, 0.58), (0.53, 0.54)]):
+        runs[("base", seed)] = _run("base", seed, b, b + 0.1, b)
+        # Test accuracy drops, validation rises on every seed: kept (tests never choose).
+        runs[("mixup", seed)] = _run("mixup", seed, b - 0.05, b + 0.05, lv)
+        # Test accuracy rises, validation falls on one seed: not kept.
+        runs[("dropout", seed)] = _run("dropout", seed, b + 0.05, b + 0.15, lv if seed else b - 0.01)
+    assert ba._delta(runs, "mixup", "global") == pytest.approx([-0.05] * 3)
+    assert ba._verdict(ba._delta(runs, "mixup", "validation")) == "**yes**"
+    assert ba._verdict(ba._delta(runs, "dropout", "validation")) == "no"
+    assert ba._verdict([0.01, 0.02]) == "pending (fewer than 3 seeds)"
+    table = ba.lever_table(runs)
+    assert "| + mixup (Beta 0.2) | 3 | 48.0% ± 3.0 | -5.0 ± 0.0 |" in table
