@@ -1,0 +1,300 @@
+"""Accuracy levers, measured: each lever on all 5 speaker-independent folds, over 3 seeds.
+
+    python bench/bench_accuracy.py [--levers NAME ...] [--seeds 0 1 2] [--jobs 2] [--table-only]
+
+Every run trains with one lever changed from the screening base (the Train tab's "Full"
+settings: one model, up to 40 epochs, patience 6, everything else as the shipped recipe)
+and scores the fold's unseen test actors, alone and with speaker baseline, plus the
+validation actors that drove early stopping. A lever is **kept** only on its validation
+score (validation actors sit inside the training folds), never on the test folds; the test
+columns are reported beside it. Runs are appended to ``bench/results/accuracy_runs.jsonl``
+(one line per lever and seed), so an interrupted benchmark resumes where it stopped and the
+table is rebuilt from every run recorded. ``--jobs 2`` runs two trainings at once, each on
+one core (measured faster than one training on two cores: see BENCHMARKS.md).
+
+The "seed protocol" row repeats the original project's evaluation, a random 75/25 split of
+the utterances of actors 01-20, so the same speakers are in training and test. It is
+speaker-dependent and only there for comparison with the ~76% its README quoted.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import multiprocessing
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.record import write_section  # noqa: E402
+
+RESULTS = REPO / "bench" / "results" / "accuracy_runs.jsonl"
+DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
+
+#: The screening base: the "Full" preset (training/presets.py).
+BASE = dict(epochs=40, patience=6, folds=5, ensemble=1, workers=1)
+
+#: (name, what it changes, TrainConfig overrides on top of BASE), in the order they run.
+LEVERS = [
+    ("base", "Screening base: shipped recipe with one model, ≤40 epochs, patience 6", {}),
+    ("seed_protocol", "Seed's protocol: random 75/25 utterance split (speaker-DEPENDENT)", {}),
+    ("multitask", "+ intensity and speaker-sex heads (loss weight 0.3 each)", {"aux_weight": 0.3}),
+    ("no_speed", "− speed perturbation ×0.9/×1.1", {"speeds": ()}),
+    ("no_specaugment", "− SpecAugment time and frequency masks", {"time_masks": 0, "freq_masks": 0}),
+    ("no_speaker_mix", "all training windows speaker-normalised (speaker_mix 0.75 → 1.0)", {"speaker_mix": 1.0}),
+    ("mixup", "+ mixup (Beta 0.2)", {"mixup": 0.2}),
+    ("residual_lstm", "+ second BiLSTM layer, residual", {"lstm_layers": 2}),
+    ("label_smoothing", "label smoothing 0.05 → 0.15", {"label_smoothing": 0.15}),
+    ("input_noise", "+ Gaussian noise on normalised features (σ 0.1)", {"input_noise": 0.1}),
+    ("dropout", "dropout 0.3 → 0.5", {"dropout": 0.5}),
+    ("wider", "wider: 192 conv filters, 96 LSTM units", {"conv_filters": 192, "lstm_units": 96}),
+]
+LEVER_BY_NAME = {name: (desc, over) for name, desc, over in LEVERS}
+
+
+def _init_worker(threads):
+    """Pin TensorFlow (imported later, in this process) to ``threads`` cores."""
+    for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    from ser_engine.runtime import quiet_tensorflow
+    quiet_tensorflow()
+
+
+def _config(name, seed):
+    from training.config import TrainConfig
+
+    overrides = {**BASE, **LEVER_BY_NAME[name][1], "seed": seed}
+    overrides["speeds"] = tuple(overrides.get("speeds", TrainConfig().speeds))
+    return TrainConfig(**overrides), overrides
+
+
+def _features(cfg, data):
+    from training.cache import FeatureCache, extract_training_features
+    from training.dataset import discover
+
+    ds = discover(data)
+    feats, failures, _ = extract_training_features([it.path for it in ds.items], config=cfg.feature,
+                                                   speeds=cfg.speeds, cache=FeatureCache(cfg.feature),
+                                                   workers=cfg.workers)
+    if failures:
+        raise RuntimeError(f"unreadable training files: {sorted(map(str, failures))[:3]}")
+    return ds, feats
+
+
+def run_one(name, seed, data):
+    """Train and score one lever with one seed; returns the JSON-ready record."""
+    t0 = time.perf_counter()
+    cfg, overrides = _config(name, seed)
+    ds, feats = _features(cfg, data)
+    if name == "seed_protocol":
+        scores = _random_split(ds, feats, cfg, seed)
+    else:
+        scores = _speaker_independent(ds, feats, cfg)
+    return {"lever": name, "seed": seed, "overrides": {k: list(v) if isinstance(v, tuple) else v
+                                                        for k, v in overrides.items()},
+            "date": datetime.date.today().isoformat(), "minutes": round((time.perf_counter() - t0) / 60, 2),
+            **scores}
+
+
+def _speaker_independent(ds, feats, cfg):
+    from training.evaluate import cross_validate
+
+    cv = cross_validate(ds, feats, cfg)
+    out = {"protocol": "5-fold by actor"}
+    for mode in ("global", "speaker"):
+        s = cv.summary[mode]
+        out[mode] = {"accuracy": s["accuracy"]["folds"], "uar": s["uar"]["folds"],
+                     "ece_uncalibrated": s["ece_uncalibrated"], "ece_cross_fitted": s["ece_cross_fitted"],
+                     "temperature": s["temperature"]}
+        if "aux" in s:
+            out[mode]["aux"] = {k: {"accuracy": v["accuracy"]["folds"], "balanced_accuracy": v["balanced_accuracy"]}
+                                for k, v in s["aux"].items()}
+    # Validation actors (inside the training folds): the score levers are chosen on.
+    out["validation"] = [h[f["best_epoch"] - 1].val_accuracy for f, h in zip(cv.folds, cv.histories)]
+    out["best_epochs"] = cv.best_epochs
+    return out
+
+
+def _random_split(ds, feats, cfg, seed):
+    """The seed project's protocol: utterances of all actors shuffled, 75% train, 25% test."""
+    from training.train import file_logits, speaker_stats, train_model
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(ds.items))
+    n_test = len(order) // 4
+    test = [ds.items[i] for i in order[:n_test]]
+    rest = [ds.items[i] for i in order[n_test:]]
+    n_val = len(rest) // 10  # early stopping on a random tenth of the training utterances
+    val, train = rest[:n_val], rest[n_val:]
+    tm = train_model(train, val, feats, cfg, seed=seed)
+    y = np.array([it.label for it in test])
+    spk = speaker_stats(ds.items, feats, config=cfg.feature)
+    alone = file_logits(tm.model, test, feats, lambda it: tm.global_stats, cfg=cfg)
+    with_baseline = file_logits(tm.model, test, feats, lambda it: spk[it.actor], cfg=cfg)
+    return {"protocol": "random 75/25 utterance split (speaker-dependent)",
+            "global": {"accuracy": [float(np.mean(alone.argmax(1) == y))]},
+            "speaker": {"accuracy": [float(np.mean(with_baseline.argmax(1) == y))]},
+            "best_epochs": [tm.best_epoch]}
+
+
+# ---------------------------------------------------------------- results file and table
+
+def load_runs(path=RESULTS):
+    """Every recorded run, the last one of each (lever, seed) winning; a torn last line is ignored."""
+    runs = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            runs[(rec["lever"], rec["seed"])] = rec
+    return runs
+
+
+def save_run(rec, path=RESULTS):
+    from ser_engine.atomic import atomic_write_text
+
+    runs = load_runs(path)
+    runs[(rec["lever"], rec["seed"])] = rec
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in runs.values()))
+
+
+def _seed_means(runs, lever, key):
+    """Per seed: mean over folds of ``key`` ('global', 'speaker' accuracy or 'validation')."""
+    out = {}
+    for (name, seed), rec in runs.items():
+        if name == lever:
+            vals = rec["validation"] if key == "validation" else rec[key]["accuracy"]
+            out[seed] = float(np.mean(vals))
+    return out
+
+
+def _pm(vals, pct=True, signed=False):
+    vals = np.asarray(list(vals), float)
+    if not len(vals):
+        return "—"
+    mean = vals.mean()
+    std = vals.std(ddof=1) if len(vals) > 1 else float("nan")
+    f = (lambda v: f"{v * 100:+.1f}") if signed else (lambda v: f"{v * 100:.1f}")
+    unit = "" if signed else "%"
+    return f"{f(mean)}{unit} ± {abs(std) * 100:.1f}" if len(vals) > 1 else f"{f(mean)}{unit} (1 seed)"
+
+
+def _delta(runs, lever, key):
+    """Paired per-seed difference to the base (same seeds, same folds)."""
+    base, this = _seed_means(runs, "base", key), _seed_means(runs, lever, key)
+    return [this[s] - base[s] for s in sorted(this) if s in base]
+
+
+def lever_table(runs):
+    head = ["| Lever | Seeds | Alone | Δ alone | With speaker baseline | Δ with baseline | Δ validation | "
+            "Fold std (alone / baseline) | ECE cross-fitted (alone / baseline) | Kept? |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = []
+    for name, desc, _ in LEVERS:
+        if name == "seed_protocol" or not _seed_means(runs, name, "global"):
+            continue
+        recs = [r for (n, _), r in runs.items() if n == name]
+        g, s = _seed_means(runs, name, "global"), _seed_means(runs, name, "speaker")
+        fold_std = [np.std(r[m]["accuracy"], ddof=1) for r in recs for m in ("global",)]
+        fold_std_s = [np.std(r["speaker"]["accuracy"], ddof=1) for r in recs]
+        ece = [np.mean([r[m]["ece_cross_fitted"] for r in recs]) for m in ("global", "speaker")]
+        dv = _delta(runs, name, "validation")
+        kept = "—" if name == "base" else _verdict(dv)
+        rows.append(f"| {desc} | {len(recs)} | {_pm(g.values())} | "
+                    f"{'—' if name == 'base' else _pm(_delta(runs, name, 'global'), signed=True)} | "
+                    f"{_pm(s.values())} | {'—' if name == 'base' else _pm(_delta(runs, name, 'speaker'), signed=True)} | "
+                    f"{'—' if name == 'base' else _pm(dv, signed=True)} | "
+                    f"{np.mean(fold_std) * 100:.1f} / {np.mean(fold_std_s) * 100:.1f} | "
+                    f"{ece[0]:.3f} / {ece[1]:.3f} | {kept} |")
+    return "\n".join(head + rows)
+
+
+def _verdict(dv):
+    """Keep a lever when validation improves on every seed (and so on average)."""
+    if len(dv) < 3:
+        return "pending (fewer than 3 seeds)"
+    return "**yes**" if min(dv) > 0 else "no"
+
+
+def aux_table(runs):
+    recs = [r for (n, _), r in runs.items() if n == "multitask"]
+    if not recs:
+        return ""
+    lines = ["| Head | Mode | Accuracy (mean ± std over seeds of the 5-fold mean) | Balanced accuracy (pooled) | Chance |",
+             "|---|---|---|---|---|"]
+    chance = {"intensity": "53.3% (all 'normal')", "sex": "50.0%"}
+    for head in ("intensity", "sex"):
+        for mode, title in (("global", "alone"), ("speaker", "with speaker baseline")):
+            acc = [np.mean(r[mode]["aux"][head]["accuracy"]) for r in recs]
+            bal = [r[mode]["aux"][head]["balanced_accuracy"] for r in recs]
+            lines.append(f"| {head} | {title} | {_pm(acc)} | {_pm(bal)} | {chance[head]} |")
+    return "\n".join(lines)
+
+
+def seed_protocol_line(runs):
+    g, s = _seed_means(runs, "seed_protocol", "global"), _seed_means(runs, "seed_protocol", "speaker")
+    if not g:
+        return ""
+    return (f"Seed's protocol (random 75/25 split of actors 01–20's utterances, **speaker-dependent**, "
+            f"screening base model, {len(g)} seeds): **{_pm(g.values())}** alone, {_pm(s.values())} with "
+            f"speaker baseline. The same model scores the speaker-independent figures of the base row "
+            f"above; the gap is what a random split hides.")
+
+
+def write_tables(runs):
+    minutes = sum(r["minutes"] for r in runs.values())
+    body = "\n".join([
+        "Screening base: the Train tab's \"Full\" settings (one model, up to 40 epochs, patience 6) with the shipped "
+        "features and augmentation. Each row changes one thing. Every run is 5-fold cross-validation by actor on "
+        "actors 01–20 (test actors never seen in training); **seeds 0, 1, 2**, each seed a whole 5-fold run. "
+        "Accuracy: mean ± std over seeds of the 5-fold mean. Δ: paired difference to the base, same seed, "
+        "mean ± std over seeds. Δ validation is on the 2 validation actors inside each training fold (the "
+        "actors that drive early stopping, so it is optimistic, but equally for every lever). "
+        "**A lever is kept only when Δ validation is positive on every seed** — the test columns never choose.",
+        "", lever_table(runs), "",
+        aux_table(runs), "",
+        seed_protocol_line(runs), "",
+        f"{len(runs)} runs recorded in `bench/results/accuracy_runs.jsonl`, {minutes:.0f} min of training "
+        f"(two at a time, one core each).",
+    ])
+    write_section("bench_accuracy", "Accuracy levers (5 folds by actor × 3 seeds)", body, "bench/bench_accuracy.py")
+    return body
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--levers", nargs="+", default=[name for name, _, _ in LEVERS], choices=list(LEVER_BY_NAME))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--jobs", type=int, default=2, help="trainings at once (each on cpu_count/jobs cores)")
+    p.add_argument("--data", default=str(DATA))
+    p.add_argument("--fresh", action="store_true", help="re-run runs already recorded")
+    p.add_argument("--table-only", action="store_true", help="rebuild the BENCHMARKS.md table from recorded runs")
+    args = p.parse_args(argv)
+    runs = load_runs()
+    if not args.table_only:
+        todo = [(n, s) for n in args.levers for s in args.seeds if args.fresh or (n, s) not in runs]
+        threads = max(1, (os.cpu_count() or 2) // args.jobs)
+        print(f"{len(todo)} runs to do, {args.jobs} at a time, {threads} thread(s) each", flush=True)
+        with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                    initializer=_init_worker, initargs=(threads,)) as pool:
+            futures = {pool.submit(run_one, n, s, args.data): (n, s) for n, s in todo}
+            for fut in concurrent.futures.as_completed(futures):
+                rec = fut.result()
+                save_run(rec)
+                print(f"{rec['lever']} seed {rec['seed']}: alone {np.mean(rec['global']['accuracy']):.3f}, "
+                      f"with baseline {np.mean(rec['speaker']['accuracy']):.3f}, {rec['minutes']:.1f} min", flush=True)
+                write_tables(load_runs())
+    print(write_tables(load_runs()))
+
+
+if __name__ == "__main__":
+    main()
