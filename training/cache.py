@@ -70,19 +70,41 @@ def speed_perturb(y, speed, *, sr):
     return soxr.resample(y, sr, sr / speed, quality="HQ").astype(np.float32)
 
 
-def _extract(path, config_dict, speed=1.0):
+def add_noise(y, snr_db, *, sr, seed):
+    """``y`` plus white Gaussian noise ``snr_db`` below its speech power: the mean power of
+    its 25 ms frames within 30 dB of the loudest, so the silence around an utterance does
+    not count."""
+    frame = max(1, int(0.025 * sr))
+    n = len(y) // frame
+    if n == 0:
+        return y
+    frames = (y[:n * frame].reshape(n, frame).astype(np.float64) ** 2).mean(axis=1)
+    power = frames[frames >= frames.max() * 1e-3].mean()
+    noise = np.random.default_rng(seed).standard_normal(len(y)) * np.sqrt(power / 10 ** (snr_db / 10))
+    return (y + noise).astype(np.float32)
+
+
+def variant_key(speed=1.0, snr=None):
+    """The key suffix of an augmented copy (``""`` for the recording itself)."""
+    return ("" if speed == 1.0 else f"-speed{speed:g}") + ("" if snr is None else f"-snr{snr:g}")
+
+
+def _extract(path, config_dict, speed=1.0, snr=None, seed=0):
     # Runs in a worker process: returns features or the reason they could not be made.
     try:
         config = FeatureConfig.from_dict(config_dict)
         y = load_audio(path, sr=config.sample_rate)
         if speed != 1.0:
             y = speed_perturb(y, speed, sr=config.sample_rate)
+        if snr is not None:
+            y = add_noise(y, snr, sr=config.sample_rate, seed=seed)
         return compute_features(y, config=config), None
     except SerError as exc:
         return None, getattr(exc, "reason", str(exc))
 
 
-def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, should_stop=None):
+def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, snr=None,
+                     should_stop=None):
     """Features of many files, from the cache where possible.
 
     Parameters
@@ -97,6 +119,10 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
     speed : float
         Features of the recordings played this many times faster (training augmentation);
         cached under their own key.
+    snr : float or None
+        Features of the recordings with white noise this many dB below their speech power
+        (training augmentation; the noise is seeded by the file's content, so a cached copy
+        and a recomputed one agree).
     should_stop : callable() -> bool or None
         Polled after each file; True raises :class:`TrainingCancelled` (the files already
         extracted stay in the cache).
@@ -111,7 +137,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
     features, failures, todo, digests = {}, {}, [], {}
     total = len(paths)
     for path in paths:
-        digest = file_digest(path) + ("" if speed == 1.0 else f"-speed{speed:g}")
+        digest = file_digest(path) + variant_key(speed, snr)
         digests[path] = digest
         X = cache.get(digest) if cache else None
         if X is None:
@@ -144,7 +170,8 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
         try:
             # Small chunks: a cancel waits at most for the chunks already running.
             chunk = max(1, min(MAX_CHUNK, len(todo) // (workers * 8)))
-            results = pool.map(_extract, todo, [cfg] * len(todo), [speed] * len(todo), chunksize=chunk)
+            results = pool.map(_extract, todo, [cfg] * len(todo), [speed] * len(todo), [snr] * len(todo),
+                               [_seed(digests[p]) for p in todo], chunksize=chunk)
             for path, result in zip(todo, results):
                 finish(path, result)
                 check_stop()
@@ -152,24 +179,34 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         for path in todo:
-            finish(path, _extract(path, cfg, speed))
+            finish(path, _extract(path, cfg, speed, snr, _seed(digests[path])))
             check_stop()
     return features, failures, n_cached
 
 
-def extract_training_features(paths, *, config, speeds=(), cache=None, workers=2, progress=None,
+def _seed(digest):
+    return int(digest[:8], 16)
+
+
+def noise_key(snr):
+    """The ``features`` key part of the copies with noise at ``snr`` dB."""
+    return f"snr{snr:g}"
+
+
+def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), cache=None, workers=2, progress=None,
                               should_stop=None):
-    """Features of the recordings and of their speed-perturbed copies.
+    """Features of the recordings, of their speed-perturbed copies and of noisy copies.
 
     Returns
     -------
     features : dict
-        ``path -> X`` for the recordings and ``(path, speed) -> X`` for each speed.
+        ``path -> X`` for the recordings, ``(path, speed) -> X`` for each speed and
+        ``(path, noise_key(snr)) -> X`` for each SNR.
     failures : dict Path -> str
     n_cached : int
-        Of all ``len(paths) * (1 + len(speeds))`` feature sets.
+        Of all ``len(paths) * (1 + len(speeds) + len(noise_snrs))`` feature sets.
     """
-    total = len(paths) * (1 + len(speeds))
+    total = len(paths) * (1 + len(speeds) + len(noise_snrs))
     offset = [0, 0]  # files and cache hits of the finished passes
 
     def report(done, _total, cached):
@@ -179,12 +216,14 @@ def extract_training_features(paths, *, config, speeds=(), cache=None, workers=2
     features, failures, n_cached = extract_features(paths, config=config, cache=cache, workers=workers,
                                                     progress=report, should_stop=should_stop)
     good = [p for p in paths if p in features]
-    for speed in speeds:
+    variants = [(speed, {"speed": speed}) for speed in speeds]
+    variants += [(noise_key(snr), {"snr": snr}) for snr in noise_snrs]
+    for key, kwargs in variants:
         offset[0] += len(paths)
         offset[1] = n_cached
         more, _, cached = extract_features(good, config=config, cache=cache, workers=workers, progress=report,
-                                           speed=speed, should_stop=should_stop)
-        features.update({(p, speed): X for p, X in more.items()})
+                                           should_stop=should_stop, **kwargs)
+        features.update({(p, key): X for p, X in more.items()})
         n_cached += cached
     if progress:
         progress(total, total, n_cached)

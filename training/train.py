@@ -13,6 +13,7 @@ from ser_engine.features import speech_mask, speech_span
 from ser_engine.inference import aggregate, prepare_windows, run_model
 from ser_engine.normalise import apply_stats, compute_stats
 
+from .cache import noise_key
 from .model import AUX_OUTPUTS, build_model, output_model
 
 logger = logging.getLogger(__name__)
@@ -46,11 +47,18 @@ def speaker_stats(items, features, *, config):
     return {a: compute_stats(xs, config=config) for a, xs in by_actor.items()}
 
 
-def perturbed_speaker_stats(items, features, speeds, *, config):
-    """Speaker baselines of each actor's speed-perturbed recordings, keyed ``(actor, speed)``.
+def augmented_keys(cfg):
+    """The ``features`` key parts of a recording's augmented copies under ``cfg``."""
+    return list(cfg.speeds) + [noise_key(snr) for snr in cfg.noise_snrs]
 
-    A recording played 10% faster is, pitch and tempo, another speaker; its baseline must
-    be that speaker's, or the speaker normalisation would undo the augmentation.
+
+def perturbed_speaker_stats(items, features, speeds, *, config):
+    """Speaker baselines of each actor's augmented recordings, keyed ``(actor, key)`` for
+    each key of ``speeds`` (a speed, or a :func:`~training.cache.noise_key`).
+
+    A recording played 10% faster is, pitch and tempo, another speaker, and a noisy room
+    is another recording condition; the baseline must be that speaker's in that condition,
+    as it is in use, or the speaker normalisation would undo the augmentation.
     """
     out = {}
     for speed in speeds:
@@ -79,7 +87,7 @@ class WindowSampler:
         self.seqs = []  # per file: list of (globally normalised, speaker normalised) versions
         for it in items:
             versions = [(features[it.path], spk_stats[it.actor])]
-            versions += [(features[(it.path, s)], spk_stats[(it.actor, s)]) for s in cfg.speeds
+            versions += [(features[(it.path, s)], spk_stats[(it.actor, s)]) for s in augmented_keys(cfg)
                          if (it.path, s) in features and (it.actor, s) in spk_stats]
             seqs = []
             for X, stats in versions:
@@ -257,7 +265,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     global_stats = compute_stats([features[it.path] for it in train_items], config=fcfg)
     spk = speaker_stats(list(train_items) + list(val_items), features, config=fcfg)
     sampler = WindowSampler(train_items, features, global_stats,
-                            {**spk, **perturbed_speaker_stats(train_items, features, cfg.speeds, config=fcfg)},
+                            {**spk, **perturbed_speaker_stats(train_items, features, augmented_keys(cfg), config=fcfg)},
                             cfg, rng)
     trained = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
                           lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,

@@ -70,3 +70,26 @@ def test_perturbed_copies_are_cached_under_their_own_key(tmp_path):
     assert events[-1] == (6, 6, 0)
     _, _, cached = extract_training_features(paths, config=cfg, speeds=(0.9, 1.1), cache=cache, workers=1)
     assert cached == 6
+
+
+def test_noisy_copies_have_their_snr_and_are_reproducible(tmp_path):
+    from training.cache import add_noise, extract_training_features, noise_key
+
+    # A tone with silence around it: the SNR is relative to the speech, not the silence.
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = np.concatenate([np.zeros(sr), 0.3 * np.sin(2 * np.pi * 220 * t), np.zeros(sr)]).astype(np.float32)
+    noisy = add_noise(y, 10.0, sr=sr, seed=1)
+    noise = noisy - y
+    snr = 10 * np.log10(np.mean(y[sr:2 * sr] ** 2) / np.mean(noise ** 2))
+    assert abs(snr - 10.0) < 0.3
+    np.testing.assert_array_equal(noisy, add_noise(y, 10.0, sr=sr, seed=1))
+
+    paths = ravdess_files([1], emotions=[5], per_emotion=1)
+    cfg = FeatureConfig()
+    cache = FeatureCache(cfg, tmp_path / "cache")
+    feats, _, cached = extract_training_features(paths, config=cfg, noise_snrs=(10,), cache=cache, workers=1)
+    clean, dirty = feats[paths[0]], feats[(paths[0], noise_key(10))]
+    assert cached == 0 and clean.shape == dirty.shape and not np.allclose(clean, dirty)
+    again, _, cached = extract_training_features(paths, config=cfg, noise_snrs=(10,), cache=None, workers=1)
+    np.testing.assert_array_equal(again[(paths[0], noise_key(10))], dirty)  # seeded by the file's content
