@@ -52,21 +52,21 @@ def augmented_keys(cfg):
     return list(cfg.speeds) + [noise_key(snr) for snr in cfg.noise_snrs]
 
 
-def perturbed_speaker_stats(items, features, speeds, *, config):
+def perturbed_speaker_stats(items, features, keys, *, config):
     """Speaker baselines of each actor's augmented recordings, keyed ``(actor, key)`` for
-    each key of ``speeds`` (a speed, or a :func:`~training.cache.noise_key`).
+    each of ``keys`` (a speed, or a :func:`~training.cache.noise_key`).
 
     A recording played 10% faster is, pitch and tempo, another speaker, and a noisy room
     is another recording condition; the baseline must be that speaker's in that condition,
     as it is in use, or the speaker normalisation would undo the augmentation.
     """
     out = {}
-    for speed in speeds:
+    for key in keys:
         by_actor = {}
         for it in items:
-            if (it.path, speed) in features:
-                by_actor.setdefault(it.actor, []).append(features[(it.path, speed)])
-        out.update({(a, speed): compute_stats(xs, config=config) for a, xs in by_actor.items()})
+            if (it.path, key) in features:
+                by_actor.setdefault(it.actor, []).append(features[(it.path, key)])
+        out.update({(a, key): compute_stats(xs, config=config) for a, xs in by_actor.items()})
     return out
 
 
