@@ -54,6 +54,8 @@ LEVERS = [
     ("label_smoothing", "label smoothing 0.05 → 0.15", {"label_smoothing": 0.15}),
     ("input_noise", "+ Gaussian noise on normalised features (σ 0.1)", {"input_noise": 0.1}),
     ("dropout", "dropout 0.3 → 0.5", {"dropout": 0.5}),
+    ("no_pitch", "− voicing and F0 features (117 instead of 119)", {"feature": {"pitch": False}}),
+    ("no_deltas", "− MFCC deltas (99 features instead of 119)", {"feature": {"mfcc_deltas": False}}),
     ("wider", "wider: 192 conv filters, 96 LSTM units", {"conv_filters": 192, "lstm_units": 96}),
 ]
 #: Balanced accuracy the intensity head must reach, alone and with baseline, to be shown to users.
@@ -73,9 +75,14 @@ def _init_worker(threads):
 def _config(name, seed):
     from training.config import TrainConfig
 
+    from ser_engine.features import FeatureConfig
+
     overrides = {**BASE, **LEVER_BY_NAME[name][1], "seed": seed}
     overrides["speeds"] = tuple(overrides.get("speeds", TrainConfig().speeds))
-    return TrainConfig(**overrides), overrides
+    kwargs = dict(overrides)
+    if "feature" in kwargs:  # a feature lever: the shipped features with these fields changed
+        kwargs["feature"] = FeatureConfig(**{**FeatureConfig().to_dict(), **kwargs["feature"]})
+    return TrainConfig(**kwargs), overrides
 
 
 def _features(cfg, data):
@@ -206,7 +213,7 @@ def _delta(runs, lever, key):
 
 def lever_table(runs):
     head = ["| Lever | Seeds | Alone | Δ alone | With speaker baseline | Δ with baseline | Δ validation | "
-            "Fold std (alone / baseline) | ECE cross-fitted (alone / baseline) | Kept? |",
+            "Fold std (alone / baseline) | ECE cross-fitted (alone / baseline) | Change adopted? |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for name, desc, _ in LEVERS:
@@ -294,7 +301,8 @@ def write_tables(runs):
         "Accuracy: mean ± std over seeds of the 5-fold mean. Δ: paired difference to the base, same seed, "
         "mean ± std over seeds. Δ validation is on the 2 validation actors inside each training fold (the "
         "actors that drive early stopping, so it is optimistic, but equally for every lever). "
-        "**A lever is kept only when Δ validation is positive on every seed** — the test columns never choose.",
+        "**A change is adopted only when Δ validation is positive on every seed** — the test columns never choose. "
+        "For a \"−\" row (taking out a part of the shipped recipe), \"no\" means the part stays.",
         "", lever_table(runs), "",
         "Auxiliary heads of the multi-task row (out of fold, file level). Intensity would be shown in the app "
         f"and exports only if its balanced accuracy reached {INTENSITY_BAR:.0%} in both modes (bar set before "
