@@ -311,7 +311,8 @@ def write_tables(runs):
         seed_protocol_line(runs), "",
         shipped_against_bar(), "",
         f"{len(runs)} runs recorded in `bench/results/accuracy_runs.jsonl`, {minutes:.0f} min of training "
-        f"(two at a time, one core each).",
+        f"(each on one core, two or three at a time on this 2-core machine; one run took "
+        f"{min(r['minutes'] for r in runs.values()):.0f}–{max(r['minutes'] for r in runs.values()):.0f} min).",
     ])
     write_section("bench_accuracy", "Accuracy levers (5 folds by actor × 3 seeds)", body, "bench/bench_accuracy.py")
     return body

@@ -152,8 +152,10 @@ def model_card(manifest, report, reliability=None):
     ]
     if ev.get("modes"):
         lines += [
-            f"Protocol: {ev['protocol']}. Hyperparameters and early stopping use validation actors "
-            "inside the training folds, never the test fold. Mean ± standard deviation over folds.",
+            f"Protocol: {ev['protocol']}. Early stopping uses validation actors inside the training "
+            "folds, never the test fold. Mean ± standard deviation over folds, one training seed. How the "
+            "recipe's settings were chosen, and how much a result moves from seed to seed, is in "
+            "BENCHMARKS.md (\"Accuracy levers\").",
             "",
             "| mode | accuracy | macro-F1 | UAR | ECE before calibration | ECE calibrated (temperature from the other folds) |",
             "|---|---|---|---|---|---|",
