@@ -44,6 +44,34 @@ def new_run_dir(preset_key, root=None):
     return path
 
 
+def discard_partial_output(out_dir):
+    """After a run was killed: remove what its dead writers left in ``out_dir`` (the
+    temporaries of atomic writes, such as a bundle killed mid-conversion), and ``out_dir``
+    itself when nothing complete is left in it, so "nothing was written" stays true.
+
+    Returns
+    -------
+    removed : bool
+        True when ``out_dir`` is gone (or never existed).
+    """
+    from ser_engine.atomic import remove_stale_temporaries
+
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return True
+    for entry in list(out_dir.iterdir()):
+        # remove_stale_temporaries(target) clears the dead writers' temporaries of ``target``;
+        # the name of a temporary names its target (".<target>.<pid>.<random>.tmp").
+        if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            target = entry.name[1:].rsplit(".", 3)[0]
+            remove_stale_temporaries(out_dir / target)
+    try:
+        out_dir.rmdir()  # only when empty: a complete file or bundle is never removed
+    except OSError:
+        return False
+    return True
+
+
 def _plain(event):
     """The event with dataclasses (EpochLog) turned into dicts, so the parent needs no imports."""
     out = {}
@@ -155,11 +183,13 @@ class TrainingProcess:
         if self._cancel_asked_at is not None and time.monotonic() - self._cancel_asked_at > CANCEL_GRACE_S:
             self.terminate()
             self._finished = True
+            discard_partial_output(self.params["out_dir"])
             out.append({"phase": "finished", "status": "cancelled",
                         "message": "training stopped; the active model is unchanged"})
         elif not self._process.is_alive() and self._events.empty():
             code = self._process.exitcode
             self._finished = True
+            discard_partial_output(self.params["out_dir"])
             out.append({"phase": "finished", "status": "failed",
                         "message": f"the training process ended unexpectedly (exit code {code}); "
                                    "the active model is unchanged"})
@@ -169,7 +199,9 @@ class TrainingProcess:
         """End the child now (a kill leaves no half-written file: every write is atomic)."""
         if self._process.pid is None:
             return
-        for sig in (signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)):
+        # Called from the GUI thread: SIGTERM gets half a second, then SIGKILL (which cannot
+        # be caught or delayed, so the last join returns as soon as the kernel reaps it).
+        for sig, wait_s in ((signal.SIGTERM, 0.5), (getattr(signal, "SIGKILL", signal.SIGTERM), 2.0)):
             if not self._process.is_alive():
                 break
             if hasattr(os, "killpg"):
@@ -179,7 +211,7 @@ class TrainingProcess:
                     self._process.terminate()
             else:
                 self._process.terminate()
-            self._process.join(2.0)
+            self._process.join(wait_s)
 
     def join(self, timeout=None):
         self._process.join(timeout)
