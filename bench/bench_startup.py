@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.record import write_section  # noqa: E402
+from bench.seed_style import SEED_MODEL_CODE  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
 DRIVER = REPO / "bench" / "_startup_driver.py"
@@ -59,16 +60,7 @@ from keras import layers
 import librosa
 t["imported"] = time.time() - launch
 
-model = keras.Sequential([
-    keras.Input(shape=(180, 1)),
-    layers.Conv1D(64, 5, padding="same", activation="relu"),
-    layers.MaxPooling1D(2),
-    layers.Conv1D(128, 5, padding="same", activation="relu"),
-    layers.MaxPooling1D(2),
-    layers.LSTM(64),
-    layers.Dense(8, activation="softmax"),
-])
-model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+''' + SEED_MODEL_CODE + r'''model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 t["model_built"] = time.time() - launch
 
 y, sr = librosa.load(path, sr=22050)
