@@ -43,9 +43,12 @@ test: setup
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
 
+# The model's figures (hours on 2 cores; bench_accuracy resumes from bench/results). The other
+# bench/ scripts are run one by one: each BENCHMARKS.md section names its script.
 bench: setup
 	$(PY) bench/bench_training.py
 	$(PY) bench/bench_inference.py
+	$(PY) bench/bench_accuracy.py
 
 # The installer: PyInstaller one-folder app from build.spec, both self-tests on the built app
 # (a failure stops here), a check that they wrote nothing into the app folder, then the .deb.

@@ -9,8 +9,9 @@ from pathlib import Path
 from ser_engine.atomic import atomic_write_text
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
-HEADER = ("# Benchmarks\n\nEvery figure here is written by a script in `bench/` (`make bench` runs them all); "
-          "each section names the machine and the date it was measured.\n")
+HEADER = ("# Benchmarks\n\nEvery figure here is written by a script in `bench/`; each section names its script, "
+          "the machine and the date it was measured (`make bench` runs the model's: training, inference, "
+          "accuracy levers).\n")
 
 
 def machine():
