@@ -17,7 +17,8 @@ from ser_engine import EMOTIONS
 from ser_engine.inference import softmax
 
 from .metrics import expected_calibration_error, fit_temperature, summarise
-from .train import file_binary_logits, file_logits, speaker_stats, train_model
+from .model import AUX_OUTPUTS
+from .train import aux_targets, file_binary_logits, file_logits, speaker_stats, train_model
 
 logger = logging.getLogger(__name__)
 
@@ -123,19 +124,11 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     for m in MODES:
         summary[m]["ece_cross_fitted"] = _cross_fitted_ece(oof[m][done], labels[done], fold_of[done])
         if aux_oof:
-            summary[m]["aux"] = {name: _summarise_aux(per_mode[m][done], _aux_targets(dataset.items, name)[done],
+            targets = aux_targets(items).astype(int)
+            summary[m]["aux"] = {name: _summarise_aux(per_mode[m][done], targets[done, AUX_OUTPUTS.index(name)],
                                                       fold_of[done])
                                  for name, per_mode in aux_oof.items()}
     return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof)
-
-
-def _aux_targets(items, name):
-    """Binary targets of an auxiliary head, from the RAVDESS file name."""
-    if name == "intensity":
-        return np.array([it.intensity == "strong" for it in items], int)
-    if name == "sex":
-        return np.array([it.sex == "male" for it in items], int)
-    raise ValueError(f"unknown auxiliary head {name!r}")
 
 
 def _summarise_aux(logits, targets, fold_of):

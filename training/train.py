@@ -47,6 +47,17 @@ def speaker_stats(items, features, *, config):
     return {a: compute_stats(xs, config=config) for a, xs in by_actor.items()}
 
 
+def aux_targets(items):
+    """Targets of the auxiliary heads, in :data:`AUX_OUTPUTS` order (strong intensity, male
+    speaker), from the RAVDESS file names.
+
+    Returns
+    -------
+    targets : np.ndarray [shape=(len(items), len(AUX_OUTPUTS)), dtype=float32] of 0/1
+    """
+    return np.array([[it.intensity == "strong", it.sex == "male"] for it in items], np.float32)
+
+
 def augmented_keys(cfg):
     """The ``features`` key parts of a recording's augmented copies under ``cfg``."""
     return list(cfg.speeds) + [noise_key(snr) for snr in cfg.noise_snrs]
@@ -82,8 +93,7 @@ class WindowSampler:
     def __init__(self, items, features, global_stats, spk_stats, cfg, rng):
         self.cfg, self.rng = cfg, rng
         self.labels = np.array([it.label for it in items])
-        # Auxiliary binary targets, in AUX_OUTPUTS order: strong intensity, male speaker.
-        self.aux = np.array([[it.intensity == "strong", it.sex == "male"] for it in items], np.float32)
+        self.aux = aux_targets(items)
         self.seqs = []  # per file: list of (globally normalised, speaker normalised) versions
         for it in items:
             versions = [(features[it.path], spk_stats[it.actor])]
