@@ -65,7 +65,16 @@ LEVER_BY_NAME = {name: (desc, over) for name, desc, over in LEVERS}
 
 
 def _init_worker(threads):
-    """Pin TensorFlow (imported later, in this process) to ``threads`` cores."""
+    """Pin TensorFlow (imported later, in this process) to ``threads`` cores, and make the
+    worker die with the benchmark: killed, a ProcessPoolExecutor's parent leaves its workers
+    training on, unseen (it happened, and they ran for two hours)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
     for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
         os.environ[var] = str(threads)
     from ser_engine.runtime import quiet_tensorflow
@@ -332,7 +341,7 @@ def write_tables(runs):
         "long-recording bar is the one in \"Long recordings\" above; the ensemble itself was chosen on test "
         "folds in the early exploration (\"Levers explored\") and has not been re-checked on validation actors.", "",
         f"{len(runs)} runs recorded in `bench/results/accuracy_runs.jsonl`, {minutes:.0f} min of training "
-        f"(each on one core, two or three at a time on this 2-core machine; one run took "
+        f"(each on one core, two to five at a time on this 2-core machine; one run took "
         f"{min(r['minutes'] for r in runs.values()):.0f}–{max(r['minutes'] for r in runs.values()):.0f} min).",
     ])
     write_section("bench_accuracy", "Accuracy levers (5 folds by actor × 3 seeds)", body, "bench/bench_accuracy.py")

@@ -38,3 +38,41 @@ def test_a_lever_is_kept_on_validation_only_and_deltas_are_paired_by_seed():
     assert ba._verdict([0.01, 0.02]) == "pending (fewer than 3 seeds)"
     table = ba.lever_table(runs)
     assert "| + mixup (Beta 0.2) | 3 | 48.0% ± 3.0 | -5.0 ± 0.0 |" in table
+
+
+_ORPHAN_PARENT = r'''
+import concurrent.futures, multiprocessing, os, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench.bench_accuracy import _init_worker
+if __name__ == "__main__":
+    pool = concurrent.futures.ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(1,))
+    print(pool.submit(os.getpid).result(), flush=True)
+    pool.submit(time.sleep, 60)  # a "training" in progress
+    time.sleep(1)
+    os._exit(0)  # the benchmark is killed without shutting its pool down
+'''
+
+
+def test_a_killed_benchmark_takes_its_training_workers_with_it(tmp_path):
+    """Killed, the benchmark left its workers training on unseen for two hours."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_PARENT)
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(script), str(repo)], capture_output=True, text=True, timeout=120)
+    worker = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(worker, 9)
+    raise AssertionError("the worker outlived the benchmark")
