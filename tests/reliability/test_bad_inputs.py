@@ -15,7 +15,7 @@ from ser_engine.audio import load_audio
 from ser_engine.errors import AudioLoadError
 from ser_engine.results import NO_SPEECH
 from tests.conftest import SPEECH_16K, ravdess_files, requires_data
-from tests.reliability.badinputs import CASES, build_all, write_long_flac
+from tests.reliability.badinputs import CASES, FILE_CASES, build_all, write_long_flac
 from tests.reliability.conftest import assert_no_traceback, run_ser
 
 REFUSED = [c for c in CASES if c.refused]
@@ -89,14 +89,12 @@ def test_ser_predict_reports_each_bad_file_on_one_line_and_labels_the_rest(mixed
 @requires_data
 def test_ser_predict_json_keeps_one_object_per_file(mixed_folder, tmp_path):
     folder, paths, good = mixed_folder
-    files = [paths[c.name] for c in CASES if c.kind != "directory named x.wav"] + good
+    files = [paths[c.name] for c in FILE_CASES] + good
     proc = run_ser(["predict", "--json", *files], cwd=tmp_path)
     assert_no_traceback(proc)
     objects = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["path"] for o in objects] == [str(f) for f in files]
-    for case in CASES:
-        if case.kind == "directory named x.wav":
-            continue
+    for case in FILE_CASES:
         obj = next(o for o in objects if o["path"] == str(paths[case.name]))
         if case.refused:
             assert case.reason in obj["error"] and "\n" not in obj["error"]
@@ -120,9 +118,7 @@ def test_ser_predict_with_the_speaker_baseline_survives_the_bad_files(mixed_fold
     proc = run_ser(["predict", "--speaker-baseline", folder], cwd=tmp_path)
     assert_no_traceback(proc)
     rows = _rows(proc.stdout)
-    for case in CASES:
-        if case.kind == "directory named x.wav":
-            continue
+    for case in FILE_CASES:
         label, rest = rows[str(paths[case.name])]
         if case.refused:
             assert label == "ERROR" and case.reason in rest, case.kind
@@ -135,14 +131,12 @@ def test_ser_predict_with_the_speaker_baseline_survives_the_bad_files(mixed_fold
 def test_ser_predict_segments_says_no_speech_for_silence_and_noise(mixed_folder, tmp_path):
     """``--segments`` (the long-recording analysis, which the window and ``ser batch`` use too)."""
     folder, paths, good = mixed_folder
-    files = [paths[c.name] for c in CASES if c.kind != "directory named x.wav"] + good
+    files = [paths[c.name] for c in FILE_CASES] + good
     proc = run_ser(["predict", "--segments", *files], cwd=tmp_path)
     assert_no_traceback(proc)
     assert proc.returncode == 2
     rows = _rows(proc.stdout)
-    for case in CASES:
-        if case.kind == "directory named x.wav":
-            continue
+    for case in FILE_CASES:
         label, rest = rows[str(paths[case.name])]
         if case.refused:
             assert label == "ERROR" and case.reason in rest, (case.kind, rest)
@@ -164,15 +158,13 @@ def test_ser_batch_lists_every_bad_file_with_its_reason_and_labels_the_rest(mixe
     proc = run_ser(["batch", folder, "--out", out, "--format", "json", "--no-progress"], cwd=tmp_path)
     assert_no_traceback(proc)
     assert proc.returncode == 2, proc.stderr[-2000:]
-    refused = [c for c in CASES if c.refused and c.kind != "directory named x.wav"]
+    refused = [c for c in FILE_CASES if c.refused]
     assert f"{len(CASES) - 1 - len(refused) + len(good)} analysed" in proc.stderr
     assert f"{len(refused)} failed" in proc.stderr
     objects = _batch_json(out)
     assert str(paths["x.wav"]) not in objects, "a folder is walked for audio, not analysed as a file"
     assert len(objects) == len(CASES) - 1 + len(good)
-    for case in CASES:
-        if case.kind == "directory named x.wav":
-            continue
+    for case in FILE_CASES:
         obj = objects[str(paths[case.name])]
         if case.refused:
             assert case.reason in obj["error"] and "\n" not in obj["error"], (case.kind, obj["error"])
@@ -209,9 +201,7 @@ def test_ser_batch_csv_has_an_error_row_per_bad_file(mixed_folder, tmp_path):
     assert_no_traceback(proc)
     with open(out, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    for case in CASES:
-        if case.kind == "directory named x.wav":
-            continue
+    for case in FILE_CASES:
         mine = [r for r in rows if r["file"] == str(paths[case.name])]
         if case.refused:
             assert len(mine) == 1 and mine[0]["row"] == "error" and case.reason in mine[0]["error"], case.kind
