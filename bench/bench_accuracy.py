@@ -230,8 +230,7 @@ def lever_table(runs):
             continue
         recs = [r for (n, _), r in runs.items() if n == name]
         g, s = _seed_means(runs, name, "global"), _seed_means(runs, name, "speaker")
-        fold_std = [np.std(r[m]["accuracy"], ddof=1) for r in recs for m in ("global",)]
-        fold_std_s = [np.std(r["speaker"]["accuracy"], ddof=1) for r in recs]
+        fold_std, fold_std_s = ([np.std(r[m]["accuracy"], ddof=1) for r in recs] for m in ("global", "speaker"))
         ece = [np.mean([r[m]["ece_cross_fitted"] for r in recs]) for m in ("global", "speaker")]
         dv = _delta(runs, name, "validation")
         kept = "—" if name == "base" else _verdict(dv)

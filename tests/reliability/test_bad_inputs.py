@@ -86,12 +86,18 @@ def test_ser_predict_reports_each_bad_file_on_one_line_and_labels_the_rest(mixed
         assert rows[str(g)][0] in EMOTIONS
 
 
+def _predict_files(mixed_folder, tmp_path, flag):
+    """``ser predict FLAG`` on every bad file, then the good ones: (paths, files, process)."""
+    _, paths, good = mixed_folder
+    files = [paths[c.name] for c in FILE_CASES] + good
+    proc = run_ser(["predict", flag, *files], cwd=tmp_path)
+    assert_no_traceback(proc)
+    return paths, files, proc
+
+
 @requires_data
 def test_ser_predict_json_keeps_one_object_per_file(mixed_folder, tmp_path):
-    folder, paths, good = mixed_folder
-    files = [paths[c.name] for c in FILE_CASES] + good
-    proc = run_ser(["predict", "--json", *files], cwd=tmp_path)
-    assert_no_traceback(proc)
+    paths, files, proc = _predict_files(mixed_folder, tmp_path, "--json")
     objects = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["path"] for o in objects] == [str(f) for f in files]
     for case in FILE_CASES:
@@ -130,10 +136,8 @@ def test_ser_predict_with_the_speaker_baseline_survives_the_bad_files(mixed_fold
 @requires_data
 def test_ser_predict_segments_says_no_speech_for_silence_and_noise(mixed_folder, tmp_path):
     """``--segments`` (the long-recording analysis, which the window and ``ser batch`` use too)."""
-    folder, paths, good = mixed_folder
-    files = [paths[c.name] for c in FILE_CASES] + good
-    proc = run_ser(["predict", "--segments", *files], cwd=tmp_path)
-    assert_no_traceback(proc)
+    paths, files, proc = _predict_files(mixed_folder, tmp_path, "--segments")
+    good = files[len(FILE_CASES):]
     assert proc.returncode == 2
     rows = _rows(proc.stdout)
     for case in FILE_CASES:
