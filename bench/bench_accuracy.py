@@ -43,6 +43,8 @@ BASE = dict(epochs=40, patience=6, folds=5, ensemble=1, workers=1)
 #: (name, what it changes, TrainConfig overrides on top of BASE), in the order they run.
 LEVERS = [
     ("base", "Screening base: shipped recipe with one model, ≤40 epochs, patience 6", {}),
+    ("shipped", "**Shipped recipe** (\"Thorough\"): ensemble of 3, ≤60 epochs, patience 12",
+     {"ensemble": 3, "epochs": 60, "patience": 12}),
     ("seed_protocol", "Seed's protocol: random 75/25 utterance split (speaker-DEPENDENT)", {}),
     ("multitask", "+ intensity and speaker-sex heads (loss weight 0.3 each)", {"aux_weight": 0.3}),
     ("no_speed", "− speed perturbation ×0.9/×1.1", {"speeds": ()}),
@@ -137,7 +139,7 @@ def _speaker_independent(ds, feats, cfg):
             out[mode]["aux"] = {k: {"accuracy": v["accuracy"]["folds"], "balanced_accuracy": v["balanced_accuracy"]}
                                 for k, v in s["aux"].items()}
     # Validation actors (inside the training folds): the score levers are chosen on.
-    out["validation"] = [h[f["best_epoch"] - 1].val_accuracy for f, h in zip(cv.folds, cv.histories)]
+    out["validation"] = [f["val_accuracy"] for f in cv.folds]
     out["best_epochs"] = cv.best_epochs
     return out
 
@@ -233,7 +235,7 @@ def lever_table(runs):
         fold_std, fold_std_s = ([np.std(r[m]["accuracy"], ddof=1) for r in recs] for m in ("global", "speaker"))
         ece = [np.mean([r[m]["ece_cross_fitted"] for r in recs]) for m in ("global", "speaker")]
         dv = _delta(runs, name, "validation")
-        kept = "—" if name == "base" else _verdict(dv)
+        kept = "—" if name == "base" else _shipped_verdict(dv) if name == "shipped" else _verdict(dv)
         rows.append(f"| {desc} | {len(recs)} | {_pm(g.values())} | "
                     f"{'—' if name == 'base' else _pm(_delta(runs, name, 'global'), signed=True)} | "
                     f"{_pm(s.values())} | {'—' if name == 'base' else _pm(_delta(runs, name, 'speaker'), signed=True)} | "
@@ -248,6 +250,14 @@ def _verdict(dv):
     if len(dv) < 3:
         return "pending (fewer than 3 seeds)"
     return "**yes**" if min(dv) > 0 else "no"
+
+
+def _shipped_verdict(dv):
+    """The shipped recipe is already in; the rule only says whether validation actors back it."""
+    verdict = _verdict(dv)
+    if verdict.startswith("pending"):
+        return verdict
+    return "ships; validation confirms it" if verdict == "**yes**" else "ships; **not** confirmed on validation"
 
 
 def aux_table(runs):
@@ -280,23 +290,41 @@ BARS = [("speaker", "accuracy", 0.75, True), ("global", "accuracy", 0.65, True),
         ("global", "ece_cross_fitted", 0.05, False), ("speaker", "ece_cross_fitted", 0.05, False)]
 
 
-def shipped_against_bar(manifest_path=REPO / "resources" / "model" / "manifest.json"):
-    """The shipped bundle's own cross-validated figures (its manifest) against the bar."""
+def _recipe_value(runs, mode, key):
+    """The shipped recipe over its seeds: (mean, std over seeds, seeds) of the 5-fold mean or ECE."""
+    vals = [float(np.mean(r[mode][key])) for (n, _), r in sorted(runs.items()) if n == "shipped"]
+    if not vals:
+        return float("nan"), float("nan"), 0
+    return (float(np.mean(vals)), float(np.std(vals, ddof=1)) if len(vals) > 1 else float("nan"), len(vals))
+
+
+def shipped_against_bar(runs, manifest_path=REPO / "resources" / "model" / "manifest.json"):
+    """The shipped bundle's own report (one seed) and its recipe over the seeds against the bar.
+    The bar is judged on the recipe's mean over seeds when there are 3, as the issue asks."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     modes = manifest["evaluation"]["modes"]
     cfg = manifest["training"]["config"]
+    n_seeds = _recipe_value(runs, "global", "accuracy")[2]
     lines = [f"Shipped model `{manifest['model_id']}` (ensemble of {cfg['ensemble']}, up to {cfg['epochs']} epochs, "
-             f"patience {cfg['patience']}, seed {cfg['seed']}; its own 5-fold report, one seed — "
-             "`bench/bench_training.py`) against the bar:", "",
-             "| Bar | Measured | Met? |", "|---|---|---|"]
+             f"patience {cfg['patience']}) against the bar: its own 5-fold report (seed {cfg['seed']}, "
+             "`bench/bench_training.py`, mean ± std over folds) and the same recipe over seeds "
+             f"(the \"Shipped recipe\" row above, {n_seeds} seed(s), mean ± std over seeds of the 5-fold mean). "
+             "The bar is judged on the mean over seeds once there are 3.", "",
+             "| Bar | Shipped bundle (seed 0) | Shipped recipe over seeds | Met? |", "|---|---|---|---|"]
     for mode, key, bar, higher in BARS:
         res = modes[mode]
-        value = res[key]["mean"] if isinstance(res[key], dict) else res[key]
-        shown = (f"{value:.1%} ± {res[key]['std']:.1%}" if isinstance(res[key], dict) else f"{value:.3f}")
-        want = f"{'≥' if higher else '≤'} {bar:.0%}" if key == "accuracy" else f"≤ {bar:.2f}"
-        met = value >= bar if higher else value <= bar
-        what = "accuracy" if key == "accuracy" else "ECE (cross-fitted)"
-        lines.append(f"| {what}, {res['title']} {want} | {shown} | {'yes' if met else '**no**'} |")
+        own = res[key]["mean"] if isinstance(res[key], dict) else res[key]
+        mean, std, n = _recipe_value(runs, mode, key)
+        if key == "accuracy":
+            own_s, want = f"{own:.1%} ± {res[key]['std']:.1%}", f"≥ {bar:.0%}"
+            seeds_s = f"{mean:.1%} ± {std:.1%}" if n > 1 else (f"{mean:.1%} (1 seed)" if n else "—")
+            what = "accuracy"
+        else:
+            own_s, want, what = f"{own:.3f}", f"≤ {bar:.2f}", "ECE (cross-fitted)"
+            seeds_s = f"{mean:.3f} ± {std:.3f}" if n > 1 else (f"{mean:.3f} (1 seed)" if n else "—")
+        judged = mean if n >= 3 else own
+        met = judged >= bar if higher else judged <= bar
+        lines.append(f"| {what}, {res['title']} {want} | {own_s} | {seeds_s} | {'yes' if met else '**no**'} |")
     return "\n".join(lines)
 
 
@@ -335,10 +363,12 @@ def write_tables(runs):
         "measuring).", "",
         aux_table(runs), "",
         seed_protocol_line(runs), "",
-        shipped_against_bar(), "",
+        shipped_against_bar(runs), "",
         "The shipped ensemble of 3 is the model `bench/bench_long.py` runs, so its throughput against the "
-        "long-recording bar is the one in \"Long recordings\" above; the ensemble itself was chosen on test "
-        "folds in the early exploration (\"Levers explored\") and has not been re-checked on validation actors.", "",
+        "long-recording bar is the one in \"Long recordings\" above. The ensemble and its longer training were "
+        "first chosen on test folds in the early exploration (\"Levers explored\"); the \"Shipped recipe\" row "
+        "re-checks them under this script's rule, on validation actors (for an ensemble, the whole ensemble's "
+        "score).", "",
         f"{len(runs)} runs recorded in `bench/results/accuracy_runs.jsonl`, {minutes:.0f} min of training "
         f"(each on one core, two to five at a time on this 2-core machine; one run took "
         f"{min(r['minutes'] for r in runs.values()):.0f}–{max(r['minutes'] for r in runs.values()):.0f} min).",

@@ -18,7 +18,7 @@ from ser_engine.inference import softmax
 
 from .metrics import expected_calibration_error, fit_temperature, summarise
 from .model import AUX_OUTPUTS
-from .train import aux_targets, file_binary_logits, file_logits, speaker_stats, train_model
+from .train import aux_targets, file_binary_logits, file_logits, speaker_stats, train_model, validation_score
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +108,11 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
             per_mode["global"][idx] = file_binary_logits(head, te, features, lambda it: tm.global_stats, cfg=cfg)
             per_mode["speaker"][idx] = file_binary_logits(head, te, features, lambda it: spk[it.actor], cfg=cfg)
         fold_metrics = {m: summarise(labels[idx], oof[m][idx].argmax(1), len(EMOTIONS)) for m in MODES}
+        # The fold's final model (the whole ensemble, not one member) on its validation actors:
+        # the score the accuracy benchmark chooses levers on.
+        _, val_accuracy = validation_score(tm.model, va, features, tm.global_stats, cfg) if va else (None, None)
         fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
-                          "best_epoch": tm.best_epoch, "epochs_run": len(tm.history),
+                          "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
                           "seconds": time.perf_counter() - t0, "metrics": fold_metrics})
         histories.append(tm.history)
         logger.info("fold %d/%d: accuracy alone %.3f, with baseline %.3f", i + 1, len(folds),

@@ -173,5 +173,5 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
 
 def _fold_table(folds):
     return [{"fold": f["fold"], "test_actors": f["test_actors"], "val_actors": f["val_actors"],
-             "best_epoch": f["best_epoch"], "seconds": round(f["seconds"], 1),
+             "best_epoch": f["best_epoch"], "val_accuracy": f["val_accuracy"], "seconds": round(f["seconds"], 1),
              **{f"accuracy_{m}": f["metrics"][m]["accuracy"] for m in MODES}} for f in folds]

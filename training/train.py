@@ -188,6 +188,21 @@ class _TwoClass:
         return np.concatenate([1.0 - p, p], axis=1)
 
 
+def validation_score(model, val_items, features, global_stats, cfg, speaker=None):
+    """File-level (NLL, accuracy) on the validation actors, each averaged over both
+    normalisation modes (alone and with speaker baseline): what early stopping watches.
+
+    ``speaker`` (actor -> FeatureStats) may be passed when already computed; a speaker's
+    statistics depend on that actor's files only.
+    """
+    speaker = speaker or speaker_stats(val_items, features, config=cfg.feature)
+    labels = np.array([it.label for it in val_items])
+    lg = file_logits(model, val_items, features, lambda it: global_stats, cfg=cfg)
+    ls = file_logits(model, val_items, features, lambda it: speaker[it.actor], cfg=cfg)
+    nll = (_nll(lg, labels) + _nll(ls, labels)) / 2
+    return nll, float(((lg.argmax(1) == labels).mean() + (ls.argmax(1) == labels).mean()) / 2)
+
+
 def _nll(logits, labels):
     z = logits - logits.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -287,7 +302,6 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     model = output_model(trained, "emotion") if cfg.aux_weight else trained
     aux_models = {name: output_model(trained, name) for name in AUX_OUTPUTS} if cfg.aux_weight else {}
     callbacks = [_StopCallback.make(should_stop)] if should_stop else []
-    val_labels = np.array([it.label for it in val_items])
     history, best, best_weights, best_epoch, waited = [], math.inf, None, 0, 0
     for epoch in range(1, (epochs or cfg.epochs) + 1):
         t0 = time.perf_counter()
@@ -298,11 +312,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
         accuracy = h.history.get("accuracy", h.history.get("emotion_accuracy"))
         log = EpochLog(epoch, float(h.history["loss"][-1]), float(accuracy[-1]))
         if val_items:
-            # Validation score: file-level NLL averaged over both normalisation modes.
-            lg = file_logits(model, val_items, features, lambda it: global_stats, cfg=cfg)
-            ls = file_logits(model, val_items, features, lambda it: spk[it.actor], cfg=cfg)
-            log.val_loss = (_nll(lg, val_labels) + _nll(ls, val_labels)) / 2
-            log.val_accuracy = float(((lg.argmax(1) == val_labels).mean() + (ls.argmax(1) == val_labels).mean()) / 2)
+            log.val_loss, log.val_accuracy = validation_score(model, val_items, features, global_stats, cfg, spk)
             if log.val_loss < best - 1e-4:
                 best, best_epoch, waited = log.val_loss, epoch, 0
                 best_weights = trained.get_weights()

@@ -76,3 +76,31 @@ def test_a_killed_benchmark_takes_its_training_workers_with_it(tmp_path):
         time.sleep(0.2)
     os.kill(worker, 9)
     raise AssertionError("the worker outlived the benchmark")
+
+
+def test_the_shipped_recipe_row_is_the_thorough_preset_and_judges_the_bar_over_seeds(tmp_path):
+    import json
+
+    from training.presets import PRESETS
+
+    cfg, _ = ba._config("shipped", 2)
+    assert cfg == PRESETS["thorough"].config(workers=1, seed=2)
+    manifest = {"model_id": "m", "training": {"config": {"ensemble": 3, "epochs": 60, "patience": 12, "seed": 0}},
+                "evaluation": {"modes": {m: {"title": t, "accuracy": {"mean": 0.70, "std": 0.05},
+                                             "ece_cross_fitted": 0.04}
+                                         for m, t in (("global", "each file alone"),
+                                                      ("speaker", "with speaker baseline"))}}}
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    runs = {("shipped", s): _run("shipped", s, 0.60 + s / 100, 0.76, 0.6) for s in (0, 1)}
+    # Two seeds: the bundle's own report still judges (70% alone is above 65%).
+    two = ba.shipped_against_bar(runs, path)
+    assert "| accuracy, each file alone ≥ 65% | 70.0% ± 5.0% | 60.5% ± 0.7% | yes |" in two
+    # Three seeds: the mean over seeds judges (61% alone misses 65%; 76% with baseline meets 75%).
+    runs[("shipped", 2)] = _run("shipped", 2, 0.62, 0.76, 0.6)
+    three = ba.shipped_against_bar(runs, path)
+    assert "| accuracy, each file alone ≥ 65% | 70.0% ± 5.0% | 61.0% ± 1.0% | **no** |" in three
+    assert "| accuracy, with speaker baseline ≥ 75% | 70.0% ± 5.0% | 76.0% ± 0.0% | yes |" in three
+    # Validation backs the ensemble on every seed or the row says it does not.
+    assert ba._shipped_verdict([0.01, 0.02, 0.03]) == "ships; validation confirms it"
+    assert ba._shipped_verdict([0.01, -0.02, 0.03]) == "ships; **not** confirmed on validation"

@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from tests.conftest import TINY, make_mini_dataset, requires_data
 from training.evaluate import _cross_fitted_ece, actor_folds, pick_validation
 from training.metrics import expected_calibration_error, fit_temperature, uncertain_threshold
 from ser_engine.inference import softmax
@@ -58,3 +60,24 @@ def test_uncertain_threshold_is_where_labels_become_more_often_right_than_wrong(
     assert abs(uncertain_threshold(_top_class_probs(conf, top), labels) - 0.7) <= 0.03
     # Never right: every label is uncertain.
     assert uncertain_threshold(_top_class_probs(conf, top), (top + 1) % 8) == 1.0
+
+
+@requires_data
+def test_each_fold_scores_its_final_model_on_its_validation_actors(tmp_path):
+    """The accuracy benchmark chooses levers on this score; for an ensemble it must be the
+    whole ensemble's, not the first member's history."""
+    from training.cache import extract_training_features
+    from training.config import TrainConfig
+    from training.dataset import discover
+    from training.evaluate import cross_validate
+
+    ds = discover(make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=1))
+    for ensemble in (1, 2):
+        cfg = TrainConfig(folds=3, val_actors=1, **{**TINY, "ensemble": ensemble})
+        feats, _, _ = extract_training_features([it.path for it in ds.items], config=cfg.feature,
+                                                speeds=cfg.speeds, workers=1)
+        cv = cross_validate(ds, feats, cfg)
+        for fold, history in zip(cv.folds, cv.histories):
+            assert 0.0 <= fold["val_accuracy"] <= 1.0
+            if ensemble == 1:  # one model: its restored best epoch's score
+                assert fold["val_accuracy"] == pytest.approx(history[fold["best_epoch"] - 1].val_accuracy)
