@@ -341,6 +341,10 @@ def _delta(x, width=9):
     return out / float((weights ** 2).sum())
 
 
+#: Frame log-energy (dB) at or below which a frame is digital silence, never speech.
+DIGITAL_SILENCE_DB = -90.0
+
+
 def speech_mask(X, *, config):
     """Frames loud enough to be speech rather than silence or room noise.
 
@@ -361,7 +365,7 @@ def speech_mask(X, *, config):
     if not finite.any():  # no frames, or nothing measurable (features of a broken array)
         return np.zeros(len(energy), bool)
     ref = np.percentile(energy[finite], 99)
-    return (energy > ref - config.speech_top_db) & (energy > -90.0)
+    return (energy > ref - config.speech_top_db) & (energy > DIGITAL_SILENCE_DB)
 
 
 def frame_energy(X, *, config):

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SerError
-from .features import filter_banks
+from .features import DIGITAL_SILENCE_DB, filter_banks
 from .inference import run_model, softmax
 from .normalise import masked_stats
 from .results import NO_SPEECH, Segment, Timeline, probs_dict
@@ -47,7 +47,10 @@ _EPS = 1e-7
 #: measured costs on speech-heavy recordings; BENCHMARKS.md "bench_long").
 SHARES = (0.1, 0.55, 0.35)
 #: Speech rises at least this far (dB) above the quietest 5 % of a recording's frames; the
-#: relative rule alone would call the loudest moments of a noise-only recording speech.
+#: relative rule alone would call the loudest moments of a noise-only recording speech. Frames
+#: this far above the room are also speech when they lie more than ``speech_top_db`` below the
+#: loudest ones (a quiet speaker after a shout; 10 dB instead covered more but would take in
+#: more noise bursts, measured with ``tests/ser_engine/test_segments.py``'s quiet-speaker case).
 MIN_DYNAMIC_DB = 15.0
 #: Feature frames per column of the display log-mel (0.1 s).
 MEL_STEP = 10
@@ -141,15 +144,20 @@ class BlockUpdate:
 def vad_mask(energy, *, config):
     """Frames loud enough for speech: the rule of :func:`~ser_engine.features.speech_mask`
     (within ``speech_top_db`` of the 99th-percentile energy, above digital silence), applied
-    to the whole recording's frame energies (dB). A recording whose loud frames are less
-    than :data:`MIN_DYNAMIC_DB` above its quiet ones has no speech at all."""
+    to the whole recording's frame energies (dB), widened to every frame :data:`MIN_DYNAMIC_DB`
+    above the room's quiet frames: one clip's speech lies within 40 dB of its loudest frames,
+    a session's quiet speaker may not. A recording whose loud frames are less than
+    :data:`MIN_DYNAMIC_DB` above its quiet ones has no speech at all."""
     if len(energy) == 0:
         return np.zeros(0, bool)
     floor, ref = np.percentile(energy, [5, 99])
     if ref - floor < MIN_DYNAMIC_DB:
         # steady noise or hum throughout: speech always rises well above its own pauses
         return np.zeros(len(energy), bool)
-    return (energy > ref - config.speech_top_db) & (energy > -90.0)
+    audible = energy > DIGITAL_SILENCE_DB
+    # the room's floor, not digital silence (padding would put "speech" just above -90 dB)
+    room = np.percentile(energy[audible], 5) if audible.any() else ref
+    return (energy > min(ref - config.speech_top_db, room + MIN_DYNAMIC_DB)) & audible
 
 
 def speech_regions(mask, *, config, seg=SegmentConfig()):
