@@ -5,8 +5,9 @@ right) and the Train tab (:mod:`desktop.train_tab`).
 The timeline under the spectrogram has two tiers: the model's segments and the clinician's
 labels (:mod:`desktop.review_controller`). Click a segment (or ←/→) to select it, 1–8 set
 the clinician's label (the model's label order, shown in the legend tooltip), 0 clears it,
-L loops it. File ▸ Export… writes the selected recording or the queue
-(:mod:`desktop.export_dialog`); File ▸ Clear cache… empties the cache folder.
+L loops it (:mod:`desktop.window_timeline`). File ▸ Export… writes the selected recording or the
+queue (:mod:`desktop.export_dialog`); File ▸ Clear cache… empties the cache folder
+(:mod:`desktop.window_export`). Help ▸ Model card and About: :mod:`desktop.window_help`.
 
 Thread rules (docs/DESIGN.md): this window only draws. The model lives in
 :class:`~desktop.analysis_worker.AnalysisWorker`, audio for display, durations and exports in
@@ -15,19 +16,14 @@ Thread rules (docs/DESIGN.md): this window only draws. The model lives in
 
 import collections
 import logging
-import os
-import platform
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDialog, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QScrollArea, QSizePolicy, QSplitter, QStyle, QTabWidget, QTextBrowser,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QMainWindow, QProgressBar, QScrollArea, QSplitter,
+                               QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from .analysis_worker import AnalysisWorker
-from .export_dialog import ExportDialog, ExportJob, existing_targets
 from .file_browser import FileBrowser
 from .headline import is_long, summary_of
 from .io_worker import IOWorker
@@ -40,6 +36,10 @@ from .settings import open_settings
 from .signal_view import SignalView
 from .train_tab import TrainTab
 from .widgets import titled
+from .window_actions import build_actions
+from .window_export import ExportMixin
+from .window_help import HelpMixin
+from .window_timeline import TimelineMixin, keys_legend, timeline_help
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,10 @@ GIL_SWITCH_INTERVAL_S = 0.0005
 EMPTY_HINT = "Drop audio files or folders anywhere in this window, or use File ▸ Open"
 
 
-class MainWindow(QMainWindow):
+# Parts of the window live in their own modules, each saying why it is a mixin: the timeline and
+# playback (window_timeline), exports and the cache (window_export), the Help menu (window_help).
+# The actions, menus and toolbar are built by window_actions.build_actions.
+class MainWindow(ExportMixin, HelpMixin, TimelineMixin, QMainWindow):
     _analyse_requested = Signal(object, bool, int)   # paths, speaker baseline, job number
     _load_requested = Signal()
     _switch_model_requested = Signal(object)  # bundle path, or None for the active one
@@ -114,29 +117,13 @@ class MainWindow(QMainWindow):
         left.setMinimumWidth(220)
         self._left = left
 
-        self._play_button = QToolButton(self)
-        self._play_button.setIcon(self.style().standardIcon(QStyle.SP_MediaPlay))
-        self._play_button.setToolTip("Play / pause (Space)")
-        self._play_button.clicked.connect(self._on_play_toggled)
-        self._time_label = QLabel("", self)
-        self._time_label.setMinimumWidth(140)
-        self._playback_note = QLabel(self.player.reason, self)
-        self._playback_note.setToolTip(self.player.details)
-        self._playback_note.setStyleSheet("color: #8a6d00;")
-        self._play_button.setEnabled(self.player.available)
-        self.signal_view.setToolTip(_timeline_help(EMOTIONS))
-        self._playback_note.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self._playback_note.setMinimumWidth(40)
-        transport = QHBoxLayout()
-        transport.setContentsMargins(4, 0, 4, 0)
-        transport.addWidget(self._play_button)
-        transport.addWidget(self._time_label)
-        transport.addWidget(self._playback_note, 1)
+        transport = self._build_transport()
+        self.signal_view.setToolTip(timeline_help(EMOTIONS))
         centre = QWidget(self)
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(2)
-        self._keys_legend = QLabel(_keys_legend(EMOTIONS), self)
+        self._keys_legend = QLabel(keys_legend(EMOTIONS), self)
         self._keys_legend.setStyleSheet("color: #555; font-size: 11px; padding: 0 6px;")
         self._keys_legend.setWordWrap(True)
         centre_layout.addWidget(self.signal_view, 1)
@@ -183,7 +170,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._cancel_button)
         self.statusBar().showMessage("Loading model…")
 
-        self._build_actions()
+        build_actions(self)
         self._cancel_button.clicked.connect(self.cancel)
 
         # -- connections --------------------------------------------------------------------
@@ -246,79 +233,6 @@ class MainWindow(QMainWindow):
         self._thread.start()
         self._io_thread.start()
         self._load_requested.emit()
-
-    def _build_actions(self):
-        style = self.style()
-
-        def action(text, slot, shortcut=None, icon=None, tip=None, checkable=False):
-            a = QAction(text, self)
-            if icon is not None:
-                a.setIcon(style.standardIcon(icon))
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            if tip:
-                a.setStatusTip(tip)
-                a.setToolTip(tip)
-            a.setCheckable(checkable)
-            a.triggered.connect(slot)
-            return a
-
-        self.open_files_action = action("&Open files…", self._on_open_files, QKeySequence.Open,
-                                        QStyle.SP_DialogOpenButton, "Queue audio files for analysis")
-        self.open_folder_action = action("Open &folder…", self._on_open_folder, "Ctrl+Shift+O",
-                                         QStyle.SP_DirOpenIcon, "Queue every recording in a folder")
-        self.export_action = action("&Export…", self._on_export, "Ctrl+E", QStyle.SP_DialogSaveButton,
-                                    "Save the selected recording or the whole queue: CSV, JSON, Audacity "
-                                    "labels, Praat TextGrid, ELAN")
-        self.clear_cache_action = action("Clear &cache…", self._on_clear_cache, None, None,
-                                         "Delete recomputable files (training features, library caches)")
-        self.clear_action = action("&Clear queue", self.clear_queue, None, None, "Remove every file from the queue")
-        self.quit_action = action("&Quit", self.close, QKeySequence.Quit)
-        self.cancel_action = action("&Cancel analysis", self.cancel, "Esc", QStyle.SP_BrowserStop,
-                                    "Stop the batch; files not yet analysed stay in the queue")
-        self.cancel_action.setEnabled(False)
-        self.baseline_action = action("Speaker &baseline", self._on_baseline_toggled, "Ctrl+B", None,
-                                      "Treat the files of each folder as one speaker and normalise by "
-                                      "their own statistics (re-analyses the queue)", checkable=True)
-        self.reanalyse_action = action("&Analyse again", self.reanalyse, "Ctrl+R", QStyle.SP_BrowserReload,
-                                       "Analyse cancelled and finished files again")
-        self.play_action = action("&Play / pause", self._on_play_toggled, "Space", QStyle.SP_MediaPlay,
-                                  "Play or pause the selected recording")
-        self.play_action.setShortcutContext(Qt.WindowShortcut)
-        self.reset_zoom_action = action("&Reset zoom", self.signal_view.reset_zoom, "Ctrl+0", None,
-                                        "Show the whole recording")
-        self.browser_action = action("File &browser", self._on_browser_toggled, "Ctrl+Shift+B", None,
-                                     "Show or hide the file browser", checkable=True)
-        self.browser_action.setChecked(True)
-        self.card_action = action("&Model card", self.show_model_card, "F1", QStyle.SP_FileDialogInfoView,
-                                  "What the model was trained on, how well it does, its limits")
-        self.card_action.setEnabled(False)
-        self.about_action = action("&About SER Studio", self.show_about)
-
-        menus = self.menuBar()
-        m = menus.addMenu("&File")
-        for a in (self.open_files_action, self.open_folder_action, None, self.export_action, self.clear_action,
-                  None, self.clear_cache_action, None, self.quit_action):
-            m.addSeparator() if a is None else m.addAction(a)
-        m = menus.addMenu("&Analysis")
-        for a in (self.baseline_action, self.reanalyse_action, None, self.cancel_action):
-            m.addSeparator() if a is None else m.addAction(a)
-        m = menus.addMenu("&View")
-        for a in (self.play_action, self.reset_zoom_action, None, self.browser_action):
-            m.addSeparator() if a is None else m.addAction(a)
-        m = menus.addMenu("&Help")
-        m.addAction(self.card_action)
-        m.addAction(self.about_action)
-
-        bar = self.addToolBar("Main")
-        bar.setObjectName("main-toolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        bar.setIconSize(QSize(18, 18))
-        for a in (self.open_files_action, self.open_folder_action, None, self.play_action, self.reset_zoom_action,
-                  None, self.baseline_action, self.cancel_action, None, self.export_action, self.card_action):
-            bar.addSeparator() if a is None else bar.addAction(a)
-        self.addAction(self.play_action)
 
     # -- the queue ------------------------------------------------------------------------
     def add_paths(self, paths):
@@ -475,8 +389,8 @@ class MainWindow(QMainWindow):
         self.card_action.setEnabled(bool(info.get("card")))
         self.setWindowTitle(f"SER Studio — {info['model_id']}")
         self._model_label.setText(f"Model: {info['model_id']}")
-        self.signal_view.setToolTip(_timeline_help(tuple(info["labels"])))
-        self._keys_legend.setText(_keys_legend(tuple(info["labels"])))
+        self.signal_view.setToolTip(timeline_help(tuple(info["labels"])))
+        self._keys_legend.setText(keys_legend(tuple(info["labels"])))
         self._model_label.setToolTip(info.get("source", ""))
         self._queue.set_active_model(info["model_id"])
         self._next()
@@ -646,109 +560,6 @@ class MainWindow(QMainWindow):
             self._shown_view = path
             self.view_shown.emit(path)
 
-    def _on_segment_clicked(self, index):
-        """A click on the timeline: select the segment and play from its start."""
-        self.select_segment(index)
-        if 0 <= self._segment and self.player.available:
-            self.player.play_from(self._selected_segment().start)
-
-    def _on_whole_recording_requested(self):
-        self._segment = -1
-        self.signal_view.strip.select(-1)
-        self._show_selected()
-
-    # -- the timeline: segments and the clinician tier ----------------------------------------
-    def _timeline_segments(self):
-        """The model segments shown for the selected file (final or so far)."""
-        return self.signal_view.strip.segments() if self._selected else []
-
-    def _selected_segment(self):
-        segs = self.signal_view.strip.segments()
-        return segs[self._segment] if 0 <= self._segment < len(segs) else None
-
-    def selected_segment_index(self):
-        return self._segment
-
-    def select_segment(self, index):
-        """Select segment ``index`` of the timeline: its probabilities in the panel, the
-        playhead at its start (the view scrolls to it when it is off screen)."""
-        segs = self.signal_view.strip.segments()
-        if not 0 <= index < len(segs):
-            return
-        self._segment = index
-        seg = segs[index]
-        if self.player.loop_range() is not None:
-            self.player.set_loop()  # a loop belongs to the segment it was started on
-        self.signal_view.set_playhead(seg.start)
-        self.player.seek(seg.start)
-        self._update_time_label(seg.start)
-        x0, x1 = self.signal_view.wave_plot.viewRange()[0]
-        if seg.end < x0 or seg.start > x1:
-            span = x1 - x0
-            mid = (seg.start + seg.end) / 2
-            self.signal_view.wave_plot.setXRange(mid - span / 2, mid + span / 2, padding=0)
-        self._show_selected()
-        if self._queue.entry(self._selected).result is None or self._selected in self._partial:
-            self.signal_view.strip.select(index)  # still analysing: the panel waits, the frame shows
-
-    def step_segment(self, delta):
-        """←/→: the previous or next segment (from the playhead when none is selected)."""
-        segs = self.signal_view.strip.segments()
-        if not segs:
-            return
-        if self._segment < 0:
-            here = self.signal_view.strip.segment_at(self.signal_view.playhead())
-            index = max(here, 0) if delta > 0 else max(here - 1 if here > 0 else 0, 0)
-        else:
-            index = min(max(self._segment + delta, 0), len(segs) - 1)
-        self.select_segment(index)
-
-    def set_clinician_label(self, number):
-        """Keys 1–8: the clinician's label for the selected segment (the model's labels, in
-        order); 0 clears it. Saved at once."""
-        e = self._queue.entry(self._selected) if self._selected in self._queue else None
-        result = e.result if e is not None else None
-        seg = self._selected_segment()
-        if result is None or self._selected in self._partial:
-            self.statusBar().showMessage("Corrections can be made once the analysis of this file is finished", 5000)
-            return
-        if seg is None:
-            self.statusBar().showMessage("Select a segment first: click it in the timeline, or press → ", 5000)
-            return
-        labels = self._labels()
-        if number > len(labels):
-            return
-        label = None if number == 0 else labels[number - 1]
-        error = self.reviews.set_label(result, seg, label)
-        if error:
-            self.statusBar().showMessage(f"Correction not saved: {error}", 10000)
-            return
-        what = f"set to {label}" if label else "cleared"
-        self.statusBar().showMessage(f"Your label for {seg.start:.2f}–{seg.end:.2f} s {what} (saved)", 4000)
-        self._show_selected()
-        self.review_changed.emit(self._selected)
-
-    def clinician_intervals(self, path=None):
-        """``[(start, end, label), ...]`` of the clinician tier of ``path`` (the selected file)."""
-        e = self._queue.entry(path or self._selected)
-        return self.reviews.intervals(e.result) if e.result is not None else []
-
-    def toggle_loop(self):
-        """L: loop the selected segment (again: stop looping)."""
-        seg = self._selected_segment()
-        if self.player.loop_range() is not None:
-            self.player.set_loop()
-            self.statusBar().showMessage("Loop off", 2000)
-            return
-        if seg is None:
-            self.statusBar().showMessage("Select a segment first to loop it", 4000)
-            return
-        if not self.player.available:
-            self.statusBar().showMessage(self.player.reason or "Playback unavailable", 5000)
-            return
-        self.player.set_loop(seg.start, seg.end)
-        self.statusBar().showMessage(f"Looping {seg.start:.2f}–{seg.end:.2f} s (L stops)", 4000)
-
     # -- long recordings: the visible slice ---------------------------------------------------
     def _on_slice_requested(self, t0, t1):
         if not self._selected or self._shown_view != self._selected:
@@ -760,35 +571,6 @@ class MainWindow(QMainWindow):
         if path == self._selected and self._shown_view == path:
             self.signal_view.set_slice(data)
             self.slice_shown.emit(path, data["t0"], data["t1"])
-
-    # -- playback -------------------------------------------------------------------------
-    def _on_play_toggled(self, *_):
-        if not self.player.available:
-            self.statusBar().showMessage(self.player.reason, 5000)
-            return
-        if self._selected:
-            self.player.toggle()
-
-    def _on_seek_requested(self, seconds):
-        self.signal_view.set_playhead(seconds)
-        self.player.seek(seconds)
-        self._update_time_label(seconds)
-
-    def _on_player_position_changed(self, seconds):
-        self.signal_view.set_playhead(seconds)
-        self._update_time_label(seconds)
-
-    def _on_playing_changed(self, playing):
-        icon = QStyle.SP_MediaPause if playing else QStyle.SP_MediaPlay
-        self._play_button.setIcon(self.style().standardIcon(icon))
-
-    def _on_playback_unavailable(self, reason):
-        self._playback_note.setText(reason)
-        self._playback_note.setToolTip(reason)
-
-    def _update_time_label(self, seconds):
-        total = self.signal_view.duration()
-        self._time_label.setText(f"{seconds:5.2f} s / {total:.2f} s" if total else "")
 
     # -- actions --------------------------------------------------------------------------
     def _on_open_files(self):
@@ -815,176 +597,6 @@ class MainWindow(QMainWindow):
 
     def _on_browser_toggled(self, on):
         self._left.widget(0).setVisible(on)
-
-    def _on_export(self):
-        done = self._queue.paths_with_status(DONE)
-        if not done:
-            self.statusBar().showMessage("Nothing to export yet: no file has been analysed", 5000)
-            return
-        can_selected = self._selected in done and self._selected not in self._partial
-        dialog = ExportDialog(self.browser.folder(), self._selected, can_selected=can_selected, parent=self)
-        if dialog.exec() == QDialog.Accepted:
-            fmt, dest, queue = dialog.choice()
-            if dest:
-                self.export(fmt, dest, queue=queue)
-
-    def export(self, fmt, dest, *, queue=False):
-        """Export the selected recording (``queue`` False) or every file of the queue, in the
-        I/O worker; ``export_finished(dest, error)`` tells how it went.
-
-        ``fmt``: csv, json, audacity, textgrid, eaf (:mod:`ser_engine.exports`, with the
-        clinician tier) or summary (one row per file, :meth:`export_csv`). Files that would be
-        replaced (a TextGrid made by hand beside the audio, say) are replaced only if the user
-        agrees.
-        """
-        from ser_engine.results import Failure
-
-        existing = existing_targets(fmt, dest, queue=queue)
-        if existing and not self.confirm(
-                "Replace files?", f"{len(existing)} file{'s' * (len(existing) != 1)} will be replaced, "
-                f"for example {existing[0]}.\nReplace {'them' if len(existing) != 1 else 'it'}?"):
-            self._on_export_finished(str(dest), "not exported: you chose to keep the existing files")
-            return None
-        if fmt == "summary":
-            return self.export_csv(dest)
-        if queue:
-            pairs = []
-            for e in self._queue.entries():
-                if e.result is not None and e.path not in self._partial:
-                    pairs.append((e.result, self.reviews.review(e.result)))
-                elif e.status == ERROR:
-                    pairs.append(Failure(e.path, e.error))
-            if not any(not isinstance(p, Failure) for p in pairs):
-                self._on_export_finished(str(dest), "no analysed file to export")
-                return None
-        else:
-            e = self._queue.entry(self._selected) if self._selected in self._queue else None
-            if e is None or e.result is None or self._selected in self._partial:
-                self._on_export_finished(str(dest), "the selected file has not been analysed")
-                return None
-            pairs = [(e.result, self.reviews.review(e.result))]
-        job = ExportJob.make(fmt, dest, pairs, self._labels(), queue=queue)
-        self.statusBar().showMessage(f"Exporting {'the queue' if queue else Path(self._selected).name} as {fmt}…")
-        self._export_job_requested.emit(job)
-        return job
-
-    # -- the cache ------------------------------------------------------------------------------
-    def confirm(self, title, text):
-        """Ask yes/no (tests replace this)."""
-        return QMessageBox.question(self, title, text, QMessageBox.Yes | QMessageBox.No,
-                                    QMessageBox.No) == QMessageBox.Yes
-
-    def _inform(self, title, text):
-        if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
-            QMessageBox.information(self, title, text)
-
-    def _on_clear_cache(self):
-        """File ▸ Clear cache…: say how big it is, ask, clear it in the I/O worker."""
-        from ser_engine.housekeeping import cache_size, format_size
-        from ser_engine.paths import user_cache_dir
-
-        if self.train_tab.is_running():
-            self.statusBar().showMessage("The cache is in use while a model is being trained; clear it afterwards",
-                                         8000)
-            return False
-        size = cache_size()
-        if size == 0:
-            self.statusBar().showMessage("The cache is empty", 5000)
-            self._inform("Clear cache", f"The cache is empty.\n\n{user_cache_dir()}")
-            return False
-        text = (f"The cache holds {format_size(size)} in\n{user_cache_dir()}\n\nIt keeps only what SER Studio can "
-                "compute again (features of training recordings, library caches); your models, reviews, settings "
-                "and recordings are not touched. The next training run extracts features again.\n\n"
-                "Clear the cache?")
-        if not self.confirm("Clear cache", text):
-            return False
-        self.statusBar().showMessage("Clearing the cache…")
-        self._clear_cache_requested.emit()
-        return True
-
-    def _on_cache_cleared(self, freed, failed):
-        from ser_engine.housekeeping import format_size
-
-        text = f"Cache cleared: {format_size(freed)} freed"
-        if failed:
-            text += f"; {len(failed)} item{'s' * (len(failed) != 1)} could not be removed ({failed[0]})"
-        self.statusBar().showMessage(text, 10000)
-        self._inform("Clear cache", text)
-        self.cache_cleared.emit(freed, failed)
-
-    def export_csv(self, target):
-        """Write the queue's results to ``target`` (CSV, atomically, in the I/O worker)."""
-        from ser_engine import EMOTIONS
-
-        labels = list(self._model_info["labels"]) if self._model_info else list(EMOTIONS)
-        header = ["file", "path", "status", "duration_s", "label", "confidence", "uncertain", "normalisation",
-                  "model_id", "model_version", "error"] + [f"p_{k}" for k in labels]
-        rows = []
-        for e in self._queue.entries():
-            r = e.result
-            row = [Path(e.path).name, e.path, e.status, "" if e.duration is None else f"{e.duration:.3f}"]
-            if r is not None:
-                row += [r.label, f"{r.confidence:.4f}", str(bool(r.uncertain)).lower(), r.normalisation,
-                        r.model_id, r.model_version, ""]
-                row += [f"{r.probabilities.get(k, 0.0):.4f}" for k in labels]
-            else:
-                row += ["", "", "", "", "", "", e.error] + [""] * len(labels)
-            rows.append(row)
-        self.statusBar().showMessage(f"Exporting {len(rows)} rows…")
-        self._export_requested.emit(str(target), header, rows)
-
-    def _on_export_finished(self, target, error):
-        if error:
-            self.statusBar().showMessage(f"Export failed: {error}", 10000)
-            if os.environ.get("QT_QPA_PLATFORM") != "offscreen":
-                QMessageBox.warning(self, "Export failed", f"The results could not be saved:\n{error}")
-        else:
-            self.statusBar().showMessage(f"Results saved to {target}", 8000)
-        self.export_finished.emit(target, error)
-
-    def show_model_card(self):
-        if not self._model_info or not self._model_info.get("card"):
-            self.statusBar().showMessage("The model card is not available (no model loaded)", 4000)
-            return
-        if self._card_dialog is None:
-            dialog = QDialog(self)
-            dialog.setWindowTitle(f"Model card — {self._model_info['model_id']}")
-            view = QTextBrowser(dialog)
-            view.setOpenExternalLinks(False)
-            view.setMarkdown(self._model_info["card"])
-            layout = QVBoxLayout(dialog)
-            layout.addWidget(view)
-            dialog.resize(680, 760)
-            dialog.card_view = view
-            self._card_dialog = dialog
-        self._card_dialog.show()
-        self._card_dialog.raise_()
-
-    def about_text(self):
-        import pyqtgraph
-        import PySide6
-        from PySide6.QtCore import qVersion
-
-        import ser_engine
-
-        lines = [f"<b>SER Studio {ser_engine.__version__}</b>",
-                 "Offline speech emotion recognition for reviewing recordings.", "",
-                 f"Python {platform.python_version()} · Qt {qVersion()} · PySide6 {PySide6.__version__} · "
-                 f"pyqtgraph {pyqtgraph.__version__}"]
-        for name in ("tensorflow", "keras", "numpy"):
-            module = sys.modules.get(name)  # only what is already loaded: About must stay instant
-            if module is not None:
-                lines[-1] += f" · {name} {getattr(module, '__version__', '?')}"
-        if self._model_info:
-            lines += ["", f"Model: {self._model_info['model_id']}, version {self._model_info['version']}",
-                      self._model_info.get("source", "")]
-        else:
-            lines += ["", "Model: not loaded"]
-        lines += ["", "No data leaves this computer."]
-        return "<br>".join(lines)
-
-    def show_about(self):
-        QMessageBox.about(self, "About SER Studio", self.about_text())
 
     # -- drag and drop --------------------------------------------------------------------
     def dragEnterEvent(self, event):
@@ -1054,22 +666,6 @@ class MainWindow(QMainWindow):
             if thread.isRunning():
                 thread.quit()
                 thread.wait()
-
-
-def _keys_legend(labels):
-    """The line under the timeline: which number sets which clinician label."""
-    keys = " · ".join(f"<b>{i}</b> {lab}" for i, lab in enumerate(labels[:8], 1))
-    return (f"Timeline (click it first): {keys} · <b>0</b> clear · <b>←/→</b> previous/next segment · "
-            "<b>L</b> loop")
-
-
-def _timeline_help(labels):
-    """The signal view's tooltip: mouse, keys and the number of each clinician label."""
-    keys = ", ".join(f"{i} {lab}" for i, lab in enumerate(labels[:8], 1))
-    return ("Mouse wheel or drag: zoom and pan along time (all rows together). Click: move the playhead.\n"
-            "Click a segment in the timeline: select it, play from there, show its probabilities.\n"
-            "Keys: ←/→ previous/next segment · L loop it · 0 clear your label\n"
-            f"Your label (clinician tier): {keys}")
 
 
 def _scaled(sizes, total):
