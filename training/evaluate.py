@@ -18,7 +18,8 @@ from ser_engine.inference import softmax
 
 from .metrics import expected_calibration_error, fit_temperature, summarise
 from .model import AUX_OUTPUTS
-from .train import aux_targets, file_binary_logits, file_logits, speaker_stats, train_model, validation_score
+from .train import (aux_targets, file_binary_logits, file_logits, perturbed_speaker_stats, speaker_stats, train_model,
+                    tta_file_logits, validation_score)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class CVResult:
     summary: dict          # mode -> metrics (mean/std over folds, pooled confusion, ECE)
     histories: list        # per fold: list of EpochLog
     aux_oof: dict = dataclasses.field(default_factory=dict)  # head -> mode -> (n_files, 2) logits (no, yes)
+    tta_oof: dict = dataclasses.field(default_factory=dict)  # mode -> logits with test-time augmentation
 
     @property
     def best_epochs(self):
@@ -84,6 +86,7 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     folds = actor_folds(dataset.actors, cfg.folds)
     oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES}
     fold_logs, histories, aux_oof = [], [], {}
+    tta_oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES} if cfg.speeds else {}
     for i, test_actors in enumerate(folds):
         if only_folds is not None and i not in only_folds:
             continue
@@ -111,8 +114,17 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         # The fold's final model (the whole ensemble, not one member) on its validation actors:
         # the score the accuracy benchmark chooses levers on.
         _, val_accuracy = validation_score(tm.model, va, features, tm.global_stats, cfg) if va else (None, None)
+        val_accuracy_tta = None
+        if tta_oof:  # test-time augmentation scored on the same model (inference only)
+            for m, logits in _tta_scores(tm, te, features, cfg).items():
+                tta_oof[m][idx] = logits
+            if va:
+                val_labels = np.array([it.label for it in va])
+                val_accuracy_tta = float(np.mean([np.mean(lg.argmax(1) == val_labels)
+                                                  for lg in _tta_scores(tm, va, features, cfg).values()]))
         fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
                           "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
+                          "val_accuracy_tta": val_accuracy_tta,
                           "seconds": time.perf_counter() - t0, "metrics": fold_metrics})
         histories.append(tm.history)
         logger.info("fold %d/%d: accuracy alone %.3f, with baseline %.3f", i + 1, len(folds),
@@ -131,7 +143,20 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
             summary[m]["aux"] = {name: _summarise_aux(per_mode[m][done], targets[done, AUX_OUTPUTS.index(name)],
                                                       fold_of[done])
                                  for name, per_mode in aux_oof.items()}
-    return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof)
+    for m, logits in tta_oof.items():
+        per_fold = [float(np.mean(logits[fold_of == f].argmax(1) == labels[fold_of == f]))
+                    for f in range(len(folds)) if (fold_of[done] == f).any()]
+        summary[m]["tta"] = {"accuracy": {"mean": float(np.mean(per_fold)), "folds": per_fold}}
+    return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof, tta_oof)
+
+
+def _tta_scores(tm, items, features, cfg):
+    """Per mode, the test-time-augmented file logits of ``items`` (actors outside training)."""
+    speaker = {**speaker_stats(items, features, config=cfg.feature),
+               **perturbed_speaker_stats(items, features, list(cfg.speeds), config=cfg.feature)}
+    return {"global": tta_file_logits(tm.model, items, features, lambda it, s: tm.global_stats, cfg=cfg),
+            "speaker": tta_file_logits(tm.model, items, features,
+                                       lambda it, s: speaker[it.actor if s is None else (it.actor, s)], cfg=cfg)}
 
 
 def _summarise_aux(logits, targets, fold_of):

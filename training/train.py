@@ -170,6 +170,21 @@ def file_logits(model, items, features, stats_of, *, cfg, batch_size=256):
     return np.stack(out)
 
 
+def tta_file_logits(model, items, features, stats_of, *, cfg):
+    """Test-time augmentation: the file logits of each recording and of its speed-perturbed
+    copies (``cfg.speeds``, the training augmentation), averaged.
+
+    ``stats_of(item, speed)`` gives the baseline of a version (``speed`` None for the
+    recording itself): the global statistics alone, or the speaker's baseline in that
+    condition (:func:`perturbed_speaker_stats`), as for training.
+    """
+    versions = [file_logits(model, items, features, lambda it: stats_of(it, None), cfg=cfg)]
+    for speed in cfg.speeds:
+        copies = {it.path: features[(it.path, speed)] for it in items}
+        versions.append(file_logits(model, items, copies, lambda it, s=speed: stats_of(it, s), cfg=cfg))
+    return np.mean(versions, axis=0)
+
+
 def file_binary_logits(model, items, features, stats_of, *, cfg):
     """File-level two-class logits (no, yes) of a sigmoid head, aggregated like emotions."""
     two_class = _TwoClass(model)

@@ -104,3 +104,18 @@ def test_the_shipped_recipe_row_is_the_thorough_preset_and_judges_the_bar_over_s
     # Validation backs the ensemble on every seed or the row says it does not.
     assert ba._shipped_verdict([0.01, 0.02, 0.03]) == "ships; validation confirms it"
     assert ba._shipped_verdict([0.01, -0.02, 0.03]) == "ships; **not** confirmed on validation"
+
+
+def test_tta_is_paired_with_the_same_models_and_kept_on_validation_only():
+    runs = {}
+    for seed, gain in enumerate((0.02, 0.01, -0.01)):
+        r = _run("shipped", seed, 0.60, 0.70, 0.65)
+        r["global"]["tta_accuracy"] = [0.63] * 5   # test accuracy up on every run ...
+        r["speaker"]["tta_accuracy"] = [0.69] * 5
+        r["validation_tta"] = [0.65 + gain] * 5   # ... validation up on two runs of three
+        runs[("shipped", seed)] = r
+    runs[("base", 0)] = _run("base", 0, 0.5, 0.6, 0.55)  # no TTA scores: no row
+    table = ba.tta_table(runs)
+    assert table.count("\n") == 2  # header, rule, one row
+    assert "| 3 | +3.0 ± 0.0 | -1.0 ± 0.0 | +0.7 ± 1.5 | no |" in table
+    assert ba.tta_table({("base", 0): _run("base", 0, 0.5, 0.6, 0.55)}) == ""

@@ -78,6 +78,44 @@ def test_each_fold_scores_its_final_model_on_its_validation_actors(tmp_path):
                                                 speeds=cfg.speeds, workers=1)
         cv = cross_validate(ds, feats, cfg)
         for fold, history in zip(cv.folds, cv.histories):
-            assert 0.0 <= fold["val_accuracy"] <= 1.0
+            assert 0.0 <= fold["val_accuracy"] <= 1.0 and 0.0 <= fold["val_accuracy_tta"] <= 1.0
             if ensemble == 1:  # one model: its restored best epoch's score
                 assert fold["val_accuracy"] == pytest.approx(history[fold["best_epoch"] - 1].val_accuracy)
+        # test-time augmentation is scored on the same models, every file once, out of fold
+        for mode in ("global", "speaker"):
+            assert not np.isnan(cv.tta_oof[mode]).any()
+            assert len(cv.summary[mode]["tta"]["accuracy"]["folds"]) == 3
+
+
+def test_test_time_augmentation_averages_the_copies_each_with_its_own_baseline():
+    from ser_engine.normalise import FeatureStats
+    from training.config import TrainConfig
+    from training.dataset import Item
+    from training.train import file_logits, tta_file_logits
+
+    class Mean:  # a "model": class scores from the mean of each window
+        output_shape = (None, 8)
+
+        def predict_on_batch(self, batch):
+            z = np.stack([batch.mean(axis=(1, 2)) * k for k in range(8)], 1)
+            e = np.exp(z - z.max(1, keepdims=True))
+            return e / e.sum(1, keepdims=True)
+
+    rng = np.random.default_rng(0)
+    cfg = TrainConfig(speeds=(0.9, 1.1))
+    nf = cfg.feature.n_features
+    items = [Item(f"/x/{i}.wav", 1, emotion, "normal", 1, 1) for i, emotion in enumerate(("happy", "sad", "calm"))]
+    feats = {}
+    for it in items:
+        feats[it.path] = rng.standard_normal((350, nf)).astype(np.float32)
+        for s in cfg.speeds:
+            feats[(it.path, s)] = feats[it.path] + s  # each copy shifted by its own offset
+    stats = {None: FeatureStats(np.zeros(nf, np.float32), np.ones(nf, np.float32))}
+    stats.update({s: FeatureStats(np.full(nf, s, np.float32), np.ones(nf, np.float32)) for s in cfg.speeds})
+    # with each copy's baseline removing its shift, every version scores like the recording
+    tta = tta_file_logits(Mean(), items, feats, lambda it, s: stats[s], cfg=cfg)
+    plain = file_logits(Mean(), items, feats, lambda it: stats[None], cfg=cfg)
+    np.testing.assert_allclose(tta, plain, atol=1e-5)
+    # with one baseline for all, the copies differ and the average is theirs
+    one = tta_file_logits(Mean(), items, feats, lambda it, s: stats[None], cfg=cfg)
+    assert not np.allclose(one, plain, atol=1e-3)
