@@ -49,6 +49,7 @@ bench: setup
 	$(PY) bench/bench_training.py
 	$(PY) bench/bench_inference.py
 	$(PY) bench/bench_accuracy.py
+	$(PY) bench/bench_vad.py
 
 # The installer: PyInstaller one-folder app from build.spec, both self-tests on the built app
 # (a failure stops here), a check that they wrote nothing into the app folder, then the .deb.

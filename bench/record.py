@@ -11,7 +11,7 @@ from ser_engine.atomic import atomic_write_text
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 HEADER = ("# Benchmarks\n\nEvery figure here is written by a script in `bench/`; each section names its script, "
           "the machine and the date it was measured (`make bench` runs the model's: training, inference, "
-          "accuracy levers).\n")
+          "accuracy levers, voice activity).\n")
 
 
 def machine():

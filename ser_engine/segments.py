@@ -48,10 +48,15 @@ _EPS = 1e-7
 SHARES = (0.1, 0.55, 0.35)
 #: Speech rises at least this far (dB) above the quietest 5 % of a recording's frames; the
 #: relative rule alone would call the loudest moments of a noise-only recording speech. Frames
-#: this far above the room are also speech when they lie more than ``speech_top_db`` below the
-#: loudest ones (a quiet speaker after a shout; 10 dB instead covered more but would take in
-#: more noise bursts, measured with ``tests/ser_engine/test_segments.py``'s quiet-speaker case).
+#: this far above the room also make speech regions when they lie more than ``speech_top_db``
+#: below the loudest ones: a quiet speaker after a shout (BENCHMARKS.md, "bench_vad").
 MIN_DYNAMIC_DB = 15.0
+#: Frames within this many dB of the room's floor are never speech. In a room 30 dB below the
+#: speech, ``speech_top_db`` (40 dB) reaches into the noise: every frame was "speech", the
+#: recording's baseline was the room's: 25 % of the clips labelled right, 45 % with this margin
+#: (BENCHMARKS.md, "bench_vad"; in a first comparison 3 dB gave 47 % and 10 dB 40 %; 6 dB
+#: leaves room for noise less steady than the benchmark's white noise).
+ROOM_MARGIN_DB = 6.0
 #: Feature frames per column of the display log-mel (0.1 s).
 MEL_STEP = 10
 
@@ -141,13 +146,20 @@ class BlockUpdate:
 # -- voice activity -------------------------------------------------------------------
 
 
-def vad_mask(energy, *, config):
-    """Frames loud enough for speech: the rule of :func:`~ser_engine.features.speech_mask`
-    (within ``speech_top_db`` of the 99th-percentile energy, above digital silence), applied
-    to the whole recording's frame energies (dB), widened to every frame :data:`MIN_DYNAMIC_DB`
-    above the room's quiet frames: one clip's speech lies within 40 dB of its loudest frames,
-    a session's quiet speaker may not. A recording whose loud frames are less than
-    :data:`MIN_DYNAMIC_DB` above its quiet ones has no speech at all."""
+def vad_mask(energy, *, config, quiet_speakers=True):
+    """Frames loud enough for speech, from the whole recording's frame energies (dB).
+
+    The rule of :func:`~ser_engine.features.speech_mask` (within ``speech_top_db`` of the
+    99th-percentile energy, above digital silence), never within :data:`ROOM_MARGIN_DB` of the
+    room's floor. With ``quiet_speakers`` (where the speech is: its regions) also every frame
+    :data:`MIN_DYNAMIC_DB` above the room: one clip's speech lies within 40 dB of its loudest
+    frames, a session's quiet speaker may not. Without it (which frames make the recording's
+    baseline and weigh its label) the frames are those the model's training statistics were
+    taken from; the quieter ones shifted the baseline (BENCHMARKS.md, "bench_vad").
+
+    A recording whose loud frames are less than :data:`MIN_DYNAMIC_DB` above its quiet ones
+    has no speech at all.
+    """
     if len(energy) == 0:
         return np.zeros(0, bool)
     floor, ref = np.percentile(energy, [5, 99])
@@ -157,7 +169,10 @@ def vad_mask(energy, *, config):
     audible = energy > DIGITAL_SILENCE_DB
     # the room's floor, not digital silence (padding would put "speech" just above -90 dB)
     room = np.percentile(energy[audible], 5) if audible.any() else ref
-    return (energy > min(ref - config.speech_top_db, room + MIN_DYNAMIC_DB)) & audible
+    threshold = ref - config.speech_top_db
+    if quiet_speakers:
+        threshold = min(threshold, room + MIN_DYNAMIC_DB)
+    return (energy > max(threshold, room + ROOM_MARGIN_DB)) & audible
 
 
 def speech_regions(mask, *, config, seg=SegmentConfig()):
@@ -389,8 +404,8 @@ def _analyse(predictor, path, on_block, should_stop, config, content_hash, hashe
     sha_future = hasher.submit(file_sha256, path) if content_hash else None
 
     # stage 2: features of the speech regions
-    mask = vad_mask(energy, config=fc)
-    regions = speech_regions(mask, config=fc, seg=config)
+    regions = speech_regions(vad_mask(energy, config=fc), config=fc, seg=config)
+    mask = vad_mask(energy, config=fc, quiet_speakers=False)  # the baseline's frames and the label's weights
     # long regions are computed in chunks of at most one block, so memory stays bounded
     block_frames = max(int(config.block_seconds * fc.frame_rate), 1)
     chunks = [(r, a, min(a + block_frames, hi)) for r, (lo, hi) in enumerate(regions)

@@ -227,3 +227,17 @@ def test_quiet_speech_after_loud_speech_is_still_speech(shipped_predictor, tmp_p
     # measured: 69 % of its speech found (0 % before); its quietest syllables are within 15 dB of the room
     assert covered >= 0.6 * sum(b - a for a, b in truth), [(s.start, s.end) for s in speech]
     assert not any(s.start < 1.5 for s in speech)  # the room before anyone speaks is still silence
+
+
+def test_the_room_between_utterances_is_not_speech_when_it_is_30_dB_down(shipped_predictor, tmp_path):  # noqa: F811
+    """Speech at -24 dBFS in a room at -55 dBFS: within 40 dB of the loudest frames lies the
+    room itself, so the whole recording was "speech" and its baseline the room's."""
+    from bench.bench_vad import build_session
+
+    truth = build_session(tmp_path / "room.wav", level_a=-24, level_b=None, room=-55, minutes=0.5)
+    tl = analyse_recording(shipped_predictor, tmp_path / "room.wav")
+    pauses = [(a[1] + 0.3, b[0] - 0.3) for a, b in zip(truth, truth[1:]) if b[0] - a[1] > 1.0]
+    quiet = [s for s in tl.segments if s.label == NO_SPEECH]
+    silent = sum(max(0.0, min(s.end, p1) - max(s.start, p0)) for s in quiet for p0, p1 in pauses)
+    assert silent >= 0.8 * sum(p1 - p0 for p0, p1 in pauses)
+    assert tl.summary().speech_seconds <= 0.8 * tl.duration  # was all of it
