@@ -47,9 +47,7 @@ _EPS = 1e-7
 #: measured costs on speech-heavy recordings; BENCHMARKS.md "bench_long").
 SHARES = (0.1, 0.55, 0.35)
 #: Speech rises at least this far (dB) above the quietest 5 % of a recording's frames; the
-#: relative rule alone would call the loudest moments of a noise-only recording speech. Frames
-#: this far above the room also make speech regions when they lie more than ``speech_top_db``
-#: below the loudest ones: a quiet speaker after a shout (BENCHMARKS.md, "bench_vad").
+#: relative rule alone would call the loudest moments of a noise-only recording speech.
 MIN_DYNAMIC_DB = 15.0
 #: Frames within this many dB of the room's floor are never speech. In a room 30 dB below the
 #: speech, ``speech_top_db`` (40 dB) reaches into the noise: every frame was "speech", the
@@ -146,19 +144,16 @@ class BlockUpdate:
 # -- voice activity -------------------------------------------------------------------
 
 
-def vad_mask(energy, *, config, quiet_speakers=True):
-    """Frames loud enough for speech, from the whole recording's frame energies (dB).
+def vad_mask(energy, *, config):
+    """Frames loud enough for speech, from the whole recording's frame energies (dB): the rule
+    of :func:`~ser_engine.features.speech_mask` (within ``speech_top_db`` of the 99th-percentile
+    energy, above digital silence), and never within :data:`ROOM_MARGIN_DB` of the room's
+    floor. A recording whose loud frames are less than :data:`MIN_DYNAMIC_DB` above its quiet
+    ones has no speech at all.
 
-    The rule of :func:`~ser_engine.features.speech_mask` (within ``speech_top_db`` of the
-    99th-percentile energy, above digital silence), never within :data:`ROOM_MARGIN_DB` of the
-    room's floor. With ``quiet_speakers`` (where the speech is: its regions) also every frame
-    :data:`MIN_DYNAMIC_DB` above the room: one clip's speech lies within 40 dB of its loudest
-    frames, a session's quiet speaker may not. Without it (which frames make the recording's
-    baseline and weigh its label) the frames are those the model's training statistics were
-    taken from; the quieter ones shifted the baseline (BENCHMARKS.md, "bench_vad").
-
-    A recording whose loud frames are less than :data:`MIN_DYNAMIC_DB` above its quiet ones
-    has no speech at all.
+    A speaker more than ``speech_top_db`` below the loudest one is not found (BENCHMARKS.md,
+    "bench_vad"): taking frames some dB above the room instead also took louder stretches of
+    room tone for speech (a recording's speech doubled, half its labels changed).
     """
     if len(energy) == 0:
         return np.zeros(0, bool)
@@ -169,10 +164,7 @@ def vad_mask(energy, *, config, quiet_speakers=True):
     audible = energy > DIGITAL_SILENCE_DB
     # the room's floor, not digital silence (padding would put "speech" just above -90 dB)
     room = np.percentile(energy[audible], 5) if audible.any() else ref
-    threshold = ref - config.speech_top_db
-    if quiet_speakers:
-        threshold = min(threshold, room + MIN_DYNAMIC_DB)
-    return (energy > max(threshold, room + ROOM_MARGIN_DB)) & audible
+    return (energy > max(ref - config.speech_top_db, room + ROOM_MARGIN_DB)) & audible
 
 
 def speech_regions(mask, *, config, seg=SegmentConfig()):
@@ -404,8 +396,8 @@ def _analyse(predictor, path, on_block, should_stop, config, content_hash, hashe
     sha_future = hasher.submit(file_sha256, path) if content_hash else None
 
     # stage 2: features of the speech regions
-    regions = speech_regions(vad_mask(energy, config=fc), config=fc, seg=config)
-    mask = vad_mask(energy, config=fc, quiet_speakers=False)  # the baseline's frames and the label's weights
+    mask = vad_mask(energy, config=fc)
+    regions = speech_regions(mask, config=fc, seg=config)
     # long regions are computed in chunks of at most one block, so memory stays bounded
     block_frames = max(int(config.block_seconds * fc.frame_rate), 1)
     chunks = [(r, a, min(a + block_frames, hi)) for r, (lo, hi) in enumerate(regions)
