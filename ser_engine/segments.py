@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SerError
-from .features import DIGITAL_SILENCE_DB, filter_banks
+from .features import MIN_DYNAMIC_DB, filter_banks, speech_frames
 from .inference import run_model, softmax
 from .normalise import masked_stats
 from .results import NO_SPEECH, Segment, Timeline, probs_dict
@@ -46,15 +46,6 @@ _EPS = 1e-7
 #: Shares of the progress bar of the stages reading, features and labelling (roughly their
 #: measured costs on speech-heavy recordings; BENCHMARKS.md "bench_long").
 SHARES = (0.1, 0.55, 0.35)
-#: Speech rises at least this far (dB) above the quietest 5 % of a recording's frames; the
-#: relative rule alone would call the loudest moments of a noise-only recording speech.
-MIN_DYNAMIC_DB = 15.0
-#: Frames within this many dB of the room's floor are never speech. In a room 30 dB below the
-#: speech, ``speech_top_db`` (40 dB) reaches into the noise: every frame was "speech", the
-#: recording's baseline was the room's: 25 % of the clips labelled right, 45 % with this margin
-#: (BENCHMARKS.md, "bench_vad"; in a first comparison 3 dB gave 47 % and 10 dB 40 %; 6 dB
-#: leaves room for noise less steady than the benchmark's white noise).
-ROOM_MARGIN_DB = 6.0
 #: Feature frames per column of the display log-mel (0.1 s).
 MEL_STEP = 10
 
@@ -147,9 +138,8 @@ class BlockUpdate:
 def vad_mask(energy, *, config):
     """Frames loud enough for speech, from the whole recording's frame energies (dB): the rule
     of :func:`~ser_engine.features.speech_mask` (within ``speech_top_db`` of the 99th-percentile
-    energy, above digital silence), and never within :data:`ROOM_MARGIN_DB` of the room's
-    floor. A recording whose loud frames are less than :data:`MIN_DYNAMIC_DB` above its quiet
-    ones has no speech at all.
+    energy, clear of the room's floor and of digital silence). A recording whose loud frames
+    are less than :data:`MIN_DYNAMIC_DB` above its quiet ones has no speech at all.
 
     A speaker more than ``speech_top_db`` below the loudest one is not found (BENCHMARKS.md,
     "bench_vad"): taking frames some dB above the room instead also took louder stretches of
@@ -159,12 +149,10 @@ def vad_mask(energy, *, config):
         return np.zeros(0, bool)
     floor, ref = np.percentile(energy, [5, 99])
     if ref - floor < MIN_DYNAMIC_DB:
-        # steady noise or hum throughout: speech always rises well above its own pauses
+        # steady noise or hum throughout (the relative rule alone would call its loudest
+        # moments speech): speech always rises well above its own pauses
         return np.zeros(len(energy), bool)
-    audible = energy > DIGITAL_SILENCE_DB
-    # the room's floor, not digital silence (padding would put "speech" just above -90 dB)
-    room = np.percentile(energy[audible], 5) if audible.any() else ref
-    return (energy > max(ref - config.speech_top_db, room + ROOM_MARGIN_DB)) & audible
+    return speech_frames(energy, config=config)
 
 
 def speech_regions(mask, *, config, seg=SegmentConfig()):
