@@ -183,6 +183,9 @@ def model_card(manifest, report, reliability=None):
         "## Limits",
         "- Acted, scripted North-American English speech (two sentences) by 24 professional actors; "
         "spontaneous or clinical speech, other languages, children and noisy rooms are not represented.",
+        "- Studio-quality recordings: room noise lowers accuracy sharply (for the shipped model, white noise "
+        "30 dB below the speech took files alone from 90% right to 42% on training actors; BENCHMARKS.md, "
+        "\"Voice activity and room noise\"). Record close to the speaker in a quiet room.",
         "- Eight discrete acted categories; real emotion is often mixed, subtle or absent.",
         "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings.",
         "- A screening aid for review by a clinician, not a diagnosis.",
