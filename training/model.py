@@ -11,8 +11,8 @@ AUX_OUTPUTS = ("intensity", "sex")
 
 def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, dropout=0.3,
                 learning_rate=1e-3, input_noise=0.0, weight_decay=0.0, label_smoothing=0.05,
-                lstm_layers=1, aux_weight=0.0, unroll=False):
-    """Conv1D x2 -> BiLSTM (residual stack) -> attention pooling -> softmax.
+                lstm_layers=1, aux_weight=0.0, pooling="attention", unroll=False):
+    """Conv1D x2 -> BiLSTM (residual stack) -> attention (or mean) pooling -> softmax.
 
     Parameters
     ----------
@@ -20,6 +20,9 @@ def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, drop
     n_classes : int
     lstm_layers : int
         BiLSTM layers; each one after the first adds its input back (residual).
+    pooling : {"attention", "mean"}
+        How the time steps become one vector: a learned weight per step (softmax over time),
+        or their plain mean (the ablation of attention).
     aux_weight : float
         > 0 adds the :data:`AUX_OUTPUTS` heads (sigmoid) on the pooled vector, each with
         this loss weight; the model then has a list of outputs, emotion first.
@@ -46,10 +49,14 @@ def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, drop
     for i in range(1, lstm_layers):
         y = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True, unroll=unroll), name=f"bilstm{i}")(x)
         x = layers.Add(name=f"residual{i}")([x, y])
-    # Attention pooling: a learned weight per time step, softmax over time, weighted sum.
-    scores = layers.Dense(1, name="attention_score")(x)
-    weights = layers.Softmax(axis=1, name="attention_weights")(scores)
-    pooled = layers.Flatten()(layers.Dot(axes=1)([weights, x]))
+    if pooling == "attention":  # a learned weight per time step, softmax over time, weighted sum
+        scores = layers.Dense(1, name="attention_score")(x)
+        weights = layers.Softmax(axis=1, name="attention_weights")(scores)
+        pooled = layers.Flatten()(layers.Dot(axes=1)([weights, x]))
+    elif pooling == "mean":
+        pooled = layers.GlobalAveragePooling1D(name="mean_pooling")(x)
+    else:
+        raise ValueError(f"pooling must be 'attention' or 'mean', not {pooling!r}")
     x = layers.Dropout(dropout)(pooled)
     out = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
     optimizer = (keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay) if weight_decay

@@ -310,7 +310,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     trained = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
                           lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
                           input_noise=cfg.input_noise, weight_decay=cfg.weight_decay,
-                          label_smoothing=cfg.label_smoothing, lstm_layers=cfg.lstm_layers,
+                          label_smoothing=cfg.label_smoothing, lstm_layers=cfg.lstm_layers, pooling=cfg.pooling,
                           aux_weight=cfg.aux_weight)
     # A multi-task model is trained whole; the emotion head alone (same weights) is what is
     # validated, evaluated and shipped, so the bundle format does not change.

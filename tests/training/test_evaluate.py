@@ -119,3 +119,4 @@ def test_test_time_augmentation_averages_the_copies_each_with_its_own_baseline()
     # with one baseline for all, the copies differ and the average is theirs
     one = tta_file_logits(Mean(), items, feats, lambda it, s: stats[None], cfg=cfg)
     assert not np.allclose(one, plain, atol=1e-3)
+
