@@ -49,11 +49,20 @@ class FeatureConfig:
     pitch_fmax: float = 500.0
     #: frames quieter than this many dB below the loud reference are not speech
     speech_top_db: float = 40.0
+    #: spectral contrast (peak minus valley, dB) in this many octave bands from
+    #: ``contrast_fmin`` plus the band below it (librosa's definition); 0 = off
+    contrast_bands: int = 0
+    contrast_fmin: float = 200.0
+
+    def __post_init__(self):
+        if self.contrast_bands and self.contrast_fmin * 2 ** self.contrast_bands > self.sample_rate / 2:
+            raise ValueError(f"spectral contrast: {self.contrast_bands} octaves from {self.contrast_fmin:g} Hz "
+                             f"exceed the Nyquist frequency ({self.sample_rate / 2:g} Hz)")
 
     @property
     def n_features(self):
         return (self.n_mels + self.n_mfcc * (2 if self.mfcc_deltas else 1) + self.n_chroma + int(self.energy)
-                + 2 * int(self.pitch))
+                + 2 * int(self.pitch) + (self.contrast_bands + 1 if self.contrast_bands else 0))
 
     @property
     def frame_rate(self):
@@ -69,6 +78,8 @@ class FeatureConfig:
             names.append("log_energy")
         if self.pitch:
             names += ["voicing", "f0_semitones"]
+        if self.contrast_bands:
+            names += [f"contrast_{i}" for i in range(self.contrast_bands + 1)]
         return names
 
     def to_dict(self):
@@ -84,7 +95,10 @@ class FeatureConfig:
 
     def digest(self):
         """A short hash of the settings, part of every feature-cache key."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        settings = self.to_dict()
+        if not self.contrast_bands:  # off: the digest from before the option existed, so caches stay valid
+            del settings["contrast_bands"], settings["contrast_fmin"]
+        blob = json.dumps(settings, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -268,7 +282,8 @@ def compute_features(y, *, config, banks=None, block_frames=6000):
     -------
     X : np.ndarray [shape=(frames, config.n_features), dtype=float32]
         Columns in the order of ``config.feature_names()``: log-mel (dB), MFCC,
-        MFCC deltas, chroma (max-normalised per frame), log-energy (dB), voicing, F0.
+        MFCC deltas, chroma (max-normalised per frame), log-energy (dB), voicing, F0,
+        spectral contrast (dB).
     """
     y = check_signal(y)
     mel_fb, chroma_fb = _librosa_banks(config) if banks is None else check_banks(banks, config=config)
@@ -288,6 +303,8 @@ def compute_features(y, *, config, banks=None, block_frames=6000):
         if config.pitch:
             voicing, f0 = pitch_track(y, config=config, start_frame=start, stop_frame=start + block_frames)
             cols.append(np.stack([voicing, f0], axis=1))
+        if config.contrast_bands:
+            cols.append(spectral_contrast(power, config=config))
         parts.append(cols)
     log_mel = np.concatenate([p[0] for p in parts])
     mfcc = np.concatenate([p[1] for p in parts])
@@ -354,6 +371,53 @@ ROOM_MARGIN_DB = 6.0
 #: it there is no room to keep clear of (a steady signal between digital silences is all
 #: signal); a long recording with no louder frames than that has no speech at all.
 MIN_DYNAMIC_DB = 15.0
+
+
+def _contrast_bands(config):
+    """The spectral-contrast sub-bands as librosa draws them, ``[(bins, counted), ...]``: the
+    band below ``contrast_fmin``, then octaves, each with the bin below its lower edge, the
+    last one up to the Nyquist frequency; all but the last lose their top bin, which
+    ``counted`` (the size the quantile is taken of) still includes."""
+    freq = np.linspace(0, config.sample_rate / 2, 1 + config.n_fft // 2)
+    edges = np.zeros(config.contrast_bands + 2)
+    edges[1:] = config.contrast_fmin * 2.0 ** np.arange(config.contrast_bands + 1)
+    bands = []
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+        band = (freq >= lo) & (freq <= hi)
+        idx = np.flatnonzero(band)
+        if k > 0:
+            band[idx[0] - 1] = True
+        if k == config.contrast_bands:
+            band[idx[-1] + 1:] = True
+        counted = int(band.sum())
+        if k < config.contrast_bands:
+            band[np.flatnonzero(band)[-1]] = False
+        bands.append((band, counted))
+    return bands
+
+
+def spectral_contrast(power, *, config, quantile=0.02):
+    """Spectral contrast per frame (dB): in each sub-band, the mean of the loudest ``quantile``
+    of bins over the mean of the quietest, on magnitudes (librosa's
+    ``feature.spectral_contrast`` without its whole-array ``top_db`` clip, which would make a
+    frame depend on the rest of the recording).
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(frames, 1 + n_fft // 2)]
+
+    Returns
+    -------
+    contrast : np.ndarray [shape=(frames, contrast_bands + 1)]
+    """
+    magnitude = np.sqrt(np.maximum(power, 0.0))
+    cols = []
+    for band, counted in _contrast_bands(config):
+        n = max(int(np.rint(quantile * counted)), 1)
+        ordered = np.sort(magnitude[:, band], axis=1)
+        valley, peak = ordered[:, :n].mean(axis=1), ordered[:, -n:].mean(axis=1)
+        cols.append(10.0 * np.log10(np.maximum(peak, 1e-10)) - 10.0 * np.log10(np.maximum(valley, 1e-10)))
+    return np.stack(cols, axis=1)
 
 
 def speech_mask(X, *, config):

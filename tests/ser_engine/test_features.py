@@ -151,3 +151,24 @@ def test_the_room_30_dB_below_the_speech_is_not_speech():
     room = np.r_[0:max(lo - 20, 0), min(hi + 20, len(mask)):len(mask)]  # 0.2 s clear of the words
     assert len(room) > 50 and mask[room].mean() < 0.1
     assert mask[clean].mean() > 0.6  # the words themselves still count
+
+
+def test_spectral_contrast_matches_librosa_and_does_not_depend_on_blocks(speechlike):
+    import librosa
+
+    from ser_engine.features import power_spectrum, spectral_contrast
+
+    cfg = FeatureConfig(contrast_bands=5)
+    assert cfg.n_features == CFG.n_features + 6 and cfg.feature_names()[-1] == "contrast_5"
+    power = power_spectrum(speechlike, config=cfg)
+    ours = spectral_contrast(power, config=cfg)
+    theirs = librosa.feature.spectral_contrast(S=np.sqrt(power.T), sr=cfg.sample_rate, n_fft=cfg.n_fft,
+                                               fmin=cfg.contrast_fmin, n_bands=cfg.contrast_bands)
+    np.testing.assert_allclose(ours, theirs.T, atol=1e-3)
+    X = compute_features(speechlike, config=cfg)
+    np.testing.assert_allclose(X, compute_features(speechlike, config=cfg, block_frames=37), atol=1e-3)
+    np.testing.assert_array_equal(X[:, :CFG.n_features], compute_features(speechlike, config=CFG))
+    with pytest.raises(ValueError, match="Nyquist"):
+        FeatureConfig(contrast_bands=6)
+    # off, the option leaves the digest (and so every cache key) as it was before it existed
+    assert CFG.digest() == "8c466adde59c4aba" and cfg.digest() != CFG.digest()
