@@ -16,6 +16,7 @@ import numpy as np
 from ser_engine import EMOTIONS
 from ser_engine.inference import softmax
 
+from .cache import noise_key
 from .metrics import expected_calibration_error, fit_temperature, summarise
 from .model import AUX_OUTPUTS
 from .train import (aux_targets, file_binary_logits, file_logits, perturbed_speaker_stats, speaker_stats, train_model,
@@ -57,14 +58,16 @@ class CVResult:
     summary: dict          # mode -> metrics (mean/std over folds, pooled confusion, ECE)
     histories: list        # per fold: list of EpochLog
     aux_oof: dict = dataclasses.field(default_factory=dict)  # head -> mode -> (n_files, 2) logits (no, yes)
-    tta_oof: dict = dataclasses.field(default_factory=dict)  # mode -> logits with test-time augmentation
+    #: condition -> mode -> logits of the same models under another test condition: "tta"
+    #: (test-time augmentation) and "snr<N>" (the test files with white noise N dB down)
+    extra_oof: dict = dataclasses.field(default_factory=dict)
 
     @property
     def best_epochs(self):
         return [f["best_epoch"] for f in self.folds]
 
 
-def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None):
+def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, noisy_snrs=()):
     """Run k-fold speaker-independent CV.
 
     Parameters
@@ -76,6 +79,10 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         Called with ``{"phase": "fold", "fold": i, "folds": k, "epoch": EpochLog}``.
     only_folds : iterable of int or None
         Run only these folds (for quick experiments; the summary then covers only them).
+    noisy_snrs : iterable of float
+        Also score every fold's model on the noisy copies of its test and validation files
+        at these SNRs (``features[(path, noise_key(snr))]``, never trained on unless
+        ``cfg.noise_snrs`` has them): how much a room costs, per lever.
 
     Returns
     -------
@@ -86,7 +93,8 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     folds = actor_folds(dataset.actors, cfg.folds)
     oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES}
     fold_logs, histories, aux_oof = [], [], {}
-    tta_oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES} if cfg.speeds else {}
+    conditions = _extra_conditions(cfg, noisy_snrs)
+    extra_oof = {c: {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES} for c in conditions}
     for i, test_actors in enumerate(folds):
         if only_folds is not None and i not in only_folds:
             continue
@@ -114,17 +122,17 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         # The fold's final model (the whole ensemble, not one member) on its validation actors:
         # the score the accuracy benchmark chooses levers on.
         _, val_accuracy = validation_score(tm.model, va, features, tm.global_stats, cfg) if va else (None, None)
-        val_accuracy_tta = None
-        if tta_oof:  # test-time augmentation scored on the same model (inference only)
-            for m, logits in _tta_scores(tm, te, features, cfg).items():
-                tta_oof[m][idx] = logits
+        val_extra = {}
+        for name, scores in conditions.items():  # the same model under other conditions (inference only)
+            for m, logits in scores(tm, te, features, cfg).items():
+                extra_oof[name][m][idx] = logits
             if va:
                 val_labels = np.array([it.label for it in va])
-                val_accuracy_tta = float(np.mean([np.mean(lg.argmax(1) == val_labels)
-                                                  for lg in _tta_scores(tm, va, features, cfg).values()]))
+                val_extra[name] = float(np.mean([np.mean(lg.argmax(1) == val_labels)
+                                                 for lg in scores(tm, va, features, cfg).values()]))
         fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
                           "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
-                          "val_accuracy_tta": val_accuracy_tta,
+                          "val_accuracy_extra": val_extra,
                           "seconds": time.perf_counter() - t0, "metrics": fold_metrics})
         histories.append(tm.history)
         logger.info("fold %d/%d: accuracy alone %.3f, with baseline %.3f", i + 1, len(folds),
@@ -143,11 +151,22 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
             summary[m]["aux"] = {name: _summarise_aux(per_mode[m][done], targets[done, AUX_OUTPUTS.index(name)],
                                                       fold_of[done])
                                  for name, per_mode in aux_oof.items()}
-    for m, logits in tta_oof.items():
-        per_fold = [float(np.mean(logits[fold_of == f].argmax(1) == labels[fold_of == f]))
-                    for f in range(len(folds)) if (fold_of[done] == f).any()]
-        summary[m]["tta"] = {"accuracy": {"mean": float(np.mean(per_fold)), "folds": per_fold}}
-    return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof, tta_oof)
+    for name, per_mode in extra_oof.items():
+        for m, logits in per_mode.items():
+            per_fold = [float(np.mean(logits[fold_of == f].argmax(1) == labels[fold_of == f]))
+                        for f in range(len(folds)) if (fold_of[done] == f).any()]
+            summary[m].setdefault("extra", {})[name] = {"accuracy": {"mean": float(np.mean(per_fold)),
+                                                                     "folds": per_fold}}
+    return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof, extra_oof)
+
+
+def _extra_conditions(cfg, noisy_snrs):
+    """Scorers ``(tm, items, features, cfg) -> {mode: logits}`` of the other test conditions."""
+    out = {"tta": _tta_scores} if cfg.speeds else {}
+    for snr in noisy_snrs:
+        out[noise_key(snr)] = lambda tm, items, features, cfg, key=noise_key(snr): _copy_scores(
+            tm, items, features, cfg, key)
+    return out
 
 
 def _tta_scores(tm, items, features, cfg):
@@ -157,6 +176,15 @@ def _tta_scores(tm, items, features, cfg):
     return {"global": tta_file_logits(tm.model, items, features, lambda it, s: tm.global_stats, cfg=cfg),
             "speaker": tta_file_logits(tm.model, items, features,
                                        lambda it, s: speaker[it.actor if s is None else (it.actor, s)], cfg=cfg)}
+
+
+def _copy_scores(tm, items, features, cfg, key):
+    """Per mode, the file logits of the copies ``features[(path, key)]`` of ``items``, the
+    speaker baseline taken from that speaker's copies (the condition they are heard in)."""
+    copies = {it.path: features[(it.path, key)] for it in items}
+    speaker = speaker_stats(items, copies, config=cfg.feature)
+    return {"global": file_logits(tm.model, items, copies, lambda it: tm.global_stats, cfg=cfg),
+            "speaker": file_logits(tm.model, items, copies, lambda it: speaker[it.actor], cfg=cfg)}
 
 
 def _summarise_aux(logits, targets, fold_of):

@@ -119,3 +119,20 @@ def test_tta_is_paired_with_the_same_models_and_kept_on_validation_only():
     assert table.count("\n") == 2  # header, rule, one row
     assert "| 3 | +3.0 ± 0.0 | -1.0 ± 0.0 | +0.7 ± 1.5 | no |" in table
     assert ba.tta_table({("base", 0): _run("base", 0, 0.5, 0.6, 0.55)}) == ""
+
+
+def test_noisy_scores_show_the_rooms_cost_and_pair_levers_with_the_base_by_seed():
+    runs = {}
+    for seed in (0, 1, 2):
+        for name, noisy in (("base", 0.30), ("noise", 0.40)):
+            r = _run(name, seed, 0.55, 0.60, 0.5)
+            r["global"]["noisy_accuracy"] = {"30": [noisy + seed / 100] * 5}
+            r["speaker"]["noisy_accuracy"] = {"30": [noisy + 0.05] * 5}
+            r["validation_noisy"] = {"30": [noisy] * 5}
+            runs[(name, seed)] = r
+    runs[("mixup", 0)] = _run("mixup", 0, 0.5, 0.6, 0.5)  # recorded before the column: no row
+    table = ba.noisy_table(runs)
+    assert table.count("\n") == 3
+    base_row, noise_row = table.splitlines()[2:]
+    assert "| 3 | 31.0% ± 1.0 | 35.0% ± 0.0 | -24.0 ± 1.0 / -25.0 ± 0.0 | — | — | — |" in base_row
+    assert noise_row.endswith("| +10.0 ± 0.0 | +10.0 ± 0.0 | +10.0 ± 0.0 |")

@@ -63,7 +63,7 @@ def test_uncertain_threshold_is_where_labels_become_more_often_right_than_wrong(
 
 
 @requires_data
-def test_each_fold_scores_its_final_model_on_its_validation_actors(tmp_path):
+def test_each_fold_scores_its_final_model_on_its_validation_actors_and_other_conditions(tmp_path):
     """The accuracy benchmark chooses levers on this score; for an ensemble it must be the
     whole ensemble's, not the first member's history."""
     from training.cache import extract_training_features
@@ -75,16 +75,20 @@ def test_each_fold_scores_its_final_model_on_its_validation_actors(tmp_path):
     for ensemble in (1, 2):
         cfg = TrainConfig(folds=3, val_actors=1, **{**TINY, "ensemble": ensemble})
         feats, _, _ = extract_training_features([it.path for it in ds.items], config=cfg.feature,
-                                                speeds=cfg.speeds, workers=1)
-        cv = cross_validate(ds, feats, cfg)
+                                                speeds=cfg.speeds, noise_snrs=(30,), workers=1)
+        cv = cross_validate(ds, feats, cfg, noisy_snrs=(30,))
         for fold, history in zip(cv.folds, cv.histories):
-            assert 0.0 <= fold["val_accuracy"] <= 1.0 and 0.0 <= fold["val_accuracy_tta"] <= 1.0
+            assert 0.0 <= fold["val_accuracy"] <= 1.0
+            assert set(fold["val_accuracy_extra"]) == {"tta", "snr30"}
+            assert all(0.0 <= v <= 1.0 for v in fold["val_accuracy_extra"].values())
             if ensemble == 1:  # one model: its restored best epoch's score
                 assert fold["val_accuracy"] == pytest.approx(history[fold["best_epoch"] - 1].val_accuracy)
-        # test-time augmentation is scored on the same models, every file once, out of fold
-        for mode in ("global", "speaker"):
-            assert not np.isnan(cv.tta_oof[mode]).any()
-            assert len(cv.summary[mode]["tta"]["accuracy"]["folds"]) == 3
+        # test-time augmentation and the noisy copies are scored on the same models, every
+        # file once, out of fold
+        for condition in ("tta", "snr30"):
+            for mode in ("global", "speaker"):
+                assert not np.isnan(cv.extra_oof[condition][mode]).any()
+                assert len(cv.summary[mode]["extra"][condition]["accuracy"]["folds"]) == 3
 
 
 def test_test_time_augmentation_averages_the_copies_each_with_its_own_baseline():
