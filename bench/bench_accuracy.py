@@ -466,11 +466,13 @@ def main(argv=None):
     p.add_argument("--threads", type=int, help="TensorFlow threads per training (default: cpu_count/jobs)")
     p.add_argument("--data", default=str(DATA))
     p.add_argument("--fresh", action="store_true", help="re-run runs already recorded")
+    p.add_argument("--redo", nargs="+", default=[], choices=list(LEVER_BY_NAME), metavar="LEVER",
+                   help="re-run these levers' recorded runs (e.g. to add scores a newer version records)")
     p.add_argument("--table-only", action="store_true", help="rebuild the BENCHMARKS.md table from recorded runs")
     args = p.parse_args(argv)
     runs = load_runs()
     if not args.table_only:
-        todo = [(n, s) for n in args.levers for s in args.seeds if args.fresh or (n, s) not in runs]
+        todo = [(n, s) for n in args.levers for s in args.seeds if args.fresh or n in args.redo or (n, s) not in runs]
         threads = args.threads or max(1, (os.cpu_count() or 2) // args.jobs)
         print(f"{len(todo)} runs to do, {args.jobs} at a time, {threads} thread(s) each", flush=True)
         with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
