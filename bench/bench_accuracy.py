@@ -141,7 +141,7 @@ def _speaker_independent(ds, feats, cfg):
     from training.cache import noise_key
     from training.evaluate import cross_validate
 
-    cv = cross_validate(ds, feats, cfg, noisy_snrs=EVAL_NOISE_SNRS)
+    cv = cross_validate(ds, feats, cfg, tta=True, noisy_snrs=EVAL_NOISE_SNRS)
     out = {"protocol": "5-fold by actor"}
     for mode in ("global", "speaker"):
         s = cv.summary[mode]

@@ -67,7 +67,8 @@ class CVResult:
         return [f["best_epoch"] for f in self.folds]
 
 
-def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, noisy_snrs=()):
+def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, tta=False,
+                   noisy_snrs=()):
     """Run k-fold speaker-independent CV.
 
     Parameters
@@ -79,6 +80,9 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         Called with ``{"phase": "fold", "fold": i, "folds": k, "epoch": EpochLog}``.
     only_folds : iterable of int or None
         Run only these folds (for quick experiments; the summary then covers only them).
+    tta : bool
+        Also score every fold's model with test-time augmentation (its ``cfg.speeds`` copies):
+        for the accuracy benchmark; off in the app's training, where it would only cost time.
     noisy_snrs : iterable of float
         Also score every fold's model on the noisy copies of its test and validation files
         at these SNRs (``features[(path, noise_key(snr))]``, never trained on unless
@@ -93,7 +97,7 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     folds = actor_folds(dataset.actors, cfg.folds)
     oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES}
     fold_logs, histories, aux_oof = [], [], {}
-    conditions = _extra_conditions(cfg, noisy_snrs)
+    conditions = _extra_conditions(cfg, tta, noisy_snrs)
     extra_oof = {c: {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES} for c in conditions}
     for i, test_actors in enumerate(folds):
         if only_folds is not None and i not in only_folds:
@@ -160,9 +164,9 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof, extra_oof)
 
 
-def _extra_conditions(cfg, noisy_snrs):
+def _extra_conditions(cfg, tta, noisy_snrs):
     """Scorers ``(tm, items, features, cfg) -> {mode: logits}`` of the other test conditions."""
-    out = {"tta": _tta_scores} if cfg.speeds else {}
+    out = {"tta": _tta_scores} if tta and cfg.speeds else {}
     for snr in noisy_snrs:
         out[noise_key(snr)] = lambda tm, items, features, cfg, key=noise_key(snr): _copy_scores(
             tm, items, features, cfg, key)

@@ -76,7 +76,7 @@ def test_each_fold_scores_its_final_model_on_its_validation_actors_and_other_con
         cfg = TrainConfig(folds=3, val_actors=1, **{**TINY, "ensemble": ensemble})
         feats, _, _ = extract_training_features([it.path for it in ds.items], config=cfg.feature,
                                                 speeds=cfg.speeds, noise_snrs=(30,), workers=1)
-        cv = cross_validate(ds, feats, cfg, noisy_snrs=(30,))
+        cv = cross_validate(ds, feats, cfg, tta=True, noisy_snrs=(30,))
         for fold, history in zip(cv.folds, cv.histories):
             assert 0.0 <= fold["val_accuracy"] <= 1.0
             assert set(fold["val_accuracy_extra"]) == {"tta", "snr30"}
@@ -89,6 +89,8 @@ def test_each_fold_scores_its_final_model_on_its_validation_actors_and_other_con
             for mode in ("global", "speaker"):
                 assert not np.isnan(cv.extra_oof[condition][mode]).any()
                 assert len(cv.summary[mode]["extra"][condition]["accuracy"]["folds"]) == 3
+    # the app's training scores neither (it would only cost time)
+    assert cross_validate(ds, feats, cfg, only_folds=[0]).extra_oof == {}
 
 
 def test_test_time_augmentation_averages_the_copies_each_with_its_own_baseline():
