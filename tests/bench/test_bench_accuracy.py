@@ -22,6 +22,11 @@ def test_runs_resume_and_a_torn_last_line_is_ignored(tmp_path):
     runs = ba.load_runs(path)
     assert sorted(runs) == [("base", 0), ("base", 1)]
     assert runs[("base", 0)]["global"]["accuracy"][0] == 0.51
+    # the replaced run is kept aside, and the table says how far the re-run moved
+    replaced = ba.load_runs(tmp_path / "runs_replaced.jsonl")
+    assert list(replaced) == [("base", 0)] and replaced[("base", 0)]["global"]["accuracy"][0] == 0.5
+    line = ba.rerun_line(runs, replaced)
+    assert line.startswith("Re-runs (1: base seed 0;") and "moved by 1.0 points alone and 0.0 with baseline" in line
 
 
 def test_a_lever_is_kept_on_validation_only_and_deltas_are_paired_by_seed():
