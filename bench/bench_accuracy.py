@@ -356,8 +356,8 @@ def noisy_table(runs):
 
 
 def rerun_line(runs, replaced):
-    """How far re-running a recorded run (same lever, seed and folds) moved it: the training
-    is not bit-reproducible on this machine, so this is noise a lever's Δ must exceed."""
+    """How far re-running a recorded run (same lever, seed and folds) with later code moved it:
+    noise a lever's Δ must exceed."""
     pairs = [(runs[k], old) for k, old in replaced.items() if k in runs and runs[k] != old]
     if not pairs:
         return ""
@@ -366,10 +366,10 @@ def rerun_line(runs, replaced):
     return (f"Re-runs ({len(pairs)}: {', '.join(names)}; same lever, seed and folds, the later code of the "
             f"date it ran): the 5-fold mean moved by {np.mean(np.abs(d['global'])) * 100:.1f} points alone and "
             f"{np.mean(np.abs(d['speaker'])) * 100:.1f} with baseline on average (largest "
-            f"{np.max(np.abs(d['global'])) * 100:.1f} / {np.max(np.abs(d['speaker'])) * 100:.1f}). Training is not "
-            "bit-reproducible here (thread scheduling, and small changes of the code between the dates: "
-            "2026-11-25's room margin changed 16 of 230,769 training frames), so a run's spread over seeds "
-            "includes this. The table uses the latest run of each.")
+            f"{np.max(np.abs(d['global'])) * 100:.1f} / {np.max(np.abs(d['speaker'])) * 100:.1f}). The same code "
+            "and seed repeat exactly (checked on a small model), but the re-runs ran later code: 2026-11-25's room "
+            "margin changed 16 of 230,769 training frames, and so small a change moves a run about as much as "
+            "another seed does. The table uses the latest run of each.")
 
 
 def seed_protocol_line(runs):
