@@ -19,8 +19,8 @@ from ser_engine.inference import softmax
 from .cache import noise_key
 from .metrics import expected_calibration_error, fit_temperature, summarise
 from .model import AUX_OUTPUTS
-from .train import (aux_targets, file_binary_logits, file_logits, perturbed_speaker_stats, speaker_stats, train_model,
-                    tta_file_logits, validation_score)
+from .train import (aux_targets, file_binary_logits, file_logits, mean_mode_accuracy, perturbed_speaker_stats,
+                    speaker_stats, train_model, tta_file_logits, validation_score)
 
 logger = logging.getLogger(__name__)
 
@@ -131,9 +131,8 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
             for m, logits in scores(tm, te, features, cfg).items():
                 extra_oof[name][m][idx] = logits
             if va:
-                val_labels = np.array([it.label for it in va])
-                val_extra[name] = float(np.mean([np.mean(lg.argmax(1) == val_labels)
-                                                 for lg in scores(tm, va, features, cfg).values()]))
+                val_extra[name] = mean_mode_accuracy(scores(tm, va, features, cfg).values(),
+                                                     np.array([it.label for it in va]))
         fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
                           "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
                           "val_accuracy_extra": val_extra,
@@ -157,10 +156,8 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
                                  for name, per_mode in aux_oof.items()}
     for name, per_mode in extra_oof.items():
         for m, logits in per_mode.items():
-            per_fold = [float(np.mean(logits[fold_of == f].argmax(1) == labels[fold_of == f]))
-                        for f in range(len(folds)) if (fold_of[done] == f).any()]
-            summary[m].setdefault("extra", {})[name] = {"accuracy": {"mean": float(np.mean(per_fold)),
-                                                                     "folds": per_fold}}
+            summary[m].setdefault("extra", {})[name] = {
+                "accuracy": _fold_accuracy(logits[done], labels[done], fold_of[done])}
     return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof, extra_oof)
 
 
@@ -193,13 +190,17 @@ def _copy_scores(tm, items, features, cfg, key):
 
 def _summarise_aux(logits, targets, fold_of):
     """Accuracy of a binary head (mean ± std over folds) and its pooled balanced accuracy."""
+    pooled = summarise(targets, logits.argmax(1), 2)
+    return {"accuracy": _fold_accuracy(logits, targets, fold_of),
+            "balanced_accuracy": pooled["uar"], "confusion": pooled["confusion"]}
+
+
+def _fold_accuracy(logits, targets, fold_of):
+    """Accuracy of ``logits`` per fold: mean, std over folds and the folds' values."""
     pred = logits.argmax(1)
     per_fold = np.array([np.mean(pred[fold_of == f] == targets[fold_of == f]) for f in np.unique(fold_of)])
-    pooled = summarise(targets, pred, 2)
-    return {"accuracy": {"mean": float(per_fold.mean()),
-                         "std": float(per_fold.std(ddof=1)) if len(per_fold) > 1 else 0.0,
-                         "folds": per_fold.tolist()},
-            "balanced_accuracy": pooled["uar"], "confusion": pooled["confusion"]}
+    return {"mean": float(per_fold.mean()), "std": float(per_fold.std(ddof=1)) if len(per_fold) > 1 else 0.0,
+            "folds": per_fold.tolist()}
 
 
 def _cross_fitted_ece(logits, labels, fold_of):

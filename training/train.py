@@ -214,8 +214,12 @@ def validation_score(model, val_items, features, global_stats, cfg, speaker=None
     labels = np.array([it.label for it in val_items])
     lg = file_logits(model, val_items, features, lambda it: global_stats, cfg=cfg)
     ls = file_logits(model, val_items, features, lambda it: speaker[it.actor], cfg=cfg)
-    nll = (_nll(lg, labels) + _nll(ls, labels)) / 2
-    return nll, float(((lg.argmax(1) == labels).mean() + (ls.argmax(1) == labels).mean()) / 2)
+    return (_nll(lg, labels) + _nll(ls, labels)) / 2, mean_mode_accuracy((lg, ls), labels)
+
+
+def mean_mode_accuracy(logits_per_mode, labels):
+    """File accuracy averaged over the normalisation modes (one logits array per mode)."""
+    return float(np.mean([np.mean(lg.argmax(1) == labels) for lg in logits_per_mode]))
 
 
 def _nll(logits, labels):
