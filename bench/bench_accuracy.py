@@ -47,6 +47,8 @@ LEVERS = [
     ("base", "Screening base: shipped recipe with one model, ≤40 epochs, patience 6", {}),
     ("shipped", "**Shipped recipe** (\"Thorough\"): ensemble of 3, ≤60 epochs, patience 12",
      {"ensemble": 3, "epochs": 60, "patience": 12}),
+    ("shipped_noise", "Shipped recipe + noisy copies at 20 and 10 dB (the robustness rule adopted `noise`)",
+     {"ensemble": 3, "epochs": 60, "patience": 12, "noise_snrs": (20, 10)}),
     ("seed_protocol", "Seed's protocol: random 75/25 utterance split (speaker-DEPENDENT)", {}),
     ("multitask", "+ intensity and speaker-sex heads (loss weight 0.3 each)", {"aux_weight": 0.3}),
     ("no_speed", "− speed perturbation ×0.9/×1.1", {"speeds": ()}),
