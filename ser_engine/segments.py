@@ -158,8 +158,9 @@ def vad_mask(energy, *, config):
 def speech_regions(mask, *, config, seg=SegmentConfig()):
     """Frame ranges ``[(lo, hi), ...]`` of speech from a frame mask (:func:`vad_mask`).
 
-    Gaps shorter than ``min_pause`` are filled, bursts shorter than ``min_speech`` dropped,
-    and each region padded by ``pad``.
+    Gaps shorter than ``min_pause`` are filled, regions with less than ``min_speech`` of
+    speech frames dropped (counted in the mask, not the span: clicks scattered over half a
+    second are not half a second of speech), and each region padded by ``pad``.
     """
     rate = config.frame_rate
     runs = _runs(mask)
@@ -171,7 +172,8 @@ def speech_regions(mask, *, config, seg=SegmentConfig()):
             merged[-1] = (merged[-1][0], hi)
         else:
             merged.append((lo, hi))
-    kept = [(lo, hi) for lo, hi in merged if hi - lo >= seg.min_speech * rate]
+    voiced = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+    kept = [(lo, hi) for lo, hi in merged if voiced[hi] - voiced[lo] >= seg.min_speech * rate]
     pad = int(round(seg.pad * rate))
     out = []
     for lo, hi in kept:

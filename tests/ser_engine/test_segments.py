@@ -10,7 +10,7 @@ from ser_engine.segments import AnalysisCancelled, SegmentConfig, analyse_record
 from ser_engine.features import frame_energy
 from ser_engine.stream import (FrameScan, compute_overview, iter_blocks, iter_ranges, read_slice, region_features,
                                region_sample_range)
-from tests.conftest import ORIGINAL_48K, requires_data
+from tests.conftest import ORIGINAL_48K, SPEECH_16K, requires_data
 from tests.ser_engine.long_fixtures import long_recording, shipped_predictor  # noqa: F401 (fixtures)
 
 pytestmark = requires_data
@@ -228,3 +228,26 @@ def test_room_tone_louder_than_the_pauses_is_not_speech(shipped_predictor, tmp_p
     build_recording(tmp_path / "clips.wav", 3.0)
     tl = analyse_recording(shipped_predictor, tmp_path / "clips.wav")
     assert tl.summary().speech_seconds <= 0.55 * tl.duration
+
+
+def test_scattered_loud_frames_are_no_speech_region():
+    """Three single frames over the threshold within 0.32 s (clicks before a RAVDESS actor
+    speaks) were joined by the gap filling into one "speech" region long enough to keep, and
+    labelled: 0.00-0.45 s "fearful" in Actor_05's first clip. A region needs min_speech of
+    speech frames, not only that span."""
+    from ser_engine.features import FeatureConfig
+    from ser_engine.segments import speech_regions
+
+    cfg, seg = FeatureConfig(), SegmentConfig()
+    mask = np.zeros(300, bool)
+    mask[[3, 24, 34]] = True       # clicks: 3 frames spread over 0.32 s
+    mask[150:180] = True           # a word: 0.30 s of speech frames
+    assert speech_regions(mask, config=cfg, seg=seg) == [(140, 190)]
+    # a word with its short gaps (a stop consonant) is still one region
+    mask[160:164] = False
+    assert speech_regions(mask, config=cfg, seg=seg) == [(140, 190)]
+
+
+def test_the_clicks_before_a_clip_are_not_labelled(shipped_predictor):  # noqa: F811
+    tl = analyse_recording(shipped_predictor, SPEECH_16K / "Actor_05" / "03-01-01-01-01-01-05.flac")
+    assert tl.segments[0].label == NO_SPEECH and tl.segments[0].end >= 0.7
