@@ -88,8 +88,10 @@ def test_the_shipped_recipe_row_is_the_thorough_preset_and_judges_the_bar_over_s
 
     from training.presets import PRESETS
 
-    cfg, _ = ba._config("shipped", 2)
-    assert cfg == PRESETS["thorough"].config(workers=1, seed=2)
+    # the shipped row is the Thorough preset before noisy copies were adopted; shipped_noise is it today
+    assert ba._config("shipped", 2)[0] == PRESETS["thorough"].config(workers=1, seed=2, noise_snrs=())
+    assert ba._config("shipped_noise", 2)[0] == PRESETS["thorough"].config(workers=1, seed=2)
+    assert ba._config("base", 2)[0].noise_snrs == () and ba._config("noise", 2)[0].noise_snrs == (20, 10)
     manifest = {"model_id": "m", "training": {"config": {"ensemble": 3, "epochs": 60, "patience": 12, "seed": 0}},
                 "evaluation": {"modes": {m: {"title": t, "accuracy": {"mean": 0.70, "std": 0.05},
                                              "ece_cross_fitted": 0.04}
@@ -107,8 +109,17 @@ def test_the_shipped_recipe_row_is_the_thorough_preset_and_judges_the_bar_over_s
     assert "| accuracy, each file alone ≥ 65% | 70.0% ± 5.0% | 61.0% ± 1.0% | **no** |" in three
     assert "| accuracy, with speaker baseline ≥ 75% | 70.0% ± 5.0% | 76.0% ± 0.0% | yes |" in three
     # Validation backs the ensemble on every seed or the row says it does not.
-    assert ba._shipped_verdict([0.01, 0.02, 0.03]) == "ships; validation confirms it"
-    assert ba._shipped_verdict([0.01, -0.02, 0.03]) == "ships; **not** confirmed on validation"
+    assert ba._recipe_verdict([0.01, 0.02, 0.03], ships=True) == "ships; validation confirms it"
+    assert ba._recipe_verdict([0.01, -0.02, 0.03], ships=True) == "ships; **not** confirmed on validation"
+    assert ba._recipe_verdict([0.01, 0.02, 0.03], ships=False) == "no longer ships; validation confirms it"
+    # A bundle trained with noisy copies is judged on the recipe row with them.
+    manifest["training"]["config"]["noise_snrs"] = [20, 10]
+    path.write_text(json.dumps(manifest))
+    assert ba._recipe_lever(path) == "shipped_noise"
+    runs.update({("shipped_noise", s): _run("shipped_noise", s, 0.66, 0.74, 0.6) for s in (0, 1, 2)})
+    noisy = ba.shipped_against_bar(runs, path)
+    assert "noisy copies at 20 and 10 dB" in noisy
+    assert "| accuracy, each file alone ≥ 65% | 70.0% ± 5.0% | 66.0% ± 0.0% | yes |" in noisy
 
 
 def test_tta_is_paired_with_the_same_models_and_kept_on_validation_only():
@@ -141,3 +152,39 @@ def test_noisy_scores_show_the_rooms_cost_and_pair_levers_with_the_base_by_seed(
     base_row, noise_row = table.splitlines()[2:]
     assert "| 3 | 31.0% ± 1.0 | 35.0% ± 0.0 | -24.0 ± 1.0 / -25.0 ± 0.0 | — | — | — |" in base_row
     assert noise_row.endswith("| +10.0 ± 0.0 | +10.0 ± 0.0 | +10.0 ± 0.0 |")
+
+
+def _with_room(run, room_validation, room_test=0.4):
+    run["global"]["noisy_accuracy"] = {"30": [room_test] * 5}
+    run["speaker"]["noisy_accuracy"] = {"30": [room_test + 0.05] * 5}
+    run["validation_noisy"] = {"30": [room_validation] * 5}
+    return run
+
+
+def test_the_room_rule_adopts_a_robustness_lever_only_when_the_room_rises_on_every_seed_and_clean_holds():
+    runs = {("base", s): _with_room(_run("base", s, 0.5, 0.6, 0.55), 0.45) for s in (0, 1, 2)}
+    # clean validation -1, +2, +2 points (falls on one seed, +1 on average); room +5 on every seed
+    for s, clean in enumerate((0.54, 0.57, 0.57)):
+        runs[("noise", s)] = _with_room(_run("noise", s, 0.5, 0.6, clean), 0.50)
+        runs[("mixup", s)] = _with_room(_run("mixup", s, 0.5, 0.6, clean), 0.50 if s else 0.44)
+        runs[("dropout", s)] = _with_room(_run("dropout", s, 0.5, 0.6, clean - 0.02), 0.50)
+    verdict = {name: ba._verdict(ba._delta(runs, name, "validation"), ba._room_delta(runs, name))
+               for name in ("noise", "mixup", "dropout")}
+    assert verdict == {"noise": "**yes** (room rule)",  # room up on every seed, clean up on average
+                       "mixup": "no",                    # room down on one seed
+                       "dropout": "no"}                  # clean down on average (-1 point)
+    assert ba._room_delta(runs, "noise") == pytest.approx([0.05] * 3)
+    assert ba._verdict([0.01, 0.02, 0.03], ba._room_delta(runs, "dropout")) == "**yes**"  # the clean rule first
+    assert "| **yes** (room rule) |" in ba.lever_table(runs)
+
+
+def test_the_recipe_with_noisy_copies_is_paired_with_the_recipe_by_seed_and_the_room_only_where_both_have_it():
+    runs = {}
+    for s in (0, 1, 2):
+        runs[("shipped", s)] = _run("shipped", s, 0.60, 0.68, 0.65)
+        runs[("shipped_noise", s)] = _with_room(_run("shipped_noise", s, 0.61 + s / 100, 0.68, 0.66), 0.60, 0.55)
+    _with_room(runs[("shipped", 2)], 0.52, 0.48)  # only seed 2 of the old recipe scored the room
+    table = ba.recipe_table(runs)
+    assert table.splitlines()[2] == ("| paired by seed (room: seeds 2) | 3 | +2.0 ± 1.0 | +0.0 ± 0.0 | +1.0 ± 0.0 "
+                                     "| +7.0 (1 seed) | +7.0 (1 seed) | +8.0 (1 seed) |")
+    assert ba.recipe_table({("shipped", 0): runs[("shipped", 0)]}) == ""

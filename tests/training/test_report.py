@@ -1,0 +1,23 @@
+"""The model card's text follows the bundle it describes."""
+
+from training.report import model_card
+
+
+def _manifest(noise_snrs):
+    return {"model_id": "m", "version": "0.1.0", "created": "2026-11-25T00:00:00+00:00",
+            "software": {"ser_studio": "0.1.0", "keras": "3"}, "labels": ["neutral", "calm"],
+            "training_data": {"description": "d", "files": 2, "actors": [1, 2]},
+            "training": {"config": {"noise_snrs": noise_snrs}},
+            "evaluation": {"note": "quick"}}
+
+
+def test_the_room_noise_limit_says_whether_the_model_was_trained_with_noisy_copies():
+    noisy = model_card(_manifest([20, 10]), {})
+    clean = model_card(_manifest([]), {})
+    assert "trained with copies of its recordings in white noise 20 and 10 dB below the speech" in noisy
+    assert "Noise other than white (voices, hum, reverberation) was not measured" in noisy
+    assert "the model was not trained with noise" in clean and "20 and 10 dB" not in clean
+    # an older bundle without the field reads as trained without noise
+    old = _manifest([])
+    del old["training"]["config"]["noise_snrs"]
+    assert "the model was not trained with noise" in model_card(old, {})
