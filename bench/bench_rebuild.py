@@ -166,6 +166,8 @@ def main(argv=None):
     best = min(s for s, *_ in runs) / 60
     cold = runs[0][0] / 60  # a rebuild from scratch: extraction included
     acc = {k: m["accuracy"]["mean"] for k, m in modes.items()}
+    shipped_report = json.loads((REPO / "docs" / "model" / "report.json").read_text(encoding="utf-8"))
+    shipped = {k: m["accuracy"]["mean"] for k, m in shipped_report["evaluation"]["modes"].items()}
     body = "\n".join(line for line in [
         f"Preset **{PRESETS[args.preset].title}** (`training/presets.py`): ensemble {cfg.ensemble}, up to "
         f"{cfg.epochs} epochs, patience {cfg.patience}, {cfg.folds}-fold speaker-independent report by actor, "
@@ -181,7 +183,8 @@ def main(argv=None):
         "time: starting the child and TensorFlow, evaluating each fold, calibration, LiteRT conversion, "
         "writing):", "", *breakdown, "",
         f"Training is {train_share:.0%} of the cached run: {epochs} epochs of one CNN-LSTM, each over the "
-        "training actors' recordings and their two speed copies. The fastest fold ran at "
+        "training actors' recordings (one window each, from the recording or one of its augmented copies). "
+        "The fastest fold ran at "
         f"{fastest:.1f} s per epoch" + ("." if cold <= GOAL_MINUTES else
         f"; at that rate throughout, the cold run would take about {idle_estimate / 60:.1f} min (an "
         "extrapolation from the measured epochs, not a measurement)."), "",
@@ -192,11 +195,11 @@ def main(argv=None):
         "Per-class recall of run 2 (pooled out-of-fold):", "", *recall, "",
         f"Goal (issue 4): full rebuild with the k-fold report in under {GOAL_MINUTES} min on 2 cores — "
         f"**{'met' if cold < GOAL_MINUTES else 'not met'}** (cold cache {cold:.1f} min, warm {best:.1f} min). "
-        "For comparison the "
-        "shipped recipe (\"Thorough\", ensemble of 3, up to 60 epochs) took 33.4 min and reached 61.5% ± 7.9% "
-        "alone, 68.9% ± 6.5% with the speaker baseline (section `bench_training`): \"Full\" gives up "
-        f"{61.5 - 100 * acc['global']:.1f} / {68.9 - 100 * acc['speaker']:.1f} points of accuracy for "
-        f"{cold / 33.4:.0%} of that time (cold).",
+        f"For comparison the shipped bundle (\"Thorough\", ensemble of 3, up to 60 epochs; its report in "
+        f"docs/model/report.json) reached {shipped['global']:.1%} alone, {shipped['speaker']:.1%} with the speaker "
+        f"baseline: \"Full\" gives up {100 * (shipped['global'] - acc['global']):.1f} / "
+        f"{100 * (shipped['speaker'] - acc['speaker']):.1f} points of accuracy. Thorough took 33.4 min on both "
+        "idle cores on 2026-11-24 (section `bench_training` has its latest run).",
     ] if line is not None)
     if not args.no_record:
         write_section("bench_rebuild", "Full rebuild from the Train tab (first run and cached re-run)", body,

@@ -32,6 +32,7 @@ def main(argv=None):
     p.add_argument("--ship", action="store_true", help="install the bundle as resources/model")
     p.add_argument("--config", default="{}", help="TrainConfig fields to override, as JSON (for comparisons)")
     p.add_argument("--no-record", action="store_true", help="print the figures without writing BENCHMARKS.md")
+    p.add_argument("--note", default="", help="how the machine was shared during the run (written with the timings)")
     args = p.parse_args(argv)
 
     from ser_engine.runtime import quiet_tensorflow
@@ -89,15 +90,19 @@ def main(argv=None):
         "Per-class recall (pooled out-of-fold):", "", *recall, "",
         *folds, "",
         f"- Feature extraction of the {rep['dataset']['files']} recordings, {cfg.workers} processes, no cache: "
-        f"**{plain_seconds:.1f} s**. With their speed-perturbed copies (×{', ×'.join(f'{s:g}' for s in cfg.speeds)}; "
-        f"{rep['dataset']['files'] * (1 + len(cfg.speeds))} feature sets), as training does on a cold cache: "
+        f"**{plain_seconds:.1f} s**. With their speed-perturbed copies (×{', ×'.join(f'{s:g}' for s in cfg.speeds)})"
+        + (f" and noisy copies ({' and '.join(f'{s:g}' for s in cfg.noise_snrs)} dB)" if cfg.noise_snrs else "")
+        + f" ({rep['dataset']['files'] * (1 + len(cfg.speeds) + len(cfg.noise_snrs))} feature sets), as training "
+        "does on a cold cache: "
         f"{rep['timing']['feature_seconds']:.1f} s; from the cache: {cached_seconds:.1f} s for the "
         f"{n_cached} recordings.",
         f"- Whole run (extraction, {cfg.folds} folds, final model on all actors, report): **{total / 60:.1f} min**.",
         f"- Final model: {rep['history']['final'][-1]['epoch']} epochs (the median best epoch of the folds).",
         f"- Bundle size: **{bundle_bytes / 1e6:.2f} MB** ({', '.join(sorted(f.name for f in outcome.bundle_dir.iterdir()))}).",
+        *([f"- Conditions of the timings: {args.note}"] if args.note else []),
     ])
     body = (f"Settings: ensemble of {cfg.ensemble}, speaker_mix {cfg.speaker_mix}, speeds {list(cfg.speeds)}, "
+            f"noisy copies {list(cfg.noise_snrs)} dB, "
             f"window {cfg.window.length} frames; everything else as `training/config.py`.\n\n" + body)
     if not args.no_record:
         write_section("bench_training", "Training and speaker-independent accuracy", body, "bench/bench_training.py")

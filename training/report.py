@@ -182,7 +182,7 @@ def model_card(manifest, report, reliability=None):
         "",
         "## Limits",
         "- Acted, scripted North-American English speech (two sentences) by 24 professional actors; "
-        "spontaneous or clinical speech, other languages, children and noisy rooms are not represented.",
+        "spontaneous or clinical speech, other languages, children and real rooms are not represented.",
         _room_line(manifest.get("training", {}).get("config", {}).get("noise_snrs") or ()),
         "- Eight discrete acted categories; real emotion is often mixed, subtle or absent.",
         "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings.",

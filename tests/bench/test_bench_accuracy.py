@@ -185,6 +185,6 @@ def test_the_recipe_with_noisy_copies_is_paired_with_the_recipe_by_seed_and_the_
         runs[("shipped_noise", s)] = _with_room(_run("shipped_noise", s, 0.61 + s / 100, 0.68, 0.66), 0.60, 0.55)
     _with_room(runs[("shipped", 2)], 0.52, 0.48)  # only seed 2 of the old recipe scored the room
     table = ba.recipe_table(runs)
-    assert table.splitlines()[2] == ("| paired by seed (room: seeds 2) | 3 | +2.0 ± 1.0 | +0.0 ± 0.0 | +1.0 ± 0.0 "
-                                     "| +7.0 (1 seed) | +7.0 (1 seed) | +8.0 (1 seed) |")
+    assert table.splitlines()[2] == ("| room scored on seed(s) 2 | 3 | +2.0 ± 1.0 | +0.0 ± 0.0 | +1.0 ± 0.0 "
+                                     "| +7.0 (1 seed) | +7.0 (1 seed) | +8.0 (1 seed) | **yes** |")
     assert ba.recipe_table({("shipped", 0): runs[("shipped", 0)]}) == ""

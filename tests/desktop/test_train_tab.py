@@ -111,7 +111,8 @@ def test_a_rerun_reuses_the_feature_cache_and_says_so(tab, qtbot, tmp_path):
     assert scan(qtbot, tab, data)
     tab.set_preset("quick")
     tab.extra_overrides = {**TINY, "epochs": 1}
-    for expected_cached in (0, 16 * 3):  # 16 recordings and their two speed-perturbed copies
+    n_sets = 16 * 5  # 16 recordings, their two speed-perturbed copies and their two noisy copies
+    for expected_cached in (0, n_sets):
         with qtbot.waitSignal(tab.run_finished, timeout=LONG) as blocker:
             tab.start()
         assert blocker.args == ["ok"]
@@ -121,7 +122,7 @@ def test_a_rerun_reuses_the_feature_cache_and_says_so(tab, qtbot, tmp_path):
             # still said when the run is over, beside "New model ready"
             assert f"{expected_cached} of {expected_cached} feature sets from the cache" in tab.status_label.text()
         else:
-            assert "from the cache" not in log and "48 feature sets extracted (now cached" in log
+            assert "from the cache" not in log and f"{n_sets} feature sets extracted (now cached" in log
 
 
 def test_cancel_leaves_the_active_model_byte_identical(tab, qtbot, tmp_path, tiny_bundle):
