@@ -171,7 +171,7 @@ def main(argv=None):
     body = "\n".join(line for line in [
         f"Preset **{PRESETS[args.preset].title}** (`training/presets.py`): ensemble {cfg.ensemble}, up to "
         f"{cfg.epochs} epochs, patience {cfg.patience}, {cfg.folds}-fold speaker-independent report by actor, "
-        f"speeds {list(cfg.speeds)}, {cfg.workers} extraction processes; then the final model on all actors. "
+        f"speeds {list(cfg.speeds)}, noisy copies {list(cfg.noise_snrs)} dB, {cfg.workers} extraction processes; then the final model on all actors. "
         f"{rep['dataset']['files']} files of actors "
         f"{rep['dataset']['actors'][0]:02d}–{rep['dataset']['actors'][-1]:02d}. "
         "Both runs go through `training.job.TrainingProcess`, the child process the Train tab starts.",
