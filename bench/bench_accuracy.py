@@ -485,7 +485,7 @@ def shipped_against_bar(runs, manifest_path=MANIFEST):
              + (f", noisy copies at {' and '.join(f'{x:g}' for x in noise)} dB" if noise else "")
              + f") against the bar: its own 5-fold report (seed {cfg['seed']}, "
              "`bench/bench_training.py`, mean ± std over folds) and the same recipe over seeds "
-             f"(the row \"{LEVER_BY_NAME[recipe][0].split(' (')[0]}\" above, {n_seeds} seed(s), mean ± std over seeds "
+             f"(the row \"{LEVER_BY_NAME[recipe][0].replace('**', '')}\" above, {n_seeds} seed(s), mean ± std over seeds "
              "of the 5-fold mean). "
              "The bar is judged on the mean over seeds once there are 3.", "",
              "| Bar | Shipped bundle (seed 0) | Shipped recipe over seeds | Met? |", "|---|---|---|---|"]
