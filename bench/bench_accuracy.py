@@ -241,14 +241,20 @@ def save_run(rec, path=RESULTS, replaced=None):
         atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in runs.values()))
 
 
+def _clean(rec, key):
+    """A run's mean over folds of ``key``: 'global' or 'speaker' test accuracy, or 'validation'."""
+    return float(np.mean(rec["validation"] if key == "validation" else rec[key]["accuracy"]))
+
+
+def _room(rec, key):
+    """The same on the noisy copies (white noise ``EVAL_NOISE_SNRS[0]`` dB below the speech)."""
+    snr = f"{EVAL_NOISE_SNRS[0]:g}"
+    return float(np.mean(rec["validation_noisy"][snr] if key == "validation" else rec[key]["noisy_accuracy"][snr]))
+
+
 def _seed_means(runs, lever, key):
     """Per seed: mean over folds of ``key`` ('global', 'speaker' accuracy or 'validation')."""
-    out = {}
-    for (name, seed), rec in runs.items():
-        if name == lever:
-            vals = rec["validation"] if key == "validation" else rec[key]["accuracy"]
-            out[seed] = float(np.mean(vals))
-    return out
+    return {seed: _clean(rec, key) for (name, seed), rec in runs.items() if name == lever}
 
 
 def _pm(vals, pct=True, signed=False):
@@ -268,23 +274,20 @@ def _delta(runs, lever, key):
     return [this[s] - base[s] for s in sorted(this) if s in base]
 
 
-def _room_validation(rec):
-    """Validation accuracy on the noisy copies (``EVAL_NOISE_SNRS[0]`` dB), mean over folds."""
-    return float(np.mean(rec["validation_noisy"][f"{EVAL_NOISE_SNRS[0]:g}"]))
-
-
 def _room_delta(runs, lever, reference="base"):
     """Paired per-seed Δ of the room validation against ``reference`` (seeds where both have it)."""
     this = {seed: r for (n, seed), r in runs.items() if n == lever and "validation_noisy" in r}
     ref = {seed: r for (n, seed), r in runs.items() if n == reference and "validation_noisy" in r}
-    return [_room_validation(this[s]) - _room_validation(ref[s]) for s in sorted(this) if s in ref]
+    return [_room(this[s], "validation") - _room(ref[s], "validation") for s in sorted(this) if s in ref]
 
 
 def _recipe_lever(manifest_path=None):
     """The row whose recipe resources/model was trained with: the shipped recipe, with noisy
     copies when the bundle's config has them."""
+    from training.config import trained_noise_snrs
+
     manifest = json.loads(Path(manifest_path or MANIFEST).read_text(encoding="utf-8"))
-    return "shipped_noise" if manifest["training"]["config"].get("noise_snrs") else "shipped"
+    return "shipped_noise" if trained_noise_snrs(manifest) else "shipped"
 
 
 def lever_table(runs):
@@ -345,26 +348,17 @@ def recipe_table(runs, new="shipped_noise", old="shipped"):
     if not pairs:
         return ""
     room_seeds = [s for s, (a, b) in pairs.items() if "validation_noisy" in a and "validation_noisy" in b]
-    snr = f"{EVAL_NOISE_SNRS[0]:g}"
-
-    def clean(r, key):
-        return float(np.mean(r["validation"] if key == "validation" else r[key]["accuracy"]))
-
-    def room(r, key):
-        return _room_validation(r) if key == "validation" else float(np.mean(r[key]["noisy_accuracy"][snr]))
-
-    dv = [clean(a, "validation") - clean(b, "validation") for a, b in pairs.values()]
-    cells = [_pm([clean(a, k) - clean(b, k) for a, b in pairs.values()], signed=True)
-             for k in ("global", "speaker", "validation")]
-    cells += [_pm([room(pairs[s][0], k) - room(pairs[s][1], k) for s in room_seeds], signed=True)
-              if room_seeds else "—" for k in ("global", "speaker", "validation")]
-    room_dv = [room(pairs[s][0], "validation") - room(pairs[s][1], "validation") for s in room_seeds]
+    keys = ("global", "speaker", "validation")
+    clean = {k: [_clean(a, k) - _clean(b, k) for a, b in pairs.values()] for k in keys}
+    room = {k: [_room(pairs[s][0], k) - _room(pairs[s][1], k) for s in room_seeds] for k in keys}
+    cells = [_pm(clean[k], signed=True) for k in keys] + [_pm(room[k], signed=True) if room_seeds else "—"
+                                                          for k in keys]
     return "\n".join([
         f"| `{new}` against `{old}`, paired by seed | Seeds | Clean: alone | with baseline | validation "
         "| Room: alone | with baseline | validation | Replaces it? |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| room scored on seed(s) {', '.join(map(str, room_seeds)) or 'none'} | {len(pairs)} | "
-        + " | ".join(cells) + f" | {_verdict(dv, room_dv)} |"])
+        + " | ".join(cells) + f" | {_verdict(clean['validation'], room['validation'])} |"])
 
 
 def aux_table(runs):
@@ -407,11 +401,6 @@ def noisy_table(runs):
     """Every row's models on the test files with room noise (white, ``EVAL_NOISE_SNRS[0]`` dB
     below the speech): the accuracy, what the room costs against the clean files, and the
     change against the base's models in the same room (paired by seed)."""
-    snr = f"{EVAL_NOISE_SNRS[0]:g}"
-
-    def noisy(r, key):
-        return float(np.mean(r["validation_noisy"][snr] if key == "validation" else r[key]["noisy_accuracy"][snr]))
-
     with_noise = {k: r for k, r in runs.items() if "validation_noisy" in r}
     base = {seed: r for (n, seed), r in with_noise.items() if n == "base"}
     lines = ["| Models of the row | Seeds | Alone | With speaker baseline | Cost of the room (alone / baseline) "
@@ -420,13 +409,13 @@ def noisy_table(runs):
         recs = {seed: r for (n, seed), r in sorted(with_noise.items()) if n == name}
         if not recs:
             continue
-        cost = [_pm([noisy(r, m) - float(np.mean(r[m]["accuracy"])) for r in recs.values()], signed=True)
+        cost = [_pm([_room(r, m) - _clean(r, m) for r in recs.values()], signed=True)
                 for m in ("global", "speaker")]
         paired = [s for s in recs if s in base and name != "base"]
-        deltas = [_pm([noisy(recs[s], key) - noisy(base[s], key) for s in paired], signed=True) if paired else "—"
+        deltas = [_pm([_room(recs[s], key) - _room(base[s], key) for s in paired], signed=True) if paired else "—"
                   for key in ("global", "speaker", "validation")]
-        lines.append(f"| {desc} | {len(recs)} | {_pm([noisy(r, 'global') for r in recs.values()])} "
-                     f"| {_pm([noisy(r, 'speaker') for r in recs.values()])} | {cost[0]} / {cost[1]} | "
+        lines.append(f"| {desc} | {len(recs)} | {_pm([_room(r, 'global') for r in recs.values()])} "
+                     f"| {_pm([_room(r, 'speaker') for r in recs.values()])} | {cost[0]} / {cost[1]} | "
                      + " | ".join(deltas) + " |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
@@ -474,15 +463,17 @@ def _recipe_value(runs, mode, key, recipe):
 def shipped_against_bar(runs, manifest_path=MANIFEST):
     """The shipped bundle's own report (one seed) and its recipe over the seeds against the bar.
     The bar is judged on the recipe's mean over seeds when there are 3, as the issue asks."""
+    from training.config import snr_phrase, trained_noise_snrs
+
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     modes = manifest["evaluation"]["modes"]
     cfg = manifest["training"]["config"]
     recipe = _recipe_lever(manifest_path)
     n_seeds = _recipe_value(runs, "global", "accuracy", recipe)[2]
-    noise = cfg.get("noise_snrs") or []
+    noise = trained_noise_snrs(manifest)
     lines = [f"Shipped model `{manifest['model_id']}` (ensemble of {cfg['ensemble']}, up to {cfg['epochs']} epochs, "
              f"patience {cfg['patience']}"
-             + (f", noisy copies at {' and '.join(f'{x:g}' for x in noise)} dB" if noise else "")
+             + (f", noisy copies at {snr_phrase(noise)} dB" if noise else "")
              + f") against the bar: its own 5-fold report (seed {cfg['seed']}, "
              "`bench/bench_training.py`, mean ± std over folds) and the same recipe over seeds "
              f"(the row \"{LEVER_BY_NAME[recipe][0].replace('**', '')}\" above, {n_seeds} seed(s), mean ± std over seeds "

@@ -38,7 +38,7 @@ def main(argv=None):
     from ser_engine.runtime import quiet_tensorflow
     quiet_tensorflow()
     from training.cache import FeatureCache, extract_features
-    from training.config import TrainConfig
+    from training.config import TrainConfig, snr_phrase
     from training.dataset import discover
     from training.pipeline import run_training
 
@@ -91,7 +91,7 @@ def main(argv=None):
         *folds, "",
         f"- Feature extraction of the {rep['dataset']['files']} recordings, {cfg.workers} processes, no cache: "
         f"**{plain_seconds:.1f} s**. With their speed-perturbed copies (×{', ×'.join(f'{s:g}' for s in cfg.speeds)})"
-        + (f" and noisy copies ({' and '.join(f'{s:g}' for s in cfg.noise_snrs)} dB)" if cfg.noise_snrs else "")
+        + (f" and noisy copies ({snr_phrase(cfg.noise_snrs)} dB)" if cfg.noise_snrs else "")
         + f" ({rep['dataset']['files'] * (1 + len(cfg.speeds) + len(cfg.noise_snrs))} feature sets), as training "
         "does on a cold cache: "
         f"{rep['timing']['feature_seconds']:.1f} s; from the cache: {cached_seconds:.1f} s for the "

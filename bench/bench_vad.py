@@ -216,10 +216,12 @@ def main(argv=None):
 
     predictor = Predictor.from_path(REPO / "resources" / "model")[0]
     file_rows = files_alone(predictor)
-    trained_snrs = predictor.bundle.manifest.get("training", {}).get("config", {}).get("noise_snrs") or []
+    from training.config import snr_phrase, trained_noise_snrs
+
+    trained_snrs = trained_noise_snrs(predictor.bundle.manifest)
     noisy_caveat = (
         f" The model was also trained on copies of these very recordings in white noise "
-        f"{' and '.join(f'{x:g}' for x in trained_snrs)} dB below the speech, so the noisy rows (and the "
+        f"{snr_phrase(trained_snrs)} dB below the speech, so the noisy rows (and the "
         "sessions' rooms) are optimistic too: what a room costs on unseen actors is in \"Accuracy levers\" "
         "(room noise)." if trained_snrs else "")
     levels = "; ".join(f"{n}: speaker A {a} dBFS" + (f", B {b} dBFS" if b is not None else "") + f", room {r} dBFS"

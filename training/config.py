@@ -6,6 +6,17 @@ from ser_engine.features import FeatureConfig
 from ser_engine.inference import WindowConfig
 
 
+def trained_noise_snrs(manifest):
+    """The SNRs (dB) of the noisy copies a bundle was trained with: () for a bundle trained
+    without them, or before the field existed."""
+    return tuple(manifest.get("training", {}).get("config", {}).get("noise_snrs") or ())
+
+
+def snr_phrase(snrs):
+    """``(20, 10)`` -> ``"20 and 10"``, for the texts that name the noise levels."""
+    return " and ".join(f"{s:g}" for s in snrs)
+
+
 @dataclasses.dataclass
 class TrainConfig:
     epochs: int = 60            # upper bound; early stopping on validation actors decides

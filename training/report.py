@@ -9,6 +9,7 @@ import numpy as np
 from ser_engine import EMOTIONS
 from ser_engine.atomic import atomic_write_bytes, atomic_write_text
 
+from .config import snr_phrase, trained_noise_snrs
 from .evaluate import MODE_TITLES
 
 
@@ -183,7 +184,7 @@ def model_card(manifest, report, reliability=None):
         "## Limits",
         "- Acted, scripted North-American English speech (two sentences) by 24 professional actors; "
         "spontaneous or clinical speech, other languages, children and real rooms are not represented.",
-        _room_line(manifest.get("training", {}).get("config", {}).get("noise_snrs") or ()),
+        _room_line(trained_noise_snrs(manifest)),
         "- Eight discrete acted categories; real emotion is often mixed, subtle or absent.",
         "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings.",
         "- A screening aid for review by a clinician, not a diagnosis.",
@@ -197,9 +198,8 @@ def _room_line(noise_snrs):
     where = ("BENCHMARKS.md has what a room costs, measured on unseen actors (\"Accuracy levers\", room noise) "
              "and in the app's voice activity (\"Voice activity and room noise\").")
     if noise_snrs:
-        snrs = " and ".join(f"{s:g}" for s in noise_snrs)
         return (f"- Room noise still lowers accuracy, although the model was trained with copies of its recordings "
-                f"in white noise {snrs} dB below the speech. {where} Noise other than white (voices, hum, "
+                f"in white noise {snr_phrase(noise_snrs)} dB below the speech. {where} Noise other than white (voices, hum, "
                 "reverberation) was not measured. Record close to the speaker in a quiet room.")
     return (f"- Studio-quality recordings: room noise lowers accuracy sharply; the model was not trained with "
             f"noise. {where} Record close to the speaker in a quiet room.")
