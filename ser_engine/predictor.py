@@ -69,9 +69,13 @@ class Predictor:
         return self._batch_size or BATCH_SIZE[self.runtime]
 
     def warm_up(self):
-        """Load the model and run it once, so the first real file is not the slow one."""
+        """Run the model once, then the whole labelling path on one second of faint noise, so
+        the first real file is not the slow one: it would otherwise pay the model's first call
+        and the imports made on first use (scipy.fft: 0.1-0.2 s here)."""
         run_model(self.model, np.zeros((1, self.window.length, self.config.n_features), np.float32),
                   batch_size=self.batch_size)
+        faint = np.random.default_rng(0).standard_normal(self.config.sample_rate).astype(np.float32) * 1e-3
+        self.predict_array(faint, path="<warm-up>")
 
     @property
     def banks(self):

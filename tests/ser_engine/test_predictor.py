@@ -75,3 +75,23 @@ def test_predict_many_goes_on_after_a_bad_file(predictor, tmp_path):
     out = list(predictor.predict_many([bad, good]))
     assert [r.ok for r in out] == [False, True]
     assert out[0].error == "is a folder, not an audio file"
+
+
+def test_the_first_signal_after_warm_up_imports_nothing(tmp_path):
+    """warm_up must cover the feature path's imports on first use (scipy.fft: 0.1-0.2 s), or
+    the first file dropped after "model ready" is 3x slower than the next (176 ms vs 60 ms,
+    bench_inference 2026-11-25). A fresh process: this one has imported everything already."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from ser_engine.predictor import Predictor\n"
+        "p = Predictor.from_path(None)[0]\n"
+        "p.warm_up()\n"
+        "y = (0.1 * np.sin(np.arange(48000) * 0.07)).astype(np.float32)\n"
+        "before = set(sys.modules)\n"
+        "p.predict_array(y)\n"
+        "print(sorted(set(sys.modules) - before))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
