@@ -92,7 +92,10 @@ def main(argv=None):
         f"- Feature extraction of the {rep['dataset']['files']} recordings, {cfg.workers} processes, no cache: "
         f"**{plain_seconds:.1f} s**. With their speed-perturbed copies (×{', ×'.join(f'{s:g}' for s in cfg.speeds)})"
         + (f" and noisy copies ({snr_phrase(cfg.noise_snrs)} dB)" if cfg.noise_snrs else "")
-        + f" ({rep['dataset']['files'] * (1 + len(cfg.speeds) + len(cfg.noise_snrs))} feature sets), as training "
+        + (f" and pitch-shifted copies ({', '.join(f'{s:+g}' for s in cfg.pitch_steps)} semitones)"
+           if cfg.pitch_steps else "")
+        + f" ({rep['dataset']['files'] * (1 + len(cfg.speeds) + len(cfg.noise_snrs) + len(cfg.pitch_steps))} "
+        "feature sets), as training "
         "does on a cold cache: "
         f"{rep['timing']['feature_seconds']:.1f} s; from the cache: {cached_seconds:.1f} s for the "
         f"{n_cached} recordings.",

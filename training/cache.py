@@ -84,18 +84,30 @@ def add_noise(y, snr_db, *, sr, seed):
     return (y + noise).astype(np.float32)
 
 
-def variant_key(speed=1.0, snr=None):
+def pitch_shift(y, steps, *, sr):
+    """``y`` ``steps`` semitones higher (lower when negative) at the same tempo: librosa's
+    phase-vocoder time stretch, then soxr resampling back to the original length. Unlike
+    :func:`speed_perturb`, the words keep their timing."""
+    import librosa
+
+    return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps, res_type="soxr_hq").astype(np.float32)
+
+
+def variant_key(speed=1.0, snr=None, pitch=None):
     """The key suffix of an augmented copy (``""`` for the recording itself)."""
-    return ("" if speed == 1.0 else f"-speed{speed:g}") + ("" if snr is None else f"-snr{snr:g}")
+    return (("" if speed == 1.0 else f"-speed{speed:g}") + ("" if snr is None else f"-snr{snr:g}")
+            + ("" if pitch is None else f"-{pitch_key(pitch)}"))
 
 
-def _extract(path, config_dict, speed=1.0, snr=None, seed=0):
+def _extract(path, config_dict, speed=1.0, snr=None, seed=0, pitch=None):
     # Runs in a worker process: returns features or the reason they could not be made.
     try:
         config = FeatureConfig.from_dict(config_dict)
         y = load_audio(path, sr=config.sample_rate)
         if speed != 1.0:
             y = speed_perturb(y, speed, sr=config.sample_rate)
+        if pitch is not None:
+            y = pitch_shift(y, pitch, sr=config.sample_rate)
         if snr is not None:
             y = add_noise(y, snr, sr=config.sample_rate, seed=seed)
         return compute_features(y, config=config), None
@@ -103,7 +115,7 @@ def _extract(path, config_dict, speed=1.0, snr=None, seed=0):
         return None, getattr(exc, "reason", str(exc))
 
 
-def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, snr=None,
+def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, snr=None, pitch=None,
                      should_stop=None):
     """Features of many files, from the cache where possible.
 
@@ -123,6 +135,9 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
         Features of the recordings with white noise this many dB below their speech power
         (training augmentation; the noise is seeded by the file's content, so a cached copy
         and a recomputed one agree).
+    pitch : float or None
+        Features of the recordings shifted this many semitones at the same tempo
+        (training augmentation).
     should_stop : callable() -> bool or None
         Polled after each file; True raises :class:`TrainingCancelled` (the files already
         extracted stay in the cache).
@@ -137,7 +152,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
     features, failures, todo, digests = {}, {}, [], {}
     total = len(paths)
     for path in paths:
-        digest = file_digest(path) + variant_key(speed, snr)
+        digest = file_digest(path) + variant_key(speed, snr, pitch)
         digests[path] = digest
         X = cache.get(digest) if cache else None
         if X is None:
@@ -171,7 +186,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
             # Small chunks: a cancel waits at most for the chunks already running.
             chunk = max(1, min(MAX_CHUNK, len(todo) // (workers * 8)))
             results = pool.map(_extract, todo, [cfg] * len(todo), [speed] * len(todo), [snr] * len(todo),
-                               [_seed(digests[p]) for p in todo], chunksize=chunk)
+                               [_seed(digests[p]) for p in todo], [pitch] * len(todo), chunksize=chunk)
             for path, result in zip(todo, results):
                 finish(path, result)
                 check_stop()
@@ -179,7 +194,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         for path in todo:
-            finish(path, _extract(path, cfg, speed, snr, _seed(digests[path])))
+            finish(path, _extract(path, cfg, speed, snr, _seed(digests[path]), pitch))
             check_stop()
     return features, failures, n_cached
 
@@ -193,20 +208,26 @@ def noise_key(snr):
     return f"snr{snr:g}"
 
 
-def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), cache=None, workers=2, progress=None,
-                              should_stop=None):
-    """Features of the recordings, of their speed-perturbed copies and of noisy copies.
+def pitch_key(steps):
+    """The ``features`` key part of the copies shifted by ``steps`` semitones."""
+    return f"pitch{steps:+g}"
+
+
+def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_steps=(), cache=None, workers=2,
+                              progress=None, should_stop=None):
+    """Features of the recordings, of their speed-perturbed, noisy and pitch-shifted copies.
 
     Returns
     -------
     features : dict
-        ``path -> X`` for the recordings, ``(path, speed) -> X`` for each speed and
-        ``(path, noise_key(snr)) -> X`` for each SNR.
+        ``path -> X`` for the recordings, ``(path, speed) -> X`` for each speed,
+        ``(path, noise_key(snr)) -> X`` for each SNR and ``(path, pitch_key(steps)) -> X``
+        for each pitch shift.
     failures : dict Path -> str
     n_cached : int
-        Of all ``len(paths) * (1 + len(speeds) + len(noise_snrs))`` feature sets.
+        Of all ``len(paths) * (1 + len(speeds) + len(noise_snrs) + len(pitch_steps))`` feature sets.
     """
-    total = len(paths) * (1 + len(speeds) + len(noise_snrs))
+    total = len(paths) * (1 + len(speeds) + len(noise_snrs) + len(pitch_steps))
     offset = [0, 0]  # files and cache hits of the finished passes
 
     def report(done, _total, cached):
@@ -218,6 +239,7 @@ def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), cache=
     good = [p for p in paths if p in features]
     variants = [(speed, {"speed": speed}) for speed in speeds]
     variants += [(noise_key(snr), {"snr": snr}) for snr in noise_snrs]
+    variants += [(pitch_key(steps), {"pitch": steps}) for steps in pitch_steps]
     for key, kwargs in variants:
         offset[0] += len(paths)
         offset[1] = n_cached

@@ -43,6 +43,7 @@ class TrainConfig:
     weight_decay: float = 0.0   # AdamW decoupled weight decay; 0 = Adam
     speeds: tuple = (0.9, 1.1)  # speed-perturbed copies of each training recording (augmentation)
     noise_snrs: tuple = (20, 10)  # copies with white noise at these SNRs (dB): adopted by the room rule (BENCHMARKS.md)
+    pitch_steps: tuple = ()     # copies shifted by these semitones at the same tempo (lever; BENCHMARKS.md)
     ensemble: int = 3           # models trained with different seeds and averaged
     workers: int = 2            # feature-extraction processes
     feature: FeatureConfig = dataclasses.field(default_factory=FeatureConfig)

@@ -13,7 +13,7 @@ from ser_engine.features import speech_mask, speech_span
 from ser_engine.inference import aggregate, prepare_windows, run_model
 from ser_engine.normalise import apply_stats, compute_stats
 
-from .cache import noise_key
+from .cache import noise_key, pitch_key
 from .model import AUX_OUTPUTS, build_model, output_model
 
 logger = logging.getLogger(__name__)
@@ -60,12 +60,13 @@ def aux_targets(items):
 
 def augmented_keys(cfg):
     """The ``features`` key parts of a recording's augmented copies under ``cfg``."""
-    return list(cfg.speeds) + [noise_key(snr) for snr in cfg.noise_snrs]
+    return (list(cfg.speeds) + [noise_key(snr) for snr in cfg.noise_snrs]
+            + [pitch_key(steps) for steps in cfg.pitch_steps])
 
 
 def perturbed_speaker_stats(items, features, keys, *, config):
     """Speaker baselines of each actor's augmented recordings, keyed ``(actor, key)`` for
-    each of ``keys`` (a speed, or a :func:`~training.cache.noise_key`).
+    each of ``keys`` (a speed, a :func:`~training.cache.noise_key` or a :func:`~training.cache.pitch_key`).
 
     A recording played 10% faster is, pitch and tempo, another speaker, and a noisy room
     is another recording condition; the baseline must be that speaker's in that condition,

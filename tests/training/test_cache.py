@@ -93,3 +93,34 @@ def test_noisy_copies_have_their_snr_and_are_reproducible(tmp_path):
     assert cached == 0 and clean.shape == dirty.shape and not np.allclose(clean, dirty)
     again, _, cached = extract_training_features(paths, config=cfg, noise_snrs=(10,), cache=None, workers=1)
     np.testing.assert_array_equal(again[(paths[0], noise_key(10))], dirty)  # seeded by the file's content
+
+
+def test_pitch_shift_moves_f0_and_keeps_the_tempo():
+    from ser_engine.features import pitch_track
+    from training.cache import pitch_shift
+
+    sr = 16000
+    t = np.arange(sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * 200 * t)).astype(np.float32)
+    up = pitch_shift(y, 2, sr=sr)
+    assert len(up) == len(y) and up.dtype == np.float32  # same duration: the words keep their timing
+    cfg = FeatureConfig()
+    f0 = 100 * 2 ** (np.median(pitch_track(up, config=cfg)[1][10:-10]) / 12)
+    assert abs(f0 - 200 * 2 ** (2 / 12)) < 3  # 224.5 Hz
+
+
+def test_pitch_shifted_copies_are_cached_under_their_own_key(tmp_path):
+    from training.cache import extract_training_features, pitch_key
+
+    paths = ravdess_files([1], emotions=[5], per_emotion=1)
+    cfg = FeatureConfig()
+    cache = FeatureCache(cfg, tmp_path / "cache")
+    events = []
+    feats, failures, cached = extract_training_features(paths, config=cfg, pitch_steps=(-2, 2), cache=cache,
+                                                        workers=1, progress=lambda *a: events.append(a))
+    assert failures == {} and cached == 0 and events[-1] == (3, 3, 0)
+    clean, low, high = feats[paths[0]], feats[(paths[0], pitch_key(-2))], feats[(paths[0], pitch_key(2))]
+    assert clean.shape == low.shape == high.shape
+    assert not np.allclose(low, high)
+    _, _, cached = extract_training_features(paths, config=cfg, pitch_steps=(-2, 2), cache=cache, workers=1)
+    assert cached == 3
