@@ -134,3 +134,39 @@ def test_multitask_residual_model_ships_the_emotion_head_only(tmp_path):
     x = np.random.default_rng(0).standard_normal((5,) + tuple(model.input_shape[1:])).astype(np.float32)
     np.testing.assert_allclose(run_model(bundle.load_inference_model(), x, batch_size=4),
                                run_model(model, x, batch_size=4), atol=1e-5, rtol=0)
+
+
+def test_a_bundle_at_50_frames_per_second_places_speech_where_the_100_fps_one_does(tmp_path, tiny_bundle):
+    """The frame-rate lever (hop 20 ms, windows of 150 frames): training, the bundle and the
+    labelling path all read the frame rate from the bundle's feature config, so a recording's
+    speech lands at the same seconds as with the shipped 100 frames per second."""
+    import numpy as np
+    import soundfile as sf
+
+    from ser_engine.audio import load_audio
+    from ser_engine.features import FeatureConfig
+    from ser_engine.inference import WindowConfig
+    from ser_engine.results import NO_SPEECH
+
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    cfg = TrainConfig.quick(**{**TINY, "epochs": 1}, feature=FeatureConfig(hop_length=320),
+                            window=WindowConfig(length=150, hop=50))
+    outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache")
+    slow = Predictor(load_bundle(outcome.bundle_dir))
+    assert slow.config.frame_rate == 50 and slow.window.length == 150
+    clip = load_audio(ravdess_files([4], emotions=[5], per_emotion=1)[0], sr=16000)
+    quiet = np.zeros(2 * 16000, np.float32)
+    y = np.concatenate([quiet, clip, quiet, clip, quiet])
+
+    path = tmp_path / "two-clips.wav"
+    sf.write(path, y, 16000)
+
+    def speech(predictor):
+        timeline = predictor.analyse_recording(path)
+        assert timeline.segments[-1].end == pytest.approx(len(y) / 16000, abs=0.03)
+        return [(s.start, s.end) for s in timeline.segments if s.label != NO_SPEECH]
+
+    at_50, at_100 = speech(slow), speech(Predictor(load_bundle(tiny_bundle)))
+    assert at_50 and at_50[0][0] > 2.0 and at_50[-1][1] < len(y) / 16000 - 2.0
+    assert at_50[0][0] == pytest.approx(at_100[0][0], abs=0.1)
+    assert at_50[-1][1] == pytest.approx(at_100[-1][1], abs=0.1)
