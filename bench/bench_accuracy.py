@@ -9,7 +9,9 @@ validation actors that drove early stopping. A lever is **kept** only on its val
 score (validation actors sit inside the training folds), never on the test folds; the test
 columns are reported beside it. Runs are appended to ``bench/results/accuracy_runs.jsonl``
 (one line per lever and seed), so an interrupted benchmark resumes where it stopped and the
-table is rebuilt from every run recorded. ``--jobs 2`` runs two trainings at once, each on
+table is rebuilt from every run recorded. Runs go seed-major (every lever's seed 0 first), and a
+lever whose clean and room validation both fell on a seed already run is not run on more seeds:
+neither adoption rule could keep it any more. ``--jobs 2`` runs two trainings at once, each on
 one core (measured faster than one training on two cores: see BENCHMARKS.md).
 
 The "seed protocol" row repeats the original project's evaluation, a random 75/25 split of
@@ -326,12 +328,21 @@ def _verdict(dv, room=()):
     The room rule (``room``: per-seed Δ of the validation in a room, see ROOM_RULE): keep it when
     the room validation improves on every seed and the clean validation does not fall on average."""
     if len(dv) < 3:
+        if _decided_early(dv, room):
+            return f"no (decided on {len(dv)} seed{'s' if len(dv) > 1 else ''})"
         return "pending (fewer than 3 seeds)"
     if min(dv) > 0:
         return "**yes**"
     if len(room) >= 3 and min(room) > 0 and np.mean(dv) >= 0:
         return "**yes** (room rule)"
     return "no"
+
+
+def _decided_early(dv, room=()):
+    """True when seeds already run settle the verdict as 'no' whatever later seeds give: the
+    clean validation fell on one seed (the clean rule needs every seed up) and so did the room
+    validation (the room rule needs every seed up too). Such a lever is not run on more seeds."""
+    return bool(dv) and min(dv) <= 0 and bool(room) and min(room) <= 0
 
 
 def _recipe_verdict(dv, ships):
@@ -506,10 +517,25 @@ NOT_IMPLEMENTED = ("noise other than white (babble, room), an ensemble of the fo
                    "test actors: only the withheld actors 21–24 could score it)")
 
 
+def levers_decided_early(runs):
+    """Levers on fewer than 3 seeds whose verdict is already 'no' (:func:`_decided_early`)."""
+    return [name for name, _, _ in LEVERS if name not in RECIPES and name not in ("base", "seed_protocol")
+            and 0 < len(_delta(runs, name, "validation")) < 3
+            and _decided_early(_delta(runs, name, "validation"), _room_delta(runs, name))]
+
+
 def not_run_line(runs):
-    missing = [desc for name, desc, _ in LEVERS if name != "seed_protocol"
+    early = levers_decided_early(runs)
+    missing = [desc for name, desc, _ in LEVERS if name != "seed_protocol" and name not in early
                and len([1 for (n, _) in runs if n == name]) < 3]
     lines = []
+    if early:
+        lines.append("Decided before 3 seeds (so not run on more): " + "; ".join(
+            f"{LEVER_BY_NAME[n][0]} (seed {', '.join(str(s) for s in sorted(_seed_means(runs, n, 'validation')))})"
+            for n in early) + ". On those seeds both the clean and the room validation fell against the base, "
+            "so neither adoption rule can pass whatever further seeds give (the clean rule needs validation up "
+            "on every seed, the room rule the room validation up on every seed). Their rows show the seeds run, "
+            "marked \"(1 seed)\"; compute went to the levers still open.")
     if missing:
         lines.append("Not yet on 3 seeds (the CPU time of the session ran out; `python bench/bench_accuracy.py` "
                      "resumes with them): " + "; ".join(missing) + ".")
@@ -582,18 +608,32 @@ def main(argv=None):
     args = p.parse_args(argv)
     runs = load_runs()
     if not args.table_only:
-        todo = [(n, s) for n in args.levers for s in args.seeds if args.fresh or n in args.redo or (n, s) not in runs]
+        # Seed-major order, so every lever's first seed comes before any lever's later seeds.
+        todo = [(n, s) for s in args.seeds for n in args.levers
+                if args.fresh or n in args.redo or (n, s) not in runs]
         threads = args.threads or max(1, (os.cpu_count() or 2) // args.jobs)
-        print(f"{len(todo)} runs to do, {args.jobs} at a time, {threads} thread(s) each", flush=True)
+        print(f"{len(todo)} runs to do at most, {args.jobs} at a time, {threads} thread(s) each", flush=True)
         with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
                                                     initializer=_init_worker, initargs=(threads,)) as pool:
-            futures = {pool.submit(run_one, n, s, args.data): (n, s) for n, s in todo}
-            for fut in concurrent.futures.as_completed(futures):
-                rec = fut.result()
-                save_run(rec)
-                print(f"{rec['lever']} seed {rec['seed']}: alone {np.mean(rec['global']['accuracy']):.3f}, "
-                      f"with baseline {np.mean(rec['speaker']['accuracy']):.3f}, {rec['minutes']:.1f} min", flush=True)
-                write_tables(load_runs())
+            in_flight = {}
+            while todo or in_flight:
+                while todo and len(in_flight) < args.jobs:  # submit lazily: a later seed may be moot
+                    n, s = todo.pop(0)
+                    if n in levers_decided_early(load_runs()) and not (args.fresh or n in args.redo):
+                        print(f"{n} seed {s}: skipped, the lever's verdict is already 'no'", flush=True)
+                        continue
+                    in_flight[pool.submit(run_one, n, s, args.data)] = (n, s)
+                if not in_flight:
+                    break
+                done, _ = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+                for fut in done:
+                    del in_flight[fut]
+                    rec = fut.result()
+                    save_run(rec)
+                    print(f"{rec['lever']} seed {rec['seed']}: alone {np.mean(rec['global']['accuracy']):.3f}, "
+                          f"with baseline {np.mean(rec['speaker']['accuracy']):.3f}, {rec['minutes']:.1f} min",
+                          flush=True)
+                    write_tables(load_runs())
     print(write_tables(load_runs()))
 
 

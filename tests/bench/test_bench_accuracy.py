@@ -188,3 +188,68 @@ def test_the_recipe_with_noisy_copies_is_paired_with_the_recipe_by_seed_and_the_
     assert table.splitlines()[2] == ("| room scored on seed(s) 2 | 3 | +2.0 ± 1.0 | +0.0 ± 0.0 | +1.0 ± 0.0 "
                                      "| +7.0 (1 seed) | +7.0 (1 seed) | +8.0 (1 seed) | **yes** |")
     assert ba.recipe_table({("shipped", 0): runs[("shipped", 0)]}) == ""
+
+
+def _early_runs():
+    """Base on 3 seeds; after seed 0, 'dropout' fell clean and in the room, 'mixup' fell clean
+    but rose in the room, 'wider' rose clean."""
+    runs = {("base", s): _with_room(_run("base", s, 0.5, 0.6, 0.55), 0.45) for s in (0, 1, 2)}
+    runs[("dropout", 0)] = _with_room(_run("dropout", 0, 0.5, 0.6, 0.54), 0.44)
+    runs[("mixup", 0)] = _with_room(_run("mixup", 0, 0.5, 0.6, 0.54), 0.50)
+    runs[("wider", 0)] = _with_room(_run("wider", 0, 0.5, 0.6, 0.56), 0.44)
+    return runs
+
+
+def test_a_lever_that_failed_both_rules_on_one_seed_is_decided_and_not_listed_as_pending():
+    runs = _early_runs()
+    verdict = {n: ba._verdict(ba._delta(runs, n, "validation"), ba._room_delta(runs, n))
+               for n in ("dropout", "mixup", "wider")}
+    # dropout can pass neither rule any more; mixup could still pass the room rule, wider the clean one
+    assert verdict == {"dropout": "no (decided on 1 seed)", "mixup": "pending (fewer than 3 seeds)",
+                       "wider": "pending (fewer than 3 seeds)"}
+    assert ba.levers_decided_early(runs) == ["dropout"]
+    decided, pending = ba.not_run_line(runs).split("\n\n")[:2]
+    assert decided.startswith("Decided before 3 seeds") and "dropout 0.3 → 0.5 (seed 0)" in decided
+    assert "dropout" not in pending and "mixup (Beta 0.2)" in pending and "wider" in pending
+    # a seed of the lever still pending does not settle it: only a fall in both does
+    assert not ba._decided_early([-0.01], [])  # no room scores: the room rule is still open
+
+
+class _InlinePool:
+    """ProcessPoolExecutor's interface, run in threads (the scheduling is under test, not training)."""
+
+    def __init__(self, jobs, **_):
+        import concurrent.futures
+        self._pool = concurrent.futures.ThreadPoolExecutor(jobs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._pool.shutdown()
+
+    def submit(self, *args):
+        return self._pool.submit(*args)
+
+
+def test_the_benchmark_runs_seed_major_and_skips_the_seeds_of_a_lever_already_decided(monkeypatch, tmp_path):
+    runs = {k: v for k, v in _early_runs().items() if k[0] == "base"}
+    results = tmp_path / "runs.jsonl"
+    for rec in runs.values():
+        ba.save_run(rec, results)
+    ran = []
+
+    def fake_run_one(name, seed, data):
+        ran.append((name, seed))
+        return _early_runs().get((name, seed)) or _with_room(_run(name, seed, 0.5, 0.6, 0.56), 0.50)
+
+    real_load, real_save = ba.load_runs, ba.save_run
+    monkeypatch.setattr(ba.concurrent.futures, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(ba, "run_one", fake_run_one)
+    monkeypatch.setattr(ba, "load_runs", lambda path=results: real_load(path))
+    monkeypatch.setattr(ba, "save_run", lambda rec: real_save(rec, results))
+    monkeypatch.setattr(ba, "write_tables", lambda runs: "")
+    ba.main(["--levers", "dropout", "mixup", "--seeds", "0", "1", "2", "--jobs", "1"])
+    assert ran == [("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
+    assert sorted(k for k in real_load(results) if k[0] != "base") == [
+        ("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
