@@ -253,3 +253,11 @@ def test_the_benchmark_runs_seed_major_and_skips_the_seeds_of_a_lever_already_de
     assert ran == [("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
     assert sorted(k for k in real_load(results) if k[0] != "base") == [
         ("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
+
+
+def test_the_table_says_how_far_the_base_itself_moves_from_seed_to_seed():
+    runs = {("base", s): _run("base", s, 0.5, 0.6 + s / 100, v) for s, v in enumerate((0.598, 0.647, 0.553))}
+    line = ba.base_spread_line(runs)
+    assert line.startswith("What a seed does to the base: its validation accuracy is 55.3% with seed 2 and "
+                           "64.7% with seed 1 (test, with baseline: 60.0%, 61.0%, 62.0%)")
+    assert ba.base_spread_line({("base", 0): runs[("base", 0)]}) == ""
