@@ -541,6 +541,11 @@ def levers_decided_early(runs):
             and _decided_early(_delta(runs, name, "validation"), _room_delta(runs, name))]
 
 
+def _seeds_phrase(seeds):
+    seeds = sorted(seeds)
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(map(str, seeds))
+
+
 def not_run_line(runs):
     early = levers_decided_early(runs)
     missing = [desc for name, desc, _ in LEVERS if name != "seed_protocol" and name not in early
@@ -548,11 +553,11 @@ def not_run_line(runs):
     lines = []
     if early:
         lines.append("Decided before 3 seeds (so not run on more): " + "; ".join(
-            f"{LEVER_BY_NAME[n][0]} (seed {', '.join(str(s) for s in sorted(_seed_means(runs, n, 'validation')))})"
+            f"{LEVER_BY_NAME[n][0]} ({_seeds_phrase(_seed_means(runs, n, 'validation'))})"
             for n in early) + ". On those seeds both the clean and the room validation fell against the base, "
             "so neither adoption rule can pass whatever further seeds give (the clean rule needs validation up "
             "on every seed, the room rule the room validation up on every seed). Their rows show the seeds run, "
-            "marked \"(1 seed)\"; compute went to the levers still open.")
+            "counted in the Seeds column; compute went to the levers still open.")
     if missing:
         lines.append("Not yet on 3 seeds (the CPU time of the session ran out; `python bench/bench_accuracy.py` "
                      "resumes with them): " + "; ".join(missing) + ".")
@@ -635,12 +640,20 @@ def main(argv=None):
                                                     initializer=_init_worker, initargs=(threads,)) as pool:
             in_flight = {}
             while todo or in_flight:
-                while todo and len(in_flight) < args.jobs:  # submit lazily: a later seed may be moot
-                    n, s = todo.pop(0)
+                # Submit lazily, and never a lever's later seed while an earlier one is in flight:
+                # the earlier seed may settle the lever and make the later one moot.
+                busy = {n for n, _ in in_flight.values()}
+                while len(in_flight) < args.jobs:
+                    nxt = next((job for job in todo if job[0] not in busy), None)
+                    if nxt is None:
+                        break
+                    todo.remove(nxt)
+                    n, s = nxt
                     if n in levers_decided_early(load_runs()) and not (args.fresh or n in args.redo):
                         print(f"{n} seed {s}: skipped, the lever's verdict is already 'no'", flush=True)
                         continue
                     in_flight[pool.submit(run_one, n, s, args.data)] = (n, s)
+                    busy.add(n)
                 if not in_flight:
                     break
                 done, _ = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)

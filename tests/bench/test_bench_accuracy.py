@@ -210,6 +210,8 @@ def test_a_lever_that_failed_both_rules_on_one_seed_is_decided_and_not_listed_as
     assert ba.levers_decided_early(runs) == ["dropout"]
     decided, pending = ba.not_run_line(runs).split("\n\n")[:2]
     assert decided.startswith("Decided before 3 seeds") and "dropout 0.3 → 0.5 (seed 0)" in decided
+    runs[("dropout", 1)] = _with_room(_run("dropout", 1, 0.5, 0.6, 0.50), 0.40)
+    assert "dropout 0.3 → 0.5 (seeds 0, 1)" in ba.not_run_line(runs)
     assert "dropout" not in pending and "mixup (Beta 0.2)" in pending and "wider" in pending
     # a seed of the lever still pending does not settle it: only a fall in both does
     assert not ba._decided_early([-0.01], [])  # no room scores: the room rule is still open
@@ -253,6 +255,16 @@ def test_the_benchmark_runs_seed_major_and_skips_the_seeds_of_a_lever_already_de
     assert ran == [("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
     assert sorted(k for k in real_load(results) if k[0] != "base") == [
         ("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
+    # Two at a time: a lever's seed 1 waits for its seed 0, which settles it (label smoothing's seed 2
+    # once started while its seed 1, which settled it, was still training).
+    ran.clear()
+    fresh = tmp_path / "fresh.jsonl"
+    for rec in runs.values():
+        real_save(rec, fresh)
+    monkeypatch.setattr(ba, "load_runs", lambda path=fresh: real_load(path))
+    monkeypatch.setattr(ba, "save_run", lambda rec: real_save(rec, fresh))
+    ba.main(["--levers", "dropout", "--seeds", "0", "1", "2", "--jobs", "2"])
+    assert ran == [("dropout", 0)]
 
 
 def test_the_table_says_how_far_the_base_itself_moves_from_seed_to_seed():
