@@ -536,9 +536,14 @@ NOT_IMPLEMENTED = ("noise other than white (babble, room), an ensemble of the fo
 
 def levers_decided_early(runs):
     """Levers on fewer than 3 seeds whose verdict is already 'no' (:func:`_decided_early`)."""
-    return [name for name, _, _ in LEVERS if name not in RECIPES and name not in ("base", "seed_protocol")
-            and 0 < len(_delta(runs, name, "validation")) < 3
-            and _decided_early(_delta(runs, name, "validation"), _room_delta(runs, name))]
+    decided = []
+    for name, _, _ in LEVERS:
+        if name in RECIPES or name in ("base", "seed_protocol"):
+            continue
+        dv = _delta(runs, name, "validation")
+        if len(dv) < 3 and _decided_early(dv, _room_delta(runs, name)):
+            decided.append(name)
+    return decided
 
 
 def _seeds_phrase(seeds):
@@ -631,9 +636,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     runs = load_runs()
     if not args.table_only:
+        def rerun(name):
+            return args.fresh or name in args.redo
+
         # Seed-major order, so every lever's first seed comes before any lever's later seeds.
-        todo = [(n, s) for s in args.seeds for n in args.levers
-                if args.fresh or n in args.redo or (n, s) not in runs]
+        todo = [(n, s) for s in args.seeds for n in args.levers if rerun(n) or (n, s) not in runs]
         threads = args.threads or max(1, (os.cpu_count() or 2) // args.jobs)
         print(f"{len(todo)} runs to do at most, {args.jobs} at a time, {threads} thread(s) each", flush=True)
         with concurrent.futures.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
@@ -649,7 +656,7 @@ def main(argv=None):
                         break
                     todo.remove(nxt)
                     n, s = nxt
-                    if n in levers_decided_early(load_runs()) and not (args.fresh or n in args.redo):
+                    if n in levers_decided_early(runs) and not rerun(n):
                         print(f"{n} seed {s}: skipped, the lever's verdict is already 'no'", flush=True)
                         continue
                     in_flight[pool.submit(run_one, n, s, args.data)] = (n, s)
@@ -664,7 +671,8 @@ def main(argv=None):
                     print(f"{rec['lever']} seed {rec['seed']}: alone {np.mean(rec['global']['accuracy']):.3f}, "
                           f"with baseline {np.mean(rec['speaker']['accuracy']):.3f}, {rec['minutes']:.1f} min",
                           flush=True)
-                    write_tables(load_runs())
+                    runs = load_runs()  # re-read once per finished run: another benchmark may share the file
+                    write_tables(runs)
     print(write_tables(load_runs()))
 
 

@@ -217,28 +217,10 @@ def test_a_lever_that_failed_both_rules_on_one_seed_is_decided_and_not_listed_as
     assert not ba._decided_early([-0.01], [])  # no room scores: the room rule is still open
 
 
-class _InlinePool:
-    """ProcessPoolExecutor's interface, run in threads (the scheduling is under test, not training)."""
-
-    def __init__(self, jobs, **_):
-        import concurrent.futures
-        self._pool = concurrent.futures.ThreadPoolExecutor(jobs)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._pool.shutdown()
-
-    def submit(self, *args):
-        return self._pool.submit(*args)
-
-
 def test_the_benchmark_runs_seed_major_and_skips_the_seeds_of_a_lever_already_decided(monkeypatch, tmp_path):
-    runs = {k: v for k, v in _early_runs().items() if k[0] == "base"}
-    results = tmp_path / "runs.jsonl"
-    for rec in runs.values():
-        ba.save_run(rec, results)
+    import concurrent.futures
+
+    base = {k: v for k, v in _early_runs().items() if k[0] == "base"}
     ran = []
 
     def fake_run_one(name, seed, data):
@@ -246,11 +228,22 @@ def test_the_benchmark_runs_seed_major_and_skips_the_seeds_of_a_lever_already_de
         return _early_runs().get((name, seed)) or _with_room(_run(name, seed, 0.5, 0.6, 0.56), 0.50)
 
     real_load, real_save = ba.load_runs, ba.save_run
-    monkeypatch.setattr(ba.concurrent.futures, "ProcessPoolExecutor", _InlinePool)
+
+    def results_file(name):
+        """A results file holding the base's runs, which the benchmark then reads and writes."""
+        path = tmp_path / name
+        for rec in base.values():
+            real_save(rec, path)
+        monkeypatch.setattr(ba, "load_runs", lambda path=path: real_load(path))
+        monkeypatch.setattr(ba, "save_run", lambda rec: real_save(rec, path))
+        return path
+
+    # threads instead of processes: the scheduling is under test, not training
+    monkeypatch.setattr(ba.concurrent.futures, "ProcessPoolExecutor",
+                        lambda jobs, **_: concurrent.futures.ThreadPoolExecutor(jobs))
     monkeypatch.setattr(ba, "run_one", fake_run_one)
-    monkeypatch.setattr(ba, "load_runs", lambda path=results: real_load(path))
-    monkeypatch.setattr(ba, "save_run", lambda rec: real_save(rec, results))
     monkeypatch.setattr(ba, "write_tables", lambda runs: "")
+    results = results_file("runs.jsonl")
     ba.main(["--levers", "dropout", "mixup", "--seeds", "0", "1", "2", "--jobs", "1"])
     assert ran == [("dropout", 0), ("mixup", 0), ("mixup", 1), ("mixup", 2)]
     assert sorted(k for k in real_load(results) if k[0] != "base") == [
@@ -258,11 +251,7 @@ def test_the_benchmark_runs_seed_major_and_skips_the_seeds_of_a_lever_already_de
     # Two at a time: a lever's seed 1 waits for its seed 0, which settles it (label smoothing's seed 2
     # once started while its seed 1, which settled it, was still training).
     ran.clear()
-    fresh = tmp_path / "fresh.jsonl"
-    for rec in runs.values():
-        real_save(rec, fresh)
-    monkeypatch.setattr(ba, "load_runs", lambda path=fresh: real_load(path))
-    monkeypatch.setattr(ba, "save_run", lambda rec: real_save(rec, fresh))
+    results_file("fresh.jsonl")
     ba.main(["--levers", "dropout", "--seeds", "0", "1", "2", "--jobs", "2"])
     assert ran == [("dropout", 0)]
 
