@@ -30,8 +30,23 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
+def commit():
+    """The commit measured: HEAD's short hash, with "+changes" when the tree differs from it."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=BENCHMARKS.parent, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=BENCHMARKS.parent,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
+
+
 def stamp():
-    return f"_Measured {datetime.date.today().isoformat()} on {machine()}; script `{{script}}`._"
+    return (f"_Measured {datetime.date.today().isoformat()} on {machine()}, commit {commit()}; "
+            f"script `{{script}}`._")
 
 
 def write_section(name, title, body, script):

@@ -1,0 +1,171 @@
+"""Synthetic sessions with known truth, built from RAVDESS clips, and how a timeline is scored
+against them. Shared by the benchmarks of speaker baselines, rooms and speaker turns.
+
+A session is clips joined by pauses: each clip trimmed of its silent ends, brought to a speech
+level, and placed after a pause of silence (rooms add their noise over the whole session later).
+The truth is one :class:`Clip` per clip: where it lies, its emotion and its speaker.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
+SR = 16000
+#: Emotion groups of the skewed sessions (RAVDESS names).
+LOW_AROUSAL = ("neutral", "calm", "sad")
+HIGH_AROUSAL = ("angry", "fearful", "surprised")
+
+
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """One clip of a session: seconds from the session's start, its emotion and speaker."""
+
+    start: float
+    end: float
+    emotion: str
+    speaker: int
+    path: str
+
+
+@dataclasses.dataclass
+class Session:
+    audio: np.ndarray  # float32 mono at SR
+    clips: list  # of Clip, in time order
+
+    @property
+    def duration(self):
+        return len(self.audio) / SR
+
+    def pauses(self, *, min_seconds=1.5):
+        """``(start, end)`` of the gaps between clips (and before the first) of at least ``min_seconds``."""
+        out, t = [], 0.0
+        for c in self.clips:
+            if c.start - t >= min_seconds:
+                out.append((t, c.start))
+            t = c.end
+        return out
+
+    def write(self, dest):
+        import soundfile as sf
+
+        sf.write(dest, np.clip(self.audio, -1, 1).astype(np.float32), SR, subtype="PCM_16")
+        return dest
+
+
+def actor_clips(actor, emotions=None):
+    """Paths of an actor's clips, sorted, optionally only ``emotions`` (names)."""
+    from training.dataset import parse_name
+
+    paths = sorted((DATA / f"Actor_{actor:02d}").glob("03-01-*.flac"))
+    if emotions is None:
+        return paths
+    return [p for p in paths if parse_name(p)[0].emotion in emotions]
+
+
+def emotion_of(path):
+    from training.dataset import parse_name
+
+    return parse_name(path)[0].emotion
+
+
+def trimmed(path, *, level_dbfs=-24.0, margin=0.1):
+    """A clip without its silent ends (``margin`` s kept), scaled to an RMS of ``level_dbfs``."""
+    from ser_engine.audio import load_audio
+
+    y = load_audio(path, sr=SR)
+    loud = np.flatnonzero(np.abs(y) > 0.02)
+    if len(loud):
+        m = int(margin * SR)
+        y = y[max(loud[0] - m, 0):loud[-1] + m]
+    rms = max(float(np.sqrt(np.mean(y.astype(np.float64) ** 2))), 1e-9)
+    return (y * (10 ** (level_dbfs / 20) / rms)).astype(np.float32)
+
+
+def assemble(items, *, pause=(1.0, 4.0), seed=0, tail=2.0):
+    """A session of ``items`` = ``[(path, speaker, level_dbfs), ...]`` in that order, each after a
+    pause drawn uniformly from ``pause`` seconds (silence), then ``tail`` seconds of silence."""
+    rng = np.random.default_rng(seed)
+    pieces, clips, n = [], [], 0
+    for path, speaker, level in items:
+        y = trimmed(path, level_dbfs=level)
+        gap = int(rng.uniform(*pause) * SR)
+        start = n + gap
+        clips.append(Clip(start / SR, (start + len(y)) / SR, emotion_of(path), int(speaker), str(path)))
+        pieces += [np.zeros(gap, np.float32), y]
+        n = start + len(y)
+    pieces.append(np.zeros(int(tail * SR), np.float32))
+    return Session(np.concatenate(pieces), clips)
+
+
+def one_speaker(actor, *, emotions=None, minutes=None, seed=0, level=-24.0, pause=(1.0, 4.0)):
+    """A session of one actor's clips (only ``emotions`` if given), shuffled; every clip once,
+    or drawn with replacement until ``minutes`` of audio when given."""
+    rng = np.random.default_rng(seed)
+    paths = actor_clips(actor, emotions)
+    if minutes is None:
+        order = [paths[i] for i in rng.permutation(len(paths))]
+    else:
+        order, total = [], 0.0
+        while total < minutes * 60:
+            p = paths[rng.integers(len(paths))]
+            order.append(p)
+            total += 3.5 + sum(pause) / 2  # a typical clip and pause; the session ends near `minutes`
+    return assemble([(p, 0, level) for p in order], pause=pause, seed=seed)
+
+
+# -- scoring ---------------------------------------------------------------------------------
+
+
+def clip_labels(segments, clips):
+    """Per clip: ``(found, label)``: found when speech segments cover half of it or more; label
+    the emotion covering most of it (None when not found)."""
+    from ser_engine.results import NO_SPEECH
+
+    out = []
+    for c in clips:
+        cover = {}
+        for s in segments:
+            overlap = min(s.end, c.end) - max(s.start, c.start)
+            if overlap > 0 and s.label != NO_SPEECH:
+                cover[s.label] = cover.get(s.label, 0.0) + overlap
+        speech = sum(cover.values())
+        found = speech >= 0.5 * (c.end - c.start)
+        out.append((found, max(cover, key=cover.get) if found else None))
+    return out
+
+
+def clip_accuracy(segments, clips):
+    """Share of clips found and labelled with their emotion."""
+    labels = clip_labels(segments, clips)
+    return float(np.mean([lab == c.emotion for (_, lab), c in zip(labels, clips)])) if clips else float("nan")
+
+
+def true_shares(clips, labels):
+    """Each emotion's share of the clips' speech time."""
+    t = {lab: 0.0 for lab in labels}
+    for c in clips:
+        t[c.emotion] = t.get(c.emotion, 0.0) + (c.end - c.start)
+    total = sum(t.values()) or 1.0
+    return {k: v / total for k, v in t.items()}
+
+
+def tv_distance(p, q):
+    """Total variation distance between two share profiles (dicts over the same labels)."""
+    keys = set(p) | set(q)
+    return 0.5 * sum(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in keys)
+
+
+def pauses_kept(segments, session, *, min_seconds=1.5, tolerance=0.5):
+    """Pauses of at least ``min_seconds`` of which no more than ``tolerance`` s is labelled speech,
+    of all such pauses: ``(kept, total)``."""
+    from ser_engine.results import NO_SPEECH
+
+    gaps = session.pauses(min_seconds=min_seconds)
+    kept = 0
+    for a, b in gaps:
+        speech = sum(max(0.0, min(s.end, b) - max(s.start, a)) for s in segments if s.label != NO_SPEECH)
+        kept += speech <= tolerance
+    return kept, len(gaps)
