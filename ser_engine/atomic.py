@@ -5,6 +5,13 @@ Temporary names carry the writer's process id (``.<name>.<pid>.<random>.tmp``), 
 write can tell a dead writer's leftovers from a live writer's work and remove only the former
 (:func:`remove_stale_temporaries`). A folder replaced by :func:`atomic_directory` is moved
 aside for an instant; if a kill lands in that instant, :func:`recover_directory` puts it back.
+
+Permissions, decided once here: what SER Studio keeps for itself (reviews, the active-model
+pointer, settings, caches, bundles) is written readable by the user only (0600, the mode of
+the temporary file), because it is clinical data in the user's own folders. What the user
+*saves for others to open* (File ▸ Export…, ``ser batch --out``) is written with
+:data:`SHARED`: the permissions any program saving a document gets, 0666 less the user's
+umask (0644 on most systems), the same for every export format.
 """
 
 import contextlib
@@ -13,9 +20,15 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
+
+#: ``mode=`` for files written for the user to share (exports): as ``open()`` would create them.
+SHARED = "shared"
+#: ``mode=`` for the app's own files (the default): the user alone may read them.
+PRIVATE = 0o600
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 _BACKUP = re.compile(r"^\.(?P<name>.+)\.old-(?P<pid>\d+)$")
@@ -108,13 +121,45 @@ def recover_directory(path):
     return restored
 
 
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` atomically (temp file in the same folder + rename)."""
+def current_umask():
+    """The process's umask, read without changing it (``os.umask`` must set one to read it,
+    which for an instant would loosen the files other threads create)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def file_mode(mode):
+    """The permission bits a write with ``mode=`` gives: :data:`PRIVATE`, :data:`SHARED`
+    (0666 less the umask) or an explicit number."""
+    if mode == SHARED:
+        return 0o666 & ~current_umask()
+    return int(mode)
+
+
+def atomic_write_bytes(path, data, *, mode=PRIVATE):
+    """Write ``data`` to ``path`` atomically (temp file in the same folder + rename).
+
+    ``mode``: :data:`PRIVATE` (0600, the app's own files), :data:`SHARED` (exports: 0666 less
+    the umask) or explicit permission bits. See the module docstring for why.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
+    bits = file_mode(mode)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
+        if bits != PRIVATE:
+            os.fchmod(fd, bits)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -127,9 +172,9 @@ def atomic_write_bytes(path, data):
     _fsync_dir(path.parent)
 
 
-def atomic_write_text(path, text):
-    """Write UTF-8 ``text`` to ``path`` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path, text, *, mode=PRIVATE):
+    """Write UTF-8 ``text`` to ``path`` atomically (``mode``: see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
 
 
 @contextlib.contextmanager

@@ -18,7 +18,14 @@ one names the model (id and version) that made it and includes the per-file summ
 - EAF (pympi-ling): tiers ``model`` and ``clinician``, the audio linked, and header
   properties ``model_id``, ``model_version``, ``summary``.
 
-All files are written atomically (:mod:`ser_engine.atomic`).
+A queue's per-file summary (:func:`summary_csv_text`, the window's "Summary CSV") has one row
+per recording: status, the model's recording-level answer and probabilities, the dominant
+emotion of the model tier, and the clinician's corrections (how many intervals, which labels,
+the corrected tier's dominant emotion and its share of the speech time).
+
+All files are written atomically (:mod:`ser_engine.atomic`) with the permissions of a saved
+document (:data:`ser_engine.atomic.SHARED`: 0666 less the umask), the same for every format:
+an export is made to be opened by other programs and people, unlike the app's own files.
 """
 
 import csv
@@ -28,7 +35,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
-from .atomic import atomic_write_bytes, atomic_write_text
+from .atomic import SHARED, atomic_write_bytes, atomic_write_text
 from .errors import ExportError
 from .results import NO_SPEECH
 
@@ -140,10 +147,11 @@ def export_timeline(timeline, dest, fmt, *, review=None):
     dest = Path(dest)
     try:
         if fmt == "csv":
-            atomic_write_text(dest, csv_text([(timeline, review)], timeline.labels))
+            atomic_write_text(dest, csv_text([(timeline, review)], timeline.labels), mode=SHARED)
             return [dest]
         if fmt == "json":
-            atomic_write_text(dest, json.dumps(timeline_json(timeline, review), indent=1, ensure_ascii=False) + "\n")
+            atomic_write_text(dest, json.dumps(timeline_json(timeline, review), indent=1, ensure_ascii=False) + "\n",
+                              mode=SHARED)
             return [dest]
         if fmt == "textgrid":
             return [write_textgrid(dest, timeline, review)]
@@ -173,7 +181,7 @@ def write_audacity(stem, timeline, review=None):
     out = []
     for path, tier in zip(audacity_paths(stem), (model, clinician)):
         text = stamp + "".join(f"{a:.6f}\t{b:.6f}\t{lab}\n" for a, b, lab in tier)
-        atomic_write_text(path, text)
+        atomic_write_text(path, text, mode=SHARED)
         out.append(path)
     return out
 
@@ -189,7 +197,8 @@ def write_textgrid(path, timeline, review=None):
     tg.addTier(textgrid.IntervalTier("clinician", clinician, 0.0, end))
     tg.addTier(textgrid.IntervalTier("info", [(0.0, end, _stamp(timeline))], 0.0, end))
     atomic_write_bytes(path, _saved_bytes(lambda p: tg.save(p, format="long_textgrid", includeBlankSpaces=True,
-                                                            reportingMode="silence"), ".TextGrid"))
+                                                            reportingMode="silence"), ".TextGrid"),
+                       mode=SHARED)
     return Path(path)
 
 
@@ -211,8 +220,102 @@ def write_eaf(path, timeline, review=None):
                 eaf.add_annotation(name, s, e, lab)
     if "default" in eaf.get_tier_names():
         eaf.remove_tier("default")
-    atomic_write_bytes(path, _saved_bytes(lambda p: eaf.to_file(p), ".eaf"))
+    atomic_write_bytes(path, _saved_bytes(lambda p: eaf.to_file(p), ".eaf"), mode=SHARED)
     return Path(path)
+
+
+# -- a queue: one row per file -----------------------------------------------------------------
+
+SUMMARY_BASE = ["file", "path", "status", "duration_s", "label", "confidence", "uncertain", "normalisation",
+                "model_id", "model_version", "error"]
+SUMMARY_TAIL = ["dominant", "dominant_share", "clinician_intervals", "clinician_labels", "clinician_dominant",
+                "clinician_dominant_share"]
+
+
+def summary_fields(labels):
+    """The summary CSV's header for a model with ``labels``."""
+    return SUMMARY_BASE + [f"p_{lab}" for lab in labels] + SUMMARY_TAIL
+
+
+def _dominant(summ):
+    if summ.speech_seconds <= 0:
+        return NO_SPEECH, None
+    label = max(summ.shares, key=lambda k: summ.shares[k])
+    return label, summ.shares[label]
+
+
+def summary_row(path, *, status, labels, duration=None, result=None, review=None, error=""):
+    """One file's row of the summary CSV (a dict keyed by :func:`summary_fields`).
+
+    ``result``: the analysed recording (a Timeline; None when not analysed); ``review``: its
+    clinician :class:`~ser_engine.review.Review` or None.
+    """
+    from .summary import summarise
+
+    row = {"file": Path(path).name, "path": str(path), "status": status,
+           "duration_s": _fmt(duration if result is None else result.duration), "error": error or ""}
+    if result is None:
+        return row
+    row.update(label=result.label or NO_SPEECH, confidence=_fmt(result.confidence, 4),
+               uncertain=str(bool(result.uncertain)).lower(), normalisation=result.normalisation,
+               model_id=result.model_id, model_version=result.model_version)
+    for lab in labels:
+        row[f"p_{lab}"] = _fmt(result.probabilities.get(lab, 0.0), 4)
+    dominant, share = _dominant(summarise(result.segments, tuple(labels), duration=result.duration))
+    row.update(dominant=dominant, dominant_share=_fmt(share, 4))
+    intervals = review.intervals if review is not None else []
+    row["clinician_intervals"] = len(intervals)
+    row["clinician_labels"] = ";".join(dict.fromkeys(iv.label for iv in intervals))
+    if intervals:
+        corrected = review.summary(result.segments, tuple(labels), duration=result.duration)
+        label, share = _dominant(corrected)
+        row.update(clinician_dominant=label, clinician_dominant_share=_fmt(share, 4))
+    return row
+
+
+def summary_csv_text(rows, labels):
+    """CSV text of :func:`summary_row` dicts."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=summary_fields(labels), lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def write_summary_csv(dest, rows, labels):
+    """Write :func:`summary_csv_text` to ``dest`` (atomically, as every export).
+
+    Raises
+    ------
+    ExportError
+        ``dest`` could not be written (one line: the file and why).
+    """
+    try:
+        atomic_write_text(dest, summary_csv_text(rows, labels), mode=SHARED)
+    except OSError as exc:
+        raise ExportError(f"{dest}: could not be written ({exc.strerror or exc})") from None
+    return Path(dest)
+
+
+def write_jsonl(dest, items):
+    """A queue as JSON Lines: one :func:`timeline_json` per ``(timeline, review)`` pair and one
+    ``{"path", "error"}`` object per Failure, in order."""
+    lines = [json.dumps(item.to_dict() if getattr(item, "ok", True) is False else timeline_json(*item),
+                        ensure_ascii=False) for item in items]
+    try:
+        atomic_write_text(dest, "\n".join(lines) + "\n", mode=SHARED)
+    except OSError as exc:
+        raise ExportError(f"{dest}: could not be written ({exc.strerror or exc})") from None
+    return Path(dest)
+
+
+def write_csv(dest, items, labels):
+    """A queue's segments as one CSV (:func:`csv_text`)."""
+    try:
+        atomic_write_text(dest, csv_text(items, labels), mode=SHARED)
+    except OSError as exc:
+        raise ExportError(f"{dest}: could not be written ({exc.strerror or exc})") from None
+    return Path(dest)
 
 
 def _mime(path):
@@ -230,5 +333,6 @@ def _saved_bytes(save, suffix):
 
 
 __all__ = ["FORMATS", "NO_SPEECH", "PER_FILE_FORMATS", "SUFFIX", "audacity_paths", "csv_fields", "csv_rows",
-           "csv_text", "export_timeline", "summary_line", "timeline_json", "write_audacity", "write_eaf",
+           "csv_text", "export_timeline", "summary_csv_text", "summary_fields", "summary_line", "summary_row",
+           "timeline_json", "write_audacity", "write_csv", "write_eaf", "write_jsonl", "write_summary_csv",
            "write_textgrid"]

@@ -2,6 +2,8 @@
 
 import csv
 import json
+import os
+import stat
 
 import pytest
 
@@ -128,3 +130,48 @@ def test_writes_are_atomic_and_errors_one_line(reviewed, tmp_path):
     assert "out.csv" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(ExportError, match="unknown"):
         export_timeline(tl, tmp_path / "x", "docx")
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_every_export_format_gets_the_permissions_of_a_saved_document(reviewed, tmp_path, umask_022):
+    # Before: 0600 (the temporary file's mode), so a colleague or another program could not
+    # open what the user exported; every format is now 0666 less the umask.
+    from ser_engine.exports import summary_row, write_csv, write_jsonl, write_summary_csv
+
+    tl, review = reviewed
+    written = []
+    for fmt in FORMATS:
+        written += export_timeline(tl, tmp_path / f"out.{fmt}", fmt, review=review)
+    written.append(write_csv(tmp_path / "queue.csv", [(tl, review)], tl.labels))
+    written.append(write_jsonl(tmp_path / "queue.jsonl", [(tl, review)]))
+    row = summary_row(tl.path, status="done", labels=tl.labels, result=tl, review=review)
+    written.append(write_summary_csv(tmp_path / "summary.csv", [row], tl.labels))
+    assert len(written) == len(FORMATS) + 4  # audacity: two files
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in written} == {oct(0o644)}
+
+
+def test_the_summary_csv_carries_the_clinician_labels(reviewed, tmp_path):
+    from ser_engine.exports import summary_row, write_summary_csv
+    from ser_engine.results import Failure
+
+    tl, review = reviewed
+    rows = [summary_row(tl.path, status="done", labels=tl.labels, result=tl, review=review),
+            summary_row(tl.path, status="done", labels=tl.labels, result=tl, review=None),
+            summary_row("/x/gone.wav", status="error", labels=tl.labels, error=Failure("/x/gone.wav", "gone").error)]
+    path = write_summary_csv(tmp_path / "summary.csv", rows, tl.labels)
+    got = list(csv.DictReader(path.open(encoding="utf-8")))
+    corrected = review.summary(tl.segments, tl.labels, duration=tl.duration)
+    dominant = max(corrected.shares, key=corrected.shares.get)
+    assert got[0]["clinician_intervals"] == "2" and got[0]["clinician_labels"] == "sad;fearful"  # in time order
+    assert got[0]["clinician_dominant"] == dominant
+    assert float(got[0]["clinician_dominant_share"]) == pytest.approx(corrected.shares[dominant], abs=1e-4)
+    assert got[0]["label"] == tl.label and got[0]["model_id"] == tl.model_id
+    assert sum(float(got[0][f"p_{k}"]) for k in tl.labels) == pytest.approx(1.0, abs=1e-3)
+    assert got[1]["clinician_intervals"] == "0" and got[1]["clinician_dominant"] == ""
+    assert got[2]["status"] == "error" and got[2]["error"] == "gone" and got[2]["label"] == ""
