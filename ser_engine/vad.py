@@ -200,10 +200,13 @@ class SpeechDetector:
             raise ValueError("call finish() first")
         return self._band_db
 
+    def snr_meter(self):
+        """A :class:`SnrMeter` over this recording (after :meth:`finish`)."""
+        return SnrMeter(self.frame_power, self._mask, rate=self.sample_rate / self.hop, window=self.settings.window)
+
     def snr_db(self, lo=0, hi=None):
         """:func:`snr_db` of frames ``[lo, hi)`` (default: the whole recording)."""
-        return snr_db(self.frame_power, self._mask, lo=lo, hi=hi, rate=self.sample_rate / self.hop,
-                      window=self.settings.window)
+        return self.snr_meter()(lo, hi)
 
 
 def speech_mask(y, *, sample_rate=16000, hop_length=160, settings=DetectorSettings()):
@@ -382,6 +385,41 @@ def noise_power(power, mask, *, rate=100.0, window=8.0, guard=0.2):
     return np.maximum(out, 0.0)
 
 
+class SnrMeter:
+    """Signal-to-noise ratios of stretches of one recording, with the noise around every frame
+    computed once (:func:`noise_power`): for the segments of a long recording.
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(n_frames,)]
+        :attr:`SpeechDetector.frame_power`.
+    mask : np.ndarray [shape=(n_frames,), dtype=bool]
+    rate : float
+        Frames per second.
+    window : float
+        Seconds on either side whose non-speech frames measure the noise.
+    """
+
+    def __init__(self, power, mask, *, rate=100.0, window=8.0):
+        self.power = np.asarray(power, np.float64)
+        self.mask = np.asarray(mask, bool)
+        self.noise = noise_power(self.power, self.mask, rate=rate, window=window)
+
+    def __call__(self, lo=0, hi=None):
+        """:func:`snr_db` of frames ``[lo, hi)``."""
+        hi = len(self.power) if hi is None else min(int(hi), len(self.power))
+        lo = max(int(lo), 0)
+        sel = np.flatnonzero(self.mask[lo:hi]) + lo
+        noise = self.noise[sel]
+        noise = noise[np.isfinite(noise)]
+        if not len(sel) or not len(noise):
+            return None
+        n, s = float(noise.mean()), float(self.power[sel].mean())
+        if n <= s * 10 ** (-SNR_MAX_DB / 10):
+            return SNR_MAX_DB
+        return float(np.clip(10.0 * np.log10(max(s - n, 1e-30) / n), -20.0, SNR_MAX_DB))
+
+
 def snr_db(power, mask, *, lo=0, hi=None, rate=100.0, window=8.0):
     """Signal-to-noise ratio (dB) of the speech in frames ``[lo, hi)``.
 
@@ -397,33 +435,16 @@ def snr_db(power, mask, *, lo=0, hi=None, rate=100.0, window=8.0):
         None when the stretch has no speech frame, or no non-speech frame lies near enough
         to measure the noise; :data:`SNR_MAX_DB` in digital silence; at least -20 dB.
     """
-    hi = len(power) if hi is None else hi
-    return stretch_snrs(power, mask, [(lo, hi)], rate=rate, window=window)[0]
+    return SnrMeter(power, mask, rate=rate, window=window)(lo, hi)
 
 
 def stretch_snrs(power, mask, stretches, *, rate=100.0, window=8.0):
-    """:func:`snr_db` of each frame range ``[(lo, hi), ...]`` (segments), computing the noise
-    around the frames once.
+    """:func:`snr_db` of each frame range ``[(lo, hi), ...]`` (segments), through one
+    :class:`SnrMeter`.
 
     Returns
     -------
     list of (float or None)
     """
-    power = np.asarray(power, np.float64)
-    mask = np.asarray(mask, bool)
-    noise = noise_power(power, mask, rate=rate, window=window)
-    out = []
-    for lo, hi in stretches:
-        lo, hi = max(int(lo), 0), min(int(hi), len(power))
-        sel = np.flatnonzero(mask[lo:hi]) + lo
-        nz = noise[sel] if len(sel) else np.zeros(0)
-        nz = nz[np.isfinite(nz)]
-        if not len(sel) or not len(nz):
-            out.append(None)
-            continue
-        n, s = float(nz.mean()), float(power[sel].mean())
-        if n <= s * 10 ** (-SNR_MAX_DB / 10):
-            out.append(SNR_MAX_DB)
-        else:
-            out.append(float(np.clip(10.0 * np.log10(max(s - n, 1e-30) / n), -20.0, SNR_MAX_DB)))
-    return out
+    meter = SnrMeter(power, mask, rate=rate, window=window)
+    return [meter(lo, hi) for lo, hi in stretches]

@@ -172,6 +172,8 @@ def test_stretch_snr_follows_the_noise_around_it():
     first, second = stretch_snrs(det.frame_power, mask, [(0, half), (half, len(mask))])
     assert first == pytest.approx(20.0, abs=3.0)
     assert second == pytest.approx(5.0, abs=3.0)
+    meter = det.snr_meter()  # what a long recording's segments use: the noise computed once
+    assert (meter(0, half), meter(half, len(mask))) == (first, second)
 
 
 def test_snr_without_noise_or_without_speech(rng):
