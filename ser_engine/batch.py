@@ -13,8 +13,13 @@ The run is resumable and never stops on a bad file:
   Failures go to ``batch-errors.csv`` there (and are skipped on the next run as well).
 - A recording that cannot be analysed becomes an ``error`` row/object with a one-line reason.
 
-``workers > 1`` analyses recordings in that many processes (each loads the model once);
-results are written in the folder's sorted order by this process alone.
+Analysis runs in this process, or on a Dask cluster (:mod:`ser_engine.cluster`): an existing
+one (``scheduler``, a ``tcp://HOST:PORT`` address) or a LocalCluster of ``workers`` processes on
+this machine's loopback. Each worker loads the model once (:mod:`ser_engine.batch_cluster`); the
+results come back to this process, which alone writes them, in the folder's sorted order, so
+the outputs, the resume and the error rows are those of a run in one process. A worker that
+dies mid-run: Dask sends its recordings to the other workers; a recording that takes down
+4 workers in a row (a crash, memory) becomes an error row.
 """
 
 import collections
@@ -24,14 +29,14 @@ import dataclasses
 import io
 import json
 import logging
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import time
 from pathlib import Path
 
 from .atomic import atomic_write_text
 from .audio import AUDIO_EXTENSIONS, iter_audio_files
+from .cluster import first_line  # the module imports no Dask: that happens only when a cluster is used
 from .errors import ExportError, SerError
 from .exports import (FORMATS, PER_FILE_FORMATS, SUFFIX, audacity_paths, csv_fields, csv_text, export_timeline,
                       timeline_json)
@@ -49,9 +54,12 @@ class BatchReport:
     done: int = 0
     failed: int = 0
     failures: list = dataclasses.field(default_factory=list)  # Failure objects of this run
+    retried: int = 0  # recordings sent to another worker after theirs died
+    setup_seconds: float = 0.0  # until the first recording could be sent: model, cluster, checks
+    analysis_seconds: float = 0.0  # the analyses themselves, summed over recordings (workers' time)
 
 
-def run_batch(root, out, *, fmt="csv", workers=1, model=None, config=SegmentConfig(), progress=True,
+def run_batch(root, out, *, fmt="csv", workers=1, scheduler=None, model=None, config=SegmentConfig(), progress=True,
               on_file=None, reviews=True):
     """Analyse every recording under ``root`` into ``out``; returns a :class:`BatchReport`.
 
@@ -64,7 +72,11 @@ def run_batch(root, out, *, fmt="csv", workers=1, model=None, config=SegmentConf
     fmt : str
         One of :data:`~ser_engine.exports.FORMATS`.
     workers : int
-        Processes analysing in parallel (1: in this process).
+        Processes analysing in parallel: 1, in this process; more, a LocalCluster of that many
+        worker processes on loopback. Ignored with ``scheduler``.
+    scheduler : str or None
+        A Dask scheduler's address (``tcp://HOST:PORT``): its workers analyse. They must read
+        the recordings and the model at the paths this machine uses (checked before starting).
     model : str or Path or None
         A bundle instead of the active one.
     progress : bool
@@ -80,6 +92,9 @@ def run_batch(root, out, *, fmt="csv", workers=1, model=None, config=SegmentConf
         The output cannot be used (a file where a folder is needed, another model's CSV...).
     ModelLoadError
         No usable model.
+    ClusterError
+        No scheduler or workers, a worker that cannot read a recording or the model, or the
+        scheduler lost mid-run (what was written is kept; the next run resumes).
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -97,8 +112,9 @@ def run_batch(root, out, *, fmt="csv", workers=1, model=None, config=SegmentConf
     todo = [p for p in paths if not sink.has(p)]
     report = BatchReport(total=len(paths), skipped=len(paths) - len(todo))
     bar = _progress_bar(len(paths), report.skipped, progress)
+    advance = bar.update if bar is not None else (lambda n=1: None)
     try:
-        for path, result in _analyse_all(todo, model, config, workers):
+        for path, result in _analyse_all(todo, bundle, config, workers, scheduler, report, advance):
             review = _review_of(result) if reviews and result.ok else None
             with _output_errors(out):
                 sink.write(path, result, review)
@@ -108,8 +124,6 @@ def run_batch(root, out, *, fmt="csv", workers=1, model=None, config=SegmentConf
                 report.failed += 1
                 report.failures.append(result)
                 logger.warning("%s: %s", result.path, result.error)
-            if bar is not None:
-                bar.update(1)
             if on_file is not None:
                 on_file(path, result)
     finally:
@@ -125,7 +139,7 @@ def _output_errors(out):
     try:
         yield
     except OSError as exc:
-        reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        reason = exc.strerror or first_line(exc)
         raise ExportError(f"{out}: cannot be written ({reason})") from None
 
 
@@ -149,48 +163,94 @@ def _review_of(timeline):
         return None
 
 
-# -- analysis, in this process or in workers -------------------------------------------------
-
-_worker = {}
+# -- analysis, in this process or on a cluster ---------------------------------------------------
 
 
-def _init_worker(model, config):
-    from .predictor import Predictor
-    from .runtime import quiet_tensorflow
-
-    quiet_tensorflow()
-    _worker["predictor"], _ = Predictor.from_path(model)
-    _worker["config"] = config
-
-
-def _analyse_one(path):
+def analyse_one(predictor, config, path):
     """A Timeline (without its overview, which the batch does not need) or a Failure."""
     try:
-        tl = analyse_recording(_worker["predictor"], path, config=_worker["config"])
+        tl = analyse_recording(predictor, path, config=config)
         tl.overview = None
         return tl
     except SerError as exc:
         return Failure(str(path), getattr(exc, "reason", None) or str(exc))
     except Exception as exc:  # never stop a batch on one file; say what happened in one line
-        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return Failure(str(path), f"unexpected error: {type(exc).__name__}: {text}")
+        return Failure(str(path), f"unexpected error: {type(exc).__name__}: {first_line(exc)}")
 
 
-def _analyse_all(paths, model, config, workers):
+def _analyse_all(paths, bundle, config, workers, scheduler, report, advance):
+    """``(path, result)`` in the order of ``paths``; ``advance()`` as each analysis ends."""
     if not paths:
         return
-    if workers <= 1:
-        _init_worker(model, config)
+    if scheduler is None and workers <= 1:
+        from .predictor import Predictor
+        from .runtime import quiet_tensorflow
+
+        t0 = time.perf_counter()
+        quiet_tensorflow()
+        predictor = Predictor(bundle)
+        predictor.warm_up()  # the model and first-use imports now, as on a worker: set-up, not the first file
+        report.setup_seconds = time.perf_counter() - t0
         for p in paths:
-            yield p, _analyse_one(p)
+            t = time.perf_counter()
+            result = analyse_one(predictor, config, p)
+            report.analysis_seconds += time.perf_counter() - t
+            advance()
+            yield p, result
         return
+    yield from _analyse_on_cluster(paths, bundle, config, workers, scheduler, report, advance)
+
+
+def _analyse_on_cluster(paths, bundle, config, workers, scheduler, report, advance):
+    from . import batch_cluster as bc
+    from .cluster import ClusterError, TaskStream, first_line, open_client
+
     # the processes are the parallelism now: one feature thread each, not two per process
     config = dataclasses.replace(config, feature_threads=1)
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(model, config)) as pool:
-        yield from zip(paths, pool.map(_analyse_one, paths, chunksize=1))
+    t0 = time.perf_counter()
+    with open_client(scheduler, workers=workers) as client:
+        where = scheduler or "the local Dask cluster"
+        plugin = bc.ModelPlugin(bundle.source, bc.bundle_fingerprint(bundle))
+        try:
+            client.register_plugin(plugin, name=plugin.name)
+        except SerError as exc:  # a worker cannot use the model
+            raise ClusterError(str(exc)) from None
+        except Exception as exc:  # e.g. SER Studio missing on a worker: the plugin does not unpickle
+            raise ClusterError(f"{where}: the Dask workers could not set up the model ({type(exc).__name__}: "
+                               f"{first_line(exc)}); is SER Studio installed on them, in the same version?") from None
+        try:
+            bc.prepare_workers(client, plugin, bc.samples_of(paths))
+        except bc.WorkerSetupError as exc:
+            raise ClusterError(str(exc)) from None
+        report.setup_seconds = time.perf_counter() - t0
+
+        def on_error(path, exc):
+            from distributed import KilledWorker
+
+            if isinstance(exc, KilledWorker):  # this recording took down worker after worker
+                return bc.TaskOutcome(Failure(str(path), f"its analysis stopped {exc.allowed_failures + 1} Dask "
+                                                         "workers (a crash, or out of memory)"), 0.0, "")
+            if isinstance(exc, bc.WorkerSetupError):
+                raise ClusterError(str(exc)) from None
+            raise ClusterError(f"{path}: the analysis failed on {where} ({type(exc).__name__}: "
+                               f"{first_line(exc)})") from None
+
+        stream = TaskStream(client, bc.analyse_task, paths, name="ser-batch", on_done=lambda p: advance(),
+                            on_error=on_error, plugin_name=plugin.name, config=config)
+        try:
+            for path, outcome in stream:
+                if outcome.unreadable and bc.cannot_open(path) is None:
+                    raise bc.unreadable_error(outcome.worker, path, outcome.unreadable)
+                report.analysis_seconds += outcome.seconds
+                report.retried = stream.retried
+                yield path, outcome.result
+        except ClusterError as exc:
+            written = report.done + report.failed
+            if written:  # say that nothing written is lost
+                raise ClusterError(f"{exc}; what was written is kept ({written} of {len(paths)} recordings): "
+                                   "run the same command again to resume") from None
+            raise
+        report.retried = stream.retried
 
 
 # -- outputs ------------------------------------------------------------------------------------

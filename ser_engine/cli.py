@@ -1,7 +1,7 @@
 """``ser``: label recordings from the command line.
 
     ser predict PATH... [--json] [--speaker-baseline] [--segments] [--model BUNDLE]
-    ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N]
+    ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N | --scheduler ADDR]
     ser info [--model BUNDLE]
 
 ``--segments`` analyses each file as a long recording (voice activity, 3 s windows, smoothed
@@ -44,7 +44,10 @@ def build_parser():
                    help="output file (csv, json) or folder (textgrid, audacity, eaf); an existing one is resumed")
     b.add_argument("--format", default=None, choices=("csv", "json", "textgrid", "audacity", "eaf"),
                    help="default: from --out's extension (.json -> json), else csv")
-    b.add_argument("--workers", type=int, default=1, metavar="N", help="processes analysing in parallel")
+    b.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes on this machine (a local Dask cluster on loopback); default 1: this process")
+    b.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="analyse on a running Dask cluster; its workers must read DIR and the model at the same paths")
     b.add_argument("--model", metavar="BUNDLE")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     i = sub.add_parser("info", help="show the model card summary")
@@ -157,12 +160,17 @@ def _batch(args):
     if args.workers < 1:
         print("ser: --workers must be at least 1", file=sys.stderr)
         return EXIT_FATAL
-    report = run_batch(args.root, args.out, fmt=fmt, workers=args.workers, model=args.model,
+    if args.scheduler and args.workers != 1:
+        print("ser: --workers is for this machine; with --scheduler the cluster's own workers analyse", file=sys.stderr)
+        return EXIT_FATAL
+    report = run_batch(args.root, args.out, fmt=fmt, workers=args.workers, scheduler=args.scheduler, model=args.model,
                        progress=not args.no_progress)
     if report.total == 0:
         print(f"ser: no audio files found in {args.root}", file=sys.stderr)
         return EXIT_SOME_FAILED
-    print(f"{report.done} analysed, {report.skipped} already in {args.out}, {report.failed} failed", file=sys.stderr)
+    retried = f", {report.retried} retried after their Dask worker died" if report.retried else ""
+    print(f"{report.done} analysed, {report.skipped} already in {args.out}, {report.failed} failed{retried}",
+          file=sys.stderr)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 
