@@ -389,8 +389,14 @@ def pct(a, b):
     return f"{100 * a / b:.1f}% ({a}/{b})" if b else "—"
 
 
+def _table(first, labels, names, cell):
+    """Markdown rows: one per label, one column per candidate name, ``cell(label, name)``."""
+    out = [f"| {first} | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    return out + [f"| {label} | " + " | ".join(cell(label, n) for n in names) + " |" for label in labels]
+
+
 def report(det_rows, quiet_rows, acc_rows, snr, thr):
-    names = list(CANDIDATES)
+    names = list(dict.fromkeys(x["candidate"] for x in det_rows))
     lines = [__doc__.split("\n\n", 2)[2].split("\nEvery mask")[0].strip(), "",
              "Every mask is cut into segments as `analyse_recording` cuts them (`speech_regions`) and scored with "
              "`bench/sessions.py`: a clip is *found* when speech segments cover half of it or more; a pause of 1.5 s "
@@ -398,42 +404,29 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr):
              "machine's load.", "",
              f"Bar (issue 23): clips found ≥ {FOUND_BAR:.0%} in every room; pauses kept ≥ {STEADY_PAUSE_BAR:.0%} "
              f"in steady noise down to 10 dB and ≥ {BABBLE_PAUSE_BAR:.0%} with babble at 10 dB.", "",
-             "### Clips found / pauses kept, per room (5 sessions of 60 clips each)", "",
-             "| Room | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for room in [r.name for r in rooms.ROOMS]:
-        cells = []
-        for n in names:
-            r = next(x for x in det_rows if x["room"] == room and x["candidate"] == n)
-            cells.append(f"{r['clips_found'] / r['clips']:.1%} / {r['pauses_kept'] / r['pauses']:.1%}")
-        lines.append(f"| {room} | " + " | ".join(cells) + " |")
-    lines += ["", "Share of clip time inside speech segments / of pause time called speech:", "",
-              "| Room | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for room in [r.name for r in rooms.ROOMS]:
-        cells = []
-        for n in names:
-            r = next(x for x in det_rows if x["room"] == room and x["candidate"] == n)
-            cells.append(f"{r['speech_covered'] / r['speech_time']:.1%} / {r['pause_called'] / r['pause_time']:.1%}")
-        lines.append(f"| {room} | " + " | ".join(cells) + " |")
-    lines += ["", "### Voices of two levels, and recordings without speech", "",
-              "| Session | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for label in dict.fromkeys(x["room"] for x in det_rows if x["kind"] == "special"):
-        cells = []
-        for n in names:
-            r = next(x for x in det_rows if x["room"] == label and x["candidate"] == n)
-            cells.append(f"found {r['clips_found'] / r['clips']:.1%}, pauses {r['pauses_kept'] / r['pauses']:.1%}")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    for label in dict.fromkeys(x["room"] for x in det_rows if x["kind"] == "no speech"):
-        cells = []
-        for n in names:
-            r = next(x for x in det_rows if x["room"] == label and x["candidate"] == n)
-            cells.append(f"{r['called_s']:.1f} s of {r['length_s']:.0f} s called speech")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+             "### Clips found / pauses kept, per room (5 sessions of 60 clips each)", ""]
+    room_names = [r.name for r in rooms.ROOMS]
+
+    def row(label, n):
+        return next(x for x in det_rows if x["room"] == label and x["candidate"] == n)
+
+    lines += _table("Room", room_names, names, lambda label, n: "{:.1%} / {:.1%}".format(
+        row(label, n)["clips_found"] / row(label, n)["clips"], row(label, n)["pauses_kept"] / row(label, n)["pauses"]))
+    lines += ["", "Share of clip time inside speech segments / of pause time called speech:", ""]
+    lines += _table("Room", room_names, names, lambda label, n: "{:.1%} / {:.1%}".format(
+        row(label, n)["speech_covered"] / row(label, n)["speech_time"],
+        row(label, n)["pause_called"] / row(label, n)["pause_time"]))
+    lines += ["", "### Voices of two levels, and recordings without speech", ""]
+    special = list(dict.fromkeys(x["room"] for x in det_rows if x["kind"] == "special"))
+    silent = list(dict.fromkeys(x["room"] for x in det_rows if x["kind"] == "no speech"))
+    lines += _table("Session", special + silent, names, lambda label, n: (
+        "found {:.1%}, pauses {:.1%}".format(row(label, n)["clips_found"] / row(label, n)["clips"],
+                                             row(label, n)["pauses_kept"] / row(label, n)["pauses"])
+        if label in special else f"{row(label, n)['called_s']:.1f} s of {row(label, n)['length_s']:.0f} s called speech"))
     lines += ["", "RAVDESS files labelled speech from start to end (no \"no speech\" segment; issue 19, defect 8):",
-              "", "| Actor | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for actor in (3, 11):
-        cells = [next(f"{x['speech_throughout']} of {x['files']}" for x in quiet_rows
-                      if x["actor"] == actor and x["candidate"] == n) for n in names]
-        lines.append(f"| {actor:02d} | " + " | ".join(cells) + " |")
+              ""]
+    lines += _table("Actor", [3, 11], names, lambda actor, n: next(
+        f"{x['speech_throughout']} of {x['files']}" for x in quiet_rows if x["actor"] == actor and x["candidate"] == n))
     lines += ["", "Detector CPU time over all room sessions (process time, this loaded machine; for comparison "
               "between candidates only):", ""]
     for n in names:
@@ -485,6 +478,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--throughput", action="store_true", help="only the detector's cost beside the analysis")
     ap.add_argument("--no-accuracy", action="store_true")
+    ap.add_argument("--report", action="store_true", help="only rewrite the section from bench/results/rooms.json")
     args = ap.parse_args()
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
 
@@ -492,13 +486,14 @@ def main():
         saved.update(parts)
         RESULTS.write_text(json.dumps(saved, indent=1))
 
-    if not args.throughput:
+    if not (args.report or args.throughput):
         save(detection=detect_all(CANDIDATES))
         save(quiet_files=quiet_files(CANDIDATES))
         if not args.no_accuracy:
             acc, clips = accuracy_all()
             save(accuracy=acc, clips=clips, snr=snr_table(clips))
-    save(throughput=throughput())
+    if not args.report:
+        save(throughput=throughput())
     body = report(saved["detection"], saved["quiet_files"], saved.get("accuracy"), saved.get("snr"),
                   saved.get("throughput"))
     write_section("bench_rooms", "Voice activity in rooms", body, "bench/bench_rooms.py")

@@ -19,9 +19,13 @@ How it decides, per frame (all levels in dB):
 4. **Speech.** A frame is speech when its short energy is ``low_db + v`` above the floor and
    it lies within 0.03 s of a *core*: frames whose short *and* long energies are
    ``core_db + core_per_v * v`` above the floor (babble rises briefly, a voice near the
-   microphone for syllables on end). A stretch needs ``min_core`` core frames, so clicks are
-   not speech, and no frame more than ``range_db`` below the loudest long-average energy
-   within the window is speech (reverberation tails, rustle in a quiet file's silences).
+   microphone for syllables on end). A stretch needs ``min_core`` seconds of core frames
+   whose own (unaveraged) energy is that loud too, so clicks, which the averages spread over
+   a dozen frames, are not speech; and no frame more than ``range_db`` below the loudest
+   long-average energy within the window is speech (reverberation tails, rustle in a quiet
+   file's silences). ``range_db`` is no tighter because a second, quieter voice in the same
+   room must stay speech (a speaker 25 dB below another is still found; 30 dB lost 10 of 30
+   of that speaker's clips).
 
 Everything is computed from per-frame values (16 bytes per 10 ms: 5.8 MB for an hour); the
 samples are never kept. The block sums are taken on a fixed grid of hops, so the mask does not
@@ -60,8 +64,8 @@ class DetectorSettings:
     short: float = 0.05
     long: float = 0.3
     window: float = 8.0
-    low_db: float = 2.5
-    core_db: float = 2.0
+    low_db: float = 1.0
+    core_db: float = 1.5
     core_per_v: float = 1.75
     steady_cap_db: float = 6.0
     reach: float = 0.03
