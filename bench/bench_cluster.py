@@ -1,0 +1,330 @@
+"""`ser batch` on Dask: 1 worker against 2, the per-task overhead, and a projection to 8/32/128.
+
+    python bench/bench_cluster.py                      # the full run (about 10 minutes on 2 cores)
+    python bench/bench_cluster.py --files 40 --minutes 3 --long 2 --repeats 1 --print-only   # a check
+
+Three batches, each run in a fresh process through `run_batch` (CSV output, shipped model):
+
+- **clips**: the 1,200 RAVDESS files of actors 01-20 (or ``--files`` of them, spread over the
+  actors, linked into a temporary folder);
+- **one long**: one ``--minutes`` recording (60: RAVDESS clips end to end with 1.5 s pauses,
+  `bench_long.build_recording`), a single task however many workers there are;
+- **long batch**: ``--long`` such recordings (links to the same file, analysed one by one).
+
+Each under three set-ups: in this process (``ser batch`` without ``--workers``: 2 feature threads),
+a LocalCluster of 1 worker and one of 2 (``--workers 2``; one thread and 1 feature thread per
+worker). Medians of ``--repeats`` rounds; the set-ups alternate within a round so that all see
+the same load. Times: the whole batch from the call of `run_batch` (cluster start, model loads
+and checks included), its set-up part, and the workers' analysis time summed over recordings.
+
+Per-task overhead, two ways: (a) the 1-worker clip batch's time not spent analysing, per
+recording ((wall − set-up − analysis) ÷ recordings): what each task costs around its analysis;
+(b) ``--noop`` empty tasks through the same ordered stream (`ser_engine.cluster.TaskStream`) on
+2 workers: the client's and the scheduler's cost per task, the ceiling on tasks per second
+however many workers there are.
+
+Start-up: a 2-worker LocalCluster until both workers hold a loaded model (`open_client`,
+the model plugin, each worker's preparation) against the process pool `ser batch` used before
+Dask (``ProcessPoolExecutor``, fork, an initializer that loads the model), until both processes
+have loaded it.
+
+Writes the section "bench_cluster" of BENCHMARKS.md (not with ``--print-only``).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.record import write_section  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
+SETUPS = (("in-process", 1, False), ("1 worker", 1, True), ("2 workers", 2, True))
+PROJECT_TO = (8, 32, 128)
+GOAL_SPEEDUP = 1.8
+
+# One batch in a fresh process. 1 worker: a LocalCluster of one, started as `--workers N` starts
+# one of N (`open_client`), its start counted in the wall and the set-up; 2 workers: `--workers 2`.
+CHILD_BATCH = r'''
+import json, sys, time
+from ser_engine.batch import run_batch
+from ser_engine.cluster import open_client
+root, out, workers, dask = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+t0 = time.perf_counter()
+if dask and workers == 1:
+    with open_client(workers=1) as client:
+        started = time.perf_counter() - t0
+        r = run_batch(root, out, scheduler=client.scheduler.address, progress=False)
+else:
+    started = 0.0
+    r = run_batch(root, out, workers=workers, progress=False)
+wall = time.perf_counter() - t0
+print("JSON " + json.dumps({"wall": wall, "setup": started + r.setup_seconds, "analysis": r.analysis_seconds,
+                            "files": r.done + r.failed, "failed": r.failed}))
+'''
+
+CHILD_STARTUP = r'''
+import json, sys, time
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from ser_engine import batch  # the imports `ser batch` has made by the time it starts workers
+from ser_engine.models import resolve_bundle
+bundle, _ = resolve_bundle(None)
+_state = {}
+def load(source):
+    from ser_engine.bundle import load_bundle
+    from ser_engine.predictor import Predictor
+    _state["p"] = Predictor(load_bundle(source))
+    _state["p"].warm_up()
+def ready(_):
+    import os, time
+    time.sleep(0.2)  # keep this process busy so the other one takes the second call
+    return os.getpid()
+def pool():
+    t = time.perf_counter()
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=load, initargs=(str(bundle.source),)) as ex:
+        pids = set(ex.map(ready, range(2)))
+        return time.perf_counter() - t - 0.2, len(pids)
+def dask():
+    from ser_engine import batch_cluster as bc
+    from ser_engine.cluster import open_client
+    t = time.perf_counter()
+    with open_client(workers=2) as client:
+        plugin = bc.ModelPlugin(bundle.source, bc.bundle_fingerprint(bundle))
+        client.register_plugin(plugin, name=plugin.name)
+        bc.prepare_workers(client, plugin, [])
+        up = time.perf_counter() - t
+        t2 = time.perf_counter()
+    return up, time.perf_counter() - t2
+if __name__ == "__main__":
+    which = sys.argv[1]
+    if which == "pool":
+        s, n = pool()
+        print("JSON " + json.dumps({"startup": s, "processes": n}))
+    else:
+        up, down = dask()
+        print("JSON " + json.dumps({"startup": up, "shutdown": down}))
+'''
+
+CHILD_NOOP = r'''
+import json, sys, time
+from ser_engine.cluster import TaskStream, open_client
+def noop(i):
+    return i
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    with open_client(workers=2) as client:
+        list(TaskStream(client, noop, range(50), name="warm"))
+        t = time.perf_counter()
+        got = [v for _, v in TaskStream(client, noop, range(n), name="noop")]
+        wall = time.perf_counter() - t
+    assert got == list(range(n))
+    print("JSON " + json.dumps({"per_task": wall / n, "tasks": n}))
+'''
+
+
+def child(code, *args, script=False, timeout=3600):
+    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    if script:  # spawned workers re-import a script's main module: it needs a file and a guard
+        with tempfile.NamedTemporaryFile("w", suffix=".py", prefix="ser-bench-cluster-", delete=False) as fh:
+            fh.write(code)
+        cmd = [sys.executable, fh.name, *map(str, args)]
+    else:
+        cmd = [sys.executable, "-c", code, *map(str, args)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
+    finally:
+        if script:
+            os.unlink(fh.name)
+    for line in proc.stdout.splitlines():
+        if line.startswith("JSON "):
+            return json.loads(line[5:])
+    raise RuntimeError(f"child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def clip_folder(dest, n):
+    """``n`` of the 1,200 clips of actors 01-20, spread evenly, linked into ``dest/Actor_NN``."""
+    clips = sorted(p for a in range(1, 21) for p in (DATA / f"Actor_{a:02d}").glob("*.flac"))
+    if n and n < len(clips):
+        step = len(clips) / n
+        clips = [clips[int(i * step)] for i in range(n)]
+    for p in clips:
+        (dest / p.parent.name).mkdir(parents=True, exist_ok=True)
+        (dest / p.parent.name / p.name).symlink_to(p)
+    return dest, len(clips)
+
+
+def long_folders(tmp, minutes, copies):
+    from bench.bench_long import build_recording
+
+    one = tmp / "one-long"
+    one.mkdir()
+    rec = build_recording(one / "session.wav", minutes)
+    many = tmp / "long-batch"
+    many.mkdir()
+    for i in range(copies):
+        (many / f"session{i:02d}.wav").symlink_to(rec)
+    return one, many
+
+
+def load_average():
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run_batches(batches, repeats, tmp):
+    """{batch: {setup: [runs]}}, the set-ups alternating within each round."""
+    runs = {b: {s[0]: [] for s in SETUPS} for b in batches}
+    for r in range(repeats):
+        for b, (folder, _) in batches.items():
+            for name, workers, dask in SETUPS:
+                out = tmp / f"out-{b}-{name.replace(' ', '')}-{r}.csv"
+                res = child(CHILD_BATCH, folder, out, workers, int(dask))
+                runs[b][name].append(res)
+                print(f"{b} / {name}: {res}", file=sys.stderr, flush=True)
+    return runs
+
+
+def med(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def projection(clips_n, a_clip, a_long, e, c, setup):
+    """Predicted wall times on n workers: set-up + the larger of the analysis spread over n
+    workers at efficiency e and the per-task cost of the client and scheduler (which does not
+    shrink with more workers), and never less than one recording's analysis."""
+    rows = []
+    for n in PROJECT_TO:
+        clips = setup + max(clips_n * a_clip / (n * e), clips_n * c, a_clip)
+        longs = {k: setup + max(k * a_long / (n * e), k * c, a_long) for k in (n, 1000)}
+        rows.append((n, clips, longs))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", type=int, default=0, help="clips to use (0: all 1,200)")
+    ap.add_argument("--minutes", type=float, default=60.0, help="length of the long recording")
+    ap.add_argument("--long", type=int, default=4, help="recordings in the long batch")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--noop", type=int, default=2000, help="empty tasks for the scheduling overhead")
+    ap.add_argument("--print-only", action="store_true", help="print the section; do not write BENCHMARKS.md")
+    args = ap.parse_args()
+    loads = [load_average()]
+    with tempfile.TemporaryDirectory(prefix="ser-bench-cluster-") as tmp:
+        tmp = Path(tmp)
+        clips, n_clips = clip_folder(tmp / "clips", args.files)
+        one, many = long_folders(tmp, args.minutes, args.long)
+        batches = {"clips": (clips, n_clips), "one long": (one, 1), "long batch": (many, args.long)}
+        runs = run_batches(batches, args.repeats, tmp)
+        loads.append(load_average())
+        startup = {"pool": [], "dask": []}
+        for _ in range(args.repeats):
+            for which in startup:
+                startup[which].append(child(CHILD_STARTUP, which, script=True))
+        noop = child(CHILD_NOOP, args.noop, script=True)
+        loads.append(load_average())
+
+    text = report(args, batches, runs, startup, noop, loads)
+    if not args.print_only:
+        write_section("bench_cluster", "Batch analysis on Dask: 1 worker against 2, and beyond", text,
+                      " ".join(["bench/bench_cluster.py", *sys.argv[1:]]))
+    print(text)
+
+
+def report(args, batches, runs, startup, noop, loads):
+    names = [s[0] for s in SETUPS]
+    rows = ["| Batch | " + " | ".join(f"{n}: wall (set-up; analysis)" for n in names)
+            + " | 2 workers ÷ 1 worker: wall (after set-up) | 2 workers ÷ in-process: wall |",
+            "|---|" + "---|" * (len(names) + 2)]
+    speedups = {}
+    for b, (folder, n) in batches.items():
+        r = runs[b]
+        cells = [f"{med(r[s], 'wall'):.2f} s ({med(r[s], 'setup'):.2f}; {med(r[s], 'analysis'):.2f})" for s in names]
+        speedups[b] = med(r["1 worker"], "wall") / med(r["2 workers"], "wall")
+        after = (statistics.median(x["wall"] - x["setup"] for x in r["1 worker"])
+                 / statistics.median(x["wall"] - x["setup"] for x in r["2 workers"]))
+        vs_local = med(r["in-process"], "wall") / med(r["2 workers"], "wall")
+        label = {"clips": f"{n} RAVDESS clips", "one long": f"one {args.minutes:g}-min recording",
+                 "long batch": f"{n} × {args.minutes:g}-min recordings"}[b]
+        rows.append(f"| {label} | " + " | ".join(cells) + f" | **{speedups[b]:.2f}×** ({after:.2f}×) | {vs_local:.2f}× |")
+
+    clip1 = runs["clips"]["1 worker"]
+    n_clips = batches["clips"][1]
+    a_clip = med(clip1, "analysis") / n_clips
+    overhead = statistics.median((r["wall"] - r["setup"] - r["analysis"]) / n_clips for r in clip1)
+    c = noop["per_task"]
+    a_long = med(runs["one long"]["1 worker"], "analysis")
+    e = min(speedups["clips"], speedups["long batch"]) / 2  # per-worker efficiency, the worse batch's
+    setup2 = med(runs["clips"]["2 workers"], "setup")
+    proj = projection(n_clips, a_clip, a_long, e, max(c, overhead), setup2)
+    pool_s, dask_s = (statistics.median(x["startup"] for x in startup[k]) for k in ("pool", "dask"))
+    met = min(speedups["clips"], speedups["long batch"]) >= GOAL_SPEEDUP
+
+    body = [
+        f"Batches (CSV, shipped model, each run a fresh process calling `run_batch`; median of {args.repeats}): "
+        f"{n_clips} RAVDESS 16 kHz clips of actors 01–20; one {args.minutes:g}-minute recording (RAVDESS clips end to "
+        f"end, 1.5 s pauses of low noise, `bench_long.build_recording`); {args.long} such recordings in one batch. "
+        "In-process: `ser batch` without `--workers` (2 feature threads; set-up: its model loaded and warmed up). "
+        "1 and 2 workers: a LocalCluster of worker "
+        "processes on loopback, one thread and 1 feature thread each (`--workers 2` is the second). Wall: from the "
+        "call to the last record written, cluster start and model loads included; set-up: until the first "
+        "recording could be sent; analysis: the workers' time in `analyse_recording`, summed.",
+        "",
+        *rows,
+        "",
+        f"Goal (issue 22): 2 workers ≥ {GOAL_SPEEDUP}× 1 worker on the clips and on the long batch — "
+        f"**{'met' if met else 'not met'}** ({speedups['clips']:.2f}× and {speedups['long batch']:.2f}×). "
+        f"One recording is one task: 2 workers do not split it ({speedups['one long']:.2f}×), and a worker gives it "
+        "1 feature thread where `ser batch` alone gives it 2.",
+        "",
+        f"Per-task overhead: (a) around each clip's analysis on 1 worker, **{overhead * 1000:.1f} ms** "
+        f"(analysis {a_clip * 1000:.1f} ms per clip); (b) the client and scheduler per empty task, in order, on 2 "
+        f"workers: **{c * 1000:.2f} ms** ({noop['tasks']} tasks), i.e. at most {1 / c:.0f} recordings per second "
+        "whatever the number of workers.",
+        "",
+        f"Start-up with 2 workers until both hold a loaded model: LocalCluster **{dask_s:.2f} s** (processes "
+        f"spawned, `distributed` and SER Studio imported in each) against {pool_s:.2f} s for the forked process pool "
+        "`ser batch --workers` used before (the children inherit the parent's imports); medians of "
+        f"{args.repeats}. Paid once per batch.",
+        "",
+        "**Projection** (not measured): wall(n) = set-up + max(recordings × analysis per recording ÷ (n × e), "
+        "recordings × per-task cost), and never less than the longest recording's analysis. Assumptions: "
+        f"set-up stays {setup2:.1f} s (workers start in parallel and are already running on a real cluster; their "
+        f"model loads in parallel); analysis per clip {a_clip * 1000:.1f} ms and per {args.minutes:g}-min recording "
+        f"{a_long:.1f} s, as on 1 worker here (one core each, like `dask worker --nthreads 1`); per-worker "
+        f"efficiency e = {e:.2f}, the measured 2-worker speedup ÷ 2 (held constant: no shared core, memory bus or "
+        "storage limit beyond it); per-task cost the larger of (a) and (b), "
+        f"{max(c, overhead) * 1000:.1f} ms, serial in the client and scheduler; shared storage delivers the audio "
+        "(~115 kB per clip, 115 MB per hour at 16 kHz, 16 bit) without becoming the limit; no worker dies.",
+        "",
+        f"| Workers | {n_clips} clips | n × {args.minutes:g}-min recordings (one each) | 1,000 × {args.minutes:g}-min |",
+        "|---|---|---|---|",
+    ]
+    for n, clips_t, longs in proj:
+        body.append(f"| {n} | {clips_t:.1f} s | {longs[n]:.1f} s | {longs[1000] / 60:.1f} min |")
+    bound = a_clip / (max(c, overhead) * e)
+    body += [
+        "",
+        f"The clips stop gaining at about {bound:.0f} workers: past that, each clip's analysis "
+        f"({a_clip * 1000:.1f} ms) is shorter than the per-task cost times the workers, and the client and scheduler "
+        "are the limit — several clips per task would lift it. Hour-long recordings are far from that limit "
+        "(seconds of analysis per task), so they scale with the workers until the storage or the longest "
+        "recording does.",
+        "",
+        f"Load average (1/5/15 min) before, after the batches, after start-up and overhead: {'; '.join(loads)} "
+        "(the machine is shared: other sessions' work runs beside these figures).",
+    ]
+    return "\n".join(body)
+
+
+if __name__ == "__main__":
+    main()
