@@ -11,6 +11,7 @@ a long file within one block. The model still runs only through
 
 import logging
 import threading
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -32,7 +33,7 @@ class AnalysisWorker(QObject):
     such a cancel: the job then ran in full).
     """
 
-    model_ready = Signal(object)       # dict: model_id, version, card, labels, uncertain_below, warning
+    model_ready = Signal(object)       # desktop.session.ModelInfo
     model_failed = Signal(str)         # reason
     result_ready = Signal(object)      # ser_engine.results.Timeline (Result for a speaker group) or Failure
     block_ready = Signal(str, object)  # path, ser_engine.segments.BlockUpdate (progress, new segments)
@@ -42,7 +43,7 @@ class AnalysisWorker(QObject):
     def __init__(self, model_path=None):
         super().__init__()
         self._model_path = model_path
-        self._predictor = None
+        self._predictor: Any = None  # ser_engine.predictor.Predictor once loaded
         self._lock = threading.Lock()
         self._numbered = 0        # the last job number handed out
         self._cancelled_upto = 0  # jobs numbered up to this one are cancelled
@@ -84,6 +85,7 @@ class AnalysisWorker(QObject):
             # the window says "Loading model…" rather than at the first result, where an
             # import on either thread would hold up the other (the import lock and the GIL).
             import soxr  # noqa: F401
+
             import ser_engine.review  # noqa: F401
             import ser_engine.segments  # noqa: F401
             import ser_engine.summary  # noqa: F401
@@ -94,12 +96,12 @@ class AnalysisWorker(QObject):
             logger.exception("the model could not be loaded")
             self.model_failed.emit(f"internal error ({type(exc).__name__}: {exc}); see the log")
             return
+        from .session import ModelInfo
+
         bundle = self._predictor.bundle
-        self.model_ready.emit({
-            "model_id": bundle.model_id, "version": str(bundle.version), "card": bundle.card or "",
-            "labels": tuple(bundle.labels), "uncertain_below": float(bundle.uncertain_below),
-            "source": str(bundle.source), "warning": warning or "",
-        })
+        self.model_ready.emit(ModelInfo(model_id=bundle.model_id, version=str(bundle.version), card=bundle.card or "",
+                                        labels=tuple(bundle.labels), uncertain_below=float(bundle.uncertain_below),
+                                        source=str(bundle.source), warning=warning or ""))
 
     @Slot(object)
     def switch_model(self, model_path):
@@ -188,7 +190,8 @@ def _split_long(paths):
 
     from .headline import LONG_RECORDING_S
 
-    long, short = [], []
+    long: list[str] = []
+    short: list[str] = []
     for p in paths:
         try:
             is_long = audio_info(p).duration > LONG_RECORDING_S

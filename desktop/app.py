@@ -3,20 +3,14 @@
     ser-studio [FILES...] [--open PATH...] [--model BUNDLE] [--screenshot OUT.png] [--quit-when-idle]
     ser-studio --selftest | --selftest-train
 
-``--screenshot`` waits until the queue is analysed, selects the first file, waits until its
-signal is drawn, and saves a PNG of the whole window (exit 1 if it cannot be saved).
+``--screenshot`` and ``--quit-when-idle`` are for scripts (benchmarks, pictures, tests): see
+:mod:`desktop.harness`.
 """
 
 import argparse
 import logging
 import os
 import sys
-import time
-
-#: The headless hook gives up (exit 2) if the window never settles within this many seconds.
-HEADLESS_TIMEOUT_S = 600
-#: After selecting the first file, how long to wait for its waveform before saving anyway.
-VIEW_TIMEOUT_MS = 20000
 
 
 def build_parser():
@@ -43,12 +37,6 @@ def _frozen_environment():
         from ser_engine.paths import user_cache_dir
 
         os.environ["KERAS_HOME"] = str(user_cache_dir() / "keras")
-
-
-def _mark(event):
-    """With SER_STUDIO_TIMING set, print when ``event`` happened (bench/bench_packaging.py reads it)."""
-    if os.environ.get("SER_STUDIO_TIMING"):
-        print(f"SER_TIMING {event} {time.time():.4f}", file=sys.stderr, flush=True)
 
 
 def _log_to_file():
@@ -94,6 +82,7 @@ def main(argv=None):
     from PySide6.QtWidgets import QApplication
 
     from .crash_handler import CrashHandler
+    from .harness import mark
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANISATION
 
@@ -101,11 +90,12 @@ def main(argv=None):
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     _set_identity(app)
-    crash_handler = CrashHandler(app)
+    # nobody answers a dialog in a scripted run (--screenshot, --quit-when-idle): the log has it
+    crash_handler = CrashHandler(app, show_dialog=not (args.screenshot or args.quit_when_idle))
     crash_handler.install()
     window = MainWindow(model_path=args.model)
     window.show()
-    _mark("window")
+    mark("window")
     if not window.isVisible():
         print("ser-studio: the window could not be shown", file=sys.stderr)
         window.shutdown()
@@ -113,46 +103,10 @@ def main(argv=None):
     paths = list(args.files) + list(args.open)
     if paths:
         QTimer.singleShot(0, lambda: window.add_paths(paths))
-
-    state = {"done": False}
-
-    def save_and_quit():
-        if state["done"]:
-            return
-        state["done"] = True
-        _mark("idle")
-        if args.screenshot:
-            app.processEvents()
-            if not window.grab().save(args.screenshot):
-                print(f"ser-studio: could not save {args.screenshot}", file=sys.stderr)
-                app.exit(1)
-                return
-        if args.quit_when_idle:
-            app.exit(0)
-
-    def on_idle():
-        if state["done"] or not window.is_idle():
-            return
-        queued = window.table.visible_paths()
-        if not (args.screenshot and queued):
-            save_and_quit()
-            return
-        first = queued[0]
-        window.view_shown.connect(lambda path: path == first and QTimer.singleShot(50, save_and_quit))
-        QTimer.singleShot(VIEW_TIMEOUT_MS, save_and_quit)
-        if window.selected_path() != first:
-            window.select_path(first)
-        elif window.shown_view_path() == first:
-            QTimer.singleShot(50, save_and_quit)
-
-    def on_timeout():
-        if not state["done"]:
-            print("ser-studio: gave up waiting for the analysis to finish", file=sys.stderr)
-            app.exit(2)
-
     if args.screenshot or args.quit_when_idle:
-        window.idle.connect(on_idle)
-        QTimer.singleShot(HEADLESS_TIMEOUT_S * 1000, on_timeout)
+        from .harness import IdleHarness
+
+        IdleHarness(app, window, screenshot=args.screenshot, quit_when_idle=args.quit_when_idle)
     try:
         return app.exec()
     finally:

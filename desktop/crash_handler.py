@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 import traceback
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -20,16 +21,15 @@ class CrashHandler(QObject):
 
     reported = Signal(str, str)  # log file, one-line summary (queued to the GUI thread)
 
-    def __init__(self, parent=None, *, show_dialog=None):
+    def __init__(self, parent=None, *, show_dialog=True):
         super().__init__(parent)
-        # A dialog under the offscreen platform (tests, the screenshot hook) would wait for nobody.
-        self._show_dialog = (os.environ.get("QT_QPA_PLATFORM") != "offscreen") if show_dialog is None \
-            else show_dialog
-        self._previous = None
-        self._previous_thread_hook = None
+        # Scripted runs (tests, the screenshot hook) pass False: a dialog would wait for nobody.
+        self._show_dialog = show_dialog
+        self._previous: Any = None
+        self._previous_thread_hook: Any = None
         self._dialog = None
         self.last_log = None
-        self.reported.connect(self._on_reported, Qt.QueuedConnection)
+        self.reported.connect(self._on_reported, Qt.ConnectionType.QueuedConnection)
 
     def install(self):
         self._previous = sys.excepthook
@@ -72,12 +72,12 @@ class CrashHandler(QObject):
         if not self._show_dialog:
             return
         folder = os.path.dirname(log_path) if log_path else "(the log could not be written)"
-        box = QMessageBox(QMessageBox.Warning, "SER Studio: unexpected error",
+        box = QMessageBox(QMessageBox.Icon.Warning, "SER Studio: unexpected error",
                           "Something went wrong inside SER Studio. Your recordings are not affected; "
                           "the current action may be incomplete.",
-                          QMessageBox.Ok, QApplication.activeWindow())
+                          QMessageBox.StandardButton.Ok, QApplication.activeWindow())
         box.setInformativeText(f"{summary}\n\nThe details were saved in:\n{folder}")
-        box.setWindowModality(Qt.NonModal)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         self._dialog = box

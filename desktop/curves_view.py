@@ -1,11 +1,16 @@
-"""Live training curves: loss and accuracy per epoch, train (solid) and validation (dashed)."""
+"""Live training curves: loss and accuracy per epoch, train (solid) and validation (dashed).
 
+Which line is which is said in a key under the plots, never in a legend inside them: a legend
+box covered the curves it explained (the first epochs of every fold lie in its corner).
+"""
+
+import html
 import logging
 import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +37,19 @@ class CurvesView(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.setMenuEnabled(False)
         self.acc_plot.setYRange(0, 1)
-        self._legend = self.loss_plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        # Which line is which, without hovering: a key for the two line styles on the accuracy plot.
-        self._style_legend = self.acc_plot.addLegend(offset=(-8, -8), labelTextSize="8pt")
-        layout = QHBoxLayout(self)
+        self.key = QLabel(self)
+        self.key.setTextFormat(Qt.TextFormat.RichText)
+        self.key.setWordWrap(True)
+        self.key.setStyleSheet("color: #333; font-size: 11px; padding: 0 6px;")
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.acc_plot)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.loss_plot)
-        layout.addWidget(self.acc_plot)
+        layout.setSpacing(2)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.key)
         self.setToolTip("Solid: training windows; dashed: validation actors (files). One colour per fold; "
                         "black: the final model.")
         self.clear()
@@ -46,13 +57,22 @@ class CurvesView(QWidget):
     def clear(self):
         self.loss_plot.clear()
         self.acc_plot.clear()
-        if self._legend is not None:
-            self._legend.clear()
-        self._style_legend.clear()
-        for label, style in (("training", Qt.SolidLine), ("validation actors", Qt.DashLine)):
-            key = pg.PlotDataItem([], [], pen=pg.mkPen(STYLE_KEY_COLOUR, width=1.6, style=style))
-            self._style_legend.addItem(key, label)
-        self._runs = {}  # run key -> {"data": {name: [xs, ys]}, "items": {name: PlotDataItem}}
+        self._runs: dict = {}  # run key -> {"data": {name: [xs, ys]}, "items": {name: PlotDataItem}}
+        self._update_key()
+
+    def key_text(self):
+        """The key under the plots, as plain text."""
+        return self.key.text().replace("&nbsp;", " ").replace("&mdash;", "—")
+
+    def _update_key(self):
+        styles = (f"<span style='color:{STYLE_KEY_COLOUR}'>&mdash;&mdash;</span> training &nbsp; "
+                  f"<span style='color:{STYLE_KEY_COLOUR}'>- - -</span> validation actors")
+        runs: dict[str, str] = {}
+        for key, entry in self._runs.items():
+            runs.setdefault(key.split(".")[0], entry["colour"])
+        swatches = " &nbsp; ".join(f"<span style='color:{colour}'>&#9632;</span> {html.escape(name)}"
+                                   for name, colour in runs.items())
+        self.key.setText(styles + (" &nbsp;·&nbsp; " + swatches if swatches else ""))
 
     def run_names(self):
         return list(self._runs)
@@ -67,6 +87,7 @@ class CurvesView(QWidget):
         key = run if not member else f"{run}.{member + 1}"
         if key not in self._runs:
             self._runs[key] = self._new_run(key, run, member)
+            self._update_key()
         entry = self._runs[key]
         for series in ("loss", "accuracy", "val_loss", "val_accuracy"):
             value = log.get(series)
@@ -93,8 +114,7 @@ class CurvesView(QWidget):
         items = {}
         for series, plot in (("loss", self.loss_plot), ("val_loss", self.loss_plot),
                              ("accuracy", self.acc_plot), ("val_accuracy", self.acc_plot)):
-            style = Qt.DashLine if series.startswith("val") else Qt.SolidLine
-            name = run if series == "loss" and not member else None  # dashed = validation: in the tooltip
-            items[series] = plot.plot([], [], pen=pg.mkPen(colour, width=1.6, style=style), name=name)
+            style = Qt.PenStyle.DashLine if series.startswith("val") else Qt.PenStyle.SolidLine
+            items[series] = plot.plot([], [], pen=pg.mkPen(colour, width=1.6, style=style))
         return {"colour": colour, "items": items,
                 "data": {s: ([], []) for s in ("loss", "accuracy", "val_loss", "val_accuracy")}}

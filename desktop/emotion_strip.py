@@ -6,7 +6,9 @@ one layer item per tier (one ``addItem`` each, not one per block), text labels c
 small pool placed only on the visible blocks wide enough to hold them, and the selection is
 one frame item moved over the selected block. "no speech" blocks are pale grey; a
 clinician's block carries a white diagonal hatch so the tier reads as "someone's correction"
-even in grey scale.
+even in grey scale. A block's outline is a darker shade of its own colour, one pixel wide: at
+the full view of an hour, where a segment is a fraction of a pixel, the outline *is* the block
+(a white outline once covered every block, and the tier looked empty until zoomed in).
 """
 
 import logging
@@ -17,6 +19,8 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from .colours import emotion_colour, text_colour_on
+from .time_axis import TimeAxis
+from .timefmt import span
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +31,8 @@ LABEL_MARGIN_PIXELS = 8
 MAX_LABELS = 40
 MODEL_TIER = (1.06, 0.88)      # y, height of the model tier's blocks
 CLINICIAN_TIER = (0.06, 0.88)  # and of the clinician tier's
+#: The outline's shade of the block's colour (QColor.darker: 100 is the same colour).
+OUTLINE_DARKER = 125
 HINT = "clinician: click a segment, then 1–8 to correct it"
 
 
@@ -36,6 +42,7 @@ class EmotionStrip(pg.PlotItem):
     segment_clicked = Signal(int)
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("axisItems", {"bottom": TimeAxis("bottom")})
         super().__init__(**kwargs)
         self.setMouseEnabled(x=True, y=False)
         self.setMenuEnabled(False)
@@ -43,7 +50,6 @@ class EmotionStrip(pg.PlotItem):
         self.setYRange(0, 2, padding=0)
         self.getAxis("left").setTicks([[(1.5, "model"), (0.5, "clinician")]])
         self.getAxis("left").setStyle(tickLength=0)
-        self.setLabel("bottom", "Time", units="s")
         self._segments = []
         self._rects = []
         self._clinician = []
@@ -55,7 +61,7 @@ class EmotionStrip(pg.PlotItem):
         pen = QPen(QColor("#111111"), 3)
         pen.setCosmetic(True)
         self._frame.setPen(pen)
-        self._frame.setBrush(Qt.NoBrush)
+        self._frame.setBrush(Qt.BrushStyle.NoBrush)
         self._frame.setZValue(50)
         self._frame.hide()
         self.addItem(self._frame, ignoreBounds=True)
@@ -68,8 +74,8 @@ class EmotionStrip(pg.PlotItem):
 
     def _layer(self):
         layer = QGraphicsRectItem()
-        layer.setPen(QPen(Qt.NoPen))
-        layer.setBrush(Qt.NoBrush)
+        layer.setPen(QPen(Qt.PenStyle.NoPen))
+        layer.setBrush(Qt.BrushStyle.NoBrush)
         self.addItem(layer, ignoreBounds=True)
         return layer
 
@@ -123,7 +129,7 @@ class EmotionStrip(pg.PlotItem):
                 r.scene().removeItem(r)
         self._clinician = [(float(a), float(b), str(lab)) for a, b, lab in intervals]
         self._clinician_rects = [self._block(a, b, lab, CLINICIAN_TIER, self._clinician_layer,
-                                             f"clinician: {lab}\n{a:.2f}–{b:.2f} s", hatch=True)
+                                             f"clinician: {lab}\n{span(a, b)}", hatch=True)
                                  for a, b, lab in self._clinician]
         self._update_hint()
         self._on_x_range_changed()
@@ -133,14 +139,14 @@ class EmotionStrip(pg.PlotItem):
         colour = emotion_colour(label)
         rect = QGraphicsRectItem(QRectF(start, y, max(end - start, 1e-3), h), layer)
         rect.setBrush(QBrush(colour))
-        pen = QPen(QColor("#ffffff"), 1)
+        pen = QPen(colour.darker(OUTLINE_DARKER), 1)
         pen.setCosmetic(True)
         rect.setPen(pen)
         rect.setToolTip(tip)
         if hatch:
             over = QGraphicsRectItem(rect.rect(), rect)
-            over.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BDiagPattern))
-            over.setPen(QPen(Qt.NoPen))
+            over.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BrushStyle.BDiagPattern))
+            over.setPen(QPen(Qt.PenStyle.NoPen))
         return rect
 
     def _update_hint(self):
@@ -169,14 +175,14 @@ class EmotionStrip(pg.PlotItem):
     # -- labels -----------------------------------------------------------------------------
     def _on_x_range_changed(self, *_):
         x0, x1 = self.getViewBox().viewRange()[0]
-        span = max(x1 - x0, 1e-9)
+        seconds = max(x1 - x0, 1e-9)
         pixels = max(self.getViewBox().width(), 1.0)
         wanted = []
         for tier, items in ((MODEL_TIER, [(s.start, s.end, s.label) for s in self._segments]),
                             (CLINICIAN_TIER, self._clinician)):
             for a, b, lab in _visible(items, x0, x1):
                 width = min(b, x1) - max(a, x0)
-                if width / span * pixels >= CHAR_PIXELS * len(lab) + LABEL_MARGIN_PIXELS:
+                if width / seconds * pixels >= CHAR_PIXELS * len(lab) + LABEL_MARGIN_PIXELS:
                     wanted.append((width, (max(a, x0) + min(b, x1)) / 2, tier[0] + tier[1] / 2, lab))
         wanted.sort(key=lambda w: -w[0])
         wanted = wanted[:MAX_LABELS]
@@ -185,13 +191,13 @@ class EmotionStrip(pg.PlotItem):
             text.setZValue(40)
             self.addItem(text, ignoreBounds=True)
             self._texts.append(text)
-        for text, (_, x, y, lab) in zip(self._texts, wanted):
+        for text, (_, x, y, lab) in zip(self._texts, wanted, strict=False):  # a pool: more texts than labels
             text.setText(lab, color=text_colour_on(emotion_colour(lab)))
             text.setPos(x, y)
             text.show()
         for text in self._texts[len(wanted):]:
             text.hide()
-        self._hint.setPos(x0 + span * 0.005, CLINICIAN_TIER[0] + CLINICIAN_TIER[1] / 2)
+        self._hint.setPos(x0 + seconds * 0.005, CLINICIAN_TIER[0] + CLINICIAN_TIER[1] / 2)
 
 
 def _visible(items, x0, x1):
@@ -206,6 +212,6 @@ def _visible(items, x0, x1):
 
 def _tooltip(seg):
     if not seg.is_speech:
-        return f"no speech\n{seg.start:.2f}–{seg.end:.2f} s"
+        return f"no speech\n{span(seg.start, seg.end)}"
     conf = "" if seg.confidence is None else f", {seg.confidence:.0%}"
-    return f"{seg.label}{conf}\n{seg.start:.2f}–{seg.end:.2f} s"
+    return f"{seg.label}{conf}\n{span(seg.start, seg.end)}"

@@ -18,13 +18,26 @@ For a queue the per-file formats (audacity, textgrid, eaf) write into a folder, 
 
 import copy
 import dataclasses
-import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +54,9 @@ PER_FILE = ("audacity", "textgrid", "eaf")
 
 
 def timeline_of(result, labels):
-    """A :class:`~ser_engine.results.Timeline` for a Result (speaker-group analyses give
-    Results; the exports take Timelines). A Timeline is returned as it is."""
+    """The :class:`~ser_engine.results.Timeline` the exports take. A Timeline is returned as it
+    is; a speaker group's Result (until the engine answers every path with a Timeline) is
+    wrapped in one."""
     from ser_engine.results import Timeline
 
     if isinstance(result, Timeline):
@@ -51,21 +65,37 @@ def timeline_of(result, labels):
                     labels=tuple(labels), model_id=result.model_id, model_version=result.model_version,
                     normalisation=result.normalisation, label=result.label, confidence=result.confidence,
                     probabilities=dict(result.probabilities), uncertain=result.uncertain,
-                    sha256=getattr(result, "sha256", None))
+                    sha256=_sha256(result))
+
+
+def _sha256(result) -> Any:
+    return getattr(result, "sha256", None)
+
+
+@dataclasses.dataclass
+class ExportItem:
+    """One recording of an export, copied from the session on the GUI thread."""
+
+    path: str
+    status: str
+    duration: float | None = None
+    result: Any = None   # a Timeline (None: not analysed)
+    review: Any = None   # its clinician Review (a copy), or None
+    error: str = ""
 
 
 @dataclasses.dataclass
 class ExportJob:
-    """What to write and where.
+    """What to write and where (run in the I/O worker: :meth:`run`).
 
     Attributes
     ----------
     fmt : str
-        A key of :data:`FORMAT_CHOICES` other than ``summary`` (the window writes that itself).
+        A key of :data:`FORMAT_CHOICES`.
     dest : Path
         The file; for a queue in a per-file format, the folder.
-    items : list
-        ``(Timeline, Review or None)`` pairs and :class:`~ser_engine.results.Failure` objects.
+    items : list of ExportItem
+        The selected recording, or every file of the queue in its order.
     labels : tuple of str
     queue : bool
         Several recordings (the whole queue) rather than the selected one.
@@ -79,41 +109,46 @@ class ExportJob:
     written: list = dataclasses.field(default_factory=list)
 
     @classmethod
-    def make(cls, fmt, dest, pairs, labels, *, queue):
-        """A job over ``pairs`` (``(result, review)`` or Failure) with copies of the reviews,
-        so the clinician may go on correcting while the worker writes."""
-        items = []
-        for item in pairs:
-            if getattr(item, "ok", True) is False:
-                items.append(item)
-            else:
-                result, review = item
-                items.append((timeline_of(result, labels), copy.deepcopy(review)))
-        return cls(fmt, Path(dest), items, tuple(labels), queue)
+    def make(cls, fmt, dest, items, labels, *, queue):
+        """A job over ``items`` (:class:`ExportItem`) with copies of their reviews, so the
+        clinician may go on correcting while the worker writes."""
+        copied = [dataclasses.replace(i, result=None if i.result is None else timeline_of(i.result, labels),
+                                      review=copy.deepcopy(i.review)) for i in items]
+        return cls(fmt, Path(dest), copied, tuple(labels), queue)
+
+    def _pairs(self):
+        """``(timeline, review)`` pairs of the analysed items and Failures of the others that failed."""
+        from ser_engine.results import Failure
+
+        out: list[Any] = []
+        for i in self.items:
+            if i.result is not None:
+                out.append((i.result, i.review))
+            elif i.error:
+                out.append(Failure(i.path, i.error))
+        return out
 
     def run(self):
         """Write the export; raises ExportError / OSError with the file and the reason."""
-        from ser_engine.atomic import atomic_write_text
-        from ser_engine.exports import csv_text, export_timeline, timeline_json
+        from ser_engine.exports import export_timeline, summary_row, write_csv, write_jsonl, write_summary_csv
 
-        ok = [i for i in self.items if getattr(i, "ok", True) is not False]
+        if self.fmt == "summary":
+            rows = [summary_row(i.path, status=i.status, labels=self.labels, duration=i.duration, result=i.result,
+                                review=i.review, error=i.error) for i in self.items]
+            self.written = [write_summary_csv(self.dest, rows, self.labels)]
+            return self.written
+        pairs = self._pairs()
+        ok = [p for p in pairs if isinstance(p, tuple)]
         if not self.queue:
             timeline, review = ok[0]
             self.written = export_timeline(timeline, self.dest, self.fmt, review=review)
-            return self.written
-        if self.fmt == "csv":
-            atomic_write_text(self.dest, csv_text(self.items, self.labels))
-            self.written = [self.dest]
+        elif self.fmt == "csv":
+            self.written = [write_csv(self.dest, pairs, self.labels)]
         elif self.fmt == "json":
-            lines = []
-            for item in self.items:
-                obj = item.to_dict() if getattr(item, "ok", True) is False else timeline_json(*item)
-                lines.append(json.dumps(obj, ensure_ascii=False))
-            atomic_write_text(self.dest, "\n".join(lines) + "\n")
-            self.written = [self.dest]
+            self.written = [write_jsonl(self.dest, pairs)]
         else:
             self.dest.mkdir(parents=True, exist_ok=True)
-            used = set()
+            used: set[str] = set()
             for timeline, review in ok:
                 target = self.dest / _unique_name(timeline.path, self.fmt, used)
                 self.written += export_timeline(timeline, target, self.fmt, review=review)
@@ -161,7 +196,8 @@ def default_name(fmt, *, queue, selected):
 
 
 class ExportDialog(QDialog):
-    """Asks: the selected recording or the queue, the format, the destination."""
+    """Asks: the selected recording or the queue, the format, the destination (in ``folder``,
+    the folder of the last export; see :class:`~desktop.export_controller.ExportController`)."""
 
     def __init__(self, folder, selected, *, can_selected, parent=None):
         super().__init__(parent)
@@ -196,7 +232,7 @@ class ExportDialog(QDialog):
         form.addRow("", self._all)
         form.addRow("Format", self._format)
         form.addRow("Save to", dest)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel, self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -223,7 +259,8 @@ class ExportDialog(QDialog):
         elif fmt == "audacity":
             self._note.setText("Two label tracks: <name>.model.txt and <name>.clinician.txt.")
         else:
-            self._note.setText("Each export names the model that made the labels and includes your corrections.")
+            self._note.setText("Each export names the model that made the labels and includes your corrections "
+                               "(the summary: how many, which labels, and the corrected dominant emotion).")
 
     def _on_browse(self):
         fmt, dest, queue = self.choice()

@@ -4,8 +4,18 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QDir, QFileInfo, Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QFileSystemModel, QHBoxLayout, QLabel, QMenu, QStyle, QToolButton,
-                               QTreeView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFileSystemModel,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QStyle,
+    QToolButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +38,7 @@ class FileBrowser(QWidget):
         super().__init__(parent)
         self._folder = DEFAULT_FOLDER
         self._model = QFileSystemModel(self)
-        self._model.setFilter(QDir.AllDirs | QDir.Files | QDir.NoDotAndDotDot)
+        self._model.setFilter(QDir.Filter.AllDirs | QDir.Filter.Files | QDir.Filter.NoDotAndDotDot)
         self._model.setNameFilters(_audio_name_filters())
         self._model.setNameFilterDisables(False)  # hide, not grey out, what is not audio
         self._model.setReadOnly(True)
@@ -39,23 +49,23 @@ class FileBrowser(QWidget):
         self._tree.setDragEnabled(False)
         self._tree.setUniformRowHeights(True)
         self._tree.setSortingEnabled(True)
-        self._tree.sortByColumn(0, Qt.AscendingOrder)
+        self._tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         for col in (1, 2, 3):  # size, type, date: the name is what matters here
             self._tree.hideColumn(col)
         self._tree.setHeaderHidden(True)
-        self._tree.setContextMenuPolicy(Qt.CustomContextMenu)
+        self._tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._tree.activated.connect(self._on_activated)
         self._tree.customContextMenuRequested.connect(self._on_context_menu_requested)
 
         self._folder_label = QLabel(self)
-        self._folder_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self._folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._folder_label.setMinimumWidth(50)
         up = QToolButton(self)
-        up.setIcon(self.style().standardIcon(QStyle.SP_FileDialogToParent))
+        up.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogToParent))
         up.setToolTip("Parent folder")
         up.clicked.connect(self._on_up_clicked)
         choose = QToolButton(self)
-        choose.setIcon(self.style().standardIcon(QStyle.SP_DirOpenIcon))
+        choose.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon))
         choose.setToolTip("Browse another folder…")
         choose.clicked.connect(self._on_choose_clicked)
 

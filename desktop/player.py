@@ -5,6 +5,7 @@ an audio device. Without it the player says why and every other part of the app 
 """
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 
@@ -30,8 +31,8 @@ class Player(QObject):
     def __init__(self, parent=None, *, enabled=True):
         super().__init__(parent)
         self._path = ""
-        self._player = None
-        self._output = None
+        self._player: Any = None   # QMediaPlayer when playback works
+        self._output: Any = None
         self._reason = ""
         self._details = ""
         self._loop = None  # (start, end) seconds while a segment loops

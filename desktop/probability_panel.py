@@ -1,56 +1,73 @@
-"""The right-hand panel: the label, its confidence and the probabilities of all classes, the
-clinician's label of the selected segment, and the recording's summary chart."""
+"""The right-hand panel: the selected recording's (or segment's) label, its confidence and the
+probabilities of all classes, the clinician's label of the selected segment, the recording's
+summary chart and its segment list.
+
+A view of the :class:`~desktop.session.Session`: it redraws on the session's events and reads
+what to show from :mod:`desktop.readout` (one function per part), so what the panel answers is
+decided there, not here. Clicking a segment in the list (or moving in it with the arrow keys)
+selects it in the session, as a click on the timeline does.
+"""
 
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFrame, QGridLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from . import readout
 from .colours import ERROR_FOREGROUND, UNCERTAIN_COLOUR, emotion_colour, text_colour_on
-from .headline import headline, is_long
+from .session import MODEL_FAILED, MODEL_LOADING, Session
 from .summary_chart import SummaryChart
 
 logger = logging.getLogger(__name__)
 
 BAR_STEPS = 1000
 DEFAULT_UNCERTAIN_BELOW = 0.4
+HEADLINE_EMPTY_STYLE = "font-size: 22px; color: #999; border-radius: 6px;"
 
 
 class ProbabilityPanel(QWidget):
-    """Shows one Result (the whole recording) or one of its segments; draws only."""
+    """Draws the selection of a :class:`~desktop.session.Session`."""
 
     card_requested = Signal()
-    whole_recording_requested = Signal()
-    segment_requested = Signal(int)
 
-    def __init__(self, labels, parent=None):
+    def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.setMinimumWidth(230)
         self.setMaximumWidth(420)
-        self._labels = tuple(labels)
-        self._shown = []  # (label, probability) in the order shown
-        self._uncertain_below = DEFAULT_UNCERTAIN_BELOW
-        self._listed = None  # (id, length) of the segment list shown
+        self._session = session
+        self._shown: list[tuple[str, float]] = []  # (label, probability) in the order shown
+        self._listed: tuple | None = None  # what the segment list holds: (path, id of the result, count)
 
         self._file = QLabel("No recording selected", self)
         self._file.setWordWrap(True)
         self._file.setStyleSheet("font-weight: 600;")
         self._scope = QLabel("", self)
         self._scope.setStyleSheet("color: #555;")
+        self._scope.setWordWrap(True)
         self._whole = QPushButton("Show whole recording", self)
         self._whole.setFlat(True)
-        self._whole.setCursor(Qt.PointingHandCursor)
+        self._whole.setCursor(Qt.CursorShape.PointingHandCursor)
         self._whole.setStyleSheet("QPushButton { color: #1f6fd1; text-align: left; padding: 0; }")
-        self._whole.clicked.connect(self.whole_recording_requested)
+        self._whole.clicked.connect(self._on_whole_clicked)
         self._whole.hide()
 
         self._headline = QLabel("—", self)
-        self._headline.setAlignment(Qt.AlignCenter)
+        self._headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._headline.setMinimumHeight(44)
         self._confidence = QLabel("", self)
-        self._confidence.setAlignment(Qt.AlignCenter)
+        self._confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._confidence.setStyleSheet("font-size: 13px;")
         self._uncertain = QLabel("", self)
         self._uncertain.setWordWrap(True)
@@ -62,25 +79,28 @@ class ProbabilityPanel(QWidget):
         self._clinician = QLabel("", self)
         self._clinician.setWordWrap(True)
         self._clinician.setStyleSheet("color: #333;")
-        self._clinician.setTextFormat(Qt.RichText)
+        self._clinician.setTextFormat(Qt.TextFormat.RichText)
         self._clinician.hide()
         self._summary_title = QLabel("Share of speech time", self)
         self._summary_title.setStyleSheet("font-weight: 600; color: #333;")
         self.summary_chart = SummaryChart(self)
 
-        grid = QGridLayout()
+        self._bars_box = QWidget(self)
+        grid = QGridLayout(self._bars_box)
+        grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(5)
-        self._names, self._bars = [], []
-        for i in range(len(self._labels)):
-            name = QLabel("", self)
+        self._names: list[QLabel] = []
+        self._bars: list[QProgressBar] = []
+        for i in range(len(session.labels())):
+            name = QLabel("", self._bars_box)
             name.setMinimumWidth(70)
-            bar = QProgressBar(self)
+            bar = QProgressBar(self._bars_box)
             bar.setRange(0, BAR_STEPS)
             bar.setTextVisible(True)
-            bar.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            bar.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             bar.setFixedHeight(20)
-            bar.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             grid.addWidget(name, i, 0)
             grid.addWidget(bar, i, 1)
             self._names.append(name)
@@ -92,10 +112,10 @@ class ProbabilityPanel(QWidget):
         self._segment_list.setMinimumHeight(60)
         self._segment_list.setMaximumHeight(200)
         self._segment_list.setUniformItemSizes(True)
-        self._segment_list.itemClicked.connect(self._on_segment_item_clicked)
+        self._segment_list.currentRowChanged.connect(self._on_segment_row_changed)
 
         line = QFrame(self)
-        line.setFrameShape(QFrame.HLine)
+        line.setFrameShape(QFrame.Shape.HLine)
         line.setStyleSheet("color: #ccc;")
         self._model = QLabel("Model: loading…", self)
         self._model.setWordWrap(True)
@@ -112,15 +132,11 @@ class ProbabilityPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.setSpacing(6)
-        layout.addWidget(self._file)
-        layout.addWidget(self._scope)
-        layout.addWidget(self._whole)
-        layout.addWidget(self._headline)
-        layout.addWidget(self._confidence)
-        layout.addWidget(self._uncertain)
-        layout.addWidget(self._clinician)
+        for w in (self._file, self._scope, self._whole, self._headline, self._confidence, self._uncertain,
+                  self._clinician):
+            layout.addWidget(w)
         layout.addSpacing(4)
-        layout.addLayout(grid)
+        layout.addWidget(self._bars_box)
         layout.addWidget(self._normalisation)
         layout.addSpacing(6)
         layout.addWidget(self._summary_title)
@@ -133,7 +149,15 @@ class ProbabilityPanel(QWidget):
         layout.addWidget(line)
         layout.addWidget(self._model)
         layout.addWidget(self._card)
-        self.clear()
+
+        session.events.selected.connect(self._on_selection_changed)
+        session.events.segment.connect(self._on_segment_changed)
+        session.events.changed.connect(self._on_entry_changed)
+        session.events.review.connect(self._on_entry_changed)
+        session.events.cleared.connect(self._on_selection_changed)
+        session.events.model.connect(self._on_model_changed)
+        self._on_model_changed()
+        self.redraw()
 
     # -- what is shown (tests read these) ---------------------------------------------------
     def shown_probabilities(self):
@@ -142,120 +166,128 @@ class ProbabilityPanel(QWidget):
 
     def bar_values(self):
         """The bars' values as probabilities (0–1), top to bottom."""
-        return [bar.value() / BAR_STEPS for bar in self._bars]
+        return [bar.value() / BAR_STEPS for bar in self._bars[:len(self._shown)]]
+
+    def bars_visible(self):
+        return not self._bars_box.isHidden()
 
     def headline(self):
         return self._headline.text()
 
+    def scope_text(self):
+        return self._scope.text()
+
     def is_uncertain_shown(self):
         return not self._uncertain.isHidden()
-
-    # -- content ----------------------------------------------------------------------------
-    def set_model_info(self, info):
-        self._uncertain_below = float(info.get("uncertain_below", DEFAULT_UNCERTAIN_BELOW))
-        self._model.setText(f"Model: <b>{info['model_id']}</b>, version {info['version']}")
-        self._model.setToolTip(info.get("source", ""))
-        self._card.setEnabled(bool(info.get("card")))
-
-    def set_model_failed(self, reason):
-        self._model.setText(f"<span style='color:{ERROR_FOREGROUND}'>No model: {reason}</span>")
-
-    def clear(self, title="No recording selected", message=""):
-        self._file.setText(title)
-        self._scope.setText(message)
-        self._whole.hide()
-        self._headline.setText("—")
-        self._headline.setStyleSheet("font-size: 22px; color: #999; border-radius: 6px;")
-        self._confidence.setText("")
-        self._uncertain.hide()
-        self._normalisation.setText("")
-        self._clinician.hide()
-        self._segment_list.clear()
-        self._listed = None
-        self._summary_title.hide()
-        self.summary_chart.clear()
-        self.summary_chart.hide()
-        self._shown = []
-        for name, bar in zip(self._names, self._bars):
-            name.setText("")
-            bar.setValue(0)
-            bar.setFormat("")
-            bar.setStyleSheet("")
-            bar.setEnabled(False)
-
-    def show_pending(self, path, status):
-        self.clear(Path(path).name, {"queued": "Waiting in the queue…", "analysing": "Analysing…",
-                                     "cancelled": "Cancelled: not analysed"}.get(status, status))
-
-    def show_error(self, path, reason):
-        self.clear(Path(path).name, "")
-        self._scope.setText(f"<span style='color:{ERROR_FOREGROUND}'>Could not be analysed: {reason}</span>")
-        self._scope.setWordWrap(True)
 
     def clinician_text(self):
         return self._clinician.text() if not self._clinician.isHidden() else ""
 
-    def show_result(self, result, segment=None, *, clinician=None, review_note="", summary=None, corrected=None):
-        """The whole recording, or ``segment`` (a Segment of ``result``) when given.
+    def segment_rows(self):
+        """The segment list's texts."""
+        return [self._segment_list.item(i).text() for i in range(self._segment_list.count())]
 
-        ``clinician``: the clinician's label of ``segment`` (None: not corrected);
-        ``review_note``: why corrections are unavailable, if so; ``summary`` / ``corrected``:
-        the model tier's and the corrected tier's Summary for the chart.
-        """
+    def model_text(self):
+        return self._model.text()
+
+    # -- session events --------------------------------------------------------------------------
+    def _on_selection_changed(self, *_):
+        self.redraw()
+
+    def _on_segment_changed(self, _index):
+        self.redraw()
+
+    def _on_entry_changed(self, path):
+        if path == self._session.selected:
+            self.redraw()
+
+    def _on_model_changed(self):
+        s = self._session
+        if s.model is not None:
+            self._model.setText(f"Model: <b>{s.model.model_id}</b>, version {s.model.version}")
+            self._model.setToolTip(s.model.source)
+            self._card.setEnabled(bool(s.model.card))
+        elif s.model_state == MODEL_FAILED:
+            self._model.setText(f"<span style='color:{ERROR_FOREGROUND}'>No model: {s.model_error}</span>")
+            self._card.setEnabled(False)
+        elif s.model_state == MODEL_LOADING:
+            self._model.setText("Model: loading…")
+            self._card.setEnabled(False)
+        self.redraw()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def redraw(self):
+        """Draw the session's selection (its state, or its headline, bars, chart and segments)."""
+        s = self._session
+        state = readout.state_view(s)
+        if state is not None:
+            self._show_state(state)
+            return
+        result = s.selected_result()
         self._file.setText(Path(result.path).name)
         self._file.setToolTip(result.path)
-        if segment is None:
-            h = headline(result)
-            label, probs, uncertain = h.label, result.probabilities, h.uncertain
-            if h.kind == "share":
-                value = f"dominant: {h.value_text()} time" if h.value is not None else ""
-                scope = (f"Whole recording, {_clock(result.duration)}; probabilities pooled over all its speech")
-            else:
-                value = f"confidence {h.value:.0%}" if h.value is not None else ""
-                scope = f"Whole recording, {result.duration:.2f} s"
-            self._scope.setText(scope)
-            self._whole.hide()
+        self._show_headline(readout.headline_view(s))
+        self._show_bars(readout.bars_view(s))
+        self._show_summary(readout.summary_view(s))
+        self._show_clinician(readout.clinician_view(s))
+        self._normalisation.setText(readout.normalisation_text(s))
+        self._fill_segments()
+
+    def _show_state(self, state):
+        self._file.setText(state.title)
+        self._file.setToolTip("")
+        if state.error:
+            self._scope.setText(f"<span style='color:{ERROR_FOREGROUND}'>{state.message}</span>")
         else:
-            label, probs = segment.label, segment.probabilities or {}
-            confidence = segment.confidence
-            uncertain = confidence is not None and confidence < self._uncertain_below
-            value = f"confidence {confidence:.0%}" if confidence is not None else "silence or non-speech"
-            self._scope.setText(f"Segment {_clock(segment.start)}–{_clock(segment.end)}")
-            self._whole.show()
-        colour = emotion_colour(label)
-        self._headline.setText(label.capitalize())
+            self._scope.setText(state.message)
+        self._whole.hide()
+        self._headline.setText("—")
+        self._headline.setStyleSheet(HEADLINE_EMPTY_STYLE)
+        self._confidence.setText("")
+        self._uncertain.hide()
+        self._normalisation.setText("")
+        self._clinician.hide()
+        self._show_bars([])
+        self._show_summary(None)
+        self._segment_list.blockSignals(True)
+        self._segment_list.clear()
+        self._segment_list.blockSignals(False)
+        self._segments_title.hide()
+        self._segment_list.hide()
+        self._listed = None
+
+    def _show_headline(self, h):
+        if h is None:
+            self._headline.setText("—")
+            self._headline.setStyleSheet(HEADLINE_EMPTY_STYLE)
+            return
+        colour = emotion_colour(h.label)
+        self._headline.setText(h.label.capitalize())
         self._headline.setStyleSheet(
             f"font-size: 22px; font-weight: 700; border-radius: 6px; padding: 4px;"
             f"background: {colour.name()}; color: {text_colour_on(colour).name()};")
-        self._confidence.setText(value)
-        self._show_clinician(segment, clinician, review_note)
-        if summary is not None and (is_long(result) or corrected is not None):
-            self.summary_chart.set_summary(summary, corrected)
-            self._summary_title.show()
-            self.summary_chart.show()
-        else:
-            self._summary_title.hide()
-            self.summary_chart.hide()
-        if uncertain:
-            self._uncertain.setText(f"⚠ Uncertain: confidence below {self._uncertain_below:.0%}. "
-                                    "Treat this label with caution.")
-        self._uncertain.setVisible(bool(uncertain))
-        own = "this recording's own speech" if is_long(result) else "this folder"
-        self._normalisation.setText("Normalisation: " + (f"speaker baseline ({own})"
-                                                         if result.normalisation == "speaker" else "global"))
-        self._fill_segments(result.segments, segment)
-        ordered = sorted(probs.items(), key=lambda kv: -kv[1])
-        self._shown = [(k, float(v)) for k, v in ordered]
-        for name, bar in zip(self._names[len(self._shown):], self._bars[len(self._shown):]):
-            name.setText("")
-            bar.setValue(0)
-            bar.setFormat("")
-            bar.setStyleSheet("")
-            bar.setEnabled(False)
-        for (name_text, p), name, bar in zip(self._shown, self._names, self._bars):
-            c = emotion_colour(name_text)
-            name.setText(name_text)
-            bar.setEnabled(True)
+        self._confidence.setText(h.value)
+        self._scope.setText(h.scope)
+        self._whole.setVisible(h.segment)
+        if h.uncertain:
+            below = self._session.model.uncertain_below if self._session.model else DEFAULT_UNCERTAIN_BELOW
+            self._uncertain.setText(f"⚠ Uncertain: confidence below {below:.0%}. Treat this label with caution.")
+        self._uncertain.setVisible(h.uncertain)
+
+    def _show_bars(self, shown):
+        """One labelled bar per class; none at all when there is nothing to show."""
+        self._shown = list(shown)
+        self._bars_box.setVisible(bool(shown))
+        for i, (name, bar) in enumerate(zip(self._names, self._bars, strict=True)):
+            if i >= len(shown):
+                name.hide()
+                bar.hide()
+                continue
+            label, p = shown[i]
+            c = emotion_colour(label)
+            name.setText(label)
+            name.show()
+            bar.show()
             bar.setValue(round(p * BAR_STEPS))
             bar.setFormat(f"{p:.1%}")
             bar.setStyleSheet(
@@ -263,56 +295,58 @@ class ProbabilityPanel(QWidget):
                 " color: #111; padding-right: 4px; }"
                 f"QProgressBar::chunk {{ background: {c.name()}; border-radius: 2px; }}")
 
-    def segment_rows(self):
-        """The segment list's texts (tests read these)."""
-        return [self._segment_list.item(i).text() for i in range(self._segment_list.count())]
+    def _show_summary(self, summary):
+        if summary is None:
+            self.summary_chart.clear()
+            self._summary_title.hide()
+            self.summary_chart.hide()
+            return
+        model, corrected = summary
+        self.summary_chart.set_summary(model, corrected)
+        self._summary_title.show()
+        self.summary_chart.show()
 
-    def _show_clinician(self, segment, clinician, note):
-        if segment is None:
+    def _show_clinician(self, clinician):
+        if clinician is None:
             self._clinician.hide()
             return
-        if note:
-            self._clinician.setText(f"<span style='color:{ERROR_FOREGROUND}'>Corrections unavailable: {note}</span>")
-        elif clinician:
-            c = emotion_colour(clinician)
+        kind, text = clinician
+        if kind == "unavailable":
+            self._clinician.setText(f"<span style='color:{ERROR_FOREGROUND}'>Corrections unavailable: {text}</span>")
+        elif kind == "label":
+            c = emotion_colour(text)
             self._clinician.setText(f"Your label: <b><span style='background:{c.name()};"
-                                    f"color:{text_colour_on(c).name()}'>&nbsp;{clinician}&nbsp;</span></b>"
+                                    f"color:{text_colour_on(c).name()}'>&nbsp;{text}&nbsp;</span></b>"
                                     " &nbsp;(0 clears it)")
         else:
             self._clinician.setText("Your label: none yet — keys 1–8 set it, L loops the segment")
         self._clinician.show()
 
-    def _fill_segments(self, segments, current):
-        key = (id(segments), len(segments), id(segments[-1]) if segments else 0)
+    def _fill_segments(self):
+        s = self._session
+        result = s.selected_result()
+        key = (s.selected, id(result), len(result.segments))
+        self._segments_title.show()
+        self._segment_list.show()
         self._segment_list.blockSignals(True)
-        if key == self._listed:  # the same list (a new selection in it): no refill for 1,000s of rows
-            index = next((i for i, seg in enumerate(segments) if seg == current), -1) if current else -1
-            self._segment_list.setCurrentRow(index)
+        try:
+            if key != self._listed:  # a new list; the same one (a new selection in it) is not refilled
+                self._listed = key
+                self._segment_list.clear()
+                for i, (text, label) in enumerate(readout.segment_rows(s)):
+                    item = QListWidgetItem(text)
+                    item.setData(Qt.ItemDataRole.DecorationRole, emotion_colour(label))
+                    item.setData(Qt.ItemDataRole.UserRole, i)
+                    self._segment_list.addItem(item)
+            self._segment_list.setCurrentRow(s.segment)
+        finally:
             self._segment_list.blockSignals(False)
-            return
-        self._listed = key
-        self._segment_list.clear()
-        for i, seg in enumerate(segments):
-            conf = "" if seg.confidence is None else f"  {seg.confidence:.0%}"
-            item = QListWidgetItem(f"{_clock(seg.start):>8}–{_clock(seg.end):>8}   {seg.label}{conf}")
-            item.setData(Qt.DecorationRole, emotion_colour(seg.label))
-            item.setData(Qt.UserRole, i)
-            self._segment_list.addItem(item)
-            if current is not None and seg == current:
-                self._segment_list.setCurrentItem(item)
-        self._segment_list.blockSignals(False)
 
-    def _on_segment_item_clicked(self, item):
-        self.segment_requested.emit(int(item.data(Qt.UserRole)))
+    def _on_segment_row_changed(self, row):
+        if row >= 0 and row != self._session.segment:
+            self._session.select_segment(row)
+
+    def _on_whole_clicked(self):
+        self._session.select_segment(-1)
 
 
-def _clock(seconds):
-    """``12.34 s`` below a minute, ``m:ss.s`` or ``h:mm:ss`` beyond: times a clinician reads."""
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    m, s = divmod(seconds, 60)
-    if m < 60:
-        return f"{int(m)}:{s:04.1f}"
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{int(s):02d}"

@@ -1,4 +1,5 @@
-"""The queue of recordings: one entry per file, its status and its result (a Qt table model).
+"""The queue of recordings as a Qt table model over the :class:`~desktop.session.Session`: one
+row per file, its folder, status and result.
 
 A row's Label and Confidence come from :mod:`desktop.headline`: the recording-level label
 and its confidence for a clip, the dominant emotion and its share of the speech time for a
@@ -9,27 +10,28 @@ keep their labels (nothing is re-labelled silently); their Model cell turns ambe
 which model labelled them until the user analyses them again.
 """
 
-import dataclasses
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from .headline import headline
 from .colours import ERROR_BACKGROUND, ERROR_FOREGROUND, OTHER_MODEL_COLOUR, UNCERTAIN_COLOUR, emotion_colour
+from .session import ANALYSING, CANCELLED, DONE, ERROR, QUEUED, Entry, Session
+from .timefmt import clock
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("File", "Duration", "Status", "Label", "Confidence", "Model")
-FILE, DURATION, STATUS, LABEL, CONFIDENCE, MODEL = range(len(COLUMNS))
-QUEUED, ANALYSING, DONE, ERROR, CANCELLED = "queued", "analysing", "done", "error", "cancelled"
+#: What a clinician reads first comes first: at a laptop's width the queue shows the file and
+#: its label, and scrolls for the rest.
+COLUMNS = ("File", "Label", "Confidence", "Folder", "Duration", "Status", "Model")
+FILE, LABEL, CONFIDENCE, FOLDER, DURATION, STATUS, MODEL = range(len(COLUMNS))
 STATUS_ORDER = {ANALYSING: 0, QUEUED: 1, CANCELLED: 2, DONE: 3, ERROR: 4}
 STATUS_COLOURS = {QUEUED: "#5f6b76", ANALYSING: "#1f6fd1", CANCELLED: "#8a6d00", DONE: "#1b7a3a",
                   ERROR: ERROR_FOREGROUND}
 #: The sort role: numbers sort as numbers, not as their text.
-SORT_ROLE = Qt.UserRole + 1
-PATH_ROLE = Qt.UserRole + 2
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+PATH_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 _ERROR_BRUSH = QBrush(QColor(ERROR_BACKGROUND))
@@ -37,153 +39,90 @@ _ERROR_TEXT = QBrush(QColor(ERROR_FOREGROUND))
 _UNCERTAIN_TEXT = QBrush(QColor(UNCERTAIN_COLOUR))
 _OTHER_MODEL_TEXT = QBrush(QColor(OTHER_MODEL_COLOUR))
 _STATUS_BRUSHES = {k: QBrush(QColor(v)) for k, v in STATUS_COLOURS.items()}
-_RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _BOLD = QFont()
 _BOLD.setBold(True)
 _DISPLAY, _SORT, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN = (
-    Qt.DisplayRole, SORT_ROLE, Qt.ToolTipRole, Qt.DecorationRole, Qt.BackgroundRole, Qt.ForegroundRole,
-    Qt.FontRole, Qt.TextAlignmentRole)
+    Qt.ItemDataRole.DisplayRole, SORT_ROLE, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole,
+    Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole)
+#: The invisible root of a table model (the default parent).
+_ROOT = QModelIndex()
 _ROLES = {_DISPLAY, _SORT, PATH_ROLE, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN}
 
 
-@dataclasses.dataclass
-class Entry:
-    path: str
-    status: str = QUEUED
-    duration: float | None = None
-    result: object = None   # ser_engine.results.Timeline (or Result, speaker groups) when done
-    error: str = ""
-    progress: float = None  # 0-1 while analysing
-    headline: object = None  # desktop.headline.Headline of the result (computed once)
-
-
 class QueueModel(QAbstractTableModel):
-    """Rows in the order files were added; the table sorts through a proxy."""
+    """The session's queue as table rows, in the order files were added (the table sorts
+    through a proxy). Follows the session's ``added``, ``changed``, ``cleared`` and ``model``
+    events."""
 
-    def __init__(self, parent=None):
+    def __init__(self, session: Session, parent=None):
         super().__init__(parent)
-        self._entries = []
-        self._rows = {}
-        self._active_model = ""
+        self._session = session
+        self._entries: list[Entry] = []
+        self._rows: dict[str, int] = {}
+        session.events.added.connect(self._on_added)
+        session.events.changed.connect(self._on_changed)
+        session.events.cleared.connect(self._on_cleared)
+        session.events.model.connect(self._on_model_changed)
 
     # -- queries --------------------------------------------------------------------------
     def __len__(self):
         return len(self._entries)
 
-    def __contains__(self, path):
-        return path in self._rows
-
-    def entry(self, path):
-        return self._entries[self._rows[path]]
-
-    def entries(self):
-        return list(self._entries)
-
-    def paths_with_status(self, *statuses):
-        return [e.path for e in self._entries if e.status in statuses]
-
     def row_of(self, path):
         return self._rows[path]
 
-    def active_model(self):
-        return self._active_model
+    def path_at(self, row):
+        return self._entries[row].path
 
-    def labelled_by_other_models(self):
-        """Paths whose result came from a model other than the active one."""
-        return [e.path for e in self._entries if e.result is not None and e.result.model_id != self._active_model]
+    def _active_model(self):
+        return self._session.model.model_id if self._session.model is not None else ""
 
-    def set_active_model(self, model_id):
-        """The model new results come from; rows labelled by another one are marked."""
-        self._active_model = model_id
-        if self._entries:
-            self.dataChanged.emit(self.index(0, MODEL), self.index(len(self._entries) - 1, MODEL))
-
-    # -- changes --------------------------------------------------------------------------
-    def add(self, paths):
-        """Append the paths not already queued; returns those appended."""
-        new = []
-        for p in paths:
-            if p not in self._rows and p not in new:
-                new.append(p)
-        if not new:
-            return []
+    # -- session events ---------------------------------------------------------------------
+    def _on_added(self, paths):
         first = len(self._entries)
-        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
-        for p in new:
+        self.beginInsertRows(QModelIndex(), first, first + len(paths) - 1)
+        for p in paths:
             self._rows[p] = len(self._entries)
-            self._entries.append(Entry(p))
+            self._entries.append(self._session.entry(p))
         self.endInsertRows()
-        return new
 
-    def clear(self):
+    def _on_cleared(self):
         self.beginResetModel()
         self._entries, self._rows = [], {}
         self.endResetModel()
 
-    def set_status(self, path, status):
-        e = self.entry(path)
-        e.status = status
-        e.progress = None
-        if status != ERROR:
-            e.error = ""
-        self._changed(path)
+    def _on_changed(self, path):
+        row = self._rows.get(path)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
-    def set_durations(self, durations):
-        """``{path: seconds}`` from the file headers (one repaint for all of them)."""
-        rows = []
-        for path, seconds in durations.items():
-            if path in self._rows and self.entry(path).result is None:
-                self.entry(path).duration = seconds
-                rows.append(self._rows[path])
-        if rows:
-            self.dataChanged.emit(self.index(min(rows), DURATION), self.index(max(rows), DURATION))
-
-    def set_result(self, result):
-        """Store a Result or Failure; returns False for a path no longer queued."""
-        if result.path not in self._rows:
-            return False
-        e = self.entry(result.path)
-        e.progress = None
-        if result.ok:
-            e.status, e.result, e.error, e.duration = DONE, result, "", result.duration
-            e.headline = headline(result)
-        else:
-            e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
-        self._changed(result.path)
-        return True
-
-    def set_progress(self, path, fraction):
-        """How far the analysis of ``path`` got (0-1); shown in its Status cell."""
-        if path not in self._rows:
-            return
-        e = self.entry(path)
-        if e.status != ANALYSING:
-            return
-        e.progress = float(fraction)
-        self._changed(path, STATUS, STATUS)
-
-    def _changed(self, path, first=0, last=len(COLUMNS) - 1):
-        row = self._rows[path]
-        self.dataChanged.emit(self.index(row, first), self.index(row, last))
+    def _on_model_changed(self):
+        if self._entries:
+            self.dataChanged.emit(self.index(0, MODEL), self.index(len(self._entries) - 1, MODEL))
 
     # -- QAbstractTableModel --------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()):
+    def rowCount(self, parent=_ROOT):
         return 0 if parent.isValid() else len(self._entries)
 
-    def columnCount(self, parent=QModelIndex()):
+    def columnCount(self, parent=_ROOT):
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
-        if orientation == Qt.Horizontal and role == Qt.ToolTipRole and section in (LABEL, CONFIDENCE):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section == FOLDER:
+            return "The folder the file is in (hover a row for its whole path)"
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.ToolTipRole and section in (LABEL, CONFIDENCE):
             return ("Clips: the model's label for the whole clip and its confidence.\n"
                     "Sessions (longer than 30 s): the dominant emotion and its share of the speech time.")
-        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole and section in (DURATION, CONFIDENCE):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if horizontal and role == Qt.ItemDataRole.TextAlignmentRole and section in (DURATION, CONFIDENCE):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def data(self, index, role=Qt.DisplayRole):
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         # Called for every painted cell and role: keep it cheap (no allocations on common paths).
         if role not in _ROLES or not index.isValid():
             return None
@@ -193,8 +132,10 @@ class QueueModel(QAbstractTableModel):
         if role == _DISPLAY:
             if col == FILE:
                 return Path(e.path).name
+            if col == FOLDER:
+                return Path(e.path).parent.name
             if col == DURATION:
-                return f"{e.duration:.2f} s" if e.duration is not None else ""
+                return clock(e.duration) if e.duration is not None else ""
             if col == STATUS:
                 if e.status == ANALYSING and e.progress is not None:
                     return f"{e.status} {e.progress:.0%}"
@@ -221,7 +162,7 @@ class QueueModel(QAbstractTableModel):
                 return _STATUS_BRUSHES.get(e.status)
             if col == LABEL and r is not None and e.headline.uncertain:
                 return _UNCERTAIN_TEXT
-            if col == MODEL and r is not None and r.model_id != self._active_model:
+            if col == MODEL and r is not None and r.model_id != self._active_model():
                 return _OTHER_MODEL_TEXT
         elif role == _DECORATION:
             return emotion_colour(e.headline.label) if col == LABEL and r is not None else None
@@ -232,6 +173,8 @@ class QueueModel(QAbstractTableModel):
         elif role == _SORT:
             if col == FILE:
                 return Path(e.path).name.lower()
+            if col == FOLDER:
+                return str(Path(e.path).parent).lower()
             if col == DURATION:
                 return e.duration if e.duration is not None else -1.0
             if col == STATUS:
@@ -258,11 +201,20 @@ class QueueModel(QAbstractTableModel):
                     text = f"{e.path}\n{h.label}" + (f", {h.value:.0%} confidence" if h.value is not None else "")
                 if h.uncertain:
                     text += " (uncertain: below the model's threshold)"
-                text += f"\nnormalisation: {'speaker baseline' if r.normalisation == 'speaker' else 'global'}"
+                text += f"\nnormalisation: {_normalisation(r)}"
                 text += f"\nlabelled by model {r.model_id}"
-                if self._active_model and r.model_id != self._active_model:
-                    text += (f" — not the active model ({self._active_model}); "
+                active = self._active_model()
+                if active and r.model_id != active:
+                    text += (f" — not the active model ({active}); "
                              "Analysis ▸ Analyse again re-labels it")
                 return text
-            return e.path
+            return f"{e.path}\n{e.status}"
         return None
+
+
+def _normalisation(result):
+    norm = result.normalisation
+    describe = getattr(norm, "describe", None)
+    if describe is not None:
+        return describe()
+    return "speaker baseline" if norm == "speaker" else "global"

@@ -1,49 +1,64 @@
-"""The queue as a sortable table: file, duration, status, label, confidence, model."""
+"""The queue as a sortable table: file, label, confidence, folder, duration, status, model.
+
+A view of the :class:`~desktop.session.Session`: the current row is the session's selection
+(both ways), and newly queued files are scrolled into view. File names are never elided in
+the middle (RAVDESS-style names differ in their middle and end: "03-01-05-01-02-01-12"); the
+File column widens to the longest name, the Folder column tells ``visit1/recording.flac`` from
+``visit2/recording.flac``, and a row's tooltip gives its whole path. Tab leaves the table.
+"""
 
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
+from PySide6.QtCore import QByteArray, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from .queue_model import COLUMNS, CONFIDENCE, DURATION, FILE, LABEL, MODEL, PATH_ROLE, SORT_ROLE, STATUS
+from .queue_model import (
+    COLUMNS,
+    CONFIDENCE,
+    DURATION,
+    FILE,
+    FOLDER,
+    LABEL,
+    MODEL,
+    PATH_ROLE,
+    SORT_ROLE,
+    STATUS,
+    QueueModel,
+)
+from .session import Session
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
-DEFAULT_SORT_ORDER = Qt.AscendingOrder
-DEFAULT_WIDTHS = {FILE: 140, DURATION: 60, STATUS: 68, CONFIDENCE: 84, MODEL: 90}
-
-
-class _MiddleElideDelegate(QStyledItemDelegate):
-    """File names differ at their end (RAVDESS codes, take numbers): elide the middle."""
-
-    def initStyleOption(self, option, index):
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.ElideMiddle
+DEFAULT_SORT_ORDER = Qt.SortOrder.AscendingOrder
+DEFAULT_WIDTHS = {FILE: 150, LABEL: 165, CONFIDENCE: 96, FOLDER: 80, DURATION: 62, STATUS: 86, MODEL: 90}
+#: The File column grows to its longest name up to this many pixels.
+MAX_FILE_WIDTH = 320
+CELL_MARGIN = 16
 
 
 class QueueTable(QTableView):
-    """Shows a :class:`~desktop.queue_model.QueueModel`; emits the path of the current row."""
+    """Shows the session's queue; selecting a row selects the recording in the session."""
 
-    current_path_changed = Signal(str)  # "" when nothing is selected
-
-    def __init__(self, model, parent=None):
+    def __init__(self, session: Session, parent=None):
         super().__init__(parent)
-        self._source = model
+        self._session = session
+        self._source = QueueModel(session, self)
         self._proxy = QSortFilterProxyModel(self)
-        self._proxy.setSourceModel(model)
+        self._proxy.setSourceModel(self._source)
         self._proxy.setSortRole(SORT_ROLE)
         self._proxy.setDynamicSortFilter(True)
         self.setModel(self._proxy)
         self.setSortingEnabled(True)
         self.sortByColumn(DEFAULT_SORT_COLUMN, DEFAULT_SORT_ORDER)
-        self.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)  # Tab moves on to the next part of the window
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.ElideRight)  # labels keep their start; file names, see below
-        self.setItemDelegateForColumn(FILE, _MiddleElideDelegate(self))
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setShowGrid(False)
         self.setAcceptDrops(False)  # drops reach the window, which walks folders
         self.verticalHeader().hide()
@@ -52,11 +67,19 @@ class QueueTable(QTableView):
         # Fixed widths: ResizeToContents would ask every row's data on every change (a Python
         # call each), which stalled the event loop during a batch.
         for col, width in DEFAULT_WIDTHS.items():
-            header.setSectionResizeMode(col, QHeaderView.Interactive)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, width)
-        header.setSectionResizeMode(LABEL, QHeaderView.Stretch)
+        header.setStretchLastSection(True)
         header.setHighlightSections(False)
+        header.setMinimumSectionSize(40)
+        self._file_width = DEFAULT_WIDTHS[FILE]
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        session.events.selected.connect(self._on_session_selected)
+        session.events.added.connect(self._on_added)
+
+    @property
+    def queue_model(self) -> QueueModel:
+        return self._source
 
     # -- selection --------------------------------------------------------------------------
     def current_path(self):
@@ -65,10 +88,7 @@ class QueueTable(QTableView):
 
     def select_path(self, path):
         """Make ``path`` the current, selected row and scroll to it."""
-        row = self._proxy.mapFromSource(self._source.index(self._source.row_of(path), 0)).row()
-        self.selectRow(row)
-        self.setCurrentIndex(self._proxy.index(row, 0))
-        self.scrollTo(self._proxy.index(row, 0))
+        self._session.select(path)
 
     def visible_paths(self):
         """The paths in the order shown (after sorting)."""
@@ -79,8 +99,38 @@ class QueueTable(QTableView):
         col = COLUMNS.index(column) if isinstance(column, str) else column
         return self._source.index(self._source.row_of(path), col).data() or ""
 
+    def is_path_visible(self, path):
+        """Whether ``path``'s row lies inside the table's viewport."""
+        rect = self.visualRect(self._proxy_index(path))
+        return rect.isValid() and self.viewport().rect().contains(rect.center())
+
+    def _proxy_index(self, path):
+        return self._proxy.mapFromSource(self._source.index(self._source.row_of(path), 0))
+
     def _on_current_row_changed(self, current, _previous):
-        self.current_path_changed.emit(current.data(PATH_ROLE) if current.isValid() else "")
+        self._session.select(current.data(PATH_ROLE) if current.isValid() else "")
+
+    def _on_session_selected(self, path):
+        if not path:
+            self.selectionModel().clearSelection()
+            self.setCurrentIndex(self._proxy.index(-1, -1))
+            return
+        if path == self.current_path():
+            return
+        index = self._proxy_index(path)
+        self.selectRow(index.row())
+        self.setCurrentIndex(index)
+        self.scrollTo(index)
+
+    def _on_added(self, paths):
+        """Widen the File column to the new names, and show the last of them."""
+        metrics = self.fontMetrics()
+        widest = max(metrics.horizontalAdvance(Path(p).name) for p in paths) + CELL_MARGIN
+        wanted = min(max(widest, self._file_width), MAX_FILE_WIDTH)
+        if wanted > self.columnWidth(FILE):
+            self._file_width = wanted
+            self.setColumnWidth(FILE, wanted)
+        self.scrollTo(self._proxy_index(paths[-1]))
 
     # -- settings ---------------------------------------------------------------------------
     def save_state(self, settings):
@@ -89,7 +139,11 @@ class QueueTable(QTableView):
     def restore_state(self, settings):
         state = settings.value("queue/header")
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.horizontalHeader().restoreState(state)
+            header = self.horizontalHeader()
+            header.restoreState(state)
+            if header.count() != len(COLUMNS):  # saved before a column was added: start afresh
+                for col, width in DEFAULT_WIDTHS.items():
+                    header.resizeSection(col, width)
 
 
-__all__ = ["QueueTable", "FILE", "DURATION", "STATUS", "LABEL", "CONFIDENCE", "MODEL"]
+__all__ = ["QueueTable", "FILE", "FOLDER", "DURATION", "STATUS", "LABEL", "CONFIDENCE", "MODEL"]

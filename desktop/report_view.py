@@ -5,8 +5,16 @@ import logging
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +29,13 @@ def _pm(stat, pct):
 
 def _table(rows, cols, parent):
     t = QTableWidget(rows, cols, parent)
-    t.setEditTriggers(QAbstractItemView.NoEditTriggers)
-    t.setSelectionMode(QAbstractItemView.NoSelection)
-    t.setFocusPolicy(Qt.NoFocus)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    t.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     t.verticalHeader().setDefaultSectionSize(22)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-    t.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    t.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    t.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return t
 
 
@@ -38,7 +46,7 @@ class ReportView(QWidget):
         super().__init__(parent)
         self.headline = QLabel("No report yet: start a run.", self)
         self.headline.setWordWrap(True)
-        self.headline.setTextFormat(Qt.RichText)
+        self.headline.setTextFormat(Qt.TextFormat.RichText)
         self.metrics = _table(0, len(METRICS), self)
         self.metrics.setHorizontalHeaderLabels([m[1] for m in METRICS])
         self.recall = _table(0, 0, self)
@@ -107,10 +115,10 @@ class ReportView(QWidget):
         for r, res in enumerate(modes.values()):
             for c, (key, _, pct) in enumerate(METRICS):
                 item = QTableWidgetItem(_pm(res[key], pct))
-                item.setTextAlignment(Qt.AlignCenter)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.metrics.setItem(r, c, item)
         self.metrics.resizeColumnsToContents()
-        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.metrics.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.metrics.setFixedHeight(self.metrics.horizontalHeader().height() + 22 * len(modes) + 4)
         self._tables.setFixedWidth(self.metrics.verticalHeader().sizeHint().width()
                                    + sum(self.metrics.columnWidth(c) for c in range(len(METRICS)))
@@ -123,7 +131,7 @@ class ReportView(QWidget):
         for c, res in enumerate(modes.values()):
             for r, emo in enumerate(emotions):
                 item = QTableWidgetItem(f"{res['per_class_recall'][emo]:.0%}")
-                item.setTextAlignment(Qt.AlignCenter)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.recall.setItem(r, c, item)
         self.recall.setMinimumHeight(self.recall.horizontalHeader().height() + 22 * len(emotions) + 4)
         for col, res in enumerate(modes.values()):

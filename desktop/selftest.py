@@ -111,8 +111,8 @@ def run_selftest_train():
     quiet_tensorflow()
     files = sample_files()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="ser-selftest-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="ser-selftest-") as tmp_name:
+        tmp = Path(tmp_name)
         outcome = run_training(samples_dir(), tmp / "out", TrainConfig.quick(**TINY_TRAINING),
                                cache_root=tmp / "cache", model_id="selftest-tiny")
         predictor = Predictor(_load(outcome.bundle_dir))

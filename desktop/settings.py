@@ -20,5 +20,5 @@ def open_settings():
     if home:
         path = Path(home) / "settings.ini"
         path.parent.mkdir(parents=True, exist_ok=True)
-        return QSettings(str(path), QSettings.IniFormat)
-    return QSettings(QSettings.NativeFormat, QSettings.UserScope, ORGANISATION, APPLICATION)
+        return QSettings(str(path), QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)

@@ -1,11 +1,12 @@
 """Waveform above spectrogram above the timeline (model and clinician tiers), one linked time
 axis and a playhead.
 
-Long recordings arrive as an overview (:mod:`desktop.io_worker`); when the user zooms in to
-:data:`~desktop.io_worker.SLICE_MAX_SECONDS` or less, the view asks (debounced, so a drag or
-a wheel spin asks once) for the visible stretch at full resolution and draws it over the
-overview. Keys (when the view has focus, e.g. after a click on the timeline): ←/→ the
-previous/next segment, 1–8 the clinician's label, 0 clears it, L loops the segment.
+Draws :class:`ser_engine.display.ViewData` (computed in the I/O worker). Long recordings
+arrive as an overview; when the user zooms in to :data:`~ser_engine.display.SLICE_MAX_SECONDS`
+or less, the view asks (debounced, so a drag or a wheel spin asks once) for the visible
+stretch at full resolution and draws it over the overview. The mouse zooms and pans time only
+(the frequency axis stays 0–8 kHz: a wheel over the spectrogram once zoomed both). ←/→ (when
+the view has focus) step through the segments; the window's Analyse tab owns 0–8 and L.
 """
 
 import logging
@@ -15,10 +16,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QTextOption
 
-from .emotion_strip import EmotionStrip
-from .io_worker import SLICE_MAX_SECONDS
+from ser_engine.display import SLICE_MAX_SECONDS, ViewData
 
-_CENTRED = QTextOption(Qt.AlignCenter)
+from .emotion_strip import EmotionStrip
+
+_CENTRED = QTextOption(Qt.AlignmentFlag.AlignCenter)
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +31,6 @@ WAVE_PEN = "#2b5d9b"
 PLAYHEAD_PEN = pg.mkPen("#00b3ff", width=2)
 #: Quiet time after the last zoom/scroll step before the visible slice is asked for (ms).
 SLICE_DEBOUNCE_MS = 150
-_DIGITS = {getattr(Qt, f"Key_{i}"): i for i in range(10)}
 
 
 class SignalView(pg.GraphicsLayoutWidget):
@@ -43,8 +44,6 @@ class SignalView(pg.GraphicsLayoutWidget):
     segment_clicked = Signal(int)     # index into the strip's segments
     slice_requested = Signal(float, float)  # seconds: a long recording's stretch to show in full
     step_requested = Signal(int)      # -1 / +1: previous / next segment
-    label_key = Signal(int)           # 1-8: the clinician label of that rank, 0: clear
-    loop_requested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -55,7 +54,7 @@ class SignalView(pg.GraphicsLayoutWidget):
         self._levels = DEFAULT_LEVELS
         self._overview = False
         self._slice = None  # (t0, t1) of the slice drawn
-        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._slice_timer = QTimer(self)
         self._slice_timer.setSingleShot(True)
         self._slice_timer.setInterval(SLICE_DEBOUNCE_MS)
@@ -80,7 +79,7 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.spec_plot = self.addPlot(row=1, col=0)
         self.spec_plot.setLabel("left", "Frequency", units="Hz")
         self.spec_plot.getAxis("bottom").setStyle(showValues=False)
-        self.spec_plot.setMouseEnabled(x=True, y=True)
+        self.spec_plot.setMouseEnabled(x=True, y=False)
         self.spec_plot.setMenuEnabled(False)
         self.spec_plot.hideButtons()
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -120,12 +119,12 @@ class SignalView(pg.GraphicsLayoutWidget):
 
     # -- content ------------------------------------------------------------------------
     def show_empty(self, message="Select a recording in the queue"):
+        """No signal drawn, ``message`` instead (the timeline is its controller's to fill)."""
         self._duration = 0.0
         self._overview = False
         self._clear_slice()
         self.wave_curve.setData([], [])
         self.image.clear()
-        self.strip.set_segments([])
         self.set_playhead(0.0)
         self.wave_plot.setXRange(0, 1, padding=0)
         self.wave_plot.setYRange(-1, 1, padding=0)
@@ -141,28 +140,28 @@ class SignalView(pg.GraphicsLayoutWidget):
         self._message.setPos((x0 + x1) / 2, 0)
         self._message.setVisible(bool(message))
 
-    def set_view_data(self, data):
-        """Show the waveform and spectrogram of :meth:`IOWorker.load_view`'s ``data``."""
+    def set_view_data(self, data: ViewData):
+        """Show the waveform and spectrogram of a recording."""
         self.show_message("")
-        duration = data["duration"]
+        duration = data.duration
         self._duration = duration
-        self._overview = bool(data.get("overview"))
+        self._overview = data.overview
         self._clear_slice()
-        self.wave_curve.setData(data["t"], data["y"])
-        peak = max(float(data.get("peak", 0.0)), 1e-4)
+        self.wave_curve.setData(data.t, data.y)
+        peak = max(data.peak, 1e-4)
         self.wave_plot.setYRange(-peak * 1.05, peak * 1.05, padding=0)
-        db = data["db"]
+        db = data.db
         self.image.setImage(db, autoLevels=False, levels=self.colour_bar.levels())
-        dt = data["column_seconds"]
+        dt = data.column_seconds
         bins = db.shape[0]
-        df = data["max_frequency"] / (bins - 1)
+        df = data.max_frequency / (bins - 1)
         x0 = 0.0 if self._overview else -dt / 2  # overview columns start at their first frame
         self.image.setRect(QRectF(x0, -df / 2, dt * db.shape[1], df * bins))
         limit = dict(xMin=0, xMax=max(duration, 0.01), minXRange=0.01)
         for plot in (self.wave_plot, self.spec_plot, self.strip):
             plot.setLimits(**limit)
-        self.spec_plot.setLimits(yMin=0, yMax=data["max_frequency"], minYRange=200)
-        self.spec_plot.setYRange(0, data["max_frequency"], padding=0)
+        self.spec_plot.setLimits(yMin=0, yMax=data.max_frequency, minYRange=200)
+        self.spec_plot.setYRange(0, data.max_frequency, padding=0)
         self.wave_plot.setXRange(0, duration, padding=0)
 
     def set_segments(self, segments):
@@ -177,19 +176,19 @@ class SignalView(pg.GraphicsLayoutWidget):
         """``(t0, t1)`` of the full-resolution slice drawn, or None."""
         return self._slice
 
-    def set_slice(self, data):
-        """Draw a slice of :meth:`IOWorker.load_slice` over the overview."""
+    def set_slice(self, data: ViewData):
+        """Draw a stretch at full resolution over the overview."""
         if not self._overview:
             return
-        self.slice_curve.setData(data["t"], data["y"])
-        db = data["db"]
+        self.slice_curve.setData(data.t, data.y)
+        db = data.db
         self.slice_image.setImage(db, autoLevels=False, levels=self.colour_bar.levels())
-        dt = data["column_seconds"]
-        df = data["max_frequency"] / (db.shape[0] - 1)
-        self.slice_image.setRect(QRectF(data["t0"] - dt / 2, -df / 2, dt * db.shape[1], df * db.shape[0]))
+        dt = data.column_seconds
+        df = data.max_frequency / (db.shape[0] - 1)
+        self.slice_image.setRect(QRectF(data.t0 - dt / 2, -df / 2, dt * db.shape[1], df * db.shape[0]))
         self.slice_image.show()
         self.slice_curve.show()
-        self._slice = (float(data["t0"]), float(data["t1"]))
+        self._slice = (float(data.t0), float(data.t1))
         self._on_range_settled()  # the view may have moved on while the slice was read
 
     def _clear_slice(self):
@@ -223,17 +222,15 @@ class SignalView(pg.GraphicsLayoutWidget):
     # -- keys -----------------------------------------------------------------------------
     def keyPressEvent(self, event):
         key = event.key()
-        if event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier):
+        mods = Qt.KeyboardModifier
+        if event.modifiers() & (mods.ControlModifier | mods.AltModifier | mods.MetaModifier):
             return super().keyPressEvent(event)
-        if key in (Qt.Key_Left, Qt.Key_Right):
-            self.step_requested.emit(-1 if key == Qt.Key_Left else 1)
-        elif key in _DIGITS and _DIGITS[key] <= 8:
-            self.label_key.emit(_DIGITS[key])
-        elif key == Qt.Key_L:
-            self.loop_requested.emit()
-        else:
-            return super().keyPressEvent(event)
-        event.accept()
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.step_requested.emit(-1 if key == Qt.Key.Key_Left else 1)
+            event.accept()
+            return None
+        return super().keyPressEvent(event)
+
     def duration(self):
         return self._duration
 
@@ -242,6 +239,15 @@ class SignalView(pg.GraphicsLayoutWidget):
             self.wave_plot.setXRange(0, self._duration, padding=0)
             self.spec_plot.setYRange(0, self.spec_plot.getViewBox().state["limits"]["yLimits"][1] or 8000,
                                      padding=0)
+
+    def show_time(self, t0, t1):
+        """Show ``[t0, t1]`` seconds (all rows)."""
+        self.wave_plot.setXRange(t0, t1, padding=0)
+
+    def visible_range(self):
+        """``(t0, t1)`` seconds shown."""
+        x0, x1 = self.wave_plot.viewRange()[0]
+        return float(x0), float(x1)
 
     # -- playhead -----------------------------------------------------------------------
     def set_playhead(self, seconds):
@@ -252,7 +258,7 @@ class SignalView(pg.GraphicsLayoutWidget):
         return self._playheads[0].value()
 
     def _on_scene_clicked(self, event):
-        if event.button() != Qt.LeftButton or not self._duration:
+        if event.button() != Qt.MouseButton.LeftButton or not self._duration:
             return
         pos = event.scenePos()
         for plot in (self.wave_plot, self.spec_plot, self.strip):
@@ -260,7 +266,7 @@ class SignalView(pg.GraphicsLayoutWidget):
                 seconds = float(np.clip(plot.getViewBox().mapSceneToView(pos).x(), 0.0, self._duration))
                 self.seek_requested.emit(seconds)
                 if plot is self.strip:
-                    self.setFocus(Qt.MouseFocusReason)  # the keys act on the timeline now
+                    self.setFocus(Qt.FocusReason.MouseFocusReason)  # the keys act on the timeline now
                     index = self.strip.segment_at(seconds)
                     if index >= 0:
                         self.segment_clicked.emit(index)

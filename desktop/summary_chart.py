@@ -12,10 +12,13 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .colours import emotion_colour
+from .timefmt import clock
 
 logger = logging.getLogger(__name__)
 
 ROW_HEIGHT = 17
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 NAME_WIDTH = 68
 VALUE_WIDTH = 40
 
@@ -27,7 +30,7 @@ class SummaryChart(QWidget):
         super().__init__(parent)
         self._rows = []       # (label, share shown, model share or None)
         self._footer = ""
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setToolTip("Share of the speech time labelled with each emotion (silence excluded)")
 
     def shares(self):
@@ -48,7 +51,7 @@ class SummaryChart(QWidget):
         self._rows = [(lab, shown.shares[lab], model.shares.get(lab) if corrected else None)
                       for lab in shown.shares]
         speech, silent = shown.speech_seconds, shown.no_speech_seconds
-        self._footer = f"speech {_duration(speech)} · no speech {_duration(silent)}"
+        self._footer = f"speech {clock(speech)} · no speech {clock(silent)}"
         if corrected:
             self._footer += "\nwith your corrections (| model)"
         self.updateGeometry()
@@ -65,13 +68,13 @@ class SummaryChart(QWidget):
         if not self._rows:
             return
         p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing, False)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         width = self.width()
         bar_w = max(width - NAME_WIDTH - VALUE_WIDTH - 8, 20)
         for i, (lab, share, model) in enumerate(self._rows):
             y = i * ROW_HEIGHT
             p.setPen(QColor("#333333"))
-            p.drawText(QRectF(0, y, NAME_WIDTH - 4, ROW_HEIGHT), Qt.AlignRight | Qt.AlignVCenter, lab)
+            p.drawText(QRectF(0, y, NAME_WIDTH - 4, ROW_HEIGHT), _RIGHT, lab)
             p.fillRect(QRectF(NAME_WIDTH, y + 3, bar_w, ROW_HEIGHT - 6), QColor("#f1f1f1"))
             if share > 0:
                 p.fillRect(QRectF(NAME_WIDTH, y + 3, max(bar_w * share, 1.5), ROW_HEIGHT - 6), emotion_colour(lab))
@@ -80,21 +83,10 @@ class SummaryChart(QWidget):
                 p.setPen(QPen(QColor("#111111"), 2))
                 p.drawLine(int(x), y + 1, int(x), y + ROW_HEIGHT - 1)
             p.setPen(QColor("#333333"))
-            p.drawText(QRectF(NAME_WIDTH + bar_w + 4, y, VALUE_WIDTH, ROW_HEIGHT), Qt.AlignLeft | Qt.AlignVCenter,
+            p.drawText(QRectF(NAME_WIDTH + bar_w + 4, y, VALUE_WIDTH, ROW_HEIGHT), _LEFT,
                        f"{share:.0%}")
         p.setPen(QColor("#666666"))
         y = len(self._rows) * ROW_HEIGHT
         for k, line in enumerate(self._footer.split("\n")):
-            p.drawText(QRectF(0, y + k * ROW_HEIGHT, width, ROW_HEIGHT), Qt.AlignLeft | Qt.AlignVCenter, line)
+            p.drawText(QRectF(0, y + k * ROW_HEIGHT, width, ROW_HEIGHT), _LEFT, line)
         p.end()
-
-
-def _duration(seconds):
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    m, s = divmod(int(round(seconds)), 60)
-    if m < 60:
-        return f"{m}:{s:02d} min"
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d} h"

@@ -8,21 +8,40 @@ Training runs in a child process (:mod:`desktop.training_worker`, :mod:`training
 window never imports TensorFlow and survives a crash of the run. A run writes a new folder
 under the user's models folder; it becomes active only on "Use this model". A cancel or a
 failure leaves the active model as it was, and the tab says so.
+
+"4. Model" lists the shipped model and every model trained before, with its figures
+(:func:`ser_engine.models.list_models`): choosing one shows its report, and "Use this model"
+makes it active, after asking when it scores below the model in use or was never evaluated.
 """
 
 import html
 import json
 import logging
-import os
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter,
-                               QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .curves_view import CurvesView
+from .dialogs import Dialogs
 from .report_view import ReportView
 from .training_worker import FolderScanner, TrainingRunner
 from .widgets import titled
@@ -45,8 +64,11 @@ class TrainTab(QWidget):
     folder_scanned = Signal(bool)        # the summary is shown; True if a run can start
     run_finished = Signal(str)           # "ok" | "cancelled" | "failed"
 
-    def __init__(self, parent=None, *, models_root=None, cache_root=None):
+    def __init__(self, parent=None, *, models_root=None, cache_root=None, dialogs=None):
         super().__init__(parent)
+        self._dialogs = dialogs if dialogs is not None else Dialogs(self)
+        self._models: list = []          # ser_engine.models.StoredModel, as listed in models_combo
+        self._start_warning = False      # the status line says why Start is off
         from training.presets import DEFAULT_PRESET, PRESETS
 
         self._presets = PRESETS
@@ -55,8 +77,8 @@ class TrainTab(QWidget):
         self._state = IDLE
         self._summary = None
         self._folder = ""
-        self._eta = None
-        self._last_run = None            # {"bundle", "report_dir", "report"} of the last finished run
+        self._eta: Any = None            # training.progress.TrainingEta of the run
+        self._last_run: Any = None       # {"bundle", "report_dir", "report"} of the last finished run
         self._cache_noted = False
         self._last_features = None
         self._cache_note = ""            # "3600 of 3600 feature sets from the cache" once known
@@ -117,7 +139,7 @@ class TrainTab(QWidget):
         self.eta_label = QLabel("", self)
         self.status_label = QLabel("", self)
         self.status_label.setWordWrap(True)
-        self.status_label.setTextFormat(Qt.RichText)
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
         run_box = QGroupBox("3. Train", self)
         rl = QVBoxLayout(run_box)
         buttons = QHBoxLayout()
@@ -132,9 +154,13 @@ class TrainTab(QWidget):
         # -- model ----------------------------------------------------------------------------------
         self.active_label = QLabel(self)
         self.active_label.setWordWrap(True)
-        self.active_label.setTextFormat(Qt.RichText)
+        self.active_label.setTextFormat(Qt.TextFormat.RichText)
+        self.models_combo = QComboBox(self)
+        self.models_combo.setToolTip("The shipped model and every model trained here, with their speaker-"
+                                     "independent accuracy; choose one to see its report")
+        self.models_combo.currentIndexChanged.connect(self._on_model_chosen)
         self.use_button = QPushButton("Use this model", self)
-        self.use_button.setToolTip("Make the model of the last run the one the Analyse tab uses (kept across restarts)")
+        self.use_button.setToolTip("Make the chosen model the one the Analyse tab uses (kept across restarts)")
         self.use_button.clicked.connect(self.use_model)
         self.revert_button = QPushButton("Revert to the shipped model", self)
         self.revert_button.clicked.connect(self.revert_model)
@@ -143,6 +169,7 @@ class TrainTab(QWidget):
         model_box = QGroupBox("4. Model", self)
         ml = QVBoxLayout(model_box)
         ml.addWidget(self.active_label)
+        ml.addWidget(self.models_combo)
         mb = QHBoxLayout()
         mb.addWidget(self.use_button)
         mb.addWidget(self.open_report_button)
@@ -165,7 +192,7 @@ class TrainTab(QWidget):
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(5000)
         self.log_view.setStyleSheet("font-family: monospace; font-size: 9pt;")
-        right = QSplitter(Qt.Vertical, self)
+        right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(titled("Training curves", self.curves))
         right.addWidget(titled("Evaluation report", self.report_view))
         right.addWidget(titled("Log", self.log_view))
@@ -177,8 +204,8 @@ class TrainTab(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(LEFT_WIDTH + scroll.verticalScrollBar().sizeHint().width())
         left.setMinimumHeight(left.minimumSizeHint().height())
         self._left_scroll = scroll
@@ -191,7 +218,7 @@ class TrainTab(QWidget):
         self._scanner = FolderScanner(self)
         self._scanner.scanned.connect(self._on_scanned)
         self._runner = TrainingRunner(self)
-        self._runner.event.connect(self._on_event)
+        self._runner.progress.connect(self._on_event)
         self._runner.finished.connect(self._on_finished)
 
         self.preset_combo.setCurrentIndex(list(PRESETS).index(DEFAULT_PRESET))
@@ -268,22 +295,56 @@ class TrainTab(QWidget):
             self.cancel_button.setEnabled(False)
             self._runner.cancel()
 
-    def use_model(self):
-        """Make the last run's model the active one (verified first)."""
-        from ser_engine.errors import ModelLoadError
-        from ser_engine.models import set_active
+    def chosen_model(self):
+        """The :class:`~ser_engine.models.StoredModel` chosen in the list (None: none)."""
+        i = self.models_combo.currentIndex()
+        return self._models[i] if 0 <= i < len(self._models) else None
 
-        if not self._last_run:
-            return
+    def choose_model(self, bundle_dir):
+        """Choose the model in ``bundle_dir`` in the list (as a click would)."""
+        for i, m in enumerate(self._models):
+            if m.bundle_dir.resolve() == Path(bundle_dir).resolve():
+                self.models_combo.setCurrentIndex(i)
+                return True
+        return False
+
+    def use_model(self):
+        """Make the chosen model the active one (verified first). A model that scores below the
+        one in use, or was never evaluated, is used only if the user agrees."""
+        from ser_engine.errors import ModelLoadError
+        from ser_engine.models import reset_active, set_active
+
+        chosen = self.chosen_model()
+        if chosen is None or chosen.active:
+            return False
+        question = self._worse_than_active(chosen)
+        if question and not self._dialogs.confirm("Use this model?", question):
+            self._set_status("The active model is unchanged.", _OK)
+            return False
         try:
-            set_active(self._last_run["bundle"])
+            if chosen.shipped:
+                reset_active()
+            else:
+                set_active(chosen.bundle_dir)
         except ModelLoadError as exc:
             self._set_status(f"This model cannot be used: {html.escape(str(exc))}", _BAD)
-            return
+            return False
         self.refresh_active()
-        self._set_status("The new model is active: the Analyse tab uses it from now on (and after a restart).",
-                         _OK)
+        self._set_status(f"{html.escape(chosen.model_id)} is active: the Analyse tab uses it from now on "
+                         "(and after a restart).", _OK)
         self.active_model_changed.emit()
+        return True
+
+    def _worse_than_active(self, chosen):
+        """The question to ask before using ``chosen`` ("" when there is none to ask)."""
+        active = next((m for m in self._models if m.active), None)
+        if chosen.accuracy_alone is None:
+            return (f"{chosen.model_id} was not evaluated (a quick check): how well it labels speakers it "
+                    "never heard is unknown. Use it anyway?")
+        if active is None or active.accuracy_alone is None or chosen.accuracy_alone >= active.accuracy_alone:
+            return ""
+        return (f"{chosen.model_id} scores {chosen.figures_text()} on speakers it never heard; the model in use, "
+                f"{active.model_id}, scores {active.figures_text()}.\n\nUse the weaker model anyway?")
 
     def revert_model(self):
         from ser_engine.models import reset_active
@@ -294,8 +355,37 @@ class TrainTab(QWidget):
         self.active_model_changed.emit()
 
     def open_report_folder(self):
-        if self._last_run and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self._last_run["report_dir"]))
+        if self._last_run:
+            self._dialogs.show_folder(self._last_run["report_dir"])
+
+    def refresh_models(self):
+        """List the models again (keeping the one chosen)."""
+        from ser_engine.models import list_models
+
+        chosen = self.chosen_model()
+        self._models = list_models(self._models_root)
+        self.models_combo.blockSignals(True)
+        self.models_combo.clear()
+        for m in self._models:
+            what = "shipped" if m.shipped else m.bundle_dir.parent.name
+            self.models_combo.addItem(f"{m.model_id} — {m.figures_text()} ({what}{', in use' if m.active else ''})")
+        index = 0
+        if chosen is not None:
+            index = next((i for i, m in enumerate(self._models) if m.bundle_dir == chosen.bundle_dir), 0)
+        elif any(m.active for m in self._models):
+            index = next(i for i, m in enumerate(self._models) if m.active)
+        self.models_combo.setCurrentIndex(index)
+        self.models_combo.blockSignals(False)
+
+    def _on_model_chosen(self, _index):
+        chosen = self.chosen_model()
+        if chosen is not None and chosen.report_path is not None and not self.is_running():
+            try:
+                self.show_finished_run(chosen.run_dir, chosen.bundle_dir)
+            except (OSError, ValueError) as exc:
+                self._set_status(f"The report of {html.escape(chosen.model_id)} cannot be read: "
+                                 f"{html.escape(str(exc))}", _BAD)
+        self._update_buttons()
 
     def refresh_active(self):
         """Show which model the Analyse tab uses."""
@@ -311,6 +401,7 @@ class TrainTab(QWidget):
         except SerError as exc:
             text = _coloured(f"No usable model: {html.escape(str(exc))}", _BAD)
         self.active_label.setText(text)
+        self.refresh_models()
         self._update_buttons()
 
     def show_finished_run(self, report_dir, bundle_dir=None):
@@ -342,14 +433,13 @@ class TrainTab(QWidget):
         state = settings.value("train/splitter")
         if state is not None and hasattr(state, "isEmpty") and not state.isEmpty():
             self._right.restoreState(state)
-        folder = settings.value("train/folder", "")
+        folder = str(settings.value("train/folder", "") or "")
         if folder and Path(folder).is_dir():
             self.set_folder(folder)
 
     # -- folder -----------------------------------------------------------------------------------------
     def _on_browse(self):
-        folder = QFileDialog.getExistingDirectory(self, "Choose a RAVDESS speech folder",
-                                                  self._folder or str(Path.home()))
+        folder = self._dialogs.open_folder("Choose a RAVDESS speech folder", self._folder or str(Path.home()))
         if folder:
             self.set_folder(folder)
 
@@ -429,13 +519,17 @@ class TrainTab(QWidget):
         self.start_button.setToolTip(why)
         if self._state == READY and not ok:
             self._set_status(html.escape(why), _WARN)
+            self._start_warning = True
+        elif self._start_warning:  # the reason is gone (a quick check needs no folds): so is the warning
+            self._set_status("", _OK)
         self.cancel_button.setEnabled(running)
         for w in (self.folder_edit, self.preset_combo, self.epochs_spin):
             w.setEnabled(not running)
         self.folds_spin.setEnabled(not running and self.preset_combo.currentData() != "quick")
         from ser_engine.models import active_choice
 
-        self.use_button.setEnabled(bool(self._last_run) and not running)
+        chosen = self.chosen_model()
+        self.use_button.setEnabled(chosen is not None and not chosen.active and not running)
         self.open_report_button.setEnabled(bool(self._last_run))
         self.revert_button.setEnabled(active_choice() is not None and not running)
 
@@ -508,6 +602,8 @@ class TrainTab(QWidget):
             except (OSError, ValueError) as exc:
                 self._set_status(f"The run finished but its report cannot be read: {html.escape(str(exc))}", _BAD)
             else:
+                self.refresh_models()
+                self.choose_model(event["bundle"])  # "Use this model" applies to the new one
                 skipped = len(self._last_run["report"].get("skipped", []))
                 for s in self._last_run["report"].get("skipped", []):
                     self._log(f"skipped {s['path']}: {s['reason']}")
@@ -530,7 +626,8 @@ class TrainTab(QWidget):
         self.run_finished.emit(status)
 
     def _set_status(self, text, colour):
-        self.status_label.setText(_coloured(text, colour))
+        self._start_warning = False
+        self.status_label.setText(_coloured(text, colour) if text else "")
 
     def _log(self, line):
         self.log_view.appendPlainText(line)

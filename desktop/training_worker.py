@@ -22,7 +22,7 @@ REAP_MS, REAP_TRIES = 500, 20
 class TrainingRunner(QObject):
     """Starts, watches and cancels one training run at a time."""
 
-    event = Signal(object)      # a progress dict from the child (see training.pipeline / training.job)
+    progress = Signal(object)   # a progress dict from the child (see training.pipeline / training.job)
     finished = Signal(object)   # the final dict: status "ok" | "cancelled" | "failed", message, paths
 
     def __init__(self, parent=None):
@@ -76,7 +76,7 @@ class TrainingRunner(QObject):
                     logger.error("training failed:\n%s", e["details"])
                 self.finished.emit(e)
                 return
-            self.event.emit(e)
+            self.progress.emit(e)
 
 
     def _reap(self, job, tries):

@@ -179,7 +179,7 @@ def write_audacity(stem, timeline, review=None):
     model, clinician = _tiers(timeline, review)
     stamp = f"0.000000\t0.000000\t{_stamp(timeline)}\n"
     out = []
-    for path, tier in zip(audacity_paths(stem), (model, clinician)):
+    for path, tier in zip(audacity_paths(stem), (model, clinician), strict=True):
         text = stamp + "".join(f"{a:.6f}\t{b:.6f}\t{lab}\n" for a, b, lab in tier)
         atomic_write_text(path, text, mode=SHARED)
         out.append(path)

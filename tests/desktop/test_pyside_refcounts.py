@@ -18,7 +18,7 @@ def _lost_references(method):
     before = [sys.getrefcount(x) for x in (None, True, False)]
     for _ in range(CALLS):
         method(obj)
-    return [b - sys.getrefcount(x) for b, x in zip(before, (None, True, False))]
+    return [b - sys.getrefcount(x) for b, x in zip(before, (None, True, False), strict=True)]
 
 
 @pytest.mark.parametrize("call", [lambda o: o.setObjectName("x"), lambda o: o.blockSignals(False),

@@ -12,9 +12,10 @@ import soundfile as sf
 from PySide6.QtCore import QPointF, QSettings, Qt
 
 from tests.conftest import requires_data
+from tests.desktop.fakes import FakeDialogs
 from tests.ser_engine.long_fixtures import CLEAR_CLIPS, build_long_recording, shipped_predictor  # noqa: F401
 
-pytestmark = requires_data
+pytestmark = [requires_data, pytest.mark.gui]
 LONG = 120000  # ms
 
 
@@ -38,7 +39,8 @@ def three_minutes(tmp_path_factory, session_wav):
 def make_window(qtbot, bundle, tmp_path, name="settings.ini"):
     from desktop.main_window import MainWindow
 
-    w = MainWindow(model_path=str(bundle), settings=QSettings(str(tmp_path / name), QSettings.IniFormat))
+    w = MainWindow(model_path=str(bundle), settings=QSettings(str(tmp_path / name), QSettings.IniFormat),
+                   dialogs=FakeDialogs())
     qtbot.addWidget(w)
     w.show()
     return w
@@ -59,9 +61,8 @@ def analyse(qtbot, w, path):
 
 
 def test_a_long_file_streams_progress_and_fills_the_timeline(window, qtbot, session_wav):
-    from ser_engine.segments import SegmentConfig
-
     from desktop.colours import NO_SPEECH_COLOUR, emotion_colour
+    from ser_engine.segments import SegmentConfig
 
     path = str(session_wav.path)
     window._worker.segment_config = SegmentConfig(block_seconds=5.0, windows_per_block=4)
@@ -207,8 +208,8 @@ def test_click_and_keys_select_segments_and_set_the_clinician_tier(qtbot, tiny_b
 
 
 def test_exports_from_the_gui_write_every_format(window, qtbot, tmp_path, session_wav):
-    from pympi.Elan import Eaf
     from praatio import textgrid
+    from pympi.Elan import Eaf
 
     from tests.conftest import ravdess_files
 
@@ -225,8 +226,8 @@ def test_exports_from_the_gui_write_every_format(window, qtbot, tmp_path, sessio
     out = tmp_path / "out"
 
     def export(fmt, dest, queue=False):
-        with qtbot.waitSignal(window.export_finished, timeout=LONG) as blocker:
-            window.export(fmt, dest, queue=queue)
+        with qtbot.waitSignal(window.exports.export_finished, timeout=LONG) as blocker:
+            window.exports.export(fmt, dest, queue=queue)
         assert blocker.args == [str(dest), ""], blocker.args
 
     # the selected recording, each format, re-read with its own reader
@@ -266,7 +267,7 @@ def test_exports_from_the_gui_write_every_format(window, qtbot, tmp_path, sessio
     assert len(list(csv.DictReader((out / "summary.csv").open()))) == 3
 
 
-def test_an_export_replaces_existing_files_only_if_the_user_agrees(window, qtbot, tmp_path, monkeypatch):
+def test_an_export_replaces_existing_files_only_if_the_user_agrees(window, qtbot, tmp_path):
     from tests.conftest import ravdess_files
 
     clip = str(ravdess_files([9], emotions=[3], per_emotion=1)[0])
@@ -275,15 +276,14 @@ def test_an_export_replaces_existing_files_only_if_the_user_agrees(window, qtbot
     window.select_path(clip)
     mine = tmp_path / "clip.TextGrid"
     mine.write_text("a TextGrid made by hand")
-    asked = []
-    monkeypatch.setattr(window, "confirm", lambda title, text: asked.append(text) or False)
-    with qtbot.waitSignal(window.export_finished, timeout=LONG) as blocker:
-        window.export("textgrid", mine)
-    assert "keep the existing files" in blocker.args[1] and str(mine) in asked[0]
+    window.dialogs.answer = False
+    with qtbot.waitSignal(window.exports.export_finished, timeout=LONG) as blocker:
+        window.exports.export("textgrid", mine)
+    assert "keep the existing files" in blocker.args[1] and str(mine) in window.dialogs.asked[-1][2]
     assert mine.read_text() == "a TextGrid made by hand"  # before: replaced without a word
-    monkeypatch.setattr(window, "confirm", lambda title, text: True)
-    with qtbot.waitSignal(window.export_finished, timeout=LONG) as blocker:
-        window.export("textgrid", mine)
+    window.dialogs.answer = True
+    with qtbot.waitSignal(window.exports.export_finished, timeout=LONG) as blocker:
+        window.exports.export("textgrid", mine)
     assert blocker.args == [str(mine), ""] and mine.read_text().startswith('File type = "ooTextFile"')
 
 
@@ -302,8 +302,8 @@ def test_an_export_that_cannot_be_written_says_why(window, qtbot, tmp_path, sess
         dest = ro / "out.csv"
     analyse(qtbot, window, session_wav.path)
     window.select_path(str(session_wav.path))
-    with qtbot.waitSignal(window.export_finished, timeout=LONG) as blocker:
-        window.export("csv", dest)
+    with qtbot.waitSignal(window.exports.export_finished, timeout=LONG) as blocker:
+        window.exports.export("csv", dest)
     target, error = blocker.args
     assert target == str(dest) and error and str(dest) in error
     assert window.statusBar().currentMessage().startswith("Export failed: ")
@@ -321,14 +321,14 @@ def test_a_long_file_is_shown_from_its_overview_and_slices(window, qtbot, three_
 
     monkeypatch.setattr(ser_engine.audio, "load_audio", no_whole_loads)
     view = window.signal_view
-    with qtbot.waitSignal(window.view_shown, timeout=LONG):
+    with qtbot.waitSignal(window.views.view_shown, timeout=LONG):
         window.add_paths([str(three_minutes)])
     assert view.is_overview() and view.duration() == pytest.approx(180.0, abs=0.01)
     t, y = view.wave_curve.getOriginalDataset()
     assert len(y) < 180 * 16000 / 50  # an envelope, not the samples
     assert view.image.image.shape[0] == 257
     # zoom in: the visible stretch is read at full resolution (once the zooming settles)
-    with qtbot.waitSignal(window.slice_shown, timeout=LONG) as blocker:
+    with qtbot.waitSignal(window.views.slice_shown, timeout=LONG) as blocker:
         for x0 in (90.0, 95.0, 100.0):  # a few quick steps: one read
             view.wave_plot.setXRange(x0, x0 + 10.0, padding=0)
     _, t0, t1 = blocker.args
@@ -339,7 +339,7 @@ def test_a_long_file_is_shown_from_its_overview_and_slices(window, qtbot, three_
     view.wave_plot.setXRange(102.0, 112.0, padding=0)
     qtbot.wait(400)
     assert view.slice_range() == (t0, t1)
-    with qtbot.waitSignal(window.slice_shown, timeout=LONG) as blocker:
+    with qtbot.waitSignal(window.views.slice_shown, timeout=LONG) as blocker:
         # NumPy bounds (as from np.linspace) once made the visibility check raise
         view.wave_plot.setXRange(np.float64(20.0), np.float64(30.0), padding=0)
     assert blocker.args[1] <= 20.0 and blocker.args[2] >= 30.0
@@ -352,26 +352,26 @@ def test_a_long_file_is_shown_from_its_overview_and_slices(window, qtbot, three_
             pass
 
 
-def test_clear_cache_shows_the_size_asks_and_empties_the_folder(window, qtbot, monkeypatch):
+def test_clear_cache_shows_the_size_asks_and_empties_the_folder(window, qtbot):
     from ser_engine.paths import user_cache_dir
 
     cache = user_cache_dir()
     (cache / "features").mkdir(parents=True, exist_ok=True)
     (cache / "features" / "a.npy").write_bytes(b"x" * 5000)
     (cache / "numba.bin").write_bytes(b"y" * 1000)
-    asked = []
-    monkeypatch.setattr(window, "confirm", lambda title, text: asked.append(text) or False)
-    assert window._on_clear_cache() is False  # "No": nothing removed
-    assert "6.0 kB" in asked[0] and str(cache) in asked[0]
+    window.dialogs.answer = False
+    assert window.exports.ask_and_clear_cache() is False  # "No": nothing removed
+    asked = window.dialogs.asked[-1][2]
+    assert "6.0 kB" in asked and str(cache) in asked
     assert (cache / "numba.bin").exists()
-    monkeypatch.setattr(window, "confirm", lambda title, text: True)
-    with qtbot.waitSignal(window.cache_cleared, timeout=LONG) as blocker:
+    window.dialogs.answer = True
+    with qtbot.waitSignal(window.exports.cache_cleared, timeout=LONG) as blocker:
         window.clear_cache_action.trigger()
     freed, failed = blocker.args
     assert freed == 6000 and failed == []
     assert cache.is_dir() and not any(cache.iterdir())
     assert "6.0 kB freed" in window.statusBar().currentMessage()
-    assert window._on_clear_cache() is False  # empty now: nothing to ask
+    assert window.exports.ask_and_clear_cache() is False  # empty now: nothing to ask
     assert window.statusBar().currentMessage() == "The cache is empty"
 
 
@@ -420,7 +420,7 @@ def test_a_finished_session_is_not_analysed_again_when_a_clip_joins_its_folder(w
     with qtbot.waitSignal(window.idle, timeout=LONG):
         window.add_paths([str(session)])
     jobs = []
-    window._analyse_requested.connect(lambda paths, baseline: jobs.append(list(paths)))
+    window.session.events.job.connect(lambda paths, baseline: jobs.append(list(paths)))
     with qtbot.waitSignal(window.idle, timeout=LONG):
         window.add_paths([str(clip)])
     assert jobs == [[str(clip)]]  # before: [session, clip], the hour analysed again for nothing

@@ -2,6 +2,7 @@
 use the model → revert. Cancel and failure leave the active model byte-identical."""
 
 import hashlib
+import json
 import shutil
 import time
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY, make_mini_dataset, ravdess_files, requires_data
+from tests.desktop.fakes import FakeDialogs
 
-pytestmark = requires_data
+pytestmark = [requires_data, pytest.mark.gui]
 LONG = 240000  # ms: a tiny 3-fold run takes ~30 s here, more when the machine is busy
 
 
@@ -18,7 +20,7 @@ LONG = 240000  # ms: a tiny 3-fold run takes ~30 s here, more when the machine i
 def tab(qtbot, tmp_path):
     from desktop.train_tab import TrainTab
 
-    t = TrainTab(cache_root=tmp_path / "cache")
+    t = TrainTab(cache_root=tmp_path / "cache", dialogs=FakeDialogs())
     t.extra_overrides = dict(TINY)
     qtbot.addWidget(t)
     t.resize(1300, 860)
@@ -67,7 +69,7 @@ def test_summary_run_report_use_and_revert(tab, qtbot, tmp_path):
         seen["phases"].add(tab.phase_label.text().split(":")[0])
         seen["eta"].add(tab.eta_label.text().split(":")[0])
 
-    tab._runner.event.connect(watch)
+    tab._runner.progress.connect(watch)
     with qtbot.waitSignal(tab.run_finished, timeout=LONG) as blocker:
         assert tab.start() is True
         assert not tab.start_button.isEnabled() and tab.cancel_button.isEnabled()
@@ -138,7 +140,7 @@ def test_cancel_leaves_the_active_model_byte_identical(tab, qtbot, tmp_path, tin
     tab.set_preset("full")
     tab.folds_spin.setValue(3)
     tab.extra_overrides = {**TINY, "epochs": 200, "patience": 200}
-    with qtbot.waitSignal(tab._runner.event, timeout=LONG, check_params_cb=lambda e: "epoch" in e):
+    with qtbot.waitSignal(tab._runner.progress, timeout=LONG, check_params_cb=lambda e: "epoch" in e):
         tab.start()
     t0 = time.monotonic()
     with qtbot.waitSignal(tab.run_finished, timeout=30000) as blocker:
@@ -177,7 +179,7 @@ def test_a_crash_of_the_training_process_leaves_the_window_standing(tab, qtbot, 
     assert scan(qtbot, tab, data)
     tab.set_preset("quick")
     tab.extra_overrides = {**TINY, "epochs": 200, "patience": 200}
-    with qtbot.waitSignal(tab._runner.event, timeout=LONG, check_params_cb=lambda e: "epoch" in e):
+    with qtbot.waitSignal(tab._runner.progress, timeout=LONG, check_params_cb=lambda e: "epoch" in e):
         tab.start()
     with qtbot.waitSignal(tab.run_finished, timeout=30000) as blocker:
         os.kill(tab._runner._job._process.pid, signal.SIGKILL)  # as the kernel's OOM killer would
@@ -208,3 +210,57 @@ def test_too_few_actors_for_the_folds_is_said_before_starting(tab, qtbot, tmp_pa
     assert "needs at least 5 actors" in tab.status_label.text()
     tab.set_preset("quick")
     assert tab.start_button.isEnabled()
+    assert "needs at least" not in tab.status_label.text()  # before: the warning stayed
+
+
+def _run_on_disk(name, model_id, accuracy):
+    """A finished run in the user's models folder as training writes it (the shipped bundle's
+    files, with this run's id and figures) and its report."""
+    from ser_engine.models import user_models_dir
+    from ser_engine.paths import shipped_model_dir
+    from tests.desktop.test_train_views import fake_report
+
+    run = user_models_dir() / name
+    shutil.copytree(shipped_model_dir(), run / "model")
+    manifest = json.loads((run / "model" / "manifest.json").read_text())
+    manifest["model_id"] = model_id
+    for mode in manifest["evaluation"]["modes"].values():
+        mode["accuracy"]["mean"] = accuracy
+    (run / "model" / "manifest.json").write_text(json.dumps(manifest))
+    report = fake_report()
+    report["model_id"] = model_id
+    (run / "report.json").write_text(json.dumps(report))
+    return run
+
+
+def test_a_weaker_model_is_used_only_if_the_user_agrees(tab):
+    from ser_engine.models import active_choice
+
+    run = _run_on_disk("20261202-100000-full", "weak-model", 0.31)
+    tab.refresh_models()
+    assert tab.choose_model(run / "model")
+    tab._dialogs.answer = False
+    assert tab.use_model() is False and active_choice() is None  # before: switched without asking
+    kind, _, question = tab._dialogs.asked[-1]
+    assert kind == "confirm" and "31.0% alone" in question and "61.3% alone" in question
+    tab._dialogs.answer = True
+    assert tab.use_model() is True and active_choice() == (run / "model").resolve()
+
+
+def test_a_trained_model_can_be_chosen_again_after_a_revert_and_a_restart(qtbot, tab):
+    from desktop.train_tab import TrainTab
+    from ser_engine.models import active_choice
+
+    run = _run_on_disk("20261202-110000-full", "kept-model", 0.70)
+    tab.refresh_models()
+    assert tab.choose_model(run / "model") and tab.use_model()
+    tab.revert_model()
+    again = TrainTab(dialogs=FakeDialogs())  # a restart
+    qtbot.addWidget(again)
+    listed = [again.models_combo.itemText(i) for i in range(again.models_combo.count())]
+    assert any("kept-model" in t and "70.0% alone" in t for t in listed)  # before: gone from the app
+    assert again.choose_model(run / "model")
+    assert again.report_view.report()["model_id"] == "kept-model"  # its report is shown again
+    assert again.use_button.isEnabled() and again.use_model()
+    assert active_choice() == (run / "model").resolve()
+    again.shutdown()

@@ -46,13 +46,17 @@ def test_the_report_figures_are_shown_whole_not_elided(qtbot):
     tab.shutdown()
 
 
-def test_the_curves_say_which_line_is_training_and_which_validation(qtbot):
+def test_the_curves_say_which_line_is_which_without_covering_them(qtbot):
     from desktop.curves_view import CurvesView
 
     view = CurvesView()
     qtbot.addWidget(view)
     for _ in range(2):  # also after a new run cleared the plots
         view.add_epoch("fold 1", {"epoch": 1, "loss": 1.9, "accuracy": 0.3, "val_loss": 2.0, "val_accuracy": 0.25})
-        labels = [label.text for _, label in view._style_legend.items]
-        assert labels == ["training", "validation actors"]
+        view.add_epoch("final", {"epoch": 1, "loss": 1.7, "accuracy": 0.4})
+        key = view.key_text()
+        assert "training" in key and "validation actors" in key and "fold 1" in key and "final" in key
+        # before: legend boxes inside the plots, over the first epochs of every curve
+        assert view.loss_plot.getPlotItem().legend is None and view.acc_plot.getPlotItem().legend is None
         view.clear()
+        assert "fold 1" not in view.key_text()

@@ -22,9 +22,10 @@ def _window(qtbot, tmp_path, model_path=None):
     from PySide6.QtCore import QSettings
 
     from desktop.main_window import MainWindow
+    from tests.desktop.fakes import FakeDialogs
 
     w = MainWindow(model_path=model_path, settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat),
-                   playback=False)
+                   playback=False, dialogs=FakeDialogs())
     qtbot.addWidget(w)
     w.show()
     return w
@@ -77,7 +78,7 @@ def test_every_bad_input_becomes_a_row_with_its_reason_or_a_label(window, qtbot,
     # alone, in another process
     alone = [json.loads(line) for line in
              run_ser(["predict", "--segments", "--json", *good], cwd=tmp_path).stdout.splitlines()]
-    for g, a in zip(good, alone):
+    for g, a in zip(good, alone, strict=True):
         assert window.status_of(g) == "done"
         assert window.result_of(g).label == a["label"]
         assert window.result_of(g).confidence == pytest.approx(a["confidence"], abs=1e-4)
@@ -85,7 +86,7 @@ def test_every_bad_input_becomes_a_row_with_its_reason_or_a_label(window, qtbot,
     for path in queued:
         if window.selected_path() == path and window.shown_view_path() == path:
             continue  # the first file, selected and drawn when it was queued
-        with qtbot.waitSignal(window.view_shown, timeout=60000, check_params_cb=lambda p, path=path: p == path):
+        with qtbot.waitSignal(window.views.view_shown, timeout=60000, check_params_cb=lambda p, path=path: p == path):
             window.select_path(path)
     assert window.statusBar().currentMessage() == "Ready"
 
@@ -96,8 +97,8 @@ def test_export_into_a_read_only_folder_says_why_and_loses_nothing(window, qtbot
     _wait_idle(qtbot, window, [str(src[0])])
     before = sorted(p.name for p in readonly_dir.iterdir())
     earlier = (readonly_dir / "earlier results.csv").read_text(encoding="utf-8")
-    with qtbot.waitSignal(window.export_finished, timeout=LONG) as sig:
-        window.export_csv(str(readonly_dir / "earlier results.csv"))
+    with qtbot.waitSignal(window.exports.export_finished, timeout=LONG) as sig:
+        window.exports.export("summary", str(readonly_dir / "earlier results.csv"))
     target, error = sig.args
     assert error and "\n" not in error and str(readonly_dir) in error
     assert "Export failed" in window.statusBar().currentMessage()
@@ -130,8 +131,8 @@ def test_a_tampered_active_model_falls_back_to_the_shipped_one(qtbot, tmp_path):
     w = _window(qtbot, tmp_path)
     try:
         _wait_idle(qtbot, w)
-        assert w._model_info["warning"] == warning
-        assert w._model_info["source"] == str(shipped_model_dir())
+        assert w.session.model.warning == warning
+        assert w.session.model.source == str(shipped_model_dir())
     finally:
         w.close()
 
@@ -163,7 +164,7 @@ def test_a_two_hour_recording_in_the_window(window, qtbot, tmp_path):
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(50)
     try:
-        with qtbot.waitSignal(window.view_shown, timeout=LONG, check_params_cb=lambda p: p == path):
+        with qtbot.waitSignal(window.views.view_shown, timeout=LONG, check_params_cb=lambda p: p == path):
             _wait_idle(qtbot, window, [path])
     finally:
         timer.stop()
@@ -172,6 +173,6 @@ def test_a_two_hour_recording_in_the_window(window, qtbot, tmp_path):
     assert result.duration == pytest.approx(7200, abs=0.01) and result.segments[-1].end == pytest.approx(7200)
     assert result.summary().no_speech_seconds > 0.9 * 7200
     assert window.table.cell_text(path, "Label").split(" ")[0] in EMOTIONS
-    stall = max(b - a for a, b in zip(ticks, ticks[1:]))
+    stall = max(b - a for a, b in zip(ticks, ticks[1:], strict=False))
     print(f"longest stall of the event loop: {stall:.2f} s over {ticks[-1] - ticks[0]:.1f} s")
     assert stall < STALL_S, f"the window froze for {stall:.1f} s"

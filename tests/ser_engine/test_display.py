@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser_engine.display import (FULL_SCALE_DB, MAX_SPECTROGRAM_COLUMNS, OVERVIEW_FRAME_SECONDS, clip_view,
-                                overview_view, slice_view)
+from ser_engine.display import (
+    FULL_SCALE_DB,
+    MAX_SPECTROGRAM_COLUMNS,
+    OVERVIEW_FRAME_SECONDS,
+    clip_view,
+    overview_view,
+    slice_view,
+)
 from ser_engine.features import FeatureConfig, power_spectrum
 
 SR = 16000

@@ -44,7 +44,7 @@ def test_csv(reviewed, tmp_path):
     assert all(r["model_id"] == tl.model_id and r["model_version"] == tl.model_version for r in rows)
     segs = [r for r in rows if r["row"] == "segment"]
     assert [(float(r["start"]), float(r["end"]), r["label"]) for r in segs] == _model_tier(tl)
-    for r, s in zip(segs, tl.segments):
+    for r, s in zip(segs, tl.segments, strict=True):
         if s.label != NO_SPEECH:
             for lab in tl.labels:
                 assert float(r[f"p_{lab}"]) == pytest.approx(s.probabilities[lab], abs=1e-4)

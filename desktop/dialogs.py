@@ -1,0 +1,55 @@
+"""Every question the window asks the user and every box it shows, in one object.
+
+The window and its controllers never call ``QMessageBox``/``QFileDialog`` themselves: they
+ask their :class:`Dialogs`, which the window is given (tests pass one that answers as the
+test says and records what was asked; nothing branches on the platform plugin).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+
+
+class Dialogs:
+    """Modal dialogs over ``parent`` (set by the window once it exists)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def confirm(self, title: str, text: str) -> bool:
+        """Yes or no (No is the default)."""
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(self.parent, title, text, buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
+
+    def inform(self, title: str, text: str) -> None:
+        QMessageBox.information(self.parent, title, text)
+
+    def warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.parent, title, text)
+
+    def about(self, title: str, html: str) -> None:
+        QMessageBox.about(self.parent, title, html)
+
+    def open_files(self, title: str, folder: str, filters: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, title, folder, filters)
+        return list(paths)
+
+    def open_folder(self, title: str, folder: str) -> str:
+        return QFileDialog.getExistingDirectory(self.parent, title, folder)
+
+    def ask_export(self, folder: str, selected: str, *, can_selected: bool) -> tuple[str, str, bool] | None:
+        """The export dialog: ``(fmt, destination, whole queue)``, or None when cancelled."""
+        from .export_dialog import ExportDialog
+
+        dialog = ExportDialog(folder, selected, can_selected=can_selected, parent=self.parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        fmt, dest, queue = dialog.choice()
+        return (fmt, dest, queue) if dest else None
+
+    def show_folder(self, path: str) -> None:
+        """Open ``path`` in the desktop's file manager."""
+        QDesktopServices.openUrl(QUrl.fromLocalFile(path))

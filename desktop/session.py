@@ -1,0 +1,496 @@
+"""The Analyse tab's state, without Qt: the queue of recordings, the selection, each
+recording's result and clinician tier, the model in use and the batch's progress.
+
+The habit of napari's ``ViewerModel``: views subscribe to :attr:`Session.events`, controllers
+and the window change the session through its methods, and tests drive it without a window.
+Every view that shows a recording reads it from here, so a selection change, a model switch or
+a re-analysis reaches all of them (before, the window kept this state in 52 attributes spread
+over three mixins, and some views were not told).
+
+The session holds each recording's engine result object as the engine made it
+(``Entry.result``; a :class:`ser_engine.results.Timeline`): nothing copies its fields into
+parallel state, so what the engine's result carries is what every view shows.
+
+Events (arguments in brackets):
+
+- ``added`` (paths), ``changed`` (path), ``cleared`` (): the queue.
+- ``selected`` (path, "" for none), ``segment`` (index, -1 for the whole recording).
+- ``model`` (): loading, ready or failed (:attr:`Session.model_state`, :attr:`Session.model`).
+- ``review`` (path): the clinician tier of ``path`` changed and was saved.
+- ``job`` (paths, speaker_baseline): these files are to be analysed now (the window sends them
+  to the analysis worker); ``stop`` (): the running job must stop (Cancel, Clear).
+- ``progress`` (): the batch moved; ``idle`` (): nothing queued or analysing and the model settled.
+- ``message`` (text, milliseconds): a line for the status bar.
+- ``baseline`` (on): the speaker-baseline option changed.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from .events import EmitterGroup
+from .headline import Headline, headline, is_long
+from .review_controller import ReviewController
+
+QUEUED, ANALYSING, DONE, ERROR, CANCELLED = "queued", "analysing", "done", "error", "cancelled"
+MODEL_LOADING, MODEL_READY, MODEL_FAILED = "loading", "ready", "failed"
+
+
+@dataclasses.dataclass
+class Entry:
+    """One recording of the queue.
+
+    ``result`` is the engine's result as it is (a Timeline) once ``status`` is done;
+    ``partial`` the segments already final while it is analysed; ``headline`` the result's
+    :class:`~desktop.headline.Headline`, computed once.
+    """
+
+    path: str
+    status: str = QUEUED
+    duration: float | None = None
+    result: Any = None
+    error: str = ""
+    progress: float | None = None
+    partial: list = dataclasses.field(default_factory=list)
+    headline: Headline | None = None
+
+    @property
+    def final(self) -> bool:
+        """Analysed and not being analysed again."""
+        return self.result is not None and self.status == DONE
+
+    def segments(self) -> list:
+        """The segments to show: the result's, or those final so far while it is analysed."""
+        if self.status == ANALYSING:
+            return self.partial
+        return list(self.result.segments) if self.result is not None else []
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """The model the analysis worker loaded (what the window shows of it)."""
+
+    model_id: str
+    version: str
+    labels: tuple[str, ...]
+    card: str = ""
+    uncertain_below: float = 0.4
+    source: str = ""
+    warning: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchProgress:
+    """The progress bar of the batch: ``value`` of ``maximum`` and its text."""
+
+    value: int
+    maximum: int
+    text: str
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+class Session:
+    """The Analyse tab's model. All methods run on the GUI thread."""
+
+    def __init__(self, *, reviews: ReviewController | None = None, default_labels: tuple[str, ...] = ()) -> None:
+        self.events = EmitterGroup("added", "changed", "cleared", "selected", "segment", "model", "review", "job",
+                                   "stop", "progress", "idle", "message", "baseline")
+        self.reviews = reviews if reviews is not None else ReviewController()
+        self._entries: dict[str, Entry] = {}
+        self._selected = ""
+        self._segment = -1
+        self._job: list[str] | None = None
+        self._batch_done = 0
+        self._speaker_baseline = False
+        self._default_labels = tuple(default_labels)
+        self.model: ModelInfo | None = None
+        self.model_state = MODEL_LOADING
+        self.model_error = ""
+
+    # -- queries ----------------------------------------------------------------------------------
+    def __contains__(self, path: object) -> bool:
+        return path in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entry(self, path: str) -> Entry:
+        return self._entries[path]
+
+    def entries(self) -> list[Entry]:
+        return list(self._entries.values())
+
+    def paths(self) -> list[str]:
+        return list(self._entries)
+
+    def paths_with_status(self, *statuses: str) -> list[str]:
+        return [e.path for e in self._entries.values() if e.status in statuses]
+
+    def labels(self) -> tuple[str, ...]:
+        """The emotions of the model in use (the default set before one is loaded)."""
+        if self.model is not None:
+            return self.model.labels
+        if self._default_labels:
+            return self._default_labels
+        from ser_engine import EMOTIONS
+
+        return tuple(EMOTIONS)
+
+    @property
+    def selected(self) -> str:
+        """The selected recording's path ("" when none)."""
+        return self._selected
+
+    @property
+    def segment(self) -> int:
+        """The selected segment of the selected recording (-1: the whole recording)."""
+        return self._segment
+
+    @property
+    def speaker_baseline(self) -> bool:
+        return self._speaker_baseline
+
+    def selected_entry(self) -> Entry | None:
+        return self._entries.get(self._selected)
+
+    def selected_result(self) -> Any:
+        """The selected recording's result when its analysis is final, else None."""
+        e = self.selected_entry()
+        return e.result if e is not None and e.final else None
+
+    def segments_of(self, path: str) -> list:
+        e = self._entries.get(path)
+        return e.segments() if e is not None else []
+
+    def selected_segment(self) -> Any:
+        segs = self.segments_of(self._selected)
+        return segs[self._segment] if 0 <= self._segment < len(segs) else None
+
+    def selected_duration(self) -> float:
+        """The selected recording's length in seconds (0 while unknown)."""
+        e = self.selected_entry()
+        if e is None:
+            return 0.0
+        if e.result is not None:
+            return float(e.result.duration)
+        return float(e.duration or 0.0)
+
+    def clinician_intervals(self, path: str | None = None) -> list[tuple[float, float, str]]:
+        """``[(start, end, label), ...]`` of the clinician tier of ``path`` (the selected one);
+        empty while it is not analysed (an error row, a queued file)."""
+        e = self._entries.get(path or self._selected)
+        if e is None or not e.final:
+            return []
+        return self.reviews.intervals(e.result)
+
+    def is_job_running(self) -> bool:
+        return self._job is not None
+
+    def model_settled(self) -> bool:
+        return self.model_state != MODEL_LOADING
+
+    def is_idle(self) -> bool:
+        return self.model_settled() and self._job is None and not self.paths_with_status(QUEUED)
+
+    def labelled_by_other_models(self) -> list[str]:
+        """Paths whose result came from a model other than the one in use."""
+        active = self.model.model_id if self.model is not None else ""
+        return [e.path for e in self._entries.values() if e.result is not None and e.result.model_id != active]
+
+    def counts_text(self) -> str:
+        """``12 files · 10 done · 1 error · 1 cancelled`` ("" for an empty queue)."""
+        if not self._entries:
+            return ""
+        counts = collections.Counter(e.status for e in self._entries.values())
+        parts = [_plural(len(self._entries), "file")]
+        parts += [f"{counts[s]} {s}" for s in (DONE, ERROR, CANCELLED) if counts[s]]
+        return " · ".join(parts)
+
+    def batch_progress(self) -> BatchProgress | None:
+        """One bar for the batch, moving within each file as its blocks are analysed (a single
+        long file shows its own percentage); None when nothing is pending."""
+        analysing = [e for e in self._entries.values() if e.status == ANALYSING]
+        remaining = len(self.paths_with_status(QUEUED)) + len(analysing)
+        total = self._batch_done + remaining
+        if remaining == 0 or total == 0:
+            return None
+        within = sum(e.progress or 0.0 for e in analysing)
+        value = int(round((self._batch_done + within) * 1000))
+        if total == 1 and len(analysing) == 1:
+            text = f"{Path(analysing[0].path).name[:18]}: {within:.0%}"
+        else:
+            text = f"{self._batch_done} of {total}" + (f" · {within:.0%}" if within else "")
+        return BatchProgress(value, total * 1000, text)
+
+    # -- the queue ---------------------------------------------------------------------------------
+    def add(self, paths: list[str]) -> list[str]:
+        """Queue ``paths`` (already expanded to files). Returns those new to the queue.
+
+        A path already queued but cancelled is queued again: opening a cancelled folder again
+        resumes it (before, it was ignored as a duplicate and its rows stayed "cancelled").
+        """
+        new: list[str] = []
+        resumed: list[str] = []
+        for p in paths:
+            p = str(p)
+            e = self._entries.get(p)
+            if e is None and p not in new:
+                new.append(p)
+            elif e is not None and e.status == CANCELLED and p not in resumed:
+                resumed.append(p)
+        for p in new:
+            self._entries[p] = Entry(p)
+        if new:
+            self.events.added.emit(list(new))
+        for p in resumed:
+            self._set_status(p, QUEUED)
+        if new or resumed:
+            self.events.message.emit(f"Queued {_plural(len(new) + len(resumed), 'file')}", 3000)
+            if not self._selected:
+                self.select((new or resumed)[0])
+        self.dispatch()
+        return new
+
+    def clear(self) -> None:
+        """Empty the queue (a running job is stopped)."""
+        if self._job is not None:
+            self.events.stop.emit()
+        self._entries.clear()
+        self._job = None
+        self._batch_done = 0
+        self._selected, self._segment = "", -1
+        self.reviews.forget()
+        self.events.cleared.emit()
+        self.events.selected.emit("")
+        self.events.progress.emit()
+        self.dispatch()
+
+    def cancel(self) -> None:
+        """Stop the batch: the file being analysed stops within a block, the others become
+        'cancelled' (Analysis ▸ Analyse again, or opening them again, resumes them)."""
+        self.events.stop.emit()
+        for path in self.paths_with_status(QUEUED):
+            self._set_status(path, CANCELLED)
+        self.events.message.emit("Cancelled: Analysis ▸ Analyse again resumes", 5000)
+        self.events.progress.emit()
+        self.dispatch()
+
+    def reanalyse(self, statuses: tuple[str, ...] = (CANCELLED, DONE)) -> int:
+        """Queue the files with ``statuses`` again (default: cancelled and finished ones).
+        Returns how many."""
+        paths = self.paths_with_status(*statuses)
+        for path in paths:
+            self._set_status(path, QUEUED)
+        self.dispatch()
+        return len(paths)
+
+    def set_speaker_baseline(self, on: bool, *, reanalyse: bool = True) -> None:
+        """Normalise by each folder's own statistics (or not); finished files are analysed
+        again unless ``reanalyse`` is False (restoring the setting at start-up)."""
+        on = bool(on)
+        if on == self._speaker_baseline:
+            return
+        self._speaker_baseline = on
+        self.events.baseline.emit(on)
+        if not reanalyse:
+            return
+        n = self.reanalyse()
+        if n:
+            mode = "speaker baseline" if on else "global normalisation"
+            self.events.message.emit(f"Re-analysing {_plural(n, 'file')} with {mode}…", 4000)
+
+    def set_durations(self, durations: dict[str, float]) -> None:
+        """``{path: seconds}`` read from the file headers, before analysis."""
+        for path, seconds in durations.items():
+            e = self._entries.get(path)
+            if e is not None and e.result is None:
+                e.duration = float(seconds)
+                self.events.changed.emit(path)
+
+    # -- the model ---------------------------------------------------------------------------------
+    def set_model_loading(self) -> None:
+        self.model_state = MODEL_LOADING
+        self.events.model.emit()
+        self.events.message.emit("Loading the model…", 0)
+
+    def set_model_ready(self, info: ModelInfo) -> None:
+        """The worker loaded ``info``'s model: new files are labelled by it; rows labelled by
+        another keep their labels (each names its model) until analysed again."""
+        self.model, self.model_state, self.model_error = info, MODEL_READY, ""
+        self.events.model.emit()
+        for path in self._entries:  # the Model column and the tooltips compare with it
+            self.events.changed.emit(path)
+        self.dispatch()
+        others = self.labelled_by_other_models()
+        if info.warning:
+            self.events.message.emit(info.warning, 8000)
+        elif others:  # after dispatch(): this must not be replaced by "Ready"
+            self.events.message.emit(
+                f"Now using {info.model_id}. {_plural(len(others), 'file')} labelled by another model keep their "
+                "labels (Model column); Analysis ▸ Analyse again re-labels them.", 10000)
+
+    def set_model_failed(self, reason: str) -> None:
+        self.model, self.model_state, self.model_error = None, MODEL_FAILED, reason
+        self.events.model.emit()
+        self.dispatch()
+
+    # -- analysis: what the worker reports ----------------------------------------------------------
+    def dispatch(self) -> None:
+        """Start the next job (the ``job`` event), or announce that the queue is settled."""
+        if self._job is not None:
+            return
+        if self.model_state != MODEL_READY:
+            if self.model_settled():
+                self._settle()
+            return
+        pending = self.paths_with_status(QUEUED)
+        if not pending:
+            self._settle()
+            return
+        baseline = self._speaker_baseline
+        if baseline:  # the whole folder is one speaker: its finished clips join the new files
+            folder = Path(pending[0]).parent
+            job = [p for p in self.paths_with_status(QUEUED, DONE)
+                   if Path(p).parent == folder and self._joins_group(p)]
+            where = f"{len(job)} files of {folder.name or folder} (speaker baseline)"
+        else:
+            job = pending[:1]
+            where = Path(job[0]).name
+        self._job = job
+        for p in job:
+            e = self._entries[p]
+            e.status, e.progress, e.partial = ANALYSING, None, []
+            self.events.changed.emit(p)
+        self.events.progress.emit()
+        self.events.message.emit(f"Analysing {where}…", 0)
+        if self._segment >= 0 and self._selected in job:
+            self.select_segment(-1)
+        self.events.job.emit(list(job), baseline)
+
+    def _joins_group(self, path: str) -> bool:
+        """A queued file, or a finished clip; a finished long recording is its own baseline and
+        would only be analysed again, with the same result."""
+        e = self._entries[path]
+        return e.status == QUEUED or e.result is None or not is_long(e.result)
+
+    def _settle(self) -> None:
+        self._batch_done = 0
+        self.events.progress.emit()
+        if self.model_state == MODEL_READY:
+            self.events.message.emit("Ready", 0)
+        else:
+            self.events.message.emit("No model: see the panel on the right", 0)
+        self.events.idle.emit()
+
+    def block_arrived(self, path: str, fraction: float, new_segments: list) -> None:
+        """A block of ``path`` was analysed: how far it got, and the segments now final."""
+        e = self._entries.get(path)
+        if e is None or e.status != ANALYSING:
+            return
+        e.progress = float(fraction)
+        e.partial = e.partial + list(new_segments) if new_segments else e.partial
+        self.events.changed.emit(path)
+        self.events.progress.emit()
+
+    def result_arrived(self, result: Any) -> bool:
+        """A result (or a Failure) from the worker; False for a path no longer queued."""
+        e = self._entries.get(result.path)
+        if e is None:
+            return False
+        e.progress, e.partial = None, []
+        if result.ok:
+            e.status, e.result, e.error, e.duration = DONE, result, "", float(result.duration)
+            e.headline = headline(result)
+        else:
+            e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
+        self.reviews.forget(result.path)
+        self._batch_done += 1
+        if result.path == self._selected and self._segment >= len(e.segments()):
+            self._segment = -1
+        self.events.changed.emit(result.path)
+        self.events.progress.emit()
+        if not self._selected:
+            self.select(result.path)
+        return True
+
+    def job_finished(self, paths: list[str]) -> None:
+        """The worker is done with ``paths``; those never answered were cancelled."""
+        for p in paths:
+            e = self._entries.get(p)
+            if e is not None and e.status == ANALYSING:
+                e.status = DONE if e.result is not None else CANCELLED
+                e.progress, e.partial = None, []
+                self.events.changed.emit(p)
+        self._job = None
+        self.events.progress.emit()
+        self.dispatch()
+
+    def _set_status(self, path: str, status: str) -> None:
+        e = self._entries[path]
+        e.status, e.progress = status, None
+        if status != ERROR:
+            e.error = ""
+        self.events.changed.emit(path)
+
+    # -- selection ----------------------------------------------------------------------------------
+    def select(self, path: str) -> None:
+        """Make ``path`` the selected recording ("" for none); its segment selection is dropped."""
+        path = path if path in self._entries else ""
+        if path == self._selected:
+            return
+        self._selected, self._segment = path, -1
+        self.events.selected.emit(path)
+
+    def select_segment(self, index: int) -> bool:
+        """Select segment ``index`` of the selected recording (-1: the whole recording)."""
+        segs = self.segments_of(self._selected)
+        if index != -1 and not 0 <= index < len(segs):
+            return False
+        self._segment = index
+        self.events.segment.emit(index)
+        return True
+
+    def step_segment(self, delta: int, *, from_time: float = 0.0) -> bool:
+        """The previous or next segment; with none selected, the one at or after ``from_time``."""
+        segs = self.segments_of(self._selected)
+        if not segs:
+            return False
+        if self._segment < 0:
+            here = next((i for i, s in enumerate(segs) if s.start <= from_time < s.end), -1)
+            index = max(here, 0) if delta > 0 else max(here - 1, 0)
+        else:
+            index = min(max(self._segment + delta, 0), len(segs) - 1)
+        return self.select_segment(index)
+
+    # -- the clinician tier ------------------------------------------------------------------------------
+    def set_clinician_label(self, number: int) -> bool:
+        """Keys 1–8: the clinician's label for the selected segment (the model's labels, in
+        order); 0 clears it. Saved at once; the ``review`` event follows."""
+        from .timefmt import span
+
+        e = self.selected_entry()
+        if e is None or not e.final:
+            self.events.message.emit("Corrections can be made once the analysis of this file is finished", 5000)
+            return False
+        seg = self.selected_segment()
+        if seg is None:
+            self.events.message.emit("Select a segment first: click it in the timeline or the segment list", 5000)
+            return False
+        labels = self.labels()
+        if not 0 <= number <= len(labels):
+            return False
+        label = None if number == 0 else labels[number - 1]
+        error = self.reviews.set_label(e.result, seg, label)
+        if error:
+            self.events.message.emit(f"Correction not saved: {error}", 10000)
+            return False
+        what = f"set to {label}" if label else "cleared"
+        self.events.message.emit(f"Your label for {span(seg.start, seg.end)} {what} (saved)", 4000)
+        self.events.review.emit(e.path)
+        return True

@@ -1,0 +1,214 @@
+"""The timeline under the spectrogram and the transport under it, driven by the session.
+
+It draws the selected recording's segments (filling in block by block while it is analysed)
+and its clinician tier, moves the playhead to the selected segment, and turns the user's
+clicks and keys into changes of the session: a click on a segment selects it and plays from
+its start, ←/→ step through the segments, 1–8 set the clinician's label, 0 clears it, L loops
+the segment, Space plays and pauses. The transport shows the playhead and the selected
+recording's length as clock times, read from the session (never from the previous file's view).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
+
+from .player import Player
+from .session import ANALYSING, Session
+from .signal_view import SignalView
+from .timefmt import clock, span
+
+logger = logging.getLogger(__name__)
+
+
+class TimelineController(QObject):
+    """Segments, the clinician tier, looping and playback of the selected recording."""
+
+    def __init__(self, session: Session, view: SignalView, player: Player, parent: QWidget):
+        super().__init__(parent)
+        self._session = session
+        self._view = view
+        self._player = player
+        self._strip_key: tuple = ()  # (path, what the strip holds: "partial" or id of the result)
+        self.transport = self._build_transport(parent)
+
+        view.segment_clicked.connect(self._on_segment_clicked)
+        view.step_requested.connect(self._on_step_requested)
+        view.seek_requested.connect(self._on_seek_requested)
+        player.position_changed.connect(self._on_player_position_changed)
+        player.playing_changed.connect(self._on_playing_changed)
+        player.unavailable.connect(self._on_playback_unavailable)
+        session.events.selected.connect(self._on_selected)
+        session.events.changed.connect(self._on_entry_changed)
+        session.events.segment.connect(self._on_segment_selected)
+        session.events.review.connect(self._on_review_changed)
+        session.events.cleared.connect(self._on_cleared)
+
+    # -- the transport ----------------------------------------------------------------------------
+    def _build_transport(self, parent: QWidget) -> QHBoxLayout:
+        """The row under the timeline: play/pause, the time, and why playback is off (if it is)."""
+        self.play_button = QToolButton(parent)
+        self.play_button.setIcon(parent.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setToolTip("Play / pause (Space)")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.play_button.setEnabled(self._player.available)
+        self.time_label = QLabel("", parent)
+        self.time_label.setMinimumWidth(140)
+        self.playback_note = QLabel(self._player.reason, parent)
+        self.playback_note.setToolTip(self._player.details)
+        self.playback_note.setStyleSheet("color: #8a6d00;")
+        self.playback_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.playback_note.setMinimumWidth(40)
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 0, 4, 0)
+        row.addWidget(self.play_button)
+        row.addWidget(self.time_label)
+        row.addWidget(self.playback_note, 1)
+        return row
+
+    def _update_time_label(self, seconds: float) -> None:
+        total = self._session.selected_duration()
+        self.time_label.setText(f"{clock(seconds)} / {clock(total)}" if total else "")
+
+    # -- actions (menus, keys) --------------------------------------------------------------------
+    def toggle_play(self, *_args) -> None:
+        if not self._player.available:
+            self._session.events.message.emit(self._player.reason, 5000)
+            return
+        if self._session.selected:
+            self._player.toggle()
+
+    def set_label(self, number: int) -> None:
+        """Keys 1–8 (0 clears), anywhere in the Analyse tab."""
+        self._session.set_clinician_label(number)
+
+    def step(self, delta: int) -> None:
+        self._session.step_segment(delta, from_time=self._view.playhead())
+
+    def toggle_loop(self) -> None:
+        """L: loop the selected segment (again: stop looping)."""
+        messages = self._session.events.message
+        seg = self._session.selected_segment()
+        if self._player.loop_range() is not None:
+            self._player.set_loop()
+            messages.emit("Loop off", 2000)
+            return
+        if seg is None:
+            messages.emit("Select a segment first to loop it", 4000)
+            return
+        if not self._player.available:
+            messages.emit(self._player.reason or "Playback unavailable", 5000)
+            return
+        self._player.set_loop(seg.start, seg.end)
+        messages.emit(f"Looping {span(seg.start, seg.end)} (L stops)", 4000)
+
+    # -- the user's clicks --------------------------------------------------------------------------
+    def _on_segment_clicked(self, index: int) -> None:
+        """A click on the timeline: select the segment and play from its start."""
+        if self._session.select_segment(index) and self._player.available:
+            self._player.play_from(self._session.selected_segment().start)
+
+    def _on_step_requested(self, delta: int) -> None:
+        self.step(delta)
+
+    def _on_seek_requested(self, seconds: float) -> None:
+        self._view.set_playhead(seconds)
+        self._player.seek(seconds)
+        self._update_time_label(seconds)
+
+    # -- session events ---------------------------------------------------------------------------
+    def _on_selected(self, path: str) -> None:
+        self._player.load(path)
+        self._strip_key = ()
+        self._view.set_playhead(0.0)
+        self._draw_strip()
+        self._update_time_label(0.0)
+
+    def _on_cleared(self) -> None:
+        self._strip_key = ()
+        self._view.strip.set_segments([])
+        self._view.strip.set_clinician([])
+
+    def _on_entry_changed(self, path: str) -> None:
+        if path == self._session.selected:
+            self._draw_strip()
+            self._update_time_label(self._view.playhead())
+
+    def _on_review_changed(self, path: str) -> None:
+        if path == self._session.selected:
+            self._view.strip.set_clinician(self._session.clinician_intervals())
+
+    def _on_segment_selected(self, index: int) -> None:
+        strip = self._view.strip
+        strip.select(index)
+        seg = self._session.selected_segment()
+        if seg is None:
+            return
+        if self._player.loop_range() is not None:
+            self._player.set_loop()  # a loop belongs to the segment it was started on
+        self._view.set_playhead(seg.start)
+        self._player.seek(seg.start)
+        self._update_time_label(seg.start)
+        x0, x1 = self._view.visible_range()
+        if seg.end < x0 or seg.start > x1:  # scroll the view to it
+            width = x1 - x0
+            mid = (seg.start + seg.end) / 2
+            self._view.show_time(mid - width / 2, mid + width / 2)
+
+    def _draw_strip(self) -> None:
+        """The selected recording's segments and clinician tier. A session has thousands of
+        segments: while it is analysed only the new ones are added, and a list already drawn
+        is not drawn again."""
+        s = self._session
+        strip = self._view.strip
+        e = s.selected_entry()
+        if e is None:
+            strip.set_segments([])
+            strip.set_clinician([])
+            self._strip_key = ()
+            return
+        segments = e.segments()
+        if e.status == ANALYSING:
+            key: tuple = (e.path, "partial")
+            if self._strip_key == key and len(strip.segments()) <= len(segments):
+                strip.append_segments(segments[len(strip.segments()):])
+            else:
+                strip.set_segments(segments)
+        else:
+            key = (e.path, id(e.result) if e.result is not None else e.status)
+            if self._strip_key != key:
+                strip.set_segments(segments)
+        self._strip_key = key
+        strip.set_clinician(s.clinician_intervals())
+        strip.select(s.segment)
+
+    # -- the player ---------------------------------------------------------------------------------
+    def _on_player_position_changed(self, seconds: float) -> None:
+        self._view.set_playhead(seconds)
+        self._update_time_label(seconds)
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_button.setIcon(self.play_button.style().standardIcon(icon))
+
+    def _on_playback_unavailable(self, reason: str) -> None:
+        self.playback_note.setText(reason)
+        self.playback_note.setToolTip(reason)
+
+
+def keys_legend(labels) -> str:
+    """The line under the timeline: which number sets which clinician label."""
+    keys = " · ".join(f"<b>{i}</b> {lab}" for i, lab in enumerate(labels[:8], 1))
+    return (f"Your label for the selected segment: {keys} · <b>0</b> clear · <b>←/→</b> previous/next segment · "
+            "<b>L</b> loop")
+
+
+def timeline_help(labels) -> str:
+    """The signal view's tooltip: mouse, keys and the number of each clinician label."""
+    keys = ", ".join(f"{i} {lab}" for i, lab in enumerate(labels[:8], 1))
+    return ("Mouse wheel or drag: zoom and pan along time (all rows together). Click: move the playhead.\n"
+            "Click a segment in the timeline (or in the list on the right): select it and show its probabilities.\n"
+            "Keys: ←/→ previous/next segment · L loop it · 0 clear your label\n"
+            f"Your label (clinician tier): {keys}")
