@@ -137,10 +137,10 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(tmp_pa
         def kill_a_busy_worker(path, result):
             if killed:
                 return
-            busy = {w: keys for w, keys in client.processing().items() if keys and w in pids}
-            worker = sorted(busy)[0]
-            os.kill(pids[worker], signal.SIGKILL)  # no goodbye: as a crash or the OOM killer would
-            killed[worker] = busy[worker]
+            busy = sorted(w for w, keys in client.processing().items() if keys and w in pids)
+            if busy:  # else: try again after the next record
+                os.kill(pids[busy[0]], signal.SIGKILL)  # no goodbye: as a crash or the OOM killer would
+                killed[busy[0]] = True
 
         out = tmp_path / "dask.json"
         report = run_batch(folder, out, fmt="json", progress=False, scheduler=cluster.scheduler_address,
@@ -181,8 +181,12 @@ class DaskCLI:
         self._start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                      "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(sched_file)], "scheduler")
         deadline = time.time() + 120
-        while not sched_file.exists() and time.time() < deadline:
+        while not sched_file.exists() and time.time() < deadline and self.procs[0].poll() is None:
             time.sleep(0.1)
+        if not sched_file.exists():
+            self.close()
+            raise RuntimeError("dask scheduler did not start:\n" + (tmp / "scheduler.log").read_text()[-3000:])
+        time.sleep(0.2)  # the file is written in one go, but give it a moment to be complete
         self.address = json.loads(sched_file.read_text())["address"]
         worker = [DASK, "worker", self.address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
                   "--no-dashboard", "--local-directory", str(tmp / "worker-space"), "--death-timeout", "120"]
@@ -192,8 +196,12 @@ class DaskCLI:
         self._start(worker, "worker")
         from distributed import Client
 
-        with Client(self.address, set_as_default=False, timeout=60) as client:
-            client.wait_for_workers(1, timeout=120)
+        try:
+            with Client(self.address, set_as_default=False, timeout=60) as client:
+                client.wait_for_workers(1, timeout=120)
+        except (OSError, TimeoutError):
+            self.close()
+            raise RuntimeError("dask worker did not join:\n" + (tmp / "worker.log").read_text()[-3000:]) from None
 
     def _start(self, cmd, name):
         log = open(self.tmp / f"{name}.log", "w")
