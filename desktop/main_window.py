@@ -134,6 +134,9 @@ class MainWindow(QMainWindow):
         self.exports = ExportController(self.session, self.dialogs, is_training=self.train_tab.is_running,
                                         parent=self)
         self.help = HelpController(self.session, self.dialogs, self)
+        # the views' signals, also on the window: bench/ and scripts wait for them there
+        self.view_shown = self.views.view_shown
+        self.slice_shown = self.views.slice_shown
         self._build_layout(EMOTIONS)
         self._build_status_bar()
         build_actions(self)

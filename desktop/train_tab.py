@@ -44,6 +44,7 @@ from .curves_view import CurvesView
 from .dialogs import Dialogs
 from .report_view import ReportView
 from .training_worker import FolderScanner, TrainingRunner
+from .wheel_guard import WheelGuard
 from .widgets import titled
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,8 @@ class TrainTab(QWidget):
         self.models_combo.setToolTip("The shipped model and every model trained here, with their speaker-"
                                      "independent accuracy; choose one to see its report")
         self.models_combo.currentIndexChanged.connect(self._on_model_chosen)
+        self._wheel_guard = WheelGuard(self)
+        self._wheel_guard.guard(self.preset_combo, self.epochs_spin, self.folds_spin, self.models_combo)
         self.use_button = QPushButton("Use this model", self)
         self.use_button.setToolTip("Make the chosen model the one the Analyse tab uses (kept across restarts)")
         self.use_button.clicked.connect(self.use_model)

@@ -7,9 +7,9 @@ write can tell a dead writer's leftovers from a live writer's work and remove on
 aside for an instant; if a kill lands in that instant, :func:`recover_directory` puts it back.
 
 Permissions, decided once here: what SER Studio keeps for itself (reviews, the active-model
-pointer, settings, caches, bundles) is written readable by the user only (0600, the mode of
+pointer, caches, bundles) is written readable by the user only (0600, the mode of
 the temporary file), because it is clinical data in the user's own folders. What the user
-*saves for others to open* (File ▸ Export…, ``ser batch --out``) is written with
+*saves for others to open* (File ▸ Export…, :mod:`ser_engine.exports`) is written with
 :data:`SHARED`: the permissions any program saving a document gets, 0666 less the user's
 umask (0644 on most systems), the same for every export format.
 """

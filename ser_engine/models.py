@@ -101,7 +101,8 @@ def _same(a: Path, b: Path) -> bool:
 
 def list_models(root=None) -> list[StoredModel]:
     """The shipped model, then the models trained into ``root`` (the user's models folder),
-    newest first; ``active`` marks the one the app uses."""
+    newest first, and the active model when it lies elsewhere; ``active`` marks the one the app
+    uses."""
     chosen = active_choice()
     shipped = stored_model(shipped_model_dir(), shipped=True)
     out = []
@@ -114,6 +115,10 @@ def list_models(root=None) -> list[StoredModel]:
         runs = []
     for run in runs:
         info = stored_model(run / "model", active=chosen)
+        if info is not None:
+            out.append(info)
+    if chosen is not None and not any(m.active for m in out):  # chosen from elsewhere: listed too
+        info = stored_model(chosen, active=chosen)
         if info is not None:
             out.append(info)
     return out

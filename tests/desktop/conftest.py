@@ -1,5 +1,9 @@
 """Desktop tests: QSettings never reach the user's real store (each window gets an INI file
-in the test's folder, and SER_STUDIO_HOME, set per test, covers anything that opens its own)."""
+in the test's folder, and SER_STUDIO_HOME, set per test, covers anything that opens its own).
+
+``make_window(name)`` opens the main window on the tiny trained model, with its settings in
+``name`` under the test's folder (the same name again: a restart) and a
+:class:`~tests.desktop.fakes.FakeDialogs`; ``window`` is one such window, closed afterwards."""
 
 import pytest
 
@@ -13,3 +17,27 @@ def _isolated_qsettings(tmp_path_factory):
         for fmt in (QSettings.NativeFormat, QSettings.IniFormat):
             QSettings.setPath(fmt, scope, str(root))
     yield
+
+
+@pytest.fixture
+def make_window(qtbot, tiny_bundle, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from desktop.main_window import MainWindow
+    from tests.desktop.fakes import FakeDialogs
+
+    def make(name="settings.ini"):
+        w = MainWindow(model_path=str(tiny_bundle), settings=QSettings(str(tmp_path / name), QSettings.IniFormat),
+                       dialogs=FakeDialogs())
+        qtbot.addWidget(w)
+        w.show()
+        return w
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    w = make_window()
+    yield w
+    w.close()

@@ -10,31 +10,13 @@ import stat
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, QSize, Qt
+from PySide6.QtCore import QPoint, QPointF, QSize, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
 from tests.conftest import ravdess_files, requires_data
-from tests.desktop.fakes import FakeDialogs
 
 LONG = 120000  # ms
-
-
-def make_window(qtbot, bundle, tmp_path, name="settings.ini", dialogs=None):
-    from desktop.main_window import MainWindow
-
-    w = MainWindow(model_path=str(bundle), settings=QSettings(str(tmp_path / name), QSettings.IniFormat),
-                   dialogs=dialogs or FakeDialogs(), playback=False)
-    qtbot.addWidget(w)
-    w.show()
-    return w
-
-
-@pytest.fixture
-def window(qtbot, tiny_bundle, tmp_path):
-    w = make_window(qtbot, tiny_bundle, tmp_path)
-    yield w
-    w.close()
 
 
 def wait_idle(qtbot, w, add=None):
@@ -125,6 +107,17 @@ def test_the_transport_and_the_clinician_tier_follow_the_selection(window, qtbot
 # -- defect 5: an hour at full view --------------------------------------------------------------------------
 
 
+def shown_view(qtbot, width=1000, height=600):
+    from desktop.signal_view import SignalView
+
+    view = SignalView()
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
 def _hour_of_segments():
     from ser_engine.results import NO_SPEECH, Segment
 
@@ -138,15 +131,10 @@ def _hour_of_segments():
 
 def test_an_hour_long_timeline_is_drawn_at_full_view_with_a_clock_axis(qtbot):
     from desktop.colours import emotion_colour
-    from desktop.signal_view import SignalView
     from ser_engine.display import ViewData
     from ser_engine.results import NO_SPEECH
 
-    view = SignalView()
-    qtbot.addWidget(view)
-    view.resize(1000, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot)
     view.set_view_data(ViewData(sample_rate=16000, duration=3600.0, t=np.array([0.0, 3600.0]),
                                 y=np.zeros(2, np.float32), db=np.full((257, 10), -120, np.float32),
                                 column_seconds=360.0, max_frequency=8000.0, peak=0.1, overview=True, t1=3600.0))
@@ -184,11 +172,11 @@ def umask_022():
 @requires_data
 @pytest.mark.gui
 def test_exports_carry_the_corrections_go_to_the_last_export_folder_and_are_shareable(
-        qtbot, tiny_bundle, tmp_path, umask_022):
+        qtbot, make_window, tmp_path, umask_022):
     from desktop.export_controller import default_export_folder
 
     clip = ravdess_files([10], emotions=[5], per_emotion=1)[0]
-    w = make_window(qtbot, tiny_bundle, tmp_path)
+    w = make_window()
     try:
         wait_idle(qtbot, w, [str(clip)])
         assert w.browser.folder() == str(clip.parent)
@@ -207,7 +195,7 @@ def test_exports_carry_the_corrections_go_to_the_last_export_folder_and_are_shar
         assert w.exports.folder() == str(out.parent)
     finally:
         w.close()
-    w2 = make_window(qtbot, tiny_bundle, tmp_path)  # a restart: the same settings file
+    w2 = make_window()  # a restart: the same settings file
     try:
         assert w2.exports.folder() == str(out.parent)
         wait_idle(qtbot, w2, [str(clip)])
@@ -297,14 +285,9 @@ def test_newly_added_files_are_scrolled_into_view(qtbot):
 
 
 def test_the_wheel_over_the_spectrogram_zooms_time_only(qtbot):
-    from desktop.signal_view import SignalView
     from ser_engine.display import clip_view
 
-    view = SignalView()
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_view(qtbot, 900)
     rng = np.random.default_rng(0)
     view.set_view_data(clip_view((0.1 * rng.standard_normal(16000 * 4)).astype(np.float32)))
     box = view.spec_plot.getViewBox()

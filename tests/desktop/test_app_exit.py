@@ -10,6 +10,7 @@ from tests.conftest import DATA, REPO
 
 ORIGINALS = DATA / "ravdess-original-48k"
 requires_originals = pytest.mark.skipif(not ORIGINALS.is_dir(), reason=f"no RAVDESS originals at {ORIGINALS}")
+pytestmark = pytest.mark.gui  # each test starts the app in a process of its own
 
 
 def _run(args, tmp_path, timeout=300):

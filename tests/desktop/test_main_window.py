@@ -20,20 +20,6 @@ pytestmark = [requires_data, pytest.mark.gui]
 LONG = 120000  # ms; the tiny model loads in a few seconds, but the machine may be busy
 
 
-@pytest.fixture
-def window(qtbot, tiny_bundle, tmp_path):
-    from PySide6.QtCore import QSettings
-
-    from desktop.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    w = MainWindow(model_path=str(tiny_bundle), settings=settings, dialogs=FakeDialogs())
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
-
-
 def wait_idle(qtbot, w, add=None):
     with qtbot.waitSignal(w.idle, timeout=LONG):
         if add is not None:

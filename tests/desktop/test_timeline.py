@@ -9,10 +9,9 @@ import shutil
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, Qt
 
 from tests.conftest import requires_data
-from tests.desktop.fakes import FakeDialogs
 from tests.ser_engine.long_fixtures import CLEAR_CLIPS, build_long_recording, shipped_predictor  # noqa: F401
 
 pytestmark = [requires_data, pytest.mark.gui]
@@ -34,23 +33,6 @@ def three_minutes(tmp_path_factory, session_wav):
     path = tmp_path_factory.mktemp("three") / "three-minutes.wav"
     sf.write(path, np.tile(y, reps)[:180 * sr], sr, subtype="PCM_16")
     return path
-
-
-def make_window(qtbot, bundle, tmp_path, name="settings.ini"):
-    from desktop.main_window import MainWindow
-
-    w = MainWindow(model_path=str(bundle), settings=QSettings(str(tmp_path / name), QSettings.IniFormat),
-                   dialogs=FakeDialogs())
-    qtbot.addWidget(w)
-    w.show()
-    return w
-
-
-@pytest.fixture
-def window(qtbot, tiny_bundle, tmp_path):
-    w = make_window(qtbot, tiny_bundle, tmp_path)
-    yield w
-    w.close()
 
 
 def analyse(qtbot, w, path):
@@ -142,12 +124,12 @@ def click_timeline(qtbot, view, seconds, tier=1.5):
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=pos)
 
 
-def test_click_and_keys_select_segments_and_set_the_clinician_tier(qtbot, tiny_bundle, tmp_path, session_wav):
+def test_click_and_keys_select_segments_and_set_the_clinician_tier(qtbot, make_window, session_wav):
     from ser_engine.review import review_path
     from ser_engine.segments import file_sha256
 
     path = str(session_wav.path)
-    w = make_window(qtbot, tiny_bundle, tmp_path)
+    w = make_window()
     try:
         result = analyse(qtbot, w, path)
         view, strip, panel = w.signal_view, w.signal_view.strip, w.panel
@@ -196,7 +178,7 @@ def test_click_and_keys_select_segments_and_set_the_clinician_tier(qtbot, tiny_b
         w.close()
 
     # a new window (an app restart) restores the corrections for the same recording
-    w2 = make_window(qtbot, tiny_bundle, tmp_path, "settings2.ini")
+    w2 = make_window("settings2.ini")
     try:
         result2 = analyse(qtbot, w2, path)
         assert w2.clinician_intervals() == [(pytest.approx(seg.start), pytest.approx(seg.end), labels[3])]

@@ -60,3 +60,34 @@ def test_the_curves_say_which_line_is_which_without_covering_them(qtbot):
         assert view.loss_plot.getPlotItem().legend is None and view.acc_plot.getPlotItem().legend is None
         view.clear()
         assert "fold 1" not in view.key_text()
+
+
+def test_the_wheel_scrolls_the_options_and_changes_no_setting(qtbot):
+    # Seen under a real X server: scrolling the left column turned "Folds" from 5 to 2.
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.train_tab import TrainTab
+
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.resize(1300, 500)
+    tab.show()
+    qtbot.waitExposed(tab)
+    before = (tab.folds_spin.value(), tab.epochs_spin.value(), tab.preset_combo.currentIndex())
+    for widget in (tab.folds_spin, tab.epochs_spin, tab.preset_combo):
+        centre = QPointF(widget.rect().center())
+        wheel = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, -120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(widget, wheel)
+    assert (tab.folds_spin.value(), tab.epochs_spin.value(), tab.preset_combo.currentIndex()) == before
+    tab.folds_spin.setFocus()
+    QApplication.processEvents()
+    centre = QPointF(tab.folds_spin.rect().center())
+    QApplication.sendEvent(tab.folds_spin, QWheelEvent(
+        centre, QPointF(tab.folds_spin.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, -120),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
+    assert tab.folds_spin.value() == before[0] - 1  # a field the user clicked into takes the wheel
+    tab.shutdown()

@@ -13,6 +13,7 @@ from tests.reliability.badinputs import CASES, build_all
 from tests.reliability.conftest import run_ser
 
 pytest.importorskip("pytestqt")
+pytestmark = pytest.mark.gui  # the window with the shipped model: tens of seconds a test
 LONG = 180000  # ms: the machine may be busy; a hang still fails
 #: the longest the event loop may stall during an analysis (generous: the machine is shared)
 STALL_S = 3.0

@@ -48,3 +48,13 @@ def test_the_active_mark_follows_the_choice(tmp_path):
     assert [m.model_id for m in list_models() if m.active] == ["mine"]
     reset_active()
     assert [m.shipped for m in list_models() if m.active] == [True]
+
+
+def test_an_active_model_from_elsewhere_is_listed_too(tmp_path):
+    from ser_engine.models import set_active
+
+    elsewhere = tmp_path / "my bundle"
+    shutil.copytree(shipped_model_dir(), elsewhere)
+    set_active(elsewhere)
+    active = [m for m in list_models() if m.active]
+    assert [m.bundle_dir for m in active] == [elsewhere] and not active[0].shipped
