@@ -9,11 +9,15 @@ from __future__ import annotations
 import platform
 import sys
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QSize
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
 from .dialogs import Dialogs
 from .session import Session
+from .widgets import fitted_size
+
+#: The model card's size, where the screen has room for it.
+CARD_SIZE = QSize(680, 760)
 
 
 class HelpController(QObject):
@@ -43,7 +47,7 @@ class HelpController(QObject):
             view.setOpenExternalLinks(False)
             layout = QVBoxLayout(dialog)
             layout.addWidget(view)
-            dialog.resize(680, 760)
+            dialog.resize(fitted_size(CARD_SIZE, self._parent.screen().availableGeometry().size()))
             self.card_dialog, self._card_view = dialog, view
         self._fill_card()
         self.card_dialog.show()

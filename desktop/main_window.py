@@ -52,7 +52,7 @@ from .signal_view import SignalView
 from .timeline_controller import TimelineController, keys_legend, timeline_help
 from .train_tab import TrainTab
 from .view_controller import ViewController
-from .widgets import titled
+from .widgets import fitted_size, titled
 from .window_actions import build_actions
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,6 @@ logger = logging.getLogger(__name__)
 #: QThread is too small for it and the process segfaults.
 WORKER_STACK_BYTES = 64 * 1024 * 1024
 DEFAULT_SIZE = QSize(1440, 900)
-#: A first window never covers more of the screen than this (a 1366×768 laptop included).
-MAX_SCREEN_SHARE = 0.96
 DEFAULT_SPLITTER = [500, 630, 290]
 #: How the Analyse tab's width beyond its default is shared: queue, centre, panel.
 SPLITTER_STRETCH = (1, 3, 0)
@@ -506,13 +504,6 @@ class MainWindow(QMainWindow):
             if thread.isRunning():
                 thread.quit()
                 thread.wait()
-
-
-def fitted_size(wanted: QSize, available: QSize) -> QSize:
-    """``wanted``, made smaller where the screen is (never more than :data:`MAX_SCREEN_SHARE`
-    of it: the title bar and a panel need the rest)."""
-    return QSize(min(wanted.width(), int(available.width() * MAX_SCREEN_SHARE)),
-                 min(wanted.height(), int(available.height() * MAX_SCREEN_SHARE) - 40))
 
 
 def _scaled(sizes, total):

@@ -130,6 +130,7 @@ class QueueTable(QTableView):
         if wanted > self.columnWidth(FILE):
             self._file_width = wanted
             self.setColumnWidth(FILE, wanted)
+        self.updateGeometries()  # the scroll range must include the new rows before scrolling to them
         self.scrollTo(self._proxy_index(paths[-1]))
 
     # -- settings ---------------------------------------------------------------------------

@@ -361,11 +361,12 @@ class TrainTab(QWidget):
         if self._last_run:
             self._dialogs.show_folder(self._last_run["report_dir"])
 
-    def refresh_models(self):
-        """List the models again (keeping the one chosen)."""
+    def refresh_models(self, *, choose_active=False):
+        """List the models again, keeping the one chosen (the active one with ``choose_active``,
+        or when none was chosen)."""
         from ser_engine.models import list_models
 
-        chosen = self.chosen_model()
+        chosen = None if choose_active else self.chosen_model()
         self._models = list_models(self._models_root)
         self.models_combo.blockSignals(True)
         self.models_combo.clear()
@@ -404,7 +405,7 @@ class TrainTab(QWidget):
         except SerError as exc:
             text = _coloured(f"No usable model: {html.escape(str(exc))}", _BAD)
         self.active_label.setText(text)
-        self.refresh_models()
+        self.refresh_models(choose_active=True)  # the active model changed: "Use" starts from it
         self._update_buttons()
 
     def show_finished_run(self, report_dir, bundle_dir=None):

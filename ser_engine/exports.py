@@ -257,7 +257,8 @@ def summary_row(path, *, status, labels, duration=None, result=None, review=None
     if result is None:
         return row
     row.update(label=result.label or NO_SPEECH, confidence=_fmt(result.confidence, 4),
-               uncertain=str(bool(result.uncertain)).lower(), normalisation=result.normalisation,
+               uncertain=str(bool(result.uncertain)).lower(),
+               normalisation=getattr(result.normalisation, "mode", result.normalisation),
                model_id=result.model_id, model_version=result.model_version)
     for lab in labels:
         row[f"p_{lab}"] = _fmt(result.probabilities.get(lab, 0.0), 4)
