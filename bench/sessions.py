@@ -1,8 +1,10 @@
 """Synthetic sessions with known truth, built from RAVDESS clips, and how a timeline is scored
 against them. Shared by the benchmarks of speaker baselines, rooms and speaker turns.
 
-A session is clips joined by pauses: each clip trimmed of its silent ends, brought to a speech
-level, and placed after a pause of silence (rooms add their noise over the whole session later).
+A session is clips joined by pauses: each clip trimmed of its silent ends, each speaker's clips
+brought together to one speech level (one gain per speaker, so loudness still differs between
+emotions), each placed after a pause of silence (rooms add their noise over the whole session
+later).
 The truth is one :class:`Clip` per clip: where it lies, its emotion and its speaker.
 """
 
@@ -49,9 +51,11 @@ class Session:
         return out
 
     def write(self, dest):
+        """A 32-bit float WAV: a loud speaker's peaks may pass full scale without clipping (levels
+        are set per speaker, so their loudest clips are not limited)."""
         import soundfile as sf
 
-        sf.write(dest, np.clip(self.audio, -1, 1).astype(np.float32), SR, subtype="PCM_16")
+        sf.write(dest, self.audio.astype(np.float32), SR, subtype="FLOAT")
         return dest
 
 
@@ -71,26 +75,45 @@ def emotion_of(path):
     return parse_name(path)[0].emotion
 
 
-def trimmed(path, *, level_dbfs=-24.0, margin=0.1):
-    """A clip without its silent ends (``margin`` s kept), scaled to an RMS of ``level_dbfs``."""
+def trimmed(path, *, margin=0.1):
+    """A clip without its silent ends (``margin`` s kept), at its recorded level."""
     from ser_engine.audio import load_audio
 
     y = load_audio(path, sr=SR)
-    loud = np.flatnonzero(np.abs(y) > 0.02)
+    loud = np.flatnonzero(np.abs(y) > 0.02 * max(float(np.abs(y).max()), 1e-9) / 0.5)
     if len(loud):
         m = int(margin * SR)
         y = y[max(loud[0] - m, 0):loud[-1] + m]
-    rms = max(float(np.sqrt(np.mean(y.astype(np.float64) ** 2))), 1e-9)
-    return (y * (10 ** (level_dbfs / 20) / rms)).astype(np.float32)
+    return y.astype(np.float32)
+
+
+def _rms_db(ys):
+    energy = sum(float(np.sum(y.astype(np.float64) ** 2)) for y in ys)
+    n = sum(len(y) for y in ys)
+    return 10 * np.log10(max(energy / max(n, 1), 1e-20))
 
 
 def assemble(items, *, pause=(1.0, 4.0), seed=0, tail=2.0):
     """A session of ``items`` = ``[(path, speaker, level_dbfs), ...]`` in that order, each after a
-    pause drawn uniformly from ``pause`` seconds (silence), then ``tail`` seconds of silence."""
+    pause drawn uniformly from ``pause`` seconds (silence), then ``tail`` seconds of silence.
+
+    Each speaker's clips get one gain, so that their speech together has the RMS level
+    ``level_dbfs`` (the first given for that speaker): a speaker's angry clips stay louder than
+    their sad ones, as in a real session (scaling each clip to one level would remove the
+    loudness an emotion has)."""
     rng = np.random.default_rng(seed)
+    audio = {}
+    for path, _, _ in items:
+        if path not in audio:
+            audio[path] = trimmed(path)
+    gain = {}
+    for speaker in dict.fromkeys(sp for _, sp, _ in items):
+        level = next(lv for _, sp, lv in items if sp == speaker)
+        ys = [audio[p] for p, sp, _ in items if sp == speaker]
+        gain[speaker] = 10 ** ((level - _rms_db(ys)) / 20)
     pieces, clips, n = [], [], 0
     for path, speaker, level in items:
-        y = trimmed(path, level_dbfs=level)
+        y = (audio[path] * gain[speaker]).astype(np.float32)
         gap = int(rng.uniform(*pause) * SR)
         start = n + gap
         clips.append(Clip(start / SR, (start + len(y)) / SR, emotion_of(path), int(speaker), str(path)))

@@ -1,12 +1,22 @@
 """``ser``: label recordings from the command line.
 
-    ser predict PATH... [--json] [--speaker-baseline] [--segments] [--model BUNDLE]
+    ser predict PATH... [--json] [--segments] [--speaker-baseline | --reference FILE [--reference-span A-B] |
+                         --global] [--model BUNDLE]
     ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N | --scheduler ADDR]
     ser info [--model BUNDLE]
 
-``--segments`` analyses each file as a long recording (voice activity, 3 s windows, smoothed
-segments with "no speech" stretches; streamed block by block); with ``--json`` each line is
-the timeline schema (``Timeline.to_dict``).
+Every file goes through the one labelling core, whatever the options: voice activity, 3 s
+windows, smoothed segments with "no speech" stretches, streamed block by block. Plain output
+is one tab-separated line per file — path, label, confidence (the label's share of the
+speech time), "uncertain" or "-", and the normalisation used — and ``--segments`` adds the
+segments under it; ``--json`` prints the timeline schema (``Timeline.to_dict``), one object
+per line, segments included.
+
+Normalisation: by default a recording with 30 s of speech or more is its own speaker
+baseline, shorter ones use the training data's statistics; ``--speaker-baseline`` makes the
+clips of each folder one speaker; ``--reference`` takes the baseline from a file (or a
+stretch of it) of the same speaker; ``--global`` never adapts. A speaker baseline from less
+than 10 s of speech is refused, and the output says so.
 
 Exit status: 0 when every file was labelled, 2 when any failed (each failure is still
 reported, and the others are labelled), 1 when nothing could start (e.g. no model).
@@ -33,10 +43,17 @@ def build_parser():
     p = sub.add_parser("predict", help="label audio files (folders are walked)")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
-    p.add_argument("--speaker-baseline", action="store_true",
-                   help="treat the files of each folder as one speaker (normalise by their statistics)")
+    norm = p.add_mutually_exclusive_group()
+    norm.add_argument("--speaker-baseline", action="store_true",
+                      help="treat the clips of each folder as one speaker (normalise by their statistics)")
+    norm.add_argument("--reference", metavar="FILE",
+                      help="normalise every file by this speaker's reference recording (e.g. neutral talk)")
+    norm.add_argument("--global", dest="global_only", action="store_true",
+                      help="always the training data's statistics (no speaker adaptation)")
+    p.add_argument("--reference-span", metavar="A-B", type=_span,
+                   help="use only seconds A to B of the --reference file")
     p.add_argument("--segments", action="store_true",
-                   help="analyse each file as a long recording and print its labelled segments (incl. no speech)")
+                   help="also print each file's labelled segments (incl. no speech)")
     p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder or .zip instead of the active one")
     b = sub.add_parser("batch", help="analyse a folder into one CSV/JSON file or a folder of exports (resumable)")
     b.add_argument("root", metavar="DIR")
@@ -111,9 +128,24 @@ def model_summary(bundle):
     return "\n".join(lines)
 
 
+def _span(text):
+    """``"12.5-40"`` -> ``(12.5, 40.0)`` for ``--reference-span``."""
+    try:
+        a, b = (float(x) for x in text.split("-", 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a span of seconds like 12.5-40") from None
+    if not 0 <= a < b:
+        raise argparse.ArgumentTypeError(f"{text!r}: the span must start at 0 or later and end after it starts")
+    return a, b
+
+
 def _predict(args):
     from .predictor import Predictor
+    from .segments import SegmentConfig
 
+    if args.reference_span and not args.reference:
+        print("ser: --reference-span needs --reference FILE", file=sys.stderr)
+        return EXIT_FATAL
     paths = list(iter_audio_files(args.paths))
     if not paths:
         print("ser: no audio files found in " + ", ".join(args.paths), file=sys.stderr)
@@ -121,36 +153,30 @@ def _predict(args):
     predictor, warning = Predictor.from_path(args.model)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    results = (_timelines(predictor, paths, args.speaker_baseline) if args.segments
-               else predictor.predict_many(paths, speaker_baseline=args.speaker_baseline))
+    baseline = predictor.reference_baseline(args.reference, span=args.reference_span) if args.reference else None
+    config = SegmentConfig(baseline="global" if args.global_only else "auto")
+    results = predictor.predict_many(paths, speaker_baseline=args.speaker_baseline, baseline=baseline,
+                                     config=config)
     failed = 0
+    refused = set()
     for res in results:
         failed += not res.ok
+        if res.ok and res.normalisation.note and res.normalisation.note not in refused:
+            refused.add(res.normalisation.note)
+            print(f"warning: {res.normalisation.note}", file=sys.stderr)
         if args.json:
             print(json.dumps(res.to_dict(segments=True), ensure_ascii=False), flush=True)
         elif res.ok:
-            flag = "\tuncertain" if res.uncertain else ""
-            print(f"{res.path}\t{res.label}\t{res.confidence:.2f}{flag}", flush=True)
+            conf = "-" if res.confidence is None else f"{res.confidence:.2f}"
+            flag = "uncertain" if res.uncertain else "-"
+            print(f"{res.path}\t{res.label}\t{conf}\t{flag}\t{res.normalisation.describe()}", flush=True)
             if args.segments:
                 for s in res.segments:
-                    conf = "-" if s.confidence is None else f"{s.confidence:.2f}"
-                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{conf}", flush=True)
+                    sconf = "-" if s.confidence is None else f"{s.confidence:.2f}"
+                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{sconf}", flush=True)
         else:
             print(f"{res.path}\tERROR\t{res.error}", flush=True)
     return EXIT_SOME_FAILED if failed else EXIT_OK
-
-
-def _timelines(predictor, paths, speaker_baseline):
-    """Each file analysed as a long recording (its own baseline when forced or long enough)."""
-    from .results import Failure
-    from .segments import SegmentConfig, analyse_recording
-
-    config = SegmentConfig(baseline="speaker" if speaker_baseline else "auto")
-    for p in paths:
-        try:
-            yield analyse_recording(predictor, p, config=config)
-        except SerError as exc:
-            yield Failure(str(p), getattr(exc, "reason", None) or str(exc))
 
 
 def _batch(args):

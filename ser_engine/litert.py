@@ -11,7 +11,10 @@ At run time :class:`LiteRTModel` runs ``model.tflite`` with the small LiteRT int
 The outputs equal Keras's within 1e-5 (tests/ser_engine/test_litert.py).
 """
 
+import contextlib
 import logging
+import os
+import sys
 import tempfile
 
 import numpy as np
@@ -83,7 +86,8 @@ class LiteRTModel:
     def __init__(self, path, *, num_threads=NUM_THREADS):
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        with _native_stderr_quiet():
+            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self._batch_shape = None
@@ -96,8 +100,36 @@ class LiteRTModel:
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         if batch.shape != self._batch_shape:
             self._interpreter.resize_tensor_input(self._input["index"], list(batch.shape))
-            self._interpreter.allocate_tensors()
+            with _native_stderr_quiet():  # the XNNPACK delegate is created here, lazily
+                self._interpreter.allocate_tensors()
             self._batch_shape = batch.shape
         self._interpreter.set_tensor(self._input["index"], batch)
         self._interpreter.invoke()
         return self._interpreter.get_tensor(self._output["index"]).copy()
+
+
+@contextlib.contextmanager
+def _native_stderr_quiet():
+    """The process's stderr (file descriptor 2) pointed at /dev/null for the duration.
+
+    LiteRT's C++ runtime prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." when
+    it creates its delegate, straight to the descriptor, with no Python-side setting to stop
+    it (upstream: tensorflow/tensorflow#58050): it landed in the middle of `ser` output. A
+    Python exception raised inside still propagates; only native prints are lost, for
+    milliseconds.
+    """
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stderr (a frozen GUI app): nothing to hide
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)

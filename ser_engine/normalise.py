@@ -1,17 +1,17 @@
 """Feature normalisation: global (training statistics) or speaker baseline.
 
 A speaker baseline is the mean and spread of one speaker's speech frames, taken from
-a group of that speaker's recordings or from one long recording. Normalising by it
-removes what is constant about the voice (pitch range, timbre, microphone) and leaves
-what changes with emotion — measured here: 52% with global statistics, 62.5% with
-speaker statistics on unseen actors for the same model.
+a group of that speaker's recordings, a reference, or one long recording
+(:mod:`ser_engine.baseline` decides which, and refuses one from too little speech).
+Normalising by it removes what is constant about the voice (pitch range, timbre,
+microphone) and leaves what changes with emotion — when the speech it is taken from is
+balanced; BENCHMARKS.md ("Speaker baselines ... under the honest protocol") has what it
+does when it is not.
 """
 
 import dataclasses
 
 import numpy as np
-
-from .features import speech_mask
 
 MODES = ("global", "speaker")
 _STD_FLOOR = 1e-3
@@ -39,29 +39,6 @@ class FeatureStats:
     def from_dict(cls, data):
         return cls(np.asarray(data["mean"], np.float32), np.asarray(data["std"], np.float32),
                    int(data.get("n_frames", 0)))
-
-
-def compute_stats(feature_list, *, config, speech_only=True):
-    """Mean and standard deviation over the frames of several recordings.
-
-    Parameters
-    ----------
-    feature_list : sequence of np.ndarray [shape=(frames_i, n_features)]
-    config : FeatureConfig
-    speech_only : bool
-        Use only speech frames (see :func:`~ser_engine.features.speech_mask`), so long
-        silences do not pull the baseline; a recording with no speech frame counts whole.
-
-    Returns
-    -------
-    stats : FeatureStats
-    """
-    def frames():
-        for X in feature_list:
-            mask = speech_mask(X, config=config) if speech_only else None
-            yield X[mask] if mask is not None and mask.any() else X
-
-    return _stats_of(frames())
 
 
 def apply_stats(X, stats):

@@ -1,8 +1,9 @@
 """Predictor: files or arrays in, typed results out, through the one data path.
 
-``load_audio`` -> ``compute_features`` -> normalise (global or speaker baseline) ->
-windows -> model -> per-window probabilities -> speech-weighted file-level logits ->
-calibrated probabilities and merged segments.
+``load_audio`` -> ``compute_features`` -> voice activity and speech regions -> normalise
+(global or a speaker baseline) -> the one labelling core (:mod:`ser_engine.labelling`):
+windows -> model -> segments and the recording's answer. A file is read block by block
+(:func:`ser_engine.segments.analyse_recording`); an array in memory gives the same result.
 
 The model runs through LiteRT when the bundle has ``model.tflite`` (else Keras), and the
 features use the bundle's stored filter banks when it has ``filters.npz`` (else librosa's):
@@ -14,13 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import load_audio
 from .errors import AudioLoadError, SerError
-from .features import compute_features, frame_energy
-from .inference import aggregate, prepare_windows, run_model, softmax
+from .features import compute_features
+from .frontend import FrontEndConfig
+from .inference import run_model
 from .models import resolve_bundle
-from .normalise import compute_stats
-from .results import NO_SPEECH, Failure, Result, Segment, probs_dict
+from .results import LONG_RECORDING_S, Failure
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,9 @@ class Predictor:
         self.labels = bundle.labels
         self._global = bundle.global_stats
         self._banks = bundle.filter_banks()
+        self.front_end = getattr(bundle, "front_end", FrontEndConfig())
         self._model = None
+        self._encoder = None
 
     @classmethod
     def from_path(cls, path=None):
@@ -55,6 +57,42 @@ class Predictor:
         if self._model is None:
             self._model = self.bundle.load_inference_model()
         return self._model
+
+    @property
+    def encoder(self):
+        """The speech encoder of an encoder front end (checked against the bundle; loads it)."""
+        if self._encoder is None:
+            from .encoder import SpeechEncoder
+
+            self._encoder = SpeechEncoder(self.bundle.encoder_spec)
+        return self._encoder
+
+    @property
+    def whisper_bank(self):
+        """Whisper's mel filter bank (stored in the bundle; librosa's when the bundle has none)."""
+        bank = getattr(self.bundle, "whisper_bank", None)
+        if bank is None:
+            from .encoder import whisper_mel_bank
+
+            bank = whisper_mel_bank()
+        return bank
+
+    @property
+    def frame_rate(self):
+        """Model frames per second."""
+        return self.front_end.rate(self.config)
+
+    def region_states(self, pieces):
+        """Encoder states of speech regions from their samples (:func:`ser_engine.encoder.region_states`)."""
+        from .encoder import region_states
+
+        return region_states(self.encoder, pieces, bank=self.whisper_bank)
+
+    def encode_mels(self, mels):
+        """Encoder states of speech regions from their Whisper log-mel frames."""
+        from .encoder import states_from_mels
+
+        return states_from_mels(self.encoder, mels)
 
     @property
     def runtime(self):
@@ -72,8 +110,10 @@ class Predictor:
         """Run the model once, then the whole labelling path on one second of faint noise, so
         the first real file is not the slow one: it would otherwise pay the model's first call
         and the imports made on first use (scipy.fft: 0.1-0.2 s here)."""
-        run_model(self.model, np.zeros((1, self.window.length, self.config.n_features), np.float32),
+        run_model(self.model, np.zeros((1, self.window.length, self.front_end.n_features(self.config)), np.float32),
                   batch_size=self.batch_size)
+        if self.front_end.uses_encoder:
+            self.encoder  # noqa: B018 - loads and checks the encoder files now, not on the first file
         faint = np.random.default_rng(0).standard_normal(self.config.sample_rate).astype(np.float32) * 1e-3
         self.predict_array(faint, path="<warm-up>")
 
@@ -87,11 +127,16 @@ class Predictor:
         """The bundle's global feature statistics (normalisation without a speaker baseline)."""
         return self._global
 
+    @property
+    def speaker_scale(self):
+        """How a speaker baseline is applied (:func:`ser_engine.baseline.speaker_stats`)."""
+        return self.bundle.manifest["normalisation"].get("speaker_scale", "speaker")
+
     # -- public API -------------------------------------------------------------------
 
     def analyse_recording(self, path, **kwargs):
-        """A long recording as a :class:`~ser_engine.results.Timeline` of segments, streamed
-        block by block; see :func:`ser_engine.segments.analyse_recording` for the arguments."""
+        """A recording as a :class:`~ser_engine.results.Timeline`, streamed block by block; see
+        :func:`ser_engine.segments.analyse_recording` for the arguments."""
         from .segments import analyse_recording
 
         return analyse_recording(self, path, **kwargs)
@@ -100,129 +145,141 @@ class Predictor:
         """Raw features of a 16 kHz mono signal, with this bundle's settings."""
         return compute_features(y, config=self.config, banks=self._banks)
 
-    def predict_array(self, y, *, path="<array>", speaker_baseline=False, stats=None):
-        """Label a mono float32 signal at the bundle's sample rate.
+    def predict_array(self, y, *, path="<array>", baseline=None, config=None):
+        """Label a mono float32 signal at the bundle's sample rate: the same
+        :class:`~ser_engine.results.Timeline` as :meth:`predict_file` of a file holding it."""
+        from .segments import SegmentConfig, choose_baseline, label_recording, recording_from_signal
+
+        config = config or SegmentConfig()
+        rec = recording_from_signal(self, y, path=str(path), config=config)
+        return label_recording(self, rec, baseline or choose_baseline(self, rec, config), config=config)
+
+    def predict_file(self, path, *, baseline=None, config=None):
+        """Label one file. Raises :class:`~ser_engine.errors.AudioLoadError` for a bad file."""
+        from .segments import SegmentConfig
+
+        return self.analyse_recording(path, baseline=baseline, config=config or SegmentConfig())
+
+    def reference_baseline(self, path, *, span=None, config=None):
+        """A speaker baseline from a reference the user chose: a file, or the stretch ``span`` =
+        ``(t0, t1)`` seconds of it (e.g. the speaker's neutral small talk).
+
+        Raises
+        ------
+        AudioLoadError
+            The file cannot be read.
+        BaselineError
+            It holds too little speech (:data:`~ser_engine.baseline.MIN_BASELINE_SPEECH_S`).
+        """
+        from .baseline import frames_in_span, span_text, speaker_baseline
+        from .segments import SegmentConfig, read_recording
+
+        rec = read_recording(self, path, config=config or SegmentConfig(), content_hash=False)
+        where = None if span is None else frames_in_span(rec.n_frames, span, rec.rate)
+        return speaker_baseline(rec.speech_stats(where), global_stats=self._global, scale=self.speaker_scale,
+                                frame_rate=rec.rate,
+                                source=f"reference {Path(path).name}{span_text(span)}")
+
+    def group_baseline(self, recordings, *, source):
+        """The shared speaker baseline of one speaker's recordings (read with
+        :func:`~ser_engine.segments.read_recording`), or global statistics with the reason
+        when together they hold too little speech."""
+        from .baseline import or_global, speaker_baseline
+        from .segments import group_stats
+
+        return or_global(lambda: speaker_baseline(group_stats(recordings), global_stats=self._global,
+                                                  scale=self.speaker_scale, frame_rate=self.frame_rate,
+                                                  source=source), global_stats=self._global)
+
+    def analyse_group(self, paths, *, config=None, should_stop=None, on_file=None):
+        """Label the recordings of one speaker, normalised by their shared baseline.
+
+        Clips (up to :data:`~ser_engine.results.LONG_RECORDING_S`) form the group; a longer
+        recording is a session, its own speaker baseline (``config.baseline``), analysed
+        alone: one speaker's sessions are long enough, and holding hours for the group's
+        statistics would not fit in memory. Files that cannot be read become
+        :class:`Failure` entries; the rest go on.
 
         Parameters
         ----------
-        speaker_baseline : bool
-            Normalise by the recording's own statistics (a long recording is its own baseline).
-        stats : FeatureStats or None
-            Explicit speaker statistics (from :meth:`predict_group`); overrides the above.
-        """
-        X = self.features(y)
-        return self._predict_features(X, path=str(path), duration=len(y) / self.config.sample_rate,
-                                      speaker_baseline=speaker_baseline, stats=stats)
-
-    def predict_file(self, path, *, speaker_baseline=False):
-        """Label one file. Raises :class:`~ser_engine.errors.AudioLoadError` for a bad file."""
-        y = load_audio(path, sr=self.config.sample_rate)
-        return self.predict_array(y, path=path, speaker_baseline=speaker_baseline)
-
-    def predict_group(self, paths, *, progress=None):
-        """Label recordings of one speaker, normalised by their shared baseline.
-
-        Files that cannot be read become :class:`Failure` entries; the rest go on.
+        should_stop : callable() -> bool or None
+            Polled between files and blocks; raises
+            :class:`~ser_engine.segments.AnalysisCancelled`.
+        on_file : callable(done, total) or None
+            Called after each clip of the group is read and after each file is labelled.
 
         Returns
         -------
-        list of Result or Failure, in the order of ``paths``.
+        list of Timeline or Failure, in the order of ``paths``.
         """
-        loaded = {}
-        out = {}
+        from .baseline import describe_files
+        from .segments import AnalysisCancelled, SegmentConfig, label_recording, read_recording
+        from .stream import audio_info
+
+        config = config or SegmentConfig()
+        out, clips = {}, []
         for p in paths:
             try:
-                y = load_audio(p, sr=self.config.sample_rate)
-                loaded[p] = (self.features(y), len(y) / self.config.sample_rate)
+                (clips if audio_info(p).duration <= LONG_RECORDING_S else []).append(p)
+            except SerError:
+                clips.append(p)  # reading it says why it cannot be used
+        total, done = len(paths) + len(clips), 0
+
+        def step():
+            nonlocal done
+            done += 1
+            if on_file is not None:
+                on_file(done, total)
+
+        read = {}
+        for p in clips:
+            try:
+                read[p] = read_recording(self, p, should_stop=should_stop, config=config)
+            except AnalysisCancelled:
+                raise
             except SerError as exc:
                 out[p] = Failure(str(p), _reason(exc))
-        if loaded:
-            stats = compute_stats([X for X, _ in loaded.values()], config=self.config)
-            for i, (p, (X, duration)) in enumerate(loaded.items()):
-                out[p] = self._predict_features(X, path=str(p), duration=duration, stats=stats)
-                if progress:
-                    progress(i + 1, len(loaded))
+            step()
+        if read:
+            baseline = self.group_baseline(list(read.values()), source=describe_files(list(read)))
+            for p, rec in read.items():
+                out[p] = label_recording(self, rec, baseline, should_stop=should_stop, config=config)
+                step()
+        for p in paths:
+            if p in out:
+                continue
+            try:
+                out[p] = self.analyse_recording(p, should_stop=should_stop, config=config)
+            except AnalysisCancelled:
+                raise
+            except SerError as exc:
+                out[p] = Failure(str(p), _reason(exc))
+            step()
         return [out[p] for p in paths]
 
-    def predict_many(self, paths, *, speaker_baseline=False):
+    def predict_group(self, paths, *, progress=None, config=None):
+        """:meth:`analyse_group` with ``progress(done, total)`` (the desktop worker's name for it)."""
+        return self.analyse_group(paths, config=config, on_file=progress)
+
+    def predict_many(self, paths, *, speaker_baseline=False, baseline=None, config=None):
         """Label files one by one; a bad file becomes a :class:`Failure` and the rest go on.
 
-        With ``speaker_baseline`` the files of each folder form one speaker group.
+        With ``speaker_baseline`` the files of each folder form one speaker group
+        (:meth:`analyse_group`); ``baseline`` (a reference's) normalises every file instead.
         """
         paths = [Path(p) for p in paths]
-        if speaker_baseline:
+        if speaker_baseline and baseline is None:
             groups = {}
             for p in paths:
                 groups.setdefault(p.parent, []).append(p)
-            results = {}
             for group in groups.values():
-                results.update(zip(group, self.predict_group(group)))
-            yield from (results[p] for p in paths)
+                yield from self.analyse_group(group, config=config)
             return
         for p in paths:
             try:
-                yield self.predict_file(p)
+                yield self.predict_file(p, baseline=baseline, config=config)
             except SerError as exc:
                 yield Failure(str(p), _reason(exc))
-
-    # -- internals --------------------------------------------------------------------
-
-    def _predict_features(self, X, *, path, duration, speaker_baseline=False, stats=None):
-        mode = "speaker" if (stats is not None or speaker_baseline) else "global"
-        if not self._has_speech(X):
-            return self._no_speech(path, duration, mode)
-        if stats is None:
-            stats = compute_stats([X], config=self.config) if speaker_baseline else self._global
-        prep = prepare_windows(X, stats, config=self.config, window=self.window)
-        window_probs = run_model(self.model, prep.windows, batch_size=self.batch_size)
-        temperature = self.bundle.temperature(mode)
-        probs = softmax(aggregate(window_probs, prep.weights), temperature)
-        k = int(np.argmax(probs))
-        segments = self._segments(window_probs, prep, temperature, duration)
-        confidence = float(probs[k])
-        return Result(path=path, label=self.labels[k], confidence=confidence,
-                      probabilities=probs_dict(self.labels, probs), segments=segments,
-                      model_id=self.bundle.model_id, model_version=self.bundle.version,
-                      normalisation=mode, duration=duration,
-                      uncertain=confidence < self.bundle.uncertain_below)
-
-    def _has_speech(self, X):
-        """The voice-activity rule of long recordings (:func:`ser_engine.segments.vad_mask`), so
-        silence, hum or steady noise is "no speech" here too, not a confident emotion."""
-        from .segments import vad_mask
-
-        energy = frame_energy(X, config=self.config)
-        return bool(vad_mask(energy[np.isfinite(energy)], config=self.config).any())
-
-    def _no_speech(self, path, duration, mode):
-        return Result(path=path, label=NO_SPEECH, confidence=1.0, probabilities={},
-                      segments=[Segment(0.0, duration, NO_SPEECH, None, {})],
-                      model_id=self.bundle.model_id, model_version=self.bundle.version,
-                      normalisation=mode, duration=duration)
-
-    def _segments(self, window_probs, prep, temperature, duration):
-        """One stretch per window (the part nearest its centre), equal neighbours merged."""
-        rate = self.config.frame_rate
-        L = self.window.length
-        lo, hi = prep.span
-        centres = prep.starts + L / 2
-        bounds = [lo] + [int((a + b) / 2) for a, b in zip(centres[:-1], centres[1:])] + [hi]
-        calibrated = softmax(np.log(np.clip(window_probs, 1e-7, 1.0)), temperature)
-        segments = []
-        for i, p in enumerate(calibrated):
-            start, end = min(bounds[i] / rate, duration), min(bounds[i + 1] / rate, duration)
-            label = self.labels[int(np.argmax(p))]
-            if segments and segments[-1][2] == label:
-                s0, _, _, acc = segments[-1]
-                segments[-1] = (s0, end, label, acc + [(end - start, p)])
-            else:
-                segments.append((start, end, label, [(end - start, p)]))
-        out = []
-        for start, end, label, parts in segments:
-            w = np.array([max(d, 1e-6) for d, _ in parts])
-            p = (np.stack([q for _, q in parts]) * w[:, None]).sum(0) / w.sum()
-            out.append(Segment(start, end, label, float(p.max()), probs_dict(self.labels, p)))
-        return out
 
 
 def _reason(exc):

@@ -7,6 +7,9 @@ import numpy as np
 
 #: The label of a stretch without speech (silence, pauses, background): never an emotion.
 NO_SPEECH = "no speech"
+#: Recordings longer than this (seconds) are sessions: the desktop summarises them by their
+#: share of speech time per emotion, and a speaker group analyses them alone (their own baseline).
+LONG_RECORDING_S = 30.0
 
 
 @dataclasses.dataclass
@@ -49,42 +52,54 @@ class Segment:
                    dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)))
 
 
-@dataclasses.dataclass
-class Result:
-    """The file-level answer for one recording.
+@dataclasses.dataclass(frozen=True)
+class Normalisation:
+    """How a recording's features were normalised, and from what.
 
-    ``probabilities`` are calibrated (temperature scaling) and sum to 1;
-    ``confidence`` is the probability of ``label``; ``uncertain`` is True when it is below
-    the bundle's threshold. ``sha256`` (the file's content hash) is set by callers that
-    key clinician reviews to it, off the GUI thread.
+    Attributes
+    ----------
+    mode : str
+        ``"global"`` (the training data's statistics) or ``"speaker"`` (a speaker baseline).
+    source : str
+        Where the statistics came from, in words: "training data", "this recording", "folder
+        NAME (N files)", "reference NAME" (with its time span when a stretch was chosen).
+    speech_seconds : float or None
+        Speech the speaker baseline was computed from (None for global statistics).
+    note : str or None
+        Why a speaker baseline that was asked for was not used (too little speech), or why the
+        automatic choice fell on global statistics; None otherwise.
     """
 
-    path: str
-    label: str
-    confidence: float
-    probabilities: dict
-    segments: list
-    model_id: str
-    model_version: str
-    normalisation: str  # "global" (file alone) or "speaker" (speaker baseline)
-    duration: float
-    uncertain: bool = False
-    sha256: str = None
-    ok = True
+    mode: str
+    source: str
+    speech_seconds: float | None = None
+    note: str | None = None
 
-    def to_dict(self, *, segments=True):
-        d = {
-            "path": self.path,
-            "label": self.label,
-            "confidence": round(self.confidence, 4),
-            "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
-            "segments": [s.to_dict() for s in self.segments] if segments else [],
-            "model": {"id": self.model_id, "version": self.model_version},
-            "normalisation": self.normalisation,
-            "duration": round(self.duration, 3),
-            "uncertain": self.uncertain,
-        }
+    def describe(self) -> str:
+        """One line for a panel, a report or an export."""
+        if self.mode == "global":
+            text = "global statistics (training data)"
+        else:
+            text = f"speaker baseline from {self.source}"
+            if self.speech_seconds is not None:
+                text += f" ({self.speech_seconds:.0f} s of speech)"
+        return text + (f"; {self.note}" if self.note else "")
+
+    def to_dict(self) -> dict:
+        d = {"mode": self.mode, "source": self.source,
+             "speech_seconds": None if self.speech_seconds is None else round(self.speech_seconds, 1)}
+        if self.note:
+            d["note"] = self.note
         return d
+
+    @classmethod
+    def from_dict(cls, d) -> "Normalisation":
+        if isinstance(d, str):  # written before the source was recorded
+            return cls(d, "training data" if d == "global" else "unknown (older result)")
+        return cls(d["mode"], d.get("source", ""), d.get("speech_seconds"), d.get("note"))
+
+
+GLOBAL = Normalisation("global", "training data")
 
 
 @dataclasses.dataclass
@@ -101,15 +116,18 @@ class Failure:
 
 @dataclasses.dataclass
 class Timeline:
-    """The analysis of a long recording: labelled segments covering it end to end.
+    """The analysis of a recording, short or long: labelled segments covering it end to end
+    and its one answer (:mod:`ser_engine.labelling`).
 
     Attributes
     ----------
     segments : list of Segment
         In time order, contiguous from 0 to ``duration``; emotions and :data:`NO_SPEECH`.
     label, confidence, probabilities, uncertain
-        The recording-level answer (speech-weighted over all analysis windows, as
-        :class:`Result`), so a timeline answers everything a Result does.
+        The recording's answer: ``probabilities`` is each emotion's estimated share of the
+        speech time (it sums to 1), ``label`` the largest and ``confidence`` its share;
+        "no speech" (confidence None) for a recording without speech.
+    normalisation : Normalisation
     sha256 : str or None
         Hash of the file's bytes (the key of its clinician review).
     overview : ser_engine.stream.Overview or None
@@ -122,7 +140,7 @@ class Timeline:
     labels: tuple
     model_id: str
     model_version: str
-    normalisation: str
+    normalisation: Normalisation
     label: str = None
     confidence: float = None
     probabilities: dict = dataclasses.field(default_factory=dict)
@@ -147,7 +165,7 @@ class Timeline:
             "duration": round(self.duration, 3),
             "sha256": self.sha256,
             "model": {"id": self.model_id, "version": self.model_version},
-            "normalisation": self.normalisation,
+            "normalisation": self.normalisation.to_dict(),
             "labels": list(self.labels),
             "summary": self.summary().to_dict(),
             "segments": [s.to_dict(full=True) for s in self.segments] if segments else [],
@@ -158,7 +176,7 @@ class Timeline:
         return cls(path=d["path"], duration=float(d["duration"]),
                    segments=[Segment.from_dict(s) for s in d.get("segments", [])], labels=tuple(d["labels"]),
                    model_id=d["model"]["id"], model_version=d["model"]["version"],
-                   normalisation=d.get("normalisation", "speaker"), label=d.get("label"),
+                   normalisation=Normalisation.from_dict(d.get("normalisation", "speaker")), label=d.get("label"),
                    confidence=d.get("confidence"), probabilities=dict(d.get("probabilities") or {}),
                    uncertain=bool(d.get("uncertain", False)), sha256=d.get("sha256"))
 

@@ -1,7 +1,8 @@
-"""Long recordings: find the speech, label it window by window, smooth, merge into segments.
+"""Recordings of any length: find the speech, compute its features, label it through the one
+labelling core (:mod:`ser_engine.labelling`).
 
-:func:`analyse_recording` is the one entry point (the CLI, the batch runner and the desktop
-all use it). It reads the file block by block, never holding the audio whole, in three stages:
+:func:`analyse_recording` reads a file block by block, never holding the audio whole, in
+three stages:
 
 1. **reading**: decode + resample each block (:mod:`ser_engine.stream`), take every frame's
    energy and a sparse log-mel for display, and the waveform overview. Cheap (the cost of
@@ -12,17 +13,20 @@ all use it). It reads the file block by block, never holding the audio whole, in
    would), so silence costs nothing. Only these features are kept (119 float32 per 10 ms of
    speech: at most ~170 MB for an hour). Blocks of regions are computed in
    ``feature_threads`` threads, and the file's sha256 in another, beside them.
-3. **labelling**: the recording's own speaker baseline (mean/std of all its speech frames)
-   normalises the frames; each region is cut into 3 s windows every 1 s; the model runs on
-   ``windows_per_block`` windows at a time, and the segments that can no longer change are
-   handed to ``on_block`` as soon as their windows are labelled.
+   Stages 1 and 2 give a :class:`Recording` (:func:`read_recording`); a signal in memory
+   gives the same one (:func:`recording_from_signal`).
+3. **labelling** (:func:`label_recording`): a baseline normalises the frames
+   (:func:`choose_baseline`, or a folder's or a reference's); the labelling core cuts each
+   region into 3 s windows every 1 s, runs the model ``windows_per_block`` windows at a time,
+   and hands the segments that can no longer change to ``on_block`` as soon as their windows
+   are labelled.
 
-Why the whole-recording baseline rather than running statistics (which would let labelling
-start with the first block): with running statistics the first minutes would be judged
-against a baseline of themselves only and a segment's label would depend on the block size.
-The baseline of all the speech keeps every result deterministic, independent of block sizes
-and equal to the one-pass analysis; the GUI still gets its waveform after stage 1 (seconds
-for an hour) and fills the timeline during stage 3.
+Why a baseline from all of a recording's speech rather than running statistics (which would
+let labelling start with the first block): with running statistics the first minutes would be
+judged against a baseline of themselves only and a segment's label would depend on the block
+size. The baseline of all the speech keeps every result deterministic, independent of block
+sizes and equal to the one-pass analysis; the GUI still gets its waveform after stage 1
+(seconds for an hour) and fills the timeline during stage 3.
 """
 
 import collections
@@ -35,10 +39,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SerError
-from .features import MIN_DYNAMIC_DB, filter_banks, speech_frames
-from .inference import run_model, softmax
+from .encoder import log_mel
+from .features import MIN_DYNAMIC_DB, filter_banks, frame_energy, speech_frames
+from .frontend import FrontEndConfig, model_frames, model_mask, snap_regions
+from .labelling import Labeller, label_windows, plan_windows
 from .normalise import masked_stats
-from .results import NO_SPEECH, Segment, Timeline, probs_dict
+from .results import Timeline
 from .stream import (FrameScan, OverviewBuilder, audio_info, iter_blocks, iter_ranges, region_sample_range,
                      regions_features)
 
@@ -80,7 +86,8 @@ class SegmentConfig:
     baseline : str
         ``"auto"``: the recording's own statistics when it has at least
         ``min_baseline_speech`` seconds of speech, else the bundle's global ones;
-        ``"speaker"`` or ``"global"`` to force one.
+        ``"speaker"`` (refused, with the reason, below
+        :data:`~ser_engine.baseline.MIN_BASELINE_SPEECH_S`) or ``"global"`` to force one.
     min_baseline_speech : float
     feature_threads : int
         Threads computing the features of speech regions (NumPy's FFTs and products run
@@ -197,117 +204,70 @@ def _runs(mask):
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
 
 
-# -- windows and elements --------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Plan:
-    """Model windows of all speech regions, and the timeline elements they label.
-
-    ``starts[i]``: first frame of window i (a short region's window is centred on it,
-    ``short[i]`` its true length); ``region[i]``: its region. ``elements``: ``(lo, hi, w)``
-    frame ranges in time order, ``w`` the window index or -1 for no speech.
-    """
-
-    starts: np.ndarray
-    lengths: np.ndarray
-    region: np.ndarray
-    elements: list
-
-
-def plan_windows(regions, n_frames, *, length, hop):
-    starts, lengths, region, elements = [], [], [], []
-    prev = 0
-    for r, (lo, hi) in enumerate(regions):
-        if lo > prev:
-            elements.append((prev, lo, -1))
-        n = hi - lo
-        if n <= length:
-            s = np.array([lo])
-        else:
-            s = lo + np.arange(0, n - length + 1, hop)
-            if s[-1] + length < hi:
-                s = np.append(s, hi - length)
-        centres = s + min(n, length) / 2
-        bounds = [lo] + [int((a + b) / 2) for a, b in zip(centres[:-1], centres[1:])] + [hi]
-        for k, start in enumerate(s):
-            elements.append((bounds[k], bounds[k + 1], len(starts)))
-            starts.append(int(start))
-            lengths.append(min(n, length))
-            region.append(r)
-        prev = hi
-    if prev < n_frames:
-        elements.append((prev, n_frames, -1))
-    return _Plan(np.array(starts, np.int64), np.array(lengths, np.int64), np.array(region, np.int64), elements)
-
-
-def _materialise(feats, regions, stats, plan, idx, length):
-    """The normalised model input of windows ``idx`` (short ones centred, zero-padded)."""
-    out = np.zeros((len(idx), length, len(stats.mean)), np.float32)
-    for j, i in enumerate(idx):
-        r = plan.region[i]
-        s, n = plan.starts[i] - regions[r][0], plan.lengths[i]
-        off = (length - n) // 2
-        out[j, off:off + n] = (feats[r][s:s + n] - stats.mean) / stats.std
-    return out
-
-
-def _smoothed_logp(logp, region, i, h):
-    """Mean log-probability of windows ``i-h..i+h`` of the same region."""
-    lo, hi = i, i
-    while lo > 0 and i - lo < h and region[lo - 1] == region[i]:
-        lo -= 1
-    while hi + 1 < len(region) and hi - i < h and region[hi + 1] == region[i]:
-        hi += 1
-    return logp[lo:hi + 1].mean(axis=0)
-
-
-class _SegmentBuilder:
-    """Turns labelled elements into merged segments, emitting those that are final."""
-
-    def __init__(self, *, labels, temperature, uncertain_below, rate, duration, smooth):
-        self.labels = labels
-        self.temperature = temperature
-        self.uncertain_below = uncertain_below
-        self.rate = rate
-        self.duration = duration
-        self.h = max(int(smooth), 1) // 2
-        self.emitted = []
-        self._open = None  # [start, end, label, [(dur, probs)]]
-
-    def add(self, lo, hi, label, probs):
-        start, end = min(lo / self.rate, self.duration), min(hi / self.rate, self.duration)
-        if end <= start:
-            return []
-        done = []
-        if self._open is not None and self._open[2] != label:
-            done.append(self._close())
-        if self._open is None:
-            self._open = [start, end, label, []]
-        self._open[1] = end
-        if probs is not None:
-            self._open[3].append((end - start, probs))
-        return done
-
-    def flush(self):
-        return [self._close()] if self._open is not None else []
-
-    def _close(self):
-        start, end, label, parts = self._open
-        self._open = None
-        if label == NO_SPEECH:
-            return Segment(start, end, label, None, {}, False)
-        w = np.array([max(d, 1e-6) for d, _ in parts])
-        p = (np.stack([q for _, q in parts]) * w[:, None]).sum(0) / w.sum()
-        conf = float(p[self.labels.index(label)])
-        return Segment(start, end, label, conf, probs_dict(self.labels, p), conf < self.uncertain_below)
-
-
 # -- the entry point ---------------------------------------------------------------------
 
 
+@dataclasses.dataclass
+class Recording:
+    """A recording read for labelling: where its speech is and the features of that speech.
+
+    Attributes
+    ----------
+    Everything is on the model's time grid (:mod:`ser_engine.frontend`): ``rate`` frames per
+    second (100 for classic frames, 50 for encoder frames).
+
+    Attributes
+    ----------
+    path : str
+    duration : float
+        Seconds.
+    mask : np.ndarray [shape=(n_frames,), dtype=bool]
+        Speech frames (voice activity) of the whole recording.
+    regions : list of (lo, hi)
+        Speech regions in frames (:func:`speech_regions`).
+    feats : list of np.ndarray [shape=(hi - lo, n_features)]
+        Raw model frames of each region, equal to one pass over the whole signal.
+    rate : float
+    sha256 : str or None
+    overview : ser_engine.stream.Overview or None
+    """
+
+    path: str
+    duration: float
+    mask: np.ndarray
+    regions: list
+    feats: list
+    rate: float = 100.0
+    sha256: str | None = None
+    overview: object = dataclasses.field(default=None, repr=False)
+
+    @property
+    def n_frames(self):
+        return len(self.mask)
+
+    def speech_stats(self, span_mask=None):
+        """Mean and spread of the speech frames inside the regions (optionally only those where
+        ``span_mask`` is True), or None without any."""
+        masks = [self.mask[lo:hi] if span_mask is None else self.mask[lo:hi] & span_mask[lo:hi]
+                 for lo, hi in self.regions]
+        try:
+            return masked_stats(self.feats, masks)
+        except ValueError:  # no loud frame inside the regions
+            return None
+
+
+def group_stats(recordings):
+    """Mean and spread of the speech frames of several recordings together (None without any)."""
+    feats = [X for rec in recordings for X in rec.feats]
+    masks = [rec.mask[lo:hi] for rec in recordings for lo, hi in rec.regions]
+    try:
+        return masked_stats(feats, masks)
+    except ValueError:
+        return None
+
+
 def analyse_recording(predictor, path, *, on_block=None, should_stop=None, config=SegmentConfig(),
-                      content_hash=True):
+                      content_hash=True, baseline=None):
     """Label a recording of any length, block by block, into a :class:`~ser_engine.results.Timeline`.
 
     Parameters
@@ -322,6 +282,9 @@ def analyse_recording(predictor, path, *, on_block=None, should_stop=None, confi
     config : SegmentConfig
     content_hash : bool
         Also compute the sha256 of the file's bytes (the key of its review).
+    baseline : ser_engine.baseline.Baseline or None
+        The normalisation to use (a folder's or a reference's speaker baseline); None chooses
+        by ``config.baseline`` (:func:`choose_baseline`).
 
     Raises
     ------
@@ -329,13 +292,121 @@ def analyse_recording(predictor, path, *, on_block=None, should_stop=None, confi
         The file cannot be read (one line: the file and the reason).
     AnalysisCancelled
     """
+    rec = read_recording(predictor, path, on_block=on_block, should_stop=should_stop, config=config,
+                         content_hash=content_hash)
+    if baseline is None:
+        baseline = choose_baseline(predictor, rec, config)
+    return label_recording(predictor, rec, baseline, on_block=on_block, should_stop=should_stop, config=config)
+
+
+def read_recording(predictor, path, *, on_block=None, should_stop=None, config=SegmentConfig(), content_hash=True):
+    """Stages 1 and 2 of :func:`analyse_recording`: the :class:`Recording` of a file, streamed."""
     hasher = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ser-hash")
     try:
         with _one_blas_thread():
-            return _analyse(predictor, Path(path), on_block, should_stop, config, content_hash, hasher)
+            return _read(predictor, Path(path), on_block, should_stop, config, content_hash, hasher)
     finally:
         # after a cancel or an error the hash is not needed: do not wait for it
         hasher.shutdown(wait=False, cancel_futures=True)
+
+
+def recording_from_signal(predictor, y, *, path="<array>", config=SegmentConfig()):
+    """The :class:`Recording` of a signal in memory: the same voice activity, regions and
+    features as :func:`read_recording` gives for a file holding it."""
+    X = predictor.features(y)
+    fe = predictor.front_end
+    states = None
+    if fe.uses_encoder:
+        regions = regions_of(X, feature_config=predictor.config, config=config, step=fe.step)
+        states = predictor.region_states([(y, 0, lo, hi) for lo, hi in regions])
+    return recording_from_features(X, feature_config=predictor.config, config=config, path=path,
+                                   duration=len(y) / predictor.config.sample_rate, front_end=fe, states=states)
+
+
+def regions_of(X, *, feature_config, config=SegmentConfig(), step=1):
+    """Voice activity and speech regions (10 ms frames, snapped to ``step``) of feature frames."""
+    return _speech(frame_energy(X, config=feature_config), feature_config, config, step)[1]
+
+
+def _speech(energy, fc, config, step):
+    mask = vad_mask(energy, config=fc)
+    return mask, snap_regions(speech_regions(mask, config=fc, seg=config), len(mask), step)
+
+
+def recording_from_features(X, *, feature_config, config=SegmentConfig(), path="<features>", duration=None,
+                            front_end=FrontEndConfig(), states=None):
+    """The :class:`Recording` of a whole signal's classic frames (training's cached features),
+    and, for an encoder front end, its regions' encoder ``states`` (in region order): voice
+    activity from the energy column, regions, and the regions' model frames. ``duration``
+    defaults to the frames' span."""
+    mask, regions = _speech(frame_energy(X, config=feature_config), feature_config, config, front_end.step)
+    if duration is None:
+        duration = len(X) / feature_config.frame_rate
+    if front_end.uses_encoder and (states is None or len(states) != len(regions)):
+        raise ValueError(f"{path}: {len(regions)} speech regions need as many encoder state arrays")
+    feats = [model_frames(front_end, X[lo:hi], states[r] if states is not None else None)
+             for r, (lo, hi) in enumerate(regions)]
+    return _on_model_grid(str(path), float(duration), mask, regions, feats, front_end, feature_config)
+
+
+def _on_model_grid(path, duration, mask, regions, feats, front_end, fc, sha256=None, overview=None):
+    step = front_end.step
+    return Recording(path, duration, model_mask(mask, step), [(lo // step, -(-hi // step)) for lo, hi in regions],
+                     feats, front_end.rate(fc), sha256, overview)
+
+
+def choose_baseline(predictor, rec, config=SegmentConfig()):
+    """The normalisation ``config.baseline`` asks for: ``"global"``; ``"speaker"`` (the
+    recording's own speech, refused with the reason when it holds less than
+    :data:`~ser_engine.baseline.MIN_BASELINE_SPEECH_S`); ``"auto"``: the recording's own speech
+    when it holds at least ``config.min_baseline_speech`` seconds, else global."""
+    from .baseline import global_baseline, or_global, speaker_baseline
+
+    g = predictor.global_stats
+    fc = predictor.config
+    if config.baseline == "global":
+        return global_baseline(g)
+    if config.baseline not in ("speaker", "auto"):
+        raise ValueError(f"unknown baseline {config.baseline!r}")
+    raw = rec.speech_stats() if rec.regions else None
+    seconds = 0.0 if raw is None else raw.n_frames / rec.rate
+    if config.baseline == "auto" and seconds < config.min_baseline_speech:
+        return global_baseline(g)
+
+    def own():
+        return speaker_baseline(raw, global_stats=g, scale=predictor.speaker_scale, frame_rate=rec.rate,
+                                source="this recording")
+
+    return or_global(own, global_stats=g)
+
+
+def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None, config=SegmentConfig()):
+    """Stage 3 of :func:`analyse_recording`: the :class:`~ser_engine.results.Timeline` of a
+    :class:`Recording` normalised by ``baseline``, through the one labelling core."""
+    duration = rec.duration
+    labeller = Labeller(plan_windows(rec.regions, rec.n_frames, length=predictor.window.length,
+                                     hop=predictor.window.hop),
+                        labels=predictor.labels, temperature=predictor.bundle.temperature(baseline.mode),
+                        uncertain_below=predictor.bundle.uncertain_below, rate=rec.rate, duration=duration,
+                        smooth=config.smooth)
+
+    def report(new, fraction):
+        if on_block is not None:
+            done = labeller.segments[-1].end if labeller.segments else 0.0
+            frac = 1.0 if labeller.finished else SHARES[0] + SHARES[1] + SHARES[2] * fraction
+            on_block(BlockUpdate("labelling", float(done), float(duration), float(min(frac, 1.0)), list(new)))
+
+    label_windows(predictor.model, rec.feats, rec.regions, baseline.stats, labeller, length=predictor.window.length,
+                  batch_size=predictor.batch_size, windows_per_block=config.windows_per_block, on_segments=report,
+                  should_stop=should_stop)
+    if not labeller.finished:
+        raise AnalysisCancelled(rec.path)
+    answer = labeller.answer()
+    return Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
+                    model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
+                    normalisation=baseline.normalisation, label=answer.label, confidence=answer.confidence,
+                    probabilities=answer.probabilities, uncertain=answer.uncertain, sha256=rec.sha256,
+                    overview=rec.overview)
 
 
 def _one_blas_thread():
@@ -353,16 +424,15 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _analyse(predictor, path, on_block, should_stop, config, content_hash, hasher):
+def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     fc = predictor.config
     sr, hop = fc.sample_rate, fc.hop_length
     total = audio_info(path).duration
     mel_bank = predictor.banks[0] if predictor.banks is not None else filter_banks(config=fc)[0]
 
-    def report(stage, done, fraction, new=(), overview=None):
+    def report(stage, done, fraction, overview=None):
         if on_block is not None:
-            on_block(BlockUpdate(stage, float(done), float(total), float(min(max(fraction, 0.0), 1.0)), list(new),
-                                 overview))
+            on_block(BlockUpdate(stage, float(done), float(total), float(min(max(fraction, 0.0), 1.0)), [], overview))
 
     def check_stop():
         if should_stop is not None and should_stop():
@@ -386,14 +456,15 @@ def _analyse(predictor, path, on_block, should_stop, config, content_hash, hashe
     sha_future = hasher.submit(file_sha256, path) if content_hash else None
 
     # stage 2: features of the speech regions
-    mask = vad_mask(energy, config=fc)
-    regions = speech_regions(mask, config=fc, seg=config)
+    fe = predictor.front_end
+    mask, regions = _speech(energy, fc, config, fe.step)
     # long regions are computed in chunks of at most one block, so memory stays bounded
     block_frames = max(int(config.block_seconds * fc.frame_rate), 1)
     chunks = [(r, a, min(a + block_frames, hi)) for r, (lo, hi) in enumerate(regions)
               for a in range(lo, hi, block_frames)]
     ranges = [region_sample_range(a, b, config=fc, n_samples=n_samples) for _, a, b in chunks]
     parts = [[] for _ in regions]
+    mels = [[] for _ in regions] if fe.uses_encoder else None
     speech_frames = sum(hi - lo for lo, hi in regions)
     done_frames = 0
     group, group_samples = [], 0
@@ -404,8 +475,11 @@ def _analyse(predictor, path, on_block, should_stop, config, content_hash, hashe
         nonlocal done_frames
         while pending and (wait_all or len(pending) >= threads or pending[0][1].done()):
             keys, fut = pending.popleft()
-            for (r, a, b), X in zip(keys, fut.result()):
+            feats_of_group, mels_of_group = fut.result()
+            for k, ((r, a, b), X) in enumerate(zip(keys, feats_of_group)):
                 parts[r].append(X)
+                if mels is not None:
+                    mels[r].append(mels_of_group[k])
                 done_frames += b - a
             report("features", keys[-1][2] / fc.frame_rate,
                    SHARES[0] + SHARES[1] * done_frames / max(speech_frames, 1))
@@ -414,8 +488,8 @@ def _analyse(predictor, path, on_block, should_stop, config, content_hash, hashe
         nonlocal group, group_samples
         check_stop()
         pieces = [g[1] for g in group]
-        pending.append(([g[0] for g in group],
-                        pool.submit(regions_features, pieces, config=fc, banks=predictor.banks)))
+        pending.append(([g[0] for g in group], pool.submit(_piece_frames, pieces, fc, predictor.banks,
+                                                            predictor.whisper_bank if mels is not None else None)))
         group, group_samples = [], 0
         collect(False)
 
@@ -434,97 +508,23 @@ def _analyse(predictor, path, on_block, should_stop, config, content_hash, hashe
         finally:
             for _, fut in pending:  # cancelled or failed: do not wait for queued work
                 fut.cancel()
-    sha = sha_future.result() if sha_future is not None else None
     feats = [p[0] if len(p) == 1 else np.concatenate(p) for p in parts]
     del parts
-    mode = _baseline_mode(config, regions, fc.frame_rate)
-    region_masks = [mask[lo:hi] for lo, hi in regions]
-    if mode == "speaker":
-        try:
-            stats = masked_stats(feats, region_masks)
-        except ValueError:  # no loud frame inside the regions: take them whole
-            stats = masked_stats(feats, [np.ones(hi - lo, bool) for lo, hi in regions])
-    else:
-        stats = predictor.global_stats
-
-    # stage 3: labelling
-    L = predictor.window.length
-    plan = plan_windows(regions, len(energy), length=L, hop=predictor.window.hop)
-    n_win = len(plan.starts)
-    labels = tuple(predictor.labels)
-    logp = np.zeros((n_win, len(labels)), np.float64)
-    temperature = predictor.bundle.temperature(mode)
-    builder = _SegmentBuilder(labels=list(labels), temperature=temperature,
-                              uncertain_below=predictor.bundle.uncertain_below, rate=fc.frame_rate,
-                              duration=duration, smooth=config.smooth)
-    h = builder.h
-    last_in_region = _last_in_region(plan.region)
-    next_el = 0
-    computed = 0
-    step = max(int(config.windows_per_block), 1)
-    while True:
-        if computed < n_win:
-            check_stop()
-            idx = np.arange(computed, min(computed + step, n_win))
-            batch = _materialise(feats, regions, stats, plan, idx, L)
-            probs = run_model(predictor.model, batch, batch_size=predictor.batch_size)
-            logp[idx] = np.log(np.clip(probs, _EPS, 1.0))
-            computed = idx[-1] + 1
-        new = []
-        while next_el < len(plan.elements):
-            lo, hi, w = plan.elements[next_el]
-            if w >= 0 and min(w + h, last_in_region[w]) >= computed:
-                break  # its smoothing neighbours are not all labelled yet
-            if w < 0:
-                new += builder.add(lo, hi, NO_SPEECH, None)
-            else:
-                p = softmax(_smoothed_logp(logp, plan.region, w, h), temperature)
-                new += builder.add(lo, hi, labels[int(np.argmax(p))], p)
-            next_el += 1
-        finished = next_el == len(plan.elements)
-        if finished:
-            new += builder.flush()
-        builder.emitted += new
-        done = builder.emitted[-1].end if builder.emitted else 0.0
-        frac = SHARES[0] + SHARES[1] + SHARES[2] * (computed / n_win if n_win else 1.0)
-        report("labelling", done, 1.0 if finished else frac, new)
-        if finished:
-            break
-
-    label, conf, probs = _recording_label(logp, plan, mask, labels, temperature)
-    return Timeline(path=str(path), duration=duration, segments=builder.emitted, labels=labels,
-                    model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
-                    normalisation=mode, label=label, confidence=conf, probabilities=probs,
-                    uncertain=conf is not None and conf < predictor.bundle.uncertain_below, sha256=sha,
-                    overview=view)
+    if mels is not None:
+        check_stop()
+        states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels])
+        feats = [model_frames(fe, X, st) for X, st in zip(feats, states)]
+    sha = sha_future.result() if sha_future is not None else None
+    return _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view)
 
 
-def _last_in_region(region):
-    """For each window, the index of the last window of its region."""
-    out = np.empty(len(region), np.int64)
-    for i in range(len(region) - 1, -1, -1):
-        out[i] = i if i == len(region) - 1 or region[i + 1] != region[i] else out[i + 1]
-    return out
-
-
-def _baseline_mode(config, regions, rate):
-    if config.baseline in ("speaker", "global"):
-        return config.baseline
-    if config.baseline != "auto":
-        raise ValueError(f"unknown baseline {config.baseline!r}")
-    speech = sum(hi - lo for lo, hi in regions) / rate
-    return "speaker" if speech >= config.min_baseline_speech else "global"
-
-
-def _recording_label(logp, plan, mask, labels, temperature):
-    """Speech-weighted mean of the window log-probabilities (as the file-level Result); a
-    recording without speech is answered "no speech", as :class:`~ser_engine.predictor.Predictor` does."""
-    if not len(logp):
-        return NO_SPEECH, 1.0, {}
-    w = np.array([max(mask[s:s + n].mean(), 1e-3) for s, n in zip(plan.starts, plan.lengths)])
-    p = softmax((logp * (w / w.sum())[:, None]).sum(0), temperature)
-    k = int(np.argmax(p))
-    return labels[k], float(p[k]), probs_dict(labels, p)
+def _piece_frames(pieces, fc, banks, whisper_bank):
+    """Classic frames of pieces of regions (one features call) and, for an encoder front end,
+    their Whisper log-mel frames."""
+    feats = regions_features(pieces, config=fc, banks=banks)
+    if whisper_bank is None:
+        return feats, None
+    return feats, [log_mel(y, s0=s0, lo=lo, hi=hi, bank=whisper_bank) for y, s0, lo, hi in pieces]
 
 
 def file_sha256(path, *, chunk=1 << 20):

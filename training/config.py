@@ -3,6 +3,7 @@
 import dataclasses
 
 from ser_engine.features import FeatureConfig
+from ser_engine.frontend import FrontEndConfig
 from ser_engine.inference import WindowConfig
 
 
@@ -27,6 +28,8 @@ class TrainConfig:
     val_actors: int = 2         # actors held out of each training set for early stopping
     seed: int = 0
     speaker_mix: float = 0.75   # share of training windows normalised by speaker baseline (BENCHMARKS.md)
+    skewed_baselines: float = 0.0  # of those, share whose baseline is a skewed subset of the speaker's clips
+    speaker_scale: str = "speaker"  # a baseline's spread: the speaker's own, or "global" (centre only)
     time_masks: int = 2         # SpecAugment: masks per window ...
     time_mask_frames: int = 20
     freq_masks: int = 2
@@ -47,7 +50,29 @@ class TrainConfig:
     ensemble: int = 3           # models trained with different seeds and averaged
     workers: int = 2            # feature-extraction processes
     feature: FeatureConfig = dataclasses.field(default_factory=FeatureConfig)
-    window: WindowConfig = dataclasses.field(default_factory=WindowConfig)
+    #: what the model reads: classic frames, the speech encoder's, or both (ser_engine.frontend);
+    #: with the encoder, 50 frames per second, so the window is given in those frames
+    front_end: FrontEndConfig = dataclasses.field(default_factory=FrontEndConfig)
+    window: WindowConfig = None  # default: 3 s every 1 s on the front end's grid
+
+    def __post_init__(self):
+        # settings read back from a report or a job's message arrive as dicts
+        if isinstance(self.front_end, dict):
+            self.front_end = FrontEndConfig.from_dict(self.front_end)
+        if isinstance(self.feature, dict):
+            self.feature = FeatureConfig.from_dict(self.feature)
+        if isinstance(self.window, dict):
+            self.window = WindowConfig.from_dict(self.window)
+        for name in ("speeds", "noise_snrs", "pitch_steps"):
+            setattr(self, name, tuple(getattr(self, name)))
+        if self.window is None:
+            step = self.front_end.step
+            self.window = WindowConfig(length=300 // step, hop=100 // step)
+
+    @property
+    def n_inputs(self):
+        """Values per model frame."""
+        return self.front_end.n_features(self.feature)
 
     def to_dict(self):
         d = dataclasses.asdict(self)

@@ -1,10 +1,14 @@
-"""Speaker-independent k-fold cross-validation by actor.
+"""Speaker-independent k-fold cross-validation by actor, scored as the app labels files.
 
-Each fold's test actors are never seen in training; early stopping uses validation
-actors taken from the training actors. Every test file is scored twice: alone (global
-statistics of the training actors) and with its speaker baseline (statistics of that
-actor's files, no labels used). Calibration temperatures are fitted on the pooled
-out-of-fold logits.
+Each fold's test actors are never seen in training; early stopping uses validation actors
+taken from the training actors. Every test recording goes through the app's labelling core
+(:mod:`training.scoring`) under each baseline condition of the honest protocol: alone
+(global statistics), with a baseline from all of its speaker's clips (balanced: the
+optimistic case), from skewed subsets (low or high arousal only, a single emotion, a random
+fifth) and from an enrolment (neutral and calm clips of one statement, then not scored).
+Calibration temperatures are fitted on the pooled out-of-fold answers: one for global
+statistics, one for speaker baselines (pooled over every baseline condition, since users'
+baselines come in every kind).
 """
 
 import dataclasses
@@ -14,18 +18,18 @@ import time
 import numpy as np
 
 from ser_engine import EMOTIONS
-from ser_engine.inference import softmax
 
 from .cache import noise_key
-from .metrics import expected_calibration_error, fit_temperature, summarise
-from .model import AUX_OUTPUTS
-from .train import (aux_targets, file_binary_logits, file_logits, mean_mode_accuracy, perturbed_speaker_stats,
-                    speaker_stats, train_model, tta_file_logits, validation_score)
+from .metrics import expected_calibration_error, summarise
+from .scoring import CONDITION_TITLES, CONDITIONS, Scores, recordings_of, score_conditions
+from .train import train_model, validation_score, validation_set, version_recordings
 
 logger = logging.getLogger(__name__)
 
 MODES = ("global", "speaker")
-MODE_TITLES = {"global": "each file alone", "speaker": "with speaker baseline"}
+MODE_TITLES = {"global": "each file alone", "speaker": "with speaker baseline (all of the speaker's clips)"}
+#: The condition each mode's headline figures are read from.
+MODE_CONDITION = {"global": "global", "speaker": "all"}
 
 
 def actor_folds(actors, k):
@@ -49,44 +53,90 @@ def pick_validation(actors, n):
     return sorted(picked)
 
 
+def mode_of(condition):
+    """The normalisation mode (calibration temperature) of a condition."""
+    return "global" if condition == "global" or condition.endswith(":global") else "speaker"
+
+
+@dataclasses.dataclass
+class OutOfFold:
+    """Out-of-fold scores of one condition: which item each scored recording is (a skewed
+    condition may score an item once per baseline), its fold, and its :class:`Scores`."""
+
+    index: np.ndarray
+    fold: np.ndarray
+    scores: Scores
+
+    @classmethod
+    def join(cls, parts):
+        if not parts:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), Scores([], []))
+        scores = parts[0][2]
+        for p in parts[1:]:
+            scores = scores + p[2]
+        return cls(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), scores)
+
+    def to_json(self):
+        return {"index": self.index.tolist(), "fold": self.fold.tolist(), "scores": self.scores.to_json()}
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(np.array(d["index"], np.int64), np.array(d["fold"], np.int64), Scores.from_json(d["scores"]))
+
+
 @dataclasses.dataclass
 class CVResult:
-    folds: list            # per fold: dict(test_actors, val_actors, best_epoch, metrics per mode, seconds)
-    oof_logits: dict       # mode -> np.ndarray (n_files, n_classes), in dataset order
-    labels: np.ndarray
-    temperatures: dict     # mode -> float
-    summary: dict          # mode -> metrics (mean/std over folds, pooled confusion, ECE)
-    histories: list        # per fold: list of EpochLog
-    aux_oof: dict = dataclasses.field(default_factory=dict)  # head -> mode -> (n_files, 2) logits (no, yes)
-    #: condition -> mode -> logits of the same models under another test condition: "tta"
-    #: (test-time augmentation) and "snr<N>" (the test files with white noise N dB down)
-    extra_oof: dict = dataclasses.field(default_factory=dict)
+    folds: list          # per fold: dict(test_actors, val_actors, best_epoch, val_accuracy, seconds, ...)
+    oof: dict            # condition -> OutOfFold (conditions "global", CONDITIONS, and "snr<N>:<condition>")
+    labels: np.ndarray   # per item
+    temperatures: dict   # mode -> float
+    summary: dict        # "global"/"speaker": full metrics; "conditions": condition -> accuracy
+    histories: list      # per fold: list of EpochLog
+    models: list = dataclasses.field(default_factory=list)  # per fold (keep_models): the TrainedModel
 
     @property
     def best_epochs(self):
         return [f["best_epoch"] for f in self.folds]
 
+    def probabilities(self, condition):
+        """The calibrated answers of a condition's out-of-fold recordings, and their labels."""
+        o = self.oof[condition]
+        p = o.scores.profiles(self.temperatures[mode_of(condition)])
+        ok = ~np.isnan(p[:, 0])  # a recording without speech has no answer to be calibrated
+        return p[ok], self.labels[o.index][ok]
 
-def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, tta=False,
-                   noisy_snrs=()):
+    def speaker_probabilities(self):
+        """Calibrated answers and labels pooled over every speaker-baseline condition."""
+        parts = [self.probabilities(c) for c in self.oof if c in CONDITIONS]
+        return np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts])
+
+
+def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, noisy_snrs=(),
+                   conditions=CONDITIONS, keep_models=False, states=None):
     """Run k-fold speaker-independent CV.
 
     Parameters
     ----------
     dataset : Dataset
-    features : dict Path -> raw features
+    features : dict
+        ``path -> raw features``, and ``(path, key) -> features`` of augmented copies.
     cfg : TrainConfig  (``cfg.folds`` folds)
     progress : callable(event: dict) or None
         Called with ``{"phase": "fold", "fold": i, "folds": k, "epoch": EpochLog}``.
     only_folds : iterable of int or None
         Run only these folds (for quick experiments; the summary then covers only them).
-    tta : bool
-        Also score every fold's model with test-time augmentation (its ``cfg.speeds`` copies):
-        for the accuracy benchmark; off in the app's training, where it would only cost time.
     noisy_snrs : iterable of float
         Also score every fold's model on the noisy copies of its test and validation files
         at these SNRs (``features[(path, noise_key(snr))]``, never trained on unless
-        ``cfg.noise_snrs`` has them): how much a room costs, per lever.
+        ``cfg.noise_snrs`` has them), alone and with a baseline of all the copies.
+    conditions : sequence of str
+        The speaker-baseline conditions scored besides "global" (:data:`~training.scoring.CONDITIONS`).
+    keep_models : bool
+        Keep each fold's trained model (``CVResult.models``), e.g. to label sessions built
+        from its test actors through the app's whole path.
+    states : dict or None
+        Encoder states of the recordings' speech regions (same keys as ``features``), for an
+        encoder front end (:func:`~training.cache.extract_encoder_states`).
 
     Returns
     -------
@@ -95,10 +145,10 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     items = dataset.items
     labels = np.array([it.label for it in items])
     folds = actor_folds(dataset.actors, cfg.folds)
-    oof = {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES}
-    fold_logs, histories, aux_oof = [], [], {}
-    conditions = _extra_conditions(cfg, tta, noisy_snrs)
-    extra_oof = {c: {m: np.full((len(items), len(EMOTIONS)), np.nan) for m in MODES} for c in conditions}
+    recs = recordings_of(features, cfg, states=states)
+    conds = ("global",) + tuple(conditions)
+    parts = {}
+    fold_logs, histories, models = [], [], []
     for i, test_actors in enumerate(folds):
         if only_folds is not None and i not in only_folds:
             continue
@@ -107,128 +157,102 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         val_actors = pick_validation(rest, min(cfg.val_actors, len(rest) - 1))
         tr = [it for it in items if it.actor in rest and it.actor not in val_actors]
         va = [it for it in items if it.actor in val_actors]
-        idx = [j for j, it in enumerate(items) if it.actor in test_actors]
+        idx = np.array([j for j, it in enumerate(items) if it.actor in test_actors])
         te = [items[j] for j in idx]
 
         def on_epoch(log, i=i):
             if progress:
                 progress({"phase": "fold", "fold": i + 1, "folds": len(folds), "epoch": log})
 
-        tm = train_model(tr, va, features, cfg, seed=cfg.seed + i, on_epoch=on_epoch, should_stop=should_stop)
-        spk = speaker_stats(te, features, config=cfg.feature)
-        oof["global"][idx] = file_logits(tm.model, te, features, lambda it: tm.global_stats, cfg=cfg)
-        oof["speaker"][idx] = file_logits(tm.model, te, features, lambda it: spk[it.actor], cfg=cfg)
-        for name, head in tm.aux_models.items():
-            per_mode = aux_oof.setdefault(name, {m: np.full((len(items), 2), np.nan) for m in MODES})
-            per_mode["global"][idx] = file_binary_logits(head, te, features, lambda it: tm.global_stats, cfg=cfg)
-            per_mode["speaker"][idx] = file_binary_logits(head, te, features, lambda it: spk[it.actor], cfg=cfg)
-        fold_metrics = {m: summarise(labels[idx], oof[m][idx].argmax(1), len(EMOTIONS)) for m in MODES}
+        tm = train_model(tr, va, features, cfg, seed=cfg.seed + i, on_epoch=on_epoch, should_stop=should_stop,
+                         recs=recs)
+        for c, (local, sc) in score_conditions(tm.model, te, recs, tm.global_stats, cfg, conds).items():
+            parts.setdefault(c, []).append((idx[local], np.full(len(local), i), sc))
+        val_extra = {}
+        for snr in noisy_snrs:
+            key = noise_key(snr)
+            copies = version_recordings(te, recs, key)
+            noisy = [it for it in te if it.path in copies]
+            pos = np.array([j for j, it in zip(idx, te) if it.path in copies], np.int64)
+            for c, (local, sc) in score_conditions(tm.model, noisy, copies, tm.global_stats, cfg,
+                                                   ("global", "all")).items():
+                parts.setdefault(f"{key}:{c}", []).append((pos[local], np.full(len(local), i), sc))
+            if va:
+                val_copies = version_recordings(va, recs, key)
+                vnoisy = [it for it in va if it.path in val_copies]
+                val_extra[key] = validation_score(tm.model, vnoisy, validation_set(vnoisy, val_copies,
+                                                                                     tm.global_stats, cfg), cfg)[1]
         # The fold's final model (the whole ensemble, not one member) on its validation actors:
         # the score the accuracy benchmark chooses levers on.
-        _, val_accuracy = validation_score(tm.model, va, features, tm.global_stats, cfg) if va else (None, None)
-        val_extra = {}
-        for name, scores in conditions.items():  # the same model under other conditions (inference only)
-            for m, logits in scores(tm, te, features, cfg).items():
-                extra_oof[name][m][idx] = logits
-            if va:
-                val_extra[name] = mean_mode_accuracy(scores(tm, va, features, cfg).values(),
-                                                     np.array([it.label for it in va]))
+        val_accuracy = (validation_score(tm.model, va, validation_set(va, recs, tm.global_stats, cfg), cfg)[1]
+                        if va else None)
         fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
                           "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
-                          "val_accuracy_extra": val_extra,
-                          "seconds": time.perf_counter() - t0, "metrics": fold_metrics})
+                          "val_accuracy_extra": val_extra, "seconds": time.perf_counter() - t0})
         histories.append(tm.history)
-        logger.info("fold %d/%d: accuracy alone %.3f, with baseline %.3f", i + 1, len(folds),
-                    fold_metrics["global"]["accuracy"], fold_metrics["speaker"]["accuracy"])
+        logger.info("fold %d/%d done in %.0f s", i + 1, len(folds), fold_logs[-1]["seconds"])
+        if keep_models:
+            models.append(tm)
         del tm
-    done = ~np.isnan(oof["global"][:, 0])
-    temps = {m: fit_temperature(oof[m][done], labels[done]) for m in MODES}
-    fold_of = np.full(len(items), -1)
-    for f, test_actors in enumerate(folds):
-        fold_of[[j for j, it in enumerate(items) if it.actor in test_actors]] = f
-    summary = {m: _summarise_mode(fold_logs, oof[m][done], labels[done], temps[m], m) for m in MODES}
-    for m in MODES:
-        summary[m]["ece_cross_fitted"] = _cross_fitted_ece(oof[m][done], labels[done], fold_of[done])
-        if aux_oof:
-            targets = aux_targets(items).astype(int)
-            summary[m]["aux"] = {name: _summarise_aux(per_mode[m][done], targets[done, AUX_OUTPUTS.index(name)],
-                                                      fold_of[done])
-                                 for name, per_mode in aux_oof.items()}
-    for name, per_mode in extra_oof.items():
-        for m, logits in per_mode.items():
-            summary[m].setdefault("extra", {})[name] = {
-                "accuracy": _fold_accuracy(logits[done], labels[done], fold_of[done])}
-    return CVResult(fold_logs, oof, labels, temps, summary, histories, aux_oof, extra_oof)
+    oof = {c: OutOfFold.join(p) for c, p in parts.items()}
+    temps = {"global": oof["global"].scores.fit_temperature(labels[oof["global"].index])}
+    speaker = [oof[c] for c in conditions if c in oof]
+    if speaker:
+        pooled = OutOfFold.join([(o.index, o.fold, o.scores) for o in speaker])
+        temps["speaker"] = pooled.scores.fit_temperature(labels[pooled.index])
+    else:
+        temps["speaker"] = temps["global"]
+    cv = CVResult(fold_logs, oof, labels, temps, {}, histories, models)
+    cv.summary = summarise_cv(cv)
+    for f in fold_logs:
+        k = f["fold"] - 1
+        f["metrics"] = {m: {"accuracy": _accuracy_in_fold(cv, MODE_CONDITION[m], k)} for m in MODES}
+    return cv
 
 
-def _extra_conditions(cfg, tta, noisy_snrs):
-    """Scorers ``(tm, items, features, cfg) -> {mode: logits}`` of the other test conditions."""
-    out = {"tta": _tta_scores} if tta and cfg.speeds else {}
-    for snr in noisy_snrs:
-        out[noise_key(snr)] = lambda tm, items, features, cfg, key=noise_key(snr): _copy_scores(
-            tm, items, features, cfg, key)
-    return out
+def _accuracy_in_fold(cv, condition, fold):
+    o = cv.oof[condition]
+    sel = o.fold == fold
+    pred = o.scores.take(np.flatnonzero(sel)).predictions(cv.temperatures[mode_of(condition)])
+    return float(np.mean(pred == cv.labels[o.index[sel]]))
 
 
-def _tta_scores(tm, items, features, cfg):
-    """Per mode, the test-time-augmented file logits of ``items`` (actors outside training)."""
-    speaker = {**speaker_stats(items, features, config=cfg.feature),
-               **perturbed_speaker_stats(items, features, list(cfg.speeds), config=cfg.feature)}
-    return {"global": tta_file_logits(tm.model, items, features, lambda it, s: tm.global_stats, cfg=cfg),
-            "speaker": tta_file_logits(tm.model, items, features,
-                                       lambda it, s: speaker[it.actor if s is None else (it.actor, s)], cfg=cfg)}
-
-
-def _copy_scores(tm, items, features, cfg, key):
-    """Per mode, the file logits of the copies ``features[(path, key)]`` of ``items``, the
-    speaker baseline taken from that speaker's copies (the condition they are heard in)."""
-    copies = {it.path: features[(it.path, key)] for it in items}
-    speaker = speaker_stats(items, copies, config=cfg.feature)
-    return {"global": file_logits(tm.model, items, copies, lambda it: tm.global_stats, cfg=cfg),
-            "speaker": file_logits(tm.model, items, copies, lambda it: speaker[it.actor], cfg=cfg)}
-
-
-def _summarise_aux(logits, targets, fold_of):
-    """Accuracy of a binary head (mean ± std over folds) and its pooled balanced accuracy."""
-    pooled = summarise(targets, logits.argmax(1), 2)
-    return {"accuracy": _fold_accuracy(logits, targets, fold_of),
-            "balanced_accuracy": pooled["uar"], "confusion": pooled["confusion"]}
-
-
-def _fold_accuracy(logits, targets, fold_of):
-    """Accuracy of ``logits`` per fold: mean, std over folds and the folds' values."""
-    pred = logits.argmax(1)
-    per_fold = np.array([np.mean(pred[fold_of == f] == targets[fold_of == f]) for f in np.unique(fold_of)])
+def condition_accuracy(cv, condition):
+    """Accuracy of one condition's calibrated answers: per fold, mean and std over folds."""
+    o = cv.oof[condition]
+    pred = o.scores.predictions(cv.temperatures[mode_of(condition)])
+    right = pred == cv.labels[o.index]
+    per_fold = np.array([right[o.fold == f].mean() for f in np.unique(o.fold)])
     return {"mean": float(per_fold.mean()), "std": float(per_fold.std(ddof=1)) if len(per_fold) > 1 else 0.0,
-            "folds": per_fold.tolist()}
+            "folds": per_fold.tolist(), "n_scored": int(len(right))}
 
 
-def _cross_fitted_ece(logits, labels, fold_of):
-    """ECE of out-of-fold probabilities, each fold calibrated with a temperature fitted on
-    the other folds only, pooled over all files (as the uncalibrated ECE is).
-
-    The temperature the bundle ships is fitted on all out-of-fold logits; scoring its ECE on
-    those same logits would flatter it, so the reported calibration error is cross-fitted.
-    Pooling matters too: ECE on one fold's 240 files is biased upward by sampling noise, so
-    per-fold values are not comparable with a pooled figure.
-    """
-    probs = softmax(logits)
-    folds = np.unique(fold_of)
-    if len(folds) < 2:
-        return float("nan")
-    for f in folds:
-        test = fold_of == f
-        probs[test] = softmax(logits[test], fit_temperature(logits[~test], labels[~test]))
-    return expected_calibration_error(probs, labels)
+def summarise_cv(cv):
+    """Full metrics of the two modes' headline conditions, and the accuracy of every condition."""
+    summary = {}
+    for m in MODES:
+        c = MODE_CONDITION[m]
+        if c in cv.oof:
+            summary[m] = _summarise_mode(cv, c, m)
+    summary["conditions"] = {c: {"title": CONDITION_TITLES.get(c.split(":")[-1], c), **condition_accuracy(cv, c)}
+                             for c in cv.oof}
+    return summary
 
 
-def _summarise_mode(fold_logs, logits, labels, temperature, mode):
+def _summarise_mode(cv, condition, mode):
+    o = cv.oof[condition]
+    t = cv.temperatures[mode]
+    y = cv.labels[o.index]
+    pred = o.scores.predictions(t)
+
     def stat(key):
-        vals = np.array([f["metrics"][mode][key] for f in fold_logs])
+        vals = np.array([summarise(y[o.fold == f], pred[o.fold == f], len(EMOTIONS))[key] for f in np.unique(o.fold)])
         return {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
                 "folds": vals.tolist()}
 
-    pooled = summarise(labels, logits.argmax(1), len(EMOTIONS))
+    pooled = summarise(y, np.where(pred < 0, 0, pred), len(EMOTIONS))
+    probs = np.nan_to_num(o.scores.profiles(t), nan=1.0 / len(EMOTIONS))
+    raw = np.nan_to_num(o.scores.profiles(1.0), nan=1.0 / len(EMOTIONS))
     return {
         "title": MODE_TITLES[mode],
         "accuracy": stat("accuracy"),
@@ -236,8 +260,30 @@ def _summarise_mode(fold_logs, logits, labels, temperature, mode):
         "uar": stat("uar"),
         "per_class_recall": dict(zip(EMOTIONS, pooled["per_class_recall"])),
         "confusion": pooled["confusion"],
-        "temperature": temperature,
-        "ece_uncalibrated": expected_calibration_error(softmax(logits), labels),
-        "ece_calibrated": expected_calibration_error(softmax(logits, temperature), labels),
-        "n_files": int(len(labels)),
+        "temperature": t,
+        "ece_uncalibrated": expected_calibration_error(raw, y),
+        "ece_calibrated": expected_calibration_error(probs, y),
+        "ece_cross_fitted": _cross_fitted_ece(o, y),
+        "n_files": int(len(y)),
     }
+
+
+def _cross_fitted_ece(o, y):
+    """ECE of out-of-fold answers, each fold calibrated with a temperature fitted on the other
+    folds only, pooled over all recordings (as the uncalibrated ECE is).
+
+    The temperature the bundle ships is fitted on all out-of-fold answers; scoring its ECE on
+    those same answers would flatter it, so the reported calibration error is cross-fitted.
+    Pooling matters too: ECE on one fold's 240 files is biased upward by sampling noise, so
+    per-fold values are not comparable with a pooled figure.
+    """
+    folds = np.unique(o.fold)
+    if len(folds) < 2:
+        return float("nan")
+    probs = np.zeros((len(y), len(EMOTIONS)))
+    for f in folds:
+        test = np.flatnonzero(o.fold == f)
+        train = np.flatnonzero(o.fold != f)
+        t = o.scores.take(train).fit_temperature(y[train])
+        probs[test] = o.scores.take(test).profiles(t)
+    return expected_calibration_error(np.nan_to_num(probs, nan=1.0 / len(EMOTIONS)), y)

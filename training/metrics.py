@@ -51,23 +51,6 @@ def expected_calibration_error(probs, y_true, n_bins=15):
     return float(ece)
 
 
-def fit_temperature(logits, y_true):
-    """Temperature minimising the negative log-likelihood of ``softmax(logits / T)``."""
-    from scipy.optimize import minimize_scalar
-
-    logits = np.asarray(logits, np.float64)
-    y = np.asarray(y_true)
-
-    def nll(log_t):
-        z = logits / np.exp(log_t)
-        z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return -logp[np.arange(len(y)), y].mean()
-
-    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
-    return float(np.exp(res.x))
-
-
 def reliability_curve(probs, y_true):
     """P(correct | calibrated confidence): isotonic regression of correctness on the top-class
     confidence, the smooth, monotone form of a reliability diagram.

@@ -16,15 +16,17 @@ import numpy as np
 
 from ser_engine import EMOTIONS, __version__
 from ser_engine.bundle import write_bundle
+from ser_engine.encoder import current_spec
 from ser_engine.errors import DatasetError
-from ser_engine.inference import softmax
+from ser_engine.segments import SegmentConfig
 
 from . import report as rep
-from .cache import FeatureCache, extract_training_features
+from .cache import FeatureCache, StatesCache, extract_encoder_states, extract_training_features
 from .dataset import Dataset, _check, discover
-from .evaluate import MODES, cross_validate, pick_validation
-from .metrics import fit_temperature, uncertain_threshold
-from .train import file_logits, speaker_stats, train_model
+from .evaluate import MODES, OutOfFold, cross_validate, mode_of, pick_validation
+from .metrics import uncertain_threshold
+from .scoring import CONDITIONS, recordings_of, score_conditions
+from .train import train_model
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,14 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
                                                    "cached": cached}),
         should_stop=should_stop)
+    states = None
+    if cfg.front_end.uses_encoder:
+        states = extract_encoder_states(
+            features, config=cfg.feature, seg=SegmentConfig(), front_end=cfg.front_end,
+            cache=StatesCache(cfg.feature, SegmentConfig(), current_spec(), cache_root and Path(cache_root) / "encoder"),
+            progress=lambda done, total, cached: emit({"phase": "encoder", "done": done, "total": total,
+                                                       "cached": cached}),
+            should_stop=should_stop)
     feature_seconds = time.perf_counter() - t0
     if failures:
         dataset = Dataset(dataset.root, [it for it in dataset.items if it.path not in failures],
@@ -87,18 +97,14 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     labels = np.array([it.label for it in dataset.items])
     histories = []
     if cfg.folds:
-        cv = cross_validate(dataset, features, cfg, progress=emit, should_stop=should_stop)
+        cv = cross_validate(dataset, features, cfg, progress=emit, should_stop=should_stop, states=states)
         temperatures = cv.temperatures
         final_epochs = max(1, int(round(float(np.median(cv.best_epochs)))))
         histories += [(f"fold {f['fold']}", h) for f, h in zip(cv.folds, cv.histories)]
         evaluation = {"protocol": f"{cfg.folds}-fold speaker-independent cross-validation by actor",
-                      "modes": cv.summary, "folds": _fold_table(cv.folds)}
-        oof_probs = {m: softmax(cv.oof_logits[m], temperatures[m]) for m in MODES}
-        reliability = {m: rep.reliability_bins(oof_probs[m], labels) for m in MODES}
-        # One threshold for both modes: where the pooled out-of-fold reliability curve
-        # crosses 50% accuracy.
-        uncertain_below = uncertain_threshold(np.concatenate([oof_probs[m] for m in MODES]),
-                                              np.concatenate([labels] * len(MODES)))
+                      "modes": {m: cv.summary[m] for m in MODES}, "conditions": cv.summary["conditions"],
+                      "folds": _fold_table(cv.folds)}
+        reliability, uncertain_below = reliability_and_threshold(cv)
     else:
         final_epochs, temperatures, evaluation, reliability = None, None, None, {}
         uncertain_below = UNCERTAIN_BELOW
@@ -109,19 +115,12 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         val_actors = pick_validation(dataset.actors, max(1, min(cfg.val_actors, len(dataset.actors) - 1)))
         val_items = [it for it in dataset.items if it.actor in val_actors]
         final_items = [it for it in dataset.items if it.actor not in val_actors]
+    recs = recordings_of(features, cfg, states=states)
     tm = train_model(final_items, val_items, features, cfg, seed=cfg.seed, epochs=final_epochs,
-                     on_epoch=lambda log: emit({"phase": "final", "epoch": log}), should_stop=should_stop)
+                     on_epoch=lambda log: emit({"phase": "final", "epoch": log}), should_stop=should_stop, recs=recs)
     histories.append(("final", tm.history))
     if temperatures is None:
-        spk = speaker_stats(val_items, features, config=cfg.feature)
-        vl = np.array([it.label for it in val_items])
-        lg = file_logits(tm.model, val_items, features, lambda it: tm.global_stats, cfg=cfg)
-        ls = file_logits(tm.model, val_items, features, lambda it: spk[it.actor], cfg=cfg)
-        temperatures = {"global": fit_temperature(lg, vl), "speaker": fit_temperature(ls, vl)}
-        evaluation = {"protocol": "quick run", "modes": {},
-                      "note": (f"Validation actors {val_actors} (also used for early stopping, so optimistic): "
-                               f"accuracy {np.mean(lg.argmax(1) == vl):.1%} alone, "
-                               f"{np.mean(ls.argmax(1) == vl):.1%} with speaker baseline.")}
+        temperatures, evaluation = _quick_evaluation(tm, val_items, val_actors, recs, cfg)
 
     emit({"phase": "write", "message": f"Writing the model to {out_dir}"})
     created = rep.now_iso()
@@ -132,10 +131,14 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         "created": created,
         "labels": list(EMOTIONS),
         "feature_config": cfg.feature.to_dict(),
+        "front_end": cfg.front_end.to_dict(),
+        **({"encoder": current_spec().to_dict()} if cfg.front_end.uses_encoder else {}),
         "window": cfg.window.to_dict(),
         "normalisation": {"global": tm.global_stats.to_dict(), "modes": list(MODES),
-                          "speaker": "statistics of the speaker's own speech frames at prediction time"},
-        "calibration": {"method": "temperature scaling on out-of-fold file-level logits",
+                          "speaker": "statistics of the speaker's own speech frames at prediction time",
+                          "speaker_scale": cfg.speaker_scale},
+        "calibration": {"method": "temperature scaling of the speech elements' probabilities, fitted on the "
+                                  "out-of-fold recordings' answers (share of speech time)",
                         "temperature": temperatures, "uncertain_below": uncertain_below},
         "training_data": {"description": description or f"RAVDESS speech from {Path(data_dir).name}",
                           "files": len(dataset.items), "actors": dataset.actors,
@@ -159,7 +162,7 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     }
     if cfg.folds:  # for later calibration and error analysis without retraining
         report["out_of_fold"] = {"files": [it.path.name for it in dataset.items], "labels": labels.tolist(),
-                                 "logits": {m: np.round(cv.oof_logits[m], 4).tolist() for m in MODES}}
+                                 "conditions": {c: cv.oof[c].to_json() for c in ("global", "all") if c in cv.oof}}
     figures = {"curves.png": rep.curves_png(histories)}
     if evaluation.get("modes"):
         figures["confusion.png"] = rep.confusion_png(evaluation["modes"])
@@ -169,6 +172,36 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     rep.write_report(out_dir, report, figures)
     emit({"phase": "done", "bundle": str(bundle_dir), "report": str(out_dir)})
     return TrainingOutcome(bundle_dir, out_dir, report)
+
+
+def reliability_and_threshold(cv):
+    """The out-of-fold reliability bins per mode, and the "uncertain" threshold: one for both
+    modes, where the pooled reliability curve (every recording alone and under every baseline
+    condition, calibrated) crosses 50% accuracy."""
+    probs = {"global": cv.probabilities("global"), "speaker": cv.speaker_probabilities()}
+    reliability = {m: rep.reliability_bins(*probs[m]) for m in MODES}
+    threshold = uncertain_threshold(np.concatenate([probs[m][0] for m in MODES]),
+                                    np.concatenate([probs[m][1] for m in MODES]))
+    return reliability, threshold
+
+
+def _quick_evaluation(tm, val_items, val_actors, recs, cfg):
+    """Temperatures and a note from the validation actors of a quick run (no k-fold report)."""
+    labels = np.array([it.label for it in val_items])
+    conds = ("global",) + CONDITIONS
+    scored = score_conditions(tm.model, val_items, recs, tm.global_stats, cfg, conds)
+    oof = {c: OutOfFold(idx, np.zeros(len(idx), np.int64), sc) for c, (idx, sc) in scored.items()}
+    temps = {"global": oof["global"].scores.fit_temperature(labels[oof["global"].index])}
+    pooled = OutOfFold.join([(oof[c].index, oof[c].fold, oof[c].scores) for c in CONDITIONS])
+    temps["speaker"] = pooled.scores.fit_temperature(labels[pooled.index])
+
+    def acc(c):
+        return np.mean(oof[c].scores.predictions(temps[mode_of(c)]) == labels[oof[c].index])
+
+    note = (f"Validation actors {val_actors} (also used for early stopping, so optimistic): accuracy "
+            f"{acc('global'):.1%} alone, {acc('all'):.1%} with a baseline of all their clips, "
+            f"{acc('low_arousal'):.1%} / {acc('high_arousal'):.1%} with one of their low / high-arousal clips only.")
+    return temps, {"protocol": "quick run", "modes": {}, "note": note}
 
 
 def _fold_table(folds):

@@ -26,7 +26,7 @@ class TrainingEta:
         self._t0 = clock()
         self.phase = "scan"
         self.phase_text = "Scanning the folder"
-        self._features = None          # (done, total, cached, first time seen, first done)
+        self._features = None          # (first time seen, first done, phase) of the extraction pass
         self._features_left = 0.0
         self._last_features = (0, 0)
         self._run = None               # (phase, fold, member) of the model being trained
@@ -38,17 +38,18 @@ class TrainingEta:
     def update(self, event):
         phase = event.get("phase")
         now = self._clock()
-        if phase == "features":
+        if phase in ("features", "encoder"):
             done, total, cached = event["done"], event["total"], event["cached"]
-            if self._features is None:
-                self._features = (now, done)
-            t_first, d_first = self._features
+            if self._features is None or self._features[2] != phase:  # a new pass: its own rate
+                self._features = (now, done, phase)
+            t_first, d_first, _ = self._features
             rate = (done - d_first) / (now - t_first) if now > t_first and done > d_first else None
             self._features_left = (total - done) / rate if rate else 0.0
             self._last_features = (done, total)
             self.phase = "features"
             cache_note = f" ({cached} from the cache)" if cached else ""
-            self.phase_text = f"Feature extraction: {done} of {total}{cache_note}"
+            what = "Feature extraction" if phase == "features" else "Encoding speech (pretrained encoder)"
+            self.phase_text = f"{what}: {done} of {total}{cache_note}"
         elif phase in ("fold", "final") and "epoch" in event:
             log = event["epoch"]
             key = (phase, event.get("fold"), log.get("member", 0))

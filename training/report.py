@@ -139,9 +139,11 @@ def model_card(manifest, report, reliability=None):
         "## What it does",
         "Labels speech with one of eight acted emotions: " + ", ".join(manifest["labels"]) + ". "
         "A CNN-LSTM (two 1-D convolutions, a bidirectional LSTM, attention pooling) reads 3 s windows "
-        "of log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames (10 ms hop); window "
-        "probabilities are averaged (weighted by speech) into one label per file, calibrated by "
-        "temperature scaling.",
+        "(every 1 s) of the speech a voice-activity rule finds: " + _input_phrase(manifest) + ". "
+        "Each stretch of speech takes the calibrated probabilities of its window and its neighbours; "
+        "a recording's answer is each emotion's estimated share of its speech time (for a one-utterance "
+        "clip, the probability of each emotion), its label the largest share. Every figure below was "
+        "computed by that same labelling path.",
         "",
         "## Data",
         f"{data['description']}: {data['files']} files, actors "
@@ -175,7 +177,7 @@ def model_card(manifest, report, reliability=None):
                       "| true \\ predicted | " + " | ".join(e[:4] for e in EMOTIONS) + " |",
                       "|---|" + "---|" * len(EMOTIONS)]
             lines += [f"| {e} | " + " | ".join(str(c) for c in row) + " |" for e, row in zip(EMOTIONS, res["confusion"])]
-        lines += _aux_lines(ev["modes"])
+        lines += _condition_lines(ev.get("conditions", {}))
         lines += _calibration_lines(manifest["calibration"], reliability)
     else:
         lines.append("Quick run: no cross-validated evaluation. " + ev.get("note", ""))
@@ -193,6 +195,26 @@ def model_card(manifest, report, reliability=None):
     return "\n".join(lines)
 
 
+def _input_phrase(manifest):
+    """What the model reads, from its feature settings."""
+    return ("log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames (10 ms hop)")
+
+
+def _condition_lines(conditions):
+    """Accuracy under every speaker-baseline condition of the honest protocol."""
+    if not conditions:
+        return []
+    lines = ["", "### Speaker baselines, honestly",
+             "A speaker baseline (the speaker's own statistics) helps when it comes from balanced material, "
+             "and a patient's session rarely is. Each test actor was scored with baselines from: "
+             "(accuracy, mean ± std over folds)", "",
+             "| baseline | accuracy | recordings scored |", "|---|---|---|"]
+    for c, res in conditions.items():
+        lines.append(f"| {res['title']}{' (' + c.split(':')[0] + ')' if ':' in c else ''} | {_pct(res)} | "
+                     f"{res['n_scored']} |")
+    return lines
+
+
 def _room_line(noise_snrs):
     """The room-noise limit, by whether the model was trained with noisy copies."""
     where = ("BENCHMARKS.md has what a room costs, measured on unseen actors (\"Accuracy levers\", room noise) "
@@ -205,22 +227,11 @@ def _room_line(noise_snrs):
             f"noise. {where} Record close to the speaker in a quiet room.")
 
 
-def _aux_lines(modes):
-    """Accuracy of the auxiliary heads, when the model was trained with them."""
-    if not any("aux" in res for res in modes.values()):
-        return []
-    lines = ["", "Auxiliary heads (trained beside the emotion head, not shown in the app):", "",
-             "| head | mode | accuracy | balanced accuracy |", "|---|---|---|---|"]
-    for res in modes.values():
-        for head, a in res.get("aux", {}).items():
-            lines.append(f"| {head} | {res['title']} | {_pct(a['accuracy'])} | {a['balanced_accuracy']:.1%} |")
-    return lines
-
-
 def _calibration_lines(calibration, reliability):
     t = calibration["temperature"]
     lines = ["", "## Calibration",
-             "Temperature scaling fitted on the out-of-fold logits: "
+             "Temperature scaling of the speech elements' probabilities, fitted on the out-of-fold answers "
+             "(speaker baselines pooled over every condition): "
              + ", ".join(f"{MODE_TITLES.get(m, m)} T = {v:.2f}" for m, v in t.items()) + "."]
     if reliability:
         lines += ["", "Reliability (out-of-fold, calibrated; `reliability.png`):", "",

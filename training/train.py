@@ -9,12 +9,12 @@ import numpy as np
 
 from ser_engine import EMOTIONS
 from ser_engine.errors import TrainingCancelled
-from ser_engine.features import speech_mask, speech_span
-from ser_engine.inference import aggregate, prepare_windows, run_model
-from ser_engine.normalise import apply_stats, compute_stats
+from ser_engine.segments import SegmentConfig, group_stats
 
 from .cache import noise_key, pitch_key
 from .model import AUX_OUTPUTS, build_model, output_model
+from .scoring import (CONDITIONS, VALIDATION_CONDITIONS, accuracy, baseline_stats, by_actor, condition_set,
+                      condition_subsets, nll, recordings_of)
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +39,10 @@ class TrainedModel:
     aux_models: dict = dataclasses.field(default_factory=dict)  # name -> model of an auxiliary head
 
 
-def speaker_stats(items, features, *, config):
-    """Speaker baseline of each actor, from all of that actor's files (labels unused)."""
-    by_actor = {}
-    for it in items:
-        by_actor.setdefault(it.actor, []).append(features[it.path])
-    return {a: compute_stats(xs, config=config) for a, xs in by_actor.items()}
+def speaker_stats(items, recs, global_stats, cfg):
+    """Speaker baseline of each actor, from all of that actor's recordings (labels unused),
+    as the app would use it (None when the app would refuse it)."""
+    return {a: baseline_stats([recs[it.path] for it in xs], global_stats, cfg) for a, xs in by_actor(items).items()}
 
 
 def aux_targets(items):
@@ -64,63 +62,92 @@ def augmented_keys(cfg):
             + [pitch_key(steps) for steps in cfg.pitch_steps])
 
 
-def perturbed_speaker_stats(items, features, keys, *, config):
-    """Speaker baselines of each actor's augmented recordings, keyed ``(actor, key)`` for
-    each of ``keys`` (a speed, a :func:`~training.cache.noise_key` or a :func:`~training.cache.pitch_key`).
+def version_recordings(items, recs, key):
+    """``{path: recording}`` of the copies ``key`` of ``items`` (None: the recordings themselves)."""
+    if key is None:
+        return {it.path: recs[it.path] for it in items}
+    return {it.path: recs[(it.path, key)] for it in items if (it.path, key) in recs}
 
-    A recording played 10% faster is, pitch and tempo, another speaker, and a noisy room
-    is another recording condition; the baseline must be that speaker's in that condition,
-    as it is in use, or the speaker normalisation would undo the augmentation.
+
+def training_baselines(items, recs, global_stats, cfg, rng):
+    """For each training actor and version (the recording, or an augmented copy ``key``), the
+    speaker baselines a window may be normalised with: ``{(actor, key): {condition: [stats]}}``.
+
+    ``all`` is the speaker's whole material; the skewed conditions (:data:`~training.scoring.CONDITIONS`)
+    are what a real session gives (a sad-only session, a neutral enrolment, ...), so the model
+    learns to read a window against a baseline that may itself be emotional. A speeded-up or
+    noisy copy is another speaker or room: its baselines come from the copies.
     """
     out = {}
-    for key in keys:
-        by_actor = {}
-        for it in items:
-            if (it.path, key) in features:
-                by_actor.setdefault(it.actor, []).append(features[(it.path, key)])
-        out.update({(a, key): compute_stats(xs, config=config) for a, xs in by_actor.items()})
+    for key in [None, *augmented_keys(cfg)]:
+        versions = version_recordings(items, recs, key)
+        for actor, actor_items in by_actor([it for it in items if it.path in versions]).items():
+            conds = {}
+            for c in (CONDITIONS if cfg.skewed_baselines else ("all",)):
+                for base, _ in condition_subsets(actor_items, c, rng=rng):
+                    stats = baseline_stats([versions[it.path] for it in base], global_stats, cfg)
+                    if stats is not None:
+                        conds.setdefault(c, []).append(stats)
+            out[(actor, key)] = conds
     return out
 
 
 class WindowSampler:
     """Draws one augmented training window per file per epoch.
 
-    Each window comes from the recording or one of its speed-perturbed versions (when
-    ``features`` holds them under ``(path, speed)``), and is normalised with the global
-    statistics or, with probability ``speaker_mix``, with its (perturbed) speaker's
-    baseline, so one model serves both modes.
+    Each window comes from the recording or one of its augmented copies, is cut from one of
+    its speech regions (as the app's windows are; a region is drawn in proportion to its
+    length, a short one placed anywhere in the window), and is normalised with the global
+    statistics or, with probability ``speaker_mix``, with a speaker baseline of that speaker
+    and copy: with probability ``skewed_baselines`` one made of a skewed subset of their clips
+    (:func:`training_baselines`), else one of all of them. So one model serves every mode.
     """
 
-    def __init__(self, items, features, global_stats, spk_stats, cfg, rng):
+    def __init__(self, items, recs, global_stats, baselines, cfg, rng):
         self.cfg, self.rng = cfg, rng
+        self.global_stats = global_stats
         self.labels = np.array([it.label for it in items])
         self.aux = aux_targets(items)
-        self.seqs = []  # per file: list of (globally normalised, speaker normalised) versions
+        self.seqs = []  # per file: list of (region frames, region weights, baselines of its speaker and copy)
         for it in items:
-            versions = [(features[it.path], spk_stats[it.actor])]
-            versions += [(features[(it.path, s)], spk_stats[(it.actor, s)]) for s in augmented_keys(cfg)
-                         if (it.path, s) in features and (it.actor, s) in spk_stats]
             seqs = []
-            for X, stats in versions:
-                lo, hi = speech_span(speech_mask(X, config=cfg.feature))
-                seqs.append((apply_stats(X[lo:hi], global_stats), apply_stats(X[lo:hi], stats)))
+            for key in [None, *augmented_keys(cfg)]:
+                rec = recs.get(it.path if key is None else (it.path, key))
+                base = baselines.get((it.actor, key))
+                if rec is None or base is None or not rec.regions:
+                    continue
+                sizes = np.array([len(X) for X in rec.feats], np.float64)
+                seqs.append((rec.feats, sizes / sizes.sum(), base))
             self.seqs.append(seqs)
+
+    def _stats(self, base):
+        cfg, rng = self.cfg, self.rng
+        if rng.random() >= cfg.speaker_mix or not base:
+            return self.global_stats
+        skewed = [c for c in base if c != "all"]
+        if skewed and (rng.random() < cfg.skewed_baselines or "all" not in base):
+            pool = base[skewed[rng.integers(len(skewed))]]
+        else:
+            pool = base["all"]
+        return pool[rng.integers(len(pool))]
 
     def epoch(self):
         cfg, rng = self.cfg, self.rng
         L = cfg.window.length
-        n_feat = self.seqs[0][0][0].shape[1]
-        x = np.zeros((len(self.seqs), L, n_feat), np.float32)
+        x = np.zeros((len(self.seqs), L, cfg.n_inputs), np.float32)
         for i, versions in enumerate(self.seqs):
-            zg, zs = versions[rng.integers(len(versions))]
-            z = zs if rng.random() < cfg.speaker_mix else zg
-            n = len(z)
+            if not versions:
+                continue
+            regions, weights, base = versions[rng.integers(len(versions))]
+            z_raw = regions[rng.choice(len(regions), p=weights)] if len(regions) > 1 else regions[0]
+            stats = self._stats(base)
+            n = len(z_raw)
             if n >= L:
                 s = rng.integers(0, n - L + 1)
-                x[i] = z[s:s + L]
+                x[i] = (z_raw[s:s + L] - stats.mean) / stats.std
             else:
                 s = rng.integers(0, L - n + 1)
-                x[i, s:s + n] = z
+                x[i, s:s + n] = (z_raw - stats.mean) / stats.std
             self._spec_augment(x[i])
         y = np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
         aux = self.aux
@@ -136,97 +163,35 @@ class WindowSampler:
 
     def _spec_augment(self, w):
         cfg, rng = self.cfg, self.rng
-        for _ in range(cfg.time_masks):
-            width = rng.integers(0, cfg.time_mask_frames + 1)
+        step = cfg.front_end.step
+        for _ in range(cfg.time_masks):  # time_mask_frames in 10 ms frames, whatever the model's grid
+            width = rng.integers(0, cfg.time_mask_frames // step + 1)
             start = rng.integers(0, len(w) - width + 1)
             w[start:start + width] = 0.0
-        for _ in range(cfg.freq_masks):  # on the log-mel bands only
+        if cfg.front_end.kind == "encoder":
+            return  # no log-mel bands to mask
+        for _ in range(cfg.freq_masks):  # on the log-mel bands only (first, in classic and combined frames)
             width = rng.integers(0, cfg.freq_mask_bins + 1)
             start = rng.integers(0, cfg.feature.n_mels - width + 1)
             w[:, start:start + width] = 0.0
 
 
-def file_logits(model, items, features, stats_of, *, cfg, batch_size=256):
-    """File-level logits for ``items``, computed exactly as the Predictor computes them.
-
-    Parameters
-    ----------
-    stats_of : callable(item) -> FeatureStats
-
-    Returns
-    -------
-    logits : np.ndarray [shape=(len(items), n_classes)]
-    """
-    prepared = [prepare_windows(features[it.path], stats_of(it), config=cfg.feature, window=cfg.window)
-                for it in items]
-    if not prepared:
-        return np.zeros((0, len(EMOTIONS)))
-    allw = np.concatenate([p.windows for p in prepared])
-    probs = run_model(model, allw, batch_size=batch_size)
-    out, k = [], 0
-    for p in prepared:
-        n = len(p.windows)
-        out.append(aggregate(probs[k:k + n], p.weights))
-        k += n
-    return np.stack(out)
+def validation_set(val_items, recs, global_stats, cfg):
+    """The prepared inputs early stopping scores every epoch (:data:`~training.scoring.VALIDATION_CONDITIONS`)."""
+    return [condition_set(val_items, recs, c, global_stats, cfg) for c in VALIDATION_CONDITIONS]
 
 
-def tta_file_logits(model, items, features, stats_of, *, cfg):
-    """Test-time augmentation: the file logits of each recording and of its speed-perturbed
-    copies (``cfg.speeds``, the training augmentation), averaged.
-
-    ``stats_of(item, speed)`` gives the baseline of a version (``speed`` None for the
-    recording itself): the global statistics alone, or the speaker's baseline in that
-    condition (:func:`perturbed_speaker_stats`), as for training.
-    """
-    versions = [file_logits(model, items, features, lambda it: stats_of(it, None), cfg=cfg)]
-    for speed in cfg.speeds:
-        copies = {it.path: features[(it.path, speed)] for it in items}
-        versions.append(file_logits(model, items, copies, lambda it, s=speed: stats_of(it, s), cfg=cfg))
-    return np.mean(versions, axis=0)
-
-
-def file_binary_logits(model, items, features, stats_of, *, cfg):
-    """File-level two-class logits (no, yes) of a sigmoid head, aggregated like emotions."""
-    two_class = _TwoClass(model)
-    return file_logits(two_class, items, features, stats_of, cfg=cfg)
-
-
-class _TwoClass:
-    """A one-unit sigmoid model seen as a two-class softmax model by ``run_model``."""
-
-    def __init__(self, model):
-        self.model = model
-        self.output_shape = (None, 2)
-
-    def predict_on_batch(self, batch):
-        p = np.asarray(self.model.predict_on_batch(batch))
-        return np.concatenate([1.0 - p, p], axis=1)
-
-
-def validation_score(model, val_items, features, global_stats, cfg, speaker=None):
-    """File-level (NLL, accuracy) on the validation actors, each averaged over both
-    normalisation modes (alone and with speaker baseline): what early stopping watches.
-
-    ``speaker`` (actor -> FeatureStats) may be passed when already computed; a speaker's
-    statistics depend on that actor's files only.
-    """
-    speaker = speaker or speaker_stats(val_items, features, config=cfg.feature)
+def validation_score(model, val_items, sets, cfg, seg=SegmentConfig()):
+    """File-level (NLL, accuracy) on the validation actors, each averaged over the
+    validation conditions (no baseline, a balanced one, both skews): what early stopping
+    watches and what levers are chosen by."""
     labels = np.array([it.label for it in val_items])
-    lg = file_logits(model, val_items, features, lambda it: global_stats, cfg=cfg)
-    ls = file_logits(model, val_items, features, lambda it: speaker[it.actor], cfg=cfg)
-    return (_nll(lg, labels) + _nll(ls, labels)) / 2, mean_mode_accuracy((lg, ls), labels)
-
-
-def mean_mode_accuracy(logits_per_mode, labels):
-    """File accuracy averaged over the normalisation modes (one logits array per mode)."""
-    return float(np.mean([np.mean(lg.argmax(1) == labels) for lg in logits_per_mode]))
-
-
-def _nll(logits, labels):
-    z = logits - logits.max(axis=1, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-logp[np.arange(len(labels)), labels].mean())
+    nlls, accs = [], []
+    for cs in sets:
+        sc = cs.prepared.score(model, smooth=seg.smooth, rate=cfg.front_end.rate(cfg.feature))
+        nlls.append(nll(sc, labels[cs.index]))
+        accs.append(accuracy(sc, labels[cs.index]))
+    return float(np.mean(nlls)), float(np.mean(accs))
 
 
 class _StopCallback:
@@ -245,7 +210,7 @@ class _StopCallback:
 
 
 def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
-                on_epoch=None, should_stop=None):
+                on_epoch=None, should_stop=None, recs=None):
     """Train ``cfg.ensemble`` models with different seeds and average them into one.
 
     Averaging the probabilities of independently trained members removes much of the
@@ -256,6 +221,7 @@ def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
     """
     import keras
 
+    recs = recs if recs is not None else recordings_of(features, cfg)
     members = []
     for k in range(cfg.ensemble):
         def member_epoch(log, k=k):
@@ -264,7 +230,7 @@ def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
                 on_epoch(log)
 
         members.append(train_member(train_items, val_items, features, cfg, seed=seed + 1000 * k, epochs=epochs,
-                                    on_epoch=member_epoch, should_stop=should_stop))
+                                    on_epoch=member_epoch, should_stop=should_stop, recs=recs))
     if len(members) == 1:
         return members[0]
     inp = keras.Input(shape=members[0].model.input_shape[1:], name="features")
@@ -283,7 +249,7 @@ def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
 
 
 def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
-                 on_epoch=None, should_stop=None):
+                 on_epoch=None, should_stop=None, recs=None):
     """Train one model.
 
     Parameters
@@ -294,6 +260,9 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     features : dict Path -> raw features
     cfg : TrainConfig
     seed : int
+    recs : dict or None
+        The app's recordings of ``features`` (:func:`~training.scoring.recordings_of`), when
+        already made.
     on_epoch : callable(EpochLog) or None
     should_stop : callable() -> bool or None
         Polled after every batch; True raises :class:`TrainingCancelled`.
@@ -307,12 +276,12 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     fcfg = cfg.feature
-    global_stats = compute_stats([features[it.path] for it in train_items], config=fcfg)
-    spk = speaker_stats(list(train_items) + list(val_items), features, config=fcfg)
-    sampler = WindowSampler(train_items, features, global_stats,
-                            {**spk, **perturbed_speaker_stats(train_items, features, augmented_keys(cfg), config=fcfg)},
-                            cfg, rng)
-    trained = build_model((cfg.window.length, fcfg.n_features), len(EMOTIONS), conv_filters=cfg.conv_filters,
+    recs = recs if recs is not None else recordings_of(features, cfg)
+    global_stats = group_stats([recs[it.path] for it in train_items])
+    sampler = WindowSampler(train_items, recs, global_stats,
+                            training_baselines(train_items, recs, global_stats, cfg, rng), cfg, rng)
+    val_sets = validation_set(val_items, recs, global_stats, cfg) if val_items else None
+    trained = build_model((cfg.window.length, cfg.n_inputs), len(EMOTIONS), conv_filters=cfg.conv_filters,
                           lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
                           input_noise=cfg.input_noise, weight_decay=cfg.weight_decay,
                           label_smoothing=cfg.label_smoothing, lstm_layers=cfg.lstm_layers, pooling=cfg.pooling,
@@ -332,7 +301,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
         accuracy = h.history.get("accuracy", h.history.get("emotion_accuracy"))
         log = EpochLog(epoch, float(h.history["loss"][-1]), float(accuracy[-1]))
         if val_items:
-            log.val_loss, log.val_accuracy = validation_score(model, val_items, features, global_stats, cfg, spk)
+            log.val_loss, log.val_accuracy = validation_score(model, val_items, val_sets, cfg)
             if log.val_loss < best - 1e-4:
                 best, best_epoch, waited = log.val_loss, epoch, 0
                 best_weights = trained.get_weights()

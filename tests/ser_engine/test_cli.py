@@ -33,15 +33,17 @@ def test_json_lines_schema(tiny_bundle, folder, capsys):
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 3
     for row in rows:
-        assert set(row) >= {"path", "label", "confidence", "probabilities", "segments", "model"}
-        assert row["normalisation"] == "global" and isinstance(row["uncertain"], bool) and row["duration"] > 2
+        assert set(row) >= {"path", "label", "confidence", "probabilities", "segments", "model", "summary", "sha256"}
+        assert row["normalisation"] == {"mode": "global", "source": "training data", "speech_seconds": None}
+        assert isinstance(row["uncertain"], bool) and row["duration"] > 2
         assert row["label"] in EMOTIONS and list(row["probabilities"]) == list(EMOTIONS)
         # each of the 8 probabilities is rounded to 4 decimals, so their sum is 1 within 8 * 0.00005
         assert abs(sum(row["probabilities"].values()) - 1) <= 4e-4 + 1e-12
         assert row["confidence"] == pytest.approx(row["probabilities"][row["label"]])
         assert row["model"] == {"id": "tiny-test-model", "version": "0.1.0"}
-        seg = row["segments"][0]
-        assert set(seg) == {"start", "end", "label", "confidence"} and 0 <= seg["start"] < seg["end"]
+        seg = next(s for s in row["segments"] if s["label"] != "no speech")
+        assert set(seg) == {"start", "end", "label", "confidence", "uncertain", "probabilities"}
+        assert 0 <= seg["start"] < seg["end"]
 
 
 def test_plain_output_and_segments(tiny_bundle, folder, capsys):
@@ -51,9 +53,9 @@ def test_plain_output_and_segments(tiny_bundle, folder, capsys):
     heads = [ln for ln in lines if not ln.startswith(" ")]
     assert len(heads) == 3
     for head in heads:
-        path, label, conf, *flag = head.split("\t")
+        path, label, conf, flag, normalisation = head.split("\t")
         assert path.endswith(".flac") and label in EMOTIONS and 0 < float(conf) <= 1
-        assert flag in ([], ["uncertain"])
+        assert flag in ("-", "uncertain") and normalisation == "global statistics (training data)"
     assert any(ln.startswith("    ") and " s\t" in ln for ln in lines)
 
 
@@ -76,8 +78,11 @@ def test_speaker_baseline_changes_the_normalisation(tiny_bundle, folder, capsys)
     code, grouped, _ = run(capsys, "predict", str(folder), "--json", "--speaker-baseline", "--model", str(tiny_bundle))
     assert code == 0
     a = [json.loads(x)["probabilities"] for x in alone.splitlines()]
-    g = [json.loads(x)["probabilities"] for x in grouped.splitlines()]
-    assert len(a) == len(g) == 3 and a != g
+    g = [json.loads(x) for x in grouped.splitlines()]
+    assert len(a) == len(g) == 3
+    # three clips hold less than 10 s of speech: the folder's baseline is refused, and says so
+    assert all(r["normalisation"]["mode"] == "global" and "refused" in r["normalisation"]["note"] for r in g)
+    assert [r["probabilities"] for r in g] == a
 
 
 def test_originals_at_48k(tiny_bundle, capsys):
@@ -129,5 +134,40 @@ def test_segments_of_a_silent_file_and_a_bad_one(tiny_bundle, tmp_path, capsys):
                        "--segments", "--model", str(tiny_bundle))
     assert code == 2
     quiet, seg, broken = out.splitlines()
-    assert quiet.split("\t")[1] == "no speech" and seg.split("\t")[1:] == ["no speech", "-"]
+    assert quiet.split("\t")[1:4] == ["no speech", "-", "-"] and seg.split("\t")[1:] == ["no speech", "-"]
     assert broken.split("\t")[:2] == [str(tmp_path / "broken.wav"), "ERROR"] and "not a readable" in broken
+
+
+def test_a_folder_with_enough_speech_is_one_speaker_and_says_so(tiny_bundle, tmp_path, capsys):
+    d = tmp_path / "actor five"
+    d.mkdir()
+    for p in ravdess_files([5], per_emotion=1):  # 8 clips, about 15 s of speech
+        shutil.copy(p, d / p.name)
+    code, out, _ = run(capsys, "predict", str(d), "--json", "--speaker-baseline", "--model", str(tiny_bundle))
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and len(rows) == 8
+    for r in rows:
+        n = r["normalisation"]
+        assert n["mode"] == "speaker" and n["source"] == "folder actor five (8 files)" and n["speech_seconds"] >= 10
+
+
+def test_a_reference_normalises_every_file_and_too_little_speech_is_refused(tiny_bundle, folder, tmp_path, capsys):
+    import soundfile as sf
+
+    from ser_engine.audio import load_audio
+
+    ref = tmp_path / "reference.wav"
+    sf.write(ref, np.concatenate([load_audio(p) for p in ravdess_files([5], emotions=[1, 2], per_emotion=4)]), 16000)
+    code, out, _ = run(capsys, "predict", str(folder), "--json", "--reference", str(ref), "--model", str(tiny_bundle))
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and {r["normalisation"]["source"] for r in rows} == {"reference reference.wav"}
+    code, out, err = run(capsys, "predict", str(folder), "--reference", str(ref), "--reference-span", "0-3",
+                         "--model", str(tiny_bundle))
+    assert code == 1 and out == "" and "reference.wav (0.0–3.0 s): only" in err and "at least 10 s" in err
+
+
+def test_segments_change_only_what_is_printed(tiny_bundle, folder, capsys):
+    for extra in ([], ["--speaker-baseline"]):
+        _, plain, _ = run(capsys, "predict", str(folder), "--json", *extra, "--model", str(tiny_bundle))
+        _, segs, _ = run(capsys, "predict", str(folder), "--json", "--segments", *extra, "--model", str(tiny_bundle))
+        assert plain == segs

@@ -117,10 +117,11 @@ def test_summary_shares(timeline, long_recording):  # noqa: F811
 
 def test_own_baseline_for_long_speech(shipped_predictor, long_recording, timeline):  # noqa: F811
     tl, _ = timeline
-    assert tl.normalisation == "global"  # ~12 s of speech: too little for a baseline
+    assert tl.normalisation.mode == "global"  # ~12 s of speech: too little for the automatic choice
     forced = analyse_recording(shipped_predictor, long_recording.path, config=SegmentConfig(baseline="speaker"),
                                content_hash=False)
-    assert forced.normalisation == "speaker" and forced.sha256 is None
+    assert forced.normalisation.mode == "speaker" and forced.normalisation.source == "this recording"
+    assert forced.normalisation.speech_seconds >= 10 and forced.sha256 is None
     assert tl.sha256 == file_sha256(long_recording.path)
 
 

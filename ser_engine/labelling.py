@@ -1,0 +1,378 @@
+"""The one labelling core: from the feature frames of a recording's speech to window
+probabilities, merged segments and the recording's answer.
+
+Every way of labelling goes through here — a clip from the window, ``ser predict``, ``ser
+batch``, an hour-long session streamed block by block, and training's evaluation and
+calibration — so the figures a bundle reports, its temperatures and its "uncertain"
+threshold are measured on exactly the computation that labels users' files.
+
+The steps, each a function of its own so that training can batch the model calls of many
+recordings and a long recording can emit segments as they become final:
+
+1. :func:`plan_windows`: each speech region is cut into windows (3 s every 1 s; a shorter
+   region is one window, centred); each window labels the stretch of its region nearest its
+   centre (an *element*); the gaps between regions are "no speech" elements.
+2. :func:`window_inputs`: the normalised model input of some windows.
+3. :func:`window_log_probs`: the model, in fixed-size batches.
+4. :class:`Labeller`: each element's probabilities are the calibrated mean of its window's
+   log-probabilities and its neighbours' in the same region (``smooth``); neighbouring
+   elements with the same label merge into segments.
+5. The recording's answer (:func:`recording_answer`): the **share of speech time** each
+   emotion is estimated to take — the time-weighted mean of the elements' calibrated
+   probabilities. Its largest share is the recording's label, and that share its
+   confidence. For a clip of one utterance this is the probability that the clip is that
+   emotion; for a session it is the emotion holding the most speech time. The segments'
+   probabilities average to the same profile, so the headline, the bars, the summary chart,
+   the exports and the command line all read one answer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .inference import run_model
+from .results import NO_SPEECH, Segment, probs_dict
+
+_EPS = 1e-7
+
+
+@dataclasses.dataclass
+class WindowPlan:
+    """Model windows of all speech regions of a recording, and the elements they label.
+
+    Attributes
+    ----------
+    starts : np.ndarray [shape=(n_windows,), dtype=int64]
+        First frame of each window (a short region's window is centred on it).
+    lengths : np.ndarray [shape=(n_windows,), dtype=int64]
+        Frames of the region inside each window (the window length, or less for a short region).
+    region : np.ndarray [shape=(n_windows,), dtype=int64]
+        The region of each window.
+    elements : list of (lo, hi, w)
+        Frame ranges covering the recording in time order; ``w`` is the window that labels
+        the range, or -1 for no speech.
+    """
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    region: np.ndarray
+    elements: list
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.starts)
+
+
+def plan_windows(regions: Sequence[tuple[int, int]], n_frames: int, *, length: int, hop: int) -> WindowPlan:
+    """Cut speech regions ``[(lo, hi), ...]`` (sorted, disjoint, frame units) into windows.
+
+    A region of at most ``length`` frames is one window; a longer one gets windows every
+    ``hop`` frames plus one ending exactly at its end. Each window labels the frames of its
+    region nearer to its centre than to its neighbours'.
+    """
+    starts, lengths, region, elements = [], [], [], []
+    prev = 0
+    for r, (lo, hi) in enumerate(regions):
+        if lo > prev:
+            elements.append((prev, lo, -1))
+        n = hi - lo
+        if n <= length:
+            s = np.array([lo])
+        else:
+            s = lo + np.arange(0, n - length + 1, hop)
+            if s[-1] + length < hi:
+                s = np.append(s, hi - length)
+        centres = s + min(n, length) / 2
+        bounds = [lo] + [int((a + b) / 2) for a, b in zip(centres[:-1], centres[1:])] + [hi]
+        for k, start in enumerate(s):
+            elements.append((bounds[k], bounds[k + 1], len(starts)))
+            starts.append(int(start))
+            lengths.append(min(n, length))
+            region.append(r)
+        prev = hi
+    if prev < n_frames:
+        elements.append((prev, n_frames, -1))
+    return WindowPlan(np.array(starts, np.int64), np.array(lengths, np.int64), np.array(region, np.int64), elements)
+
+
+def window_inputs(feats: Sequence[np.ndarray], regions: Sequence[tuple[int, int]], stats: Any, plan: WindowPlan,
+                  idx: np.ndarray, length: int) -> np.ndarray:
+    """The normalised model input of windows ``idx``.
+
+    Parameters
+    ----------
+    feats : list of np.ndarray [shape=(hi - lo, n_features)]
+        Raw feature frames of each region.
+    stats : FeatureStats
+        The normalisation (global, or a speaker baseline).
+
+    Returns
+    -------
+    x : np.ndarray [shape=(len(idx), length, n_features), dtype=float32]
+        Short regions centred and zero-padded (zero is the mean after normalisation).
+    """
+    out = np.zeros((len(idx), length, len(stats.mean)), np.float32)
+    for j, i in enumerate(idx):
+        r = plan.region[i]
+        s, n = plan.starts[i] - regions[r][0], plan.lengths[i]
+        off = (length - n) // 2
+        out[j, off:off + n] = (feats[r][s:s + n] - stats.mean) / stats.std
+    return out
+
+
+def window_log_probs(model: Any, windows: np.ndarray, *, batch_size: int) -> np.ndarray:
+    """Log-probabilities of the model's classes for each window.
+
+    Returns
+    -------
+    logp : np.ndarray [shape=(n_windows, n_classes), dtype=float64]
+    """
+    return np.log(np.clip(run_model(model, windows, batch_size=batch_size), _EPS, 1.0)).astype(np.float64)
+
+
+def calibrated(logp: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities from (mean) log-probabilities, temperature-scaled along the last axis."""
+    z = np.asarray(logp, np.float64) / float(temperature)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def smoothed_log_probs(logp: np.ndarray, region: np.ndarray, i: int, h: int) -> np.ndarray:
+    """Mean log-probability of windows ``i-h..i+h`` that belong to window ``i``'s region."""
+    lo, hi = i, i
+    while lo > 0 and i - lo < h and region[lo - 1] == region[i]:
+        lo -= 1
+    while hi + 1 < len(region) and hi - i < h and region[hi + 1] == region[i]:
+        hi += 1
+    return logp[lo:hi + 1].mean(axis=0)
+
+
+def last_in_region(region: np.ndarray) -> np.ndarray:
+    """For each window, the index of the last window of its region."""
+    out = np.empty(len(region), np.int64)
+    for i in range(len(region) - 1, -1, -1):
+        out[i] = i if i == len(region) - 1 or region[i + 1] != region[i] else out[i + 1]
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """A recording's answer: each emotion's estimated share of its speech time.
+
+    ``label`` is the emotion with the largest share (:data:`~ser_engine.results.NO_SPEECH`
+    when the recording has none), ``confidence`` that share, ``uncertain`` True when it is
+    below the bundle's threshold.
+    """
+
+    label: str
+    confidence: float | None
+    probabilities: dict
+    uncertain: bool
+
+
+def recording_answer(probs: np.ndarray, durations: np.ndarray, labels: Sequence[str],
+                     uncertain_below: float) -> Answer:
+    """The :class:`Answer` from the calibrated probabilities of the speech elements.
+
+    Parameters
+    ----------
+    probs : np.ndarray [shape=(n_elements, n_classes)]
+    durations : np.ndarray [shape=(n_elements,)]
+        Frames (or seconds) each element stands for.
+    """
+    profile = share_profile(probs, durations)
+    if profile is None:
+        return Answer(NO_SPEECH, None, {}, False)
+    k = int(np.argmax(profile))
+    conf = float(profile[k])
+    return Answer(labels[k], conf, probs_dict(labels, profile), conf < uncertain_below)
+
+
+def share_profile(probs: np.ndarray, durations: np.ndarray) -> np.ndarray | None:
+    """Time-weighted mean of element probabilities: the estimated share of speech time per
+    class (None without speech)."""
+    d = np.asarray(durations, np.float64)
+    if len(d) == 0 or d.sum() <= 0:
+        return None
+    return (np.asarray(probs, np.float64) * d[:, None]).sum(axis=0) / d.sum()
+
+
+class Labeller:
+    """Turns a recording's window log-probabilities into segments and its answer.
+
+    Windows may arrive in batches (:meth:`add`), in order; each call returns the segments
+    that can no longer change (their elements' smoothing neighbours are all labelled and a
+    different label follows), so a long recording's timeline fills while it is labelled.
+    Fed all windows at once, it gives the same segments.
+
+    Parameters
+    ----------
+    plan : WindowPlan
+    labels : sequence of str
+    temperature : float
+        Calibration of the element probabilities.
+    uncertain_below : float
+    rate : float
+        Frames per second of the plan's frame units.
+    duration : float
+        The recording's length in seconds (element ends are clipped to it).
+    smooth : int
+        Windows (odd) whose log-probabilities are averaged around each window (1: off).
+    """
+
+    def __init__(self, plan: WindowPlan, *, labels: Sequence[str], temperature: float, uncertain_below: float,
+                 rate: float, duration: float, smooth: int):
+        self.plan = plan
+        self.labels = list(labels)
+        self.temperature = float(temperature)
+        self.uncertain_below = float(uncertain_below)
+        self.rate = float(rate)
+        self.duration = float(duration)
+        self.h = max(int(smooth), 1) // 2
+        self.logp = np.zeros((plan.n_windows, len(self.labels)), np.float64)
+        self.computed = 0
+        self.segments: list[Segment] = []
+        #: smoothed log-probabilities and frames of each speech element, in time order; frames
+        #: (not seconds clipped to the file's end) weigh them, so a recording known only by its
+        #: features (training's evaluation) gets exactly the answer its file gets
+        self.element_logp: list[np.ndarray] = []
+        self.element_frames: list[int] = []
+        self._last = last_in_region(plan.region)
+        self._next = 0
+        self._open: list | None = None  # [start, end, label, [(seconds, probs)]]
+
+    @property
+    def finished(self) -> bool:
+        return self._next == len(self.plan.elements)
+
+    def add(self, logp: np.ndarray) -> list[Segment]:
+        """Log-probabilities of the next ``len(logp)`` windows; returns the segments now final."""
+        n = len(logp)
+        self.logp[self.computed:self.computed + n] = logp
+        self.computed += n
+        done: list[Segment] = []
+        elements = self.plan.elements
+        while self._next < len(elements):
+            lo, hi, w = elements[self._next]
+            if w >= 0 and min(w + self.h, self._last[w]) >= self.computed:
+                break  # its smoothing neighbours are not all labelled yet
+            if lo / self.rate >= self.duration:
+                pass  # a frame past the end of the file (its centre beyond the last sample)
+            elif w < 0:
+                done += self._extend(lo, hi, NO_SPEECH, None)
+            else:
+                s = smoothed_log_probs(self.logp, self.plan.region, w, self.h)
+                p = calibrated(s, self.temperature)
+                self.element_logp.append(s)
+                self.element_frames.append(hi - lo)
+                done += self._extend(lo, hi, self.labels[int(np.argmax(p))], p)
+            self._next += 1
+        if self.finished and self._open is not None:
+            done.append(self._close())
+        self.segments += done
+        return done
+
+    def answer(self) -> Answer:
+        """The recording's :class:`Answer` (all windows must have been added)."""
+        if not self.finished:
+            raise RuntimeError("the answer needs every window's log-probabilities")
+        probs = calibrated(np.array(self.element_logp), self.temperature) if self.element_logp else np.zeros((0, 1))
+        return recording_answer(probs, np.array(self.element_frames), self.labels, self.uncertain_below)
+
+    def _extend(self, lo: int, hi: int, label: str, probs: np.ndarray | None) -> list[Segment]:
+        start, end = min(lo / self.rate, self.duration), min(hi / self.rate, self.duration)
+        done = []
+        if self._open is not None and self._open[2] != label:
+            done.append(self._close())
+        if self._open is None:
+            self._open = [start, end, label, []]
+        self._open[1] = end
+        if probs is not None:  # weighed in frames, as the answer weighs it
+            self._open[3].append((hi - lo, probs))
+        return done
+
+    def _close(self) -> Segment:
+        assert self._open is not None
+        start, end, label, parts = self._open
+        self._open = None
+        if label == NO_SPEECH:
+            return Segment(start, end, label, None, {}, False)
+        w = np.array([d for d, _ in parts], np.float64)
+        p = (np.stack([q for _, q in parts]) * w[:, None]).sum(0) / w.sum()
+        conf = float(p[self.labels.index(label)])
+        return Segment(start, end, label, conf, probs_dict(self.labels, p), conf < self.uncertain_below)
+
+
+def label_windows(model: Any, feats: Sequence[np.ndarray], regions: Sequence[tuple[int, int]], stats: Any,
+                  labeller: Labeller, *, length: int, batch_size: int, windows_per_block: int,
+                  on_segments: Callable[[list[Segment], float], None] | None = None,
+                  should_stop: Callable[[], bool] | None = None) -> Labeller:
+    """Run the model over every window of ``labeller.plan``, ``windows_per_block`` at a time,
+    feeding the labeller; ``on_segments(new_segments, fraction_done)`` after every block.
+    ``should_stop`` is polled before every block (True: returns early, unfinished)."""
+    plan = labeller.plan
+    n = plan.n_windows
+    step = max(int(windows_per_block), 1)
+    start = 0
+    while True:
+        if should_stop is not None and should_stop():
+            return labeller
+        idx = np.arange(start, min(start + step, n))
+        logp = (window_log_probs(model, window_inputs(feats, regions, stats, plan, idx, length),
+                                 batch_size=batch_size) if len(idx) else np.zeros((0, len(labeller.labels))))
+        new = labeller.add(logp)
+        start += len(idx)
+        if on_segments is not None:
+            on_segments(new, start / n if n else 1.0)
+        if labeller.finished:
+            return labeller
+
+
+def fit_profile_temperature(element_logp: Sequence[np.ndarray], element_frames: Sequence[np.ndarray],
+                            labels: np.ndarray, *, bounds: tuple[float, float] = (0.05, 20.0)) -> float:
+    """The temperature that minimises the negative log-likelihood of recordings' answers.
+
+    Parameters
+    ----------
+    element_logp : list of np.ndarray [shape=(n_elements_i, n_classes)]
+        Per recording, its speech elements' smoothed log-probabilities (:attr:`Labeller.element_logp`).
+    element_frames : list of np.ndarray [shape=(n_elements_i,)]
+    labels : np.ndarray [shape=(n_recordings,)]
+        The true class of each recording (one emotion per recording, as in training data).
+    """
+    from scipy.optimize import minimize_scalar
+
+    keep = [i for i, e in enumerate(element_logp) if len(e)]
+    if not keep:
+        return 1.0
+
+    def nll(log_t):
+        t = float(np.exp(log_t))
+        total = 0.0
+        for i in keep:
+            p = share_profile(calibrated(element_logp[i], t), element_frames[i])
+            total -= np.log(max(float(p[labels[i]]), 1e-12))
+        return total / len(keep)
+
+    res = minimize_scalar(nll, bounds=tuple(np.log(bounds)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def answers(element_logp: Sequence[np.ndarray], element_frames: Sequence[np.ndarray],
+            temperature: float, n_classes: int) -> np.ndarray:
+    """Share profiles of many recordings at ``temperature`` (NaN rows for no speech).
+
+    Returns
+    -------
+    profiles : np.ndarray [shape=(n_recordings, n_classes)]
+    """
+    out = np.full((len(element_logp), n_classes), np.nan)
+    for i, (e, d) in enumerate(zip(element_logp, element_frames)):
+        if len(e):
+            out[i] = share_profile(calibrated(e, temperature), d)
+    return out
