@@ -28,6 +28,7 @@ import numpy as np
 from .atomic import atomic_directory, recover_directory
 from .errors import ModelLoadError
 from .features import FeatureConfig, check_banks, filter_banks
+from .frontend import FrontEndConfig
 from .inference import WindowConfig
 from .normalise import FeatureStats
 
@@ -79,6 +80,28 @@ class ModelBundle:
     @property
     def global_stats(self):
         return FeatureStats.from_dict(self.manifest["normalisation"]["global"])
+
+    @property
+    def front_end(self):
+        """What the model reads (:mod:`ser_engine.frontend`); classic for bundles before it existed."""
+        return FrontEndConfig.from_dict(self.manifest.get("front_end"))
+
+    @property
+    def encoder_spec(self):
+        """The speech encoder the model was trained with (:class:`~ser_engine.encoder.EncoderSpec`),
+        or None for a classic front end."""
+        from .encoder import EncoderSpec
+
+        spec = self.manifest.get("encoder")
+        return EncoderSpec.from_dict(spec) if spec else None
+
+    @property
+    def whisper_bank(self):
+        """Whisper's stored mel filter bank (``filters.npz``), or None."""
+        if FILTERS_FILE not in self.files:
+            return None
+        with np.load(self.files[FILTERS_FILE], allow_pickle=False) as data:
+            return np.asarray(data["whisper_mel"], np.float32) if "whisper_mel" in data else None
 
     def temperature(self, mode):
         return float(self.manifest["calibration"]["temperature"].get(mode, 1.0))
@@ -213,8 +236,12 @@ def _parse_manifest(where, data):
         FeatureConfig.from_dict(manifest["feature_config"])
         WindowConfig.from_dict(manifest["window"])
         FeatureStats.from_dict(manifest["normalisation"]["global"])
+        front_end = FrontEndConfig.from_dict(manifest.get("front_end"))
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelLoadError(f"{where}: {MANIFEST} has invalid settings ({exc})") from None
+    if front_end.uses_encoder and not manifest.get("encoder", {}).get("sha256"):
+        raise ModelLoadError(f"{where}: the model reads a speech encoder's frames but {MANIFEST} does not "
+                             "name the encoder's files and their sha256")
     return manifest
 
 
@@ -248,7 +275,9 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files
         copy = _inference_copy(model)
         copy.save(tmp / MODEL_FILE)
         if runtime_files:
-            for name, data in runtime_file_bytes(copy, FeatureConfig.from_dict(manifest["feature_config"])).items():
+            fe = FrontEndConfig.from_dict(manifest.get("front_end"))
+            for name, data in runtime_file_bytes(copy, FeatureConfig.from_dict(manifest["feature_config"]),
+                                                 fe).items():
                 (tmp / name).write_bytes(data)
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         for name, data in (extra_files or {}).items():
@@ -267,8 +296,9 @@ def _write_manifest(folder, manifest):
     _parse_manifest(folder, (folder / MANIFEST).read_bytes())  # never write what we could not read back
 
 
-def runtime_file_bytes(model, config):
-    """``filters.npz`` and, when the conversion succeeds, ``model.tflite`` for a Keras model.
+def runtime_file_bytes(model, config, front_end=FrontEndConfig()):
+    """``filters.npz`` (the mel and chroma banks, and Whisper's mel bank for an encoder front
+    end) and, when the conversion succeeds, ``model.tflite`` for a Keras model.
 
     A model that does not convert still gets a bundle (Keras runs it); the log says why.
 
@@ -279,8 +309,13 @@ def runtime_file_bytes(model, config):
     from .litert import convert_to_tflite
 
     mel, chroma = filter_banks(config=config)
+    banks = {"mel": mel, "chroma": chroma}
+    if front_end.uses_encoder:
+        from .encoder import whisper_mel_bank
+
+        banks["whisper_mel"] = whisper_mel_bank()
     buf = io.BytesIO()
-    np.savez(buf, mel=mel, chroma=chroma)
+    np.savez(buf, **banks)
     out = {FILTERS_FILE: buf.getvalue()}
     try:
         out[TFLITE_FILE] = convert_to_tflite(model)
@@ -296,7 +331,7 @@ def add_runtime_files(bundle_dir):
     The folder is replaced atomically."""
     bundle_dir = Path(bundle_dir)
     bundle = load_bundle(bundle_dir)
-    new = runtime_file_bytes(bundle.load_keras_model(), bundle.feature_config)
+    new = runtime_file_bytes(bundle.load_keras_model(), bundle.feature_config, bundle.front_end)
     if TFLITE_FILE not in new:
         raise ModelLoadError(f"{bundle_dir}: model.keras could not be converted for LiteRT (see the log)")
     with atomic_directory(bundle_dir) as tmp:

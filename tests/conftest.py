@@ -70,3 +70,20 @@ def tiny_bundle(tmp_path_factory):
     outcome = run_training(data, root / "out", TrainConfig.quick(**TINY), cache_root=root / "cache",
                            model_id="tiny-test-model")
     return outcome.bundle_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_bundle(tmp_path_factory):
+    """A really trained (tiny) bundle that reads both classic and speech-encoder frames, made
+    once per session with the real encoder (its states of 48 clips)."""
+    if not SPEECH_16K.is_dir():
+        pytest.skip(f"RAVDESS data not found at {DATA}")
+    from training.config import TrainConfig
+    from training.pipeline import run_training
+
+    root = tmp_path_factory.mktemp("tiny-encoder")
+    data = make_mini_dataset(root / "data")
+    cfg = TrainConfig.quick(**{**TINY, "speeds": (), "noise_snrs": ()}, front_end={"kind": "both"},
+                            speaker_scale="global", skewed_baselines=0.5)
+    outcome = run_training(data, root / "out", cfg, cache_root=root / "cache", model_id="tiny-encoder-model")
+    return outcome.bundle_dir

@@ -4,6 +4,7 @@ A second training run on the same folder (or a renamed copy of it) skips extract
 Entries live in the user cache folder as ``.npy`` files, written atomically.
 """
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -99,17 +100,24 @@ def variant_key(speed=1.0, snr=None, pitch=None):
             + ("" if pitch is None else f"-{pitch_key(pitch)}"))
 
 
+def variant_audio(path, *, sr, speed=1.0, snr=None, seed=0, pitch=None):
+    """A recording, or its augmented copy: played ``speed`` times faster, shifted ``pitch``
+    semitones, with white noise ``snr`` dB below its speech (seeded by ``seed``)."""
+    y = load_audio(path, sr=sr)
+    if speed != 1.0:
+        y = speed_perturb(y, speed, sr=sr)
+    if pitch is not None:
+        y = pitch_shift(y, pitch, sr=sr)
+    if snr is not None:
+        y = add_noise(y, snr, sr=sr, seed=seed)
+    return y
+
+
 def _extract(path, config_dict, speed=1.0, snr=None, seed=0, pitch=None):
     # Runs in a worker process: returns features or the reason they could not be made.
     try:
         config = FeatureConfig.from_dict(config_dict)
-        y = load_audio(path, sr=config.sample_rate)
-        if speed != 1.0:
-            y = speed_perturb(y, speed, sr=config.sample_rate)
-        if pitch is not None:
-            y = pitch_shift(y, pitch, sr=config.sample_rate)
-        if snr is not None:
-            y = add_noise(y, snr, sr=config.sample_rate, seed=seed)
+        y = variant_audio(path, sr=config.sample_rate, speed=speed, snr=snr, seed=seed, pitch=pitch)
         return compute_features(y, config=config), None
     except SerError as exc:
         return None, getattr(exc, "reason", str(exc))
@@ -250,3 +258,128 @@ def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_
     if progress:
         progress(total, total, n_cached)
     return features, failures, n_cached
+
+
+# -- encoder states ---------------------------------------------------------------------------
+
+
+class StatesCache:
+    """Encoder states of recordings' speech regions on disk, keyed by file content, variant,
+    the encoder's files and everything that decides the regions:
+    ``<root>/<digest of settings>/<sha[:2]>/<sha><variant>.npz``."""
+
+    def __init__(self, config, seg, spec, root=None):
+        import json
+
+        self.root = Path(root) if root else user_cache_dir() / "encoder"
+        key = json.dumps({"features": config.digest(), "segments": dataclasses.asdict(seg), "encoder": spec.to_dict()},
+                         sort_keys=True)
+        self.folder = self.root / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def _entry(self, digest):
+        return self.folder / digest[:2] / f"{digest}.npz"
+
+    def get(self, digest):
+        entry = self._entry(digest)
+        if not entry.exists():
+            return None
+        try:
+            with np.load(entry, allow_pickle=False) as data:
+                states, lengths = data["states"], data["lengths"]
+        except (OSError, ValueError, KeyError):
+            logger.warning("unreadable cache entry %s; recomputing", entry)
+            return None
+        return np.split(states, np.cumsum(lengths)[:-1]) if len(lengths) else []
+
+    def put(self, digest, states):
+        buf = io.BytesIO()
+        lengths = np.array([len(s) for s in states], np.int64)
+        joined = np.concatenate(states) if states else np.zeros((0, 384), np.float16)
+        np.savez(buf, states=joined.astype(np.float16), lengths=lengths)
+        atomic_write_bytes(self._entry(digest), buf.getvalue())
+
+
+def extract_encoder_states(features, *, config, seg, front_end, cache=None, progress=None, should_stop=None,
+                           files_per_call=8):
+    """Encoder states of the speech regions of every recording and copy in ``features``.
+
+    The regions are the app's (from the classic frames' voice activity, snapped to the
+    front end's grid), the audio of a copy is made again exactly as for its features, and
+    the states are those the app computes (:func:`ser_engine.encoder.region_states`), so a
+    model is trained on what it will hear. Stored as float16 (the encoder runs in int8).
+
+    Parameters
+    ----------
+    features : dict
+        ``path`` or ``(path, key)`` -> classic frames (:func:`extract_training_features`).
+    progress : callable(done, total, cached) or None
+
+    Returns
+    -------
+    states : dict, same keys -> list of np.ndarray [shape=(ceil(region frames / 2), 384)], one per region
+    """
+    from ser_engine.encoder import SpeechEncoder, current_spec, region_states, whisper_mel_bank
+    from ser_engine.segments import regions_of
+
+    spec = current_spec()
+    cache = cache if cache is not None else None
+    out, todo = {}, []
+    digests = {}
+    for key in features:
+        path, variant = (key, None) if not isinstance(key, tuple) else key
+        digests[key] = file_digest(path) + _variant_suffix(variant)
+        cached = cache.get(digests[key]) if cache else None
+        if cached is not None:
+            out[key] = [np.asarray(s, np.float32) for s in cached]
+        else:
+            todo.append(key)
+    n_cached = len(out)
+    total = len(features)
+    if progress:
+        progress(n_cached, total, n_cached)
+    if not todo:
+        return out
+    encoder = SpeechEncoder(spec)
+    bank = whisper_mel_bank()
+    for i in range(0, len(todo), files_per_call):
+        if should_stop and should_stop():
+            raise TrainingCancelled("training cancelled during feature extraction; the active model is unchanged")
+        keys = todo[i:i + files_per_call]
+        pieces, owner = [], []
+        for key in keys:
+            y = _variant_of(key, config, digests[key])
+            for lo, hi in regions_of(features[key], feature_config=config, config=seg, step=front_end.step):
+                pieces.append((y, 0, lo, hi))
+                owner.append(key)
+        states = region_states(encoder, pieces, bank=bank)
+        for key in keys:
+            out[key] = [s for s, k in zip(states, owner) if k == key]
+            if cache:
+                cache.put(digests[key], out[key])
+        if progress:
+            progress(len(out), total, n_cached)
+    return out
+
+
+def _variant_suffix(variant):
+    """The cache key suffix of a copy named by its ``features`` key part."""
+    if variant is None:
+        return ""
+    if isinstance(variant, str) and variant.startswith("snr"):
+        return variant_key(snr=float(variant[3:]))
+    if isinstance(variant, str) and variant.startswith("pitch"):
+        return variant_key(pitch=float(variant[5:]))
+    return variant_key(speed=float(variant))
+
+
+def _variant_of(key, config, digest):
+    """The audio of a ``features`` key: the recording, or the copy its key part names."""
+    path, variant = (key, None) if not isinstance(key, tuple) else key
+    kwargs = {}
+    if isinstance(variant, str) and variant.startswith("snr"):
+        kwargs = {"snr": float(variant[3:]), "seed": _seed(file_digest(path) + variant_key(snr=float(variant[3:])))}
+    elif isinstance(variant, str) and variant.startswith("pitch"):
+        kwargs = {"pitch": float(variant[5:])}
+    elif variant is not None:
+        kwargs = {"speed": float(variant)}
+    return variant_audio(path, sr=config.sample_rate, **kwargs)
