@@ -45,39 +45,53 @@ def config_from_args(args):
 
 
 class _Progress:
-    """Turns pipeline events into tqdm bars and short log lines on stderr."""
+    """Turns pipeline events into tqdm bars on a terminal, and into one line per epoch and per
+    extraction pass when stderr is a file or a pipe (a bar there writes a line per refresh:
+    a quick rebuild's log grew to thousands of lines)."""
 
-    def __init__(self):
+    def __init__(self, tty=None):
+        self.tty = sys.stderr.isatty() if tty is None else tty
         self.bar = None
         self.key = None
 
     def __call__(self, event):
-        from tqdm import tqdm
-
         phase = event["phase"]
-        if phase == "features":
-            self._bar(("features",), event["total"], "features")
-            self.bar.n = event["done"]
-            self.bar.set_postfix(cached=event["cached"], refresh=False)
-            self.bar.refresh()
+        if phase in ("features", "encoder"):
+            what = "features" if phase == "features" else "speech encoder"
+            done, total = event["done"], event["total"]
+            if self.tty:
+                self._bar((phase,), total, what)
+                self.bar.n = done
+                self.bar.set_postfix(cached=event["cached"], refresh=False)
+                self.bar.refresh()
+            elif done in (0, total) and self.key != (phase, done):
+                self.key = (phase, done)
+                self._write(f"{what}: {done} of {total} ({event['cached']} from the cache)")
         elif phase in ("fold", "final") and "epoch" in event:
             log = event["epoch"]
-            key = (phase, event.get("fold"), log.member)
             title = f"fold {event['fold']}/{event['folds']}" if phase == "fold" else "final model"
             if getattr(log, "member", 0):
                 title += f", model {log.member + 1}"
-            self._bar(key, None, title)
-            self.bar.update(1)
             post = {"loss": f"{log.loss:.3f}", "acc": f"{log.accuracy:.2f}"}
             if log.val_loss == log.val_loss:  # not NaN
                 post.update(val_loss=f"{log.val_loss:.3f}", val_acc=f"{log.val_accuracy:.2f}")
-            self.bar.set_postfix(post)
+            if self.tty:
+                self._bar((phase, event.get("fold"), log.member), None, title)
+                self.bar.update(1)
+                self.bar.set_postfix(post)
+            else:
+                self._write(f"{title}: epoch {log.epoch} " + " ".join(f"{k} {v}" for k, v in post.items()))
         elif phase == "scan" and "dataset" in event:
             d = event["dataset"]
-            tqdm.write(f"Found {d['files']} files of {len(d['actors'])} actors; {d['skipped']} skipped.")
+            self._write(f"Found {d['files']} files of {len(d['actors'])} actors; {d['skipped']} skipped.")
         elif "message" in event:
             self.close()
-            tqdm.write(event["message"])
+            self._write(event["message"])
+
+    def _write(self, text):
+        from tqdm import tqdm
+
+        tqdm.write(text, file=sys.stderr)
 
     def _bar(self, key, total, desc):
         from tqdm import tqdm
@@ -90,7 +104,7 @@ class _Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
-            self.bar, self.key = None, None
+        self.bar, self.key = None, None
 
 
 def main(argv=None):
