@@ -1,19 +1,19 @@
 """What one line says about a whole recording: its label and the number beside it.
 
-A short clip (one utterance, up to :data:`LONG_RECORDING_S`) is answered by the model's
-recording-level label and its calibrated confidence, as before. For a long recording that
-pooled answer averages minutes of different moods into one, which tells a clinician little;
-its line names instead the **dominant emotion**: the one holding the largest share of the
-speech time in the timeline, and that share. The queue, the panel's headline and the
-summary chart all read it from here, so they never disagree.
+There is one answer per recording, the engine's (:mod:`ser_engine.labelling`): each emotion's
+estimated share of the speech time, the label the largest share. The headline shows that
+label and that share; the bars are the same shares; the summary chart the same shares in
+seconds. Only the wording differs with length: a clip of one utterance (up to
+:data:`~ser_engine.results.LONG_RECORDING_S`) says "confidence 83%" (for one utterance the
+share is the probability of the emotion), a session says "40% of speech". The queue, the
+panel's headline and the summary chart all read it from here, so they never disagree.
 """
 
 import dataclasses
 
-from ser_engine.results import NO_SPEECH
+from ser_engine.results import LONG_RECORDING_S, NO_SPEECH
 
-#: Recordings longer than this are sessions (dominant emotion), shorter ones clips.
-LONG_RECORDING_S = 30.0
+__all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "summary_of"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,21 +37,14 @@ def is_long(result):
 
 
 def summary_of(result, labels=None):
-    """The model tier's :class:`~ser_engine.summary.Summary` of a Result or Timeline."""
-    from ser_engine.summary import summarise
-
-    labels = tuple(getattr(result, "labels", None) or labels or result.probabilities.keys())
-    return summarise(result.segments, labels, duration=result.duration)
+    """The model's :class:`~ser_engine.summary.Summary` of a recording: its answer's shares of
+    the speech time (:meth:`ser_engine.results.Timeline.summary`)."""
+    return result.summary()
 
 
 def headline(result):
-    """The :class:`Headline` of a Result or Timeline."""
-    if is_long(result):
-        summ = summary_of(result)
-        if summ.speech_seconds <= 0:
-            return Headline(NO_SPEECH, None, "share")
-        label = max(summ.shares, key=lambda k: summ.shares[k])
-        return Headline(label, summ.shares[label], "share")
-    if result.label in (None, NO_SPEECH):  # a Timeline says None, a Result NO_SPEECH
-        return Headline(NO_SPEECH, None, "confidence")
-    return Headline(result.label, result.confidence, "confidence", bool(result.uncertain))
+    """The :class:`Headline` of a recording's result."""
+    kind = "share" if is_long(result) else "confidence"
+    if result.label in (None, NO_SPEECH):
+        return Headline(NO_SPEECH, None, kind)
+    return Headline(result.label, result.confidence, kind, bool(result.uncertain))

@@ -150,10 +150,12 @@ class Timeline:
     ok = True
 
     def summary(self):
-        """Share of speech time per emotion, and the no-speech time (:class:`~ser_engine.summary.Summary`)."""
-        from .summary import summarise
+        """The recording's answer as time: each emotion's share of the speech time and its
+        seconds, and the no-speech time (:class:`~ser_engine.summary.Summary`)."""
+        from .summary import answer_summary
 
-        return summarise(self.segments, self.labels, duration=self.duration)
+        speech = sum(s.duration for s in self.segments if s.is_speech)
+        return answer_summary(self.probabilities, self.labels, speech_seconds=speech, duration=self.duration)
 
     def to_dict(self, *, segments=True):
         return {

@@ -150,7 +150,12 @@ class Review:
         """The :class:`~ser_engine.summary.Summary` of the corrected tier."""
         from .summary import summarise
 
-        eff = [_Span(a, b, lab) for a, b, lab, _ in self.effective_segments(segments)]
+        eff = []
+        for a, b, lab, src in self.effective_segments(segments):
+            # where the clinician did not correct, the model's estimate stands, spread over the
+            # emotions as in its answer; a clinician's label counts whole
+            probs = _probabilities_at(segments, (a + b) / 2) if src == "model" else None
+            eff.append(_Span(a, b, lab, probs))
         return summarise(eff, labels, duration=duration)
 
     # -- persistence ----------------------------------------------------------------------
@@ -180,6 +185,14 @@ class _Span:
     start: float
     end: float
     label: str
+    probabilities: dict = None
+
+
+def _probabilities_at(segments, t):
+    for s in segments:
+        if s.start <= t < s.end:
+            return s.probabilities or None
+    return None
 
 
 def reviews_dir():

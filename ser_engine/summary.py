@@ -40,9 +40,14 @@ class Summary:
 def summarise(segments, labels, *, duration=None):
     """The :class:`Summary` of labelled segments (model tier or clinician-corrected tier).
 
+    A segment with ``probabilities`` (the model's) spreads its time over the emotions by them:
+    the model's estimate of how much of that stretch each emotion takes, as in the recording's
+    answer (:mod:`ser_engine.labelling`). A segment with a label only (the clinician's) counts
+    whole for its label.
+
     Parameters
     ----------
-    segments : iterable of objects with ``start``, ``end`` and ``label``
+    segments : iterable of objects with ``start``, ``end``, ``label`` (and ``probabilities``)
     labels : sequence of str
         The model's emotions; labels outside them (other than no speech) are counted too.
     duration : float or None
@@ -54,10 +59,24 @@ def summarise(segments, labels, *, duration=None):
     for s in segments:
         d = max(s.end - s.start, 0.0)
         end = max(end, s.end)
+        probs = getattr(s, "probabilities", None)
         if s.label == NO_SPEECH:
             no_speech += d
+        elif probs:
+            for lab, p in probs.items():
+                seconds[lab] = seconds.get(lab, 0.0) + d * p
         else:
             seconds[s.label] = seconds.get(s.label, 0.0) + d
+    return _summary(seconds, no_speech, end if duration is None else float(duration))
+
+
+def answer_summary(probabilities, labels, *, speech_seconds, duration):
+    """The :class:`Summary` of a recording's answer: its shares of the speech time, in seconds."""
+    seconds = {lab: float(probabilities.get(lab, 0.0)) * speech_seconds for lab in labels}
+    return _summary(seconds, max(duration - speech_seconds, 0.0), duration)
+
+
+def _summary(seconds, no_speech, duration):
     speech = sum(seconds.values())
     shares = {k: (v / speech if speech > 0 else 0.0) for k, v in seconds.items()}
-    return Summary(seconds, shares, speech, no_speech, end if duration is None else float(duration))
+    return Summary(seconds, shares, speech, no_speech, duration)

@@ -12,8 +12,10 @@ from ser_engine.paths import user_data_dir
 
 
 def _segments():
-    return [Segment(0.0, 1.0, NO_SPEECH, None, {}), Segment(1.0, 4.0, "calm", 0.7, {"calm": 0.7}),
-            Segment(4.0, 6.0, "angry", 0.9, {"angry": 0.9}), Segment(6.0, 7.0, NO_SPEECH, None, {})]
+    return [Segment(0.0, 1.0, NO_SPEECH, None, {}),
+            Segment(1.0, 4.0, "calm", 0.7, {"calm": 0.7, "sad": 0.2, "angry": 0.1}),
+            Segment(4.0, 6.0, "angry", 0.9, {"calm": 0.1, "sad": 0.0, "angry": 0.9}),
+            Segment(6.0, 7.0, NO_SPEECH, None, {})]
 
 
 @pytest.fixture
@@ -63,8 +65,12 @@ def test_effective_tier_and_summary():
     assert eff == [(0.0, 1.0, NO_SPEECH, "model"), (1.0, 4.0, "sad", "clinician"), (4.0, 6.0, "angry", "model"),
                    (6.0, 7.0, NO_SPEECH, "model")]
     s = r.summary(_segments(), ["calm", "sad", "angry"], duration=7.0)
-    assert s.seconds == {"calm": 0.0, "sad": 3.0, "angry": 2.0} and s.no_speech_seconds == 2.0
+    # the clinician's 3 s count whole; the model's uncorrected 2 s keep its estimate (0.9 angry)
+    assert s.seconds == pytest.approx({"calm": 0.2, "sad": 3.0, "angry": 1.8}) and s.no_speech_seconds == 2.0
     assert s.shares["sad"] == pytest.approx(0.6)
+    # with nothing corrected, the corrected tier says what the model says
+    model = Review("abc").summary(_segments(), ["calm", "sad", "angry"], duration=7.0)
+    assert model.seconds == pytest.approx({"calm": 2.3, "sad": 0.6, "angry": 2.1})
 
 
 def test_user_chosen_path_clear_and_bad_files(audio, tmp_path):
