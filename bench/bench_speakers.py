@@ -507,49 +507,71 @@ def report_table(prepared, space):
     return "\n".join(lines), summarise(est), est
 
 
+RESULTS = REPO / "bench" / "results" / "speakers.json"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit resources/speakers/space.npz on actors 01-10")
     parser.add_argument("--explore", action="store_true", help="also the candidates of docs/speakers.md")
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the cost recording (0: no cost)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the parts in bench/results/speakers.json; run only what is asked and missing")
     parser.add_argument("--benchmarks", action="store_true", help="also write the section of BENCHMARKS.md")
     args = parser.parse_args()
+
+    import json
 
     from ser_engine.bundle import load_bundle
     from ser_engine.speakers import SpeakerConfig, default_space_path, load_space
 
+    res = json.loads(RESULTS.read_text()) if args.keep and RESULTS.exists() else {}
+
+    def save():
+        RESULTS.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+
     bundle = load_bundle(REPO / "resources" / "model")
     config, banks = bundle.feature_config, bundle.filter_banks()
-    load_before = os.getloadavg()
-    t0 = time.perf_counter()
-    windows = actor_windows(TUNING_ACTORS, config=config, banks=banks)
-    if args.fit:
-        fit(windows, TUNING_ACTORS, config=config).save(default_space_path())
-        print(f"wrote {default_space_path()}")
-    tuning = prepare(cases(TUNING_ACTORS), config=config, banks=banks)
-    sweep, chosen = tune(tuning, windows, config=config)
-    for row in sweep:
-        print("threshold %.2f: pairs %s, same-sex %s, one speaker kept %s, count right %s" % (
-            row[0], pct(row[1]), pct(row[2]), pct(row[3]), pct(row[4])), flush=True)
-    if abs(chosen - SpeakerConfig().threshold) > 1e-9:
-        print(f"NOTE: the tuning actors choose threshold {chosen}; SpeakerConfig.threshold is "
+    need_tuning = args.fit or "sweep" not in res or (args.explore and "explored" not in res)
+    if need_tuning:
+        t0 = time.perf_counter()
+        windows = actor_windows(TUNING_ACTORS, config=config, banks=banks)
+        if args.fit:
+            fit(windows, TUNING_ACTORS, config=config).save(default_space_path())
+            print(f"wrote {default_space_path()}")
+        tuning = prepare(cases(TUNING_ACTORS), config=config, banks=banks)
+    if args.fit or "sweep" not in res:
+        sweep, chosen = tune(tuning, windows, config=config)
+        for row in sweep:
+            print("threshold %.2f: pairs %s, same-sex %s, one speaker kept %s, count right %s" % (
+                row[0], pct(row[1]), pct(row[2]), pct(row[3]), pct(row[4])), flush=True)
+        reported = prepare(cases(REPORT_ACTORS), config=config, banks=banks)
+        table, summary, _ = report_table(reported, load_space())
+        print(table, flush=True)
+        res.update(sweep=sweep, chosen=chosen, shipped_threshold=SpeakerConfig().threshold, table=table,
+                   summary=list(summary), coverage=float(np.mean([p.coverage for p in reported])),
+                   session_seconds=time.perf_counter() - t0)
+        save()
+    if abs(res["chosen"] - SpeakerConfig().threshold) > 1e-9:
+        print(f"NOTE: the tuning actors choose threshold {res['chosen']}; SpeakerConfig.threshold is "
               f"{SpeakerConfig().threshold}: update it and re-run")
-    reported = prepare(cases(REPORT_ACTORS), config=config, banks=banks)
-    table, (pairs, same, one, count), est = report_table(reported, load_space())
-    print(table, flush=True)
-    explored = {}
-    if args.explore:
-        explored, _ = explore(tuning, windows, config=config)
+    if args.explore and "explored" not in res:
+        explored = {k: {"pairs": v[0], "same": v[1], "seconds": None}
+                    for k, v in explore(tuning, windows, config=config)[0].items()}
         pair_cases = [p.case for p in tuning if len(p.case.actors) == 2]
-        explored.update({k: (v[0], v[1], float("nan"), float("nan"), v[2])
+        explored.update({k: {"pairs": v[0], "same": v[1], "seconds": v[2]}
                          for k, v in embedding_candidates(pair_cases).items()})
         for k, v in explored.items():
             print(k, v, flush=True)
-    bench_seconds = time.perf_counter() - t0
-    c = cost(args.minutes) if args.minutes > 0 else None
-    load_after = os.getloadavg()
-    body = render(sweep, chosen, table, pairs, same, one, count, reported, explored, c, load_before, load_after,
-                  bench_seconds)
+        res["explored"] = explored
+        save()
+    if args.minutes > 0 and not (args.keep and "cost" in res):
+        res["load_before"] = list(os.getloadavg())
+        res["cost"] = cost(args.minutes)
+        print(res["cost"], flush=True)
+        res["load_after"] = list(os.getloadavg())
+        save()
+    body = render(res)
     out = REPO / "bench" / "results" / "speakers.md"
     out.write_text(body + "\n", encoding="utf-8")
     print(f"wrote {out}")
@@ -559,51 +581,51 @@ def main():
         write_section("bench_speakers", "Speaker turns", body, "bench/bench_speakers.py")
 
 
-def render(sweep, chosen, table, pairs, same, one, count, reported, explored, c, load_before, load_after,
-           bench_seconds):
+def render(res):
     from bench.record import stamp
-    from ser_engine.speakers import SpeakerConfig
 
-    cov = np.mean([p.coverage for p in reported])
+    pairs, same, one, count = res["summary"]
     lines = [stamp().format(script="bench/bench_speakers.py"), "",
              f"Sessions from `bench/sessions.py`: turns of {TURN[0]:g}-{TURN[1]:g} s of speech, pauses of "
              f"{PAUSE[0]:g}-{PAUSE[1]:g} s, each speaker at a level drawn from {LEVELS[0]:g} to {LEVELS[1]:g} dBFS; "
              "in a pair one actor speaks its 12 calm and neutral clips, the other three clips of every emotion; "
              "alone, three clips of every emotion. Speaker space fitted and count threshold chosen on actors "
              "01-10; **figures below on actors 11-20** (every pair of them and each alone), never used to "
-             f"choose anything. Speech regions held {pct(cov)} of the clips' time (voice activity as the "
-             "analysis finds it); attribution is over the clips' time inside them, under the best mapping of "
-             "found speakers to true ones.", "", table, "",
-             f"**Bar** (issue 21): ≥ 90% of the pairs' speech attributed right — {pct(pairs)} "
-             f"({'met' if pairs >= 0.9 else 'not met'}; same-sex pairs alone {pct(same)}); a one-speaker "
+             f"choose anything. Speech regions held {pct(res['coverage'])} of the clips' time (voice activity as "
+             "the analysis finds it); attribution is over the clips' time inside them, under the best mapping of "
+             "found speakers to true ones.", "", res["table"], "",
+             f"**Bar** (issue 21): ≥ 90% of the pairs' speech attributed right — {pct(pairs)} with the count "
+             f"estimated ({'met' if pairs >= 0.9 else 'not met'}; same-sex pairs alone {pct(same)}); a one-speaker "
              f"session stays one speaker for ≥ 95% of its speech — {pct(one)} "
              f"({'met' if one >= 0.95 else 'not met'}). Speakers counted right in {pct(count)} of the sessions.",
-             "", f"Count threshold (separation) chosen on actors 01-10: {chosen:g} (shipped: "
-             f"{SpeakerConfig().threshold:g}), the lowest at which their one-speaker sessions keep ≥ 95% of their "
+             "", f"Count threshold (separation) chosen on actors 01-10: {res['chosen']:g} (shipped: "
+             f"{res['shipped_threshold']:g}), the lowest at which their one-speaker sessions keep ≥ 95% of their "
              "speech with one speaker; each session scored in a space fitted on the other tuning actors:", "",
              "| Threshold | Pairs | Same-sex pairs | One speaker kept | Count right |", "|---|---|---|---|---|"]
-    lines += [f"| {t:g} | {pct(a)} | {pct(b)} | {pct(o)} | {pct(k)} |" for t, a, b, o, k in sweep]
-    if explored:
-        lines += ["", "Candidates, count given (two), tuning actors' pairs (actors 01-10; a whitening fitted on "
+    lines += [f"| {t:g} | {pct(a)} | {pct(b)} | {pct(o)} | {pct(k)} |" for t, a, b, o, k in res["sweep"]]
+    if res.get("explored"):
+        lines += ["", "Candidates, count given (two), tuning actors' pairs (actors 01-10; each whitening fitted on "
                   "the other tuning actors):", "",
                   "| Representation | Pairs | Same-sex pairs | Seconds per second of speech (1 thread) |",
                   "|---|---|---|---|"]
-        for k, v in explored.items():
-            speed = "free (the analysis has the features)" if v[4] != v[4] else f"{v[4]:.3f}"
-            lines.append(f"| {k} | {pct(v[0])} | {pct(v[1])} | {speed} |")
-    if c is not None:
+        for k, v in res["explored"].items():
+            speed = "none: the analysis has the frames" if v["seconds"] is None else f"{v['seconds']:.3f}"
+            lines.append(f"| {k} | {pct(v['pairs'])} | {pct(v['same'])} | {speed} |")
+    c = res.get("cost")
+    if c:
         a, s = float(np.median(c["analysis"])), float(np.median(c["step"]))
-        lines += ["", f"**Cost** on a {c['speech_minutes']:.1f}-minute-speech, 60-minute recording "
+        lines += ["", f"**Cost** on a 60-minute recording with {c['speech_minutes']:.1f} minutes of speech "
                   f"(`bench_long.build_recording`: actors 01-20 in turn; {c['segments']} segments): "
                   f"`analyse_recording` {a:.2f} s (runs {', '.join(f'{x:.2f}' for x in c['analysis'])}), the speaker "
                   f"step on its regions and features {s:.2f} s (runs {', '.join(f'{x:.2f}' for x in c['step'])}; "
                   f"{c['speakers']} speakers, {c['turns']} turns): **{100 * s / a:.1f}%** of the analysis "
                   f"(bar ≤ 15%: {'met' if s / a <= 0.15 else 'not met'}). Both in one process, alternating, on a "
-                  "shared machine: the ratio is the figure, the seconds depend on the load.",
-                  "", "Load average (1/5/15 min) before and after: "
-                  + " / ".join(f"{x:.2f}" for x in load_before) + "; " + " / ".join(f"{x:.2f}" for x in load_after)
-                  + f". Sessions and tuning took {bench_seconds:.0f} s. On a quiet machine re-run: "
-                  "`nice -n 10 .venv/bin/python bench/bench_speakers.py`."]
+                  "shared machine: the ratio is the figure, the seconds depend on the load.", "",
+                  "Load average (1/5/15 min) before and after the cost runs: "
+                  + " / ".join(f"{x:.2f}" for x in res["load_before"]) + "; "
+                  + " / ".join(f"{x:.2f}" for x in res.get("load_after", [float("nan")] * 3))
+                  + ". On a quiet machine re-run: `nice -n 10 .venv/bin/python bench/bench_speakers.py` "
+                  "(`--keep` reuses the session figures and remeasures only what is missing)."]
     return "\n".join(lines)
 
 

@@ -110,18 +110,18 @@ class SpeakerTurns:
     frame_rate: float
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         """``["S1", "S2", ...]``, numbered by first appearance."""
         return [f"S{k + 1}" for k in range(self.n_speakers)]
 
-    def speaking_time(self):
+    def speaking_time(self) -> list[float]:
         """Seconds of speech per speaker: list of float, one per speaker."""
         t = np.zeros(self.n_speakers)
         for lo, hi, k in self.turns:
             t[k] += (hi - lo) / self.frame_rate
         return t.tolist()
 
-    def turn_counts(self):
+    def turn_counts(self) -> list[int]:
         """How many times each speaker takes the floor: runs of one speaker in time order,
         pauses included (a speaker who goes on after a pause keeps the floor)."""
         n = [0] * self.n_speakers
@@ -132,7 +132,7 @@ class SpeakerTurns:
             prev = k
         return n
 
-    def speaker_at(self, frames):
+    def speaker_at(self, frames) -> np.ndarray:
         """Speaker index of each frame, -1 outside speech.
 
         Parameters
@@ -154,7 +154,7 @@ class SpeakerTurns:
         out[inside] = np.array([t[2] for t in self.turns])[i][inside]
         return out
 
-    def summary(self):
+    def summary(self) -> list[dict]:
         """Per speaker: name, seconds of speech, its share of all speech, and turns.
 
         Returns
@@ -191,7 +191,7 @@ class SpeakerSpace:
     feature_names: tuple
     settings: dict
 
-    def save(self, path):
+    def save(self, path: str | Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
@@ -203,7 +203,7 @@ class SpeakerSpace:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | Path) -> "SpeakerSpace":
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as z:
@@ -219,18 +219,18 @@ class SpeakerSpace:
             raise SpeakerError(f"{path}: not a speaker space ({exc}); reinstall SER Studio") from None
 
 
-def default_space_path():
+def default_space_path() -> Path:
     from .paths import resources_dir
 
     return resources_dir() / "speakers" / "space.npz"
 
 
-def load_space(path=None):
+def load_space(path: str | Path | None = None) -> SpeakerSpace:
     """The shipped :class:`SpeakerSpace` (or the one at ``path``)."""
     return SpeakerSpace.load(default_space_path() if path is None else path)
 
 
-def fit_space(groups, *, config, shrink=0.05):
+def fit_space(groups: list, *, config, shrink: float = 0.05) -> SpeakerSpace:
     """Fit the speaker space: the whitening of the within-speaker spread of window statistics.
 
     Parameters
@@ -310,7 +310,7 @@ def _block_sums(X, cols, *, loud_db, min_voicing):
                            [len(voiced), voiced.sum(), (voiced * voiced).sum()]])
 
 
-def window_stats(sums, cols):
+def window_stats(sums: np.ndarray, cols) -> np.ndarray:
     """Statistics of windows from the summed sums of their blocks.
 
     Parameters
@@ -356,7 +356,7 @@ class SpeakerTracker:
     settings : SpeakerConfig
     """
 
-    def __init__(self, *, config, settings=SpeakerConfig()):
+    def __init__(self, *, config, settings: SpeakerConfig = SpeakerConfig()) -> None:
         self.config = config
         self.settings = settings
         self.cols = _Columns(config)
@@ -367,7 +367,7 @@ class SpeakerTracker:
         self._open = None    # [region_lo, block_lo, list of frame pieces]
         self._next = 0       # frames before this are done
 
-    def add(self, lo, hi, X):
+    def add(self, lo: int, hi: int, X: np.ndarray) -> None:
         """Frames ``[lo, hi)`` of one speech region.
 
         Parameters
@@ -396,7 +396,7 @@ class SpeakerTracker:
         self._next = hi
         self._emit(final=False)
 
-    def end_region(self):
+    def end_region(self) -> None:
         """Close the current region (also done by :meth:`add` when a new one starts after a gap)."""
         if self._open is not None:
             self._close()
@@ -423,7 +423,7 @@ class SpeakerTracker:
                 self._add_block(region_lo, start + cut, X[cut:])
             self._open = None
         else:
-            self._open = [region_lo, start + cut, [X[cut:]]]
+            self._open = [region_lo, start + cut, [X[cut:].copy()]]  # not a view that keeps the chunk
 
     def _add_block(self, region_lo, lo, X):
         self._sums.append(_block_sums(X, self.cols, loud_db=self.settings.loud_db,
@@ -431,7 +431,7 @@ class SpeakerTracker:
         self._spans.append((lo, lo + len(X)))
         self._region.append(region_lo)
 
-    def windows(self):
+    def windows(self) -> tuple[np.ndarray, np.ndarray]:
         """Window sums and the blocks each covers, after :meth:`end_region`.
 
         Returns
@@ -457,7 +457,7 @@ class SpeakerTracker:
         sums = S[blocks[:, 0]] + np.where((blocks[:, 1] != blocks[:, 0])[:, None], S[blocks[:, 1]], 0.0)
         return sums, blocks
 
-    def finish(self, *, n_speakers=None, space=None):
+    def finish(self, *, n_speakers: int | None = None, space: SpeakerSpace | None = None) -> SpeakerTurns:
         """The speaker turns of everything added.
 
         Parameters
@@ -495,7 +495,7 @@ def _check_count(n_speakers):
     return int(n_speakers)
 
 
-def embed(stats, space):
+def embed(stats: np.ndarray, space: SpeakerSpace) -> np.ndarray:
     """Windows in the speaker space, centred on the recording's mean and whitened.
 
     Parameters
@@ -524,7 +524,7 @@ def _unit(Z):
     return Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
 
 
-def separation(Z, labels, *, spread=None):
+def separation(Z: np.ndarray, labels: np.ndarray, *, spread: float | None = None) -> float:
     """The smallest separation between two clusters: the distance of their centroids per
     dimension, in units of a within-cluster spread.
 
@@ -556,7 +556,7 @@ def separation(Z, labels, *, spread=None):
     return float(np.sqrt(max(d2[np.triu_indices(k, 1)].min(), 0.0) / spread))
 
 
-def within_spread(Z, labels):
+def within_spread(Z: np.ndarray, labels: np.ndarray) -> float:
     """Pooled within-cluster variance per dimension of windows ``Z`` in clusters ``labels``."""
     k = labels.max() + 1
     centroids = np.stack([Z[labels == j].mean(axis=0) for j in range(k)])
@@ -675,7 +675,8 @@ def _turns(spans, region, block_labels, rate):
     return SpeakerTurns([(lo, hi, k) for lo, hi, k, _ in turns], len(order), rate)
 
 
-def speaker_turns(regions, features, *, config, n_speakers=None, settings=SpeakerConfig(), space=None):
+def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
+                  settings: SpeakerConfig = SpeakerConfig(), space: SpeakerSpace | None = None) -> SpeakerTurns:
     """The speaker turns of a recording from its speech regions and their feature frames.
 
     Parameters
