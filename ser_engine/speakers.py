@@ -463,8 +463,9 @@ class SpeakerTracker:
         Parameters
         ----------
         n_speakers : int or None
-            The number of speakers when known; None to estimate it (at most
-            ``settings.max_speakers``).
+            The number of speakers when known (honoured: every one of them gets at least one
+            block, unless the speech holds fewer windows than that, when each window is a
+            speaker); None to estimate it (at most ``settings.max_speakers``).
         space : SpeakerSpace or None
             None for the shipped one.
 
