@@ -114,6 +114,29 @@ def two_speakers(actor_a, actor_b, *, level_a, level_b, seed=0, clips_each=30):
     return sessions.assemble(items, seed=seed)
 
 
+def equal_level(actor, *, clips=None, level=-24.0, seed=0, pause=(1.0, 4.0)):
+    """A session of one actor's clips each brought to ``level`` dBFS (every clip its own gain:
+    the shared builder sets one gain per speaker, so here each clip counts as a speaker of its
+    own). A clip's SNR is then the room's, for tests of the detector at a known SNR; ``clips``:
+    how many, spread over the emotions (all 60 when None)."""
+    paths = sessions.actor_clips(actor)
+    if clips is not None:
+        paths = paths[::max(len(paths) // clips, 1)][:clips]
+    s = sessions.assemble([(p, k, level) for k, p in enumerate(paths)], pause=pause, seed=seed)
+    return sessions.Session(s.audio, [dataclasses.replace(c, speaker=0) for c in s.clips])
+
+
+def clip_snrs(clean, noisy):
+    """Each clip's own SNR (dB): its power in ``clean`` against the power of the noise that
+    ``noisy`` added over the whole session."""
+    noise = float(np.mean((noisy.audio.astype(np.float64) - clean.audio) ** 2))
+    out = []
+    for c in clean.clips:
+        seg = clean.audio[int(round(c.start * SR)):int(round(c.end * SR))].astype(np.float64)
+        out.append(10 * np.log10(max(float(np.mean(seg ** 2)), 1e-20) / max(noise, 1e-20)))
+    return out
+
+
 # -- scoring a speech mask -------------------------------------------------------------------
 
 

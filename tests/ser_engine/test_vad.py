@@ -14,11 +14,11 @@ FC = FeatureConfig()
 
 
 def _session(actor=16, *, clips=8, level=-24.0, seed=0):
-    """A short session with known truth: ``clips`` of one actor after pauses of 1.6-2.5 s."""
-    from bench import sessions
+    """A short session with known truth: ``clips`` of one actor after pauses of 1.6-2.5 s, each
+    clip at ``level`` (so each clip's SNR in a room is the room's)."""
+    from bench import rooms
 
-    paths = sessions.actor_clips(actor)[::60 // clips][:clips]
-    return sessions.assemble([(p, 0, level) for p in paths], pause=(1.6, 2.5), seed=seed)
+    return rooms.equal_level(actor, clips=clips, level=level, seed=seed, pause=(1.6, 2.5))
 
 
 def _scores(mask, session):
