@@ -1,7 +1,7 @@
 """``ser``: label recordings from the command line.
 
-    ser predict PATH... [--json] [--segments] [--speaker-baseline | --reference FILE [--reference-span A-B] |
-                         --global] [--model BUNDLE]
+    ser predict PATH... [--json] [--segments] [--speakers N|auto]
+                        [--speaker-baseline | --reference FILE [--reference-span A-B] | --global] [--model BUNDLE]
     ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N | --scheduler ADDR]
     ser info [--model BUNDLE]
 
@@ -54,6 +54,9 @@ def build_parser():
                    help="use only seconds A to B of the --reference file")
     p.add_argument("--segments", action="store_true",
                    help="also print each file's labelled segments (incl. no speech)")
+    p.add_argument("--speakers", type=_speakers, default=1, metavar="N|auto",
+                   help="how many people speak in each recording (default 1); 'auto' estimates it (less "
+                        "reliable). With more than one, each segment and each speaker get their own answer")
     p.add_argument("--model", metavar="BUNDLE", help="a model bundle folder or .zip instead of the active one")
     b = sub.add_parser("batch", help="analyse a folder into one CSV/JSON file or a folder of exports (resumable)")
     b.add_argument("root", metavar="DIR")
@@ -128,6 +131,19 @@ def model_summary(bundle):
     return "\n".join(lines)
 
 
+def _speakers(text):
+    """``"2"`` -> 2, ``"auto"`` -> None (estimated), for ``--speakers``."""
+    if text == "auto":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of speakers (1, 2, ...) or 'auto'")
+    return n
+
+
 def _span(text):
     """``"12.5-40"`` -> ``(12.5, 40.0)`` for ``--reference-span``."""
     try:
@@ -141,6 +157,7 @@ def _span(text):
 
 def _predict(args):
     from .predictor import Predictor
+    from .results import speaker_name
     from .segments import SegmentConfig
 
     if args.reference_span and not args.reference:
@@ -154,7 +171,7 @@ def _predict(args):
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     baseline = predictor.reference_baseline(args.reference, span=args.reference_span) if args.reference else None
-    config = SegmentConfig(baseline="global" if args.global_only else "auto")
+    config = SegmentConfig(baseline="global" if args.global_only else "auto", speakers=args.speakers)
     results = predictor.predict_many(paths, speaker_baseline=args.speaker_baseline, baseline=baseline,
                                      config=config)
     failed = 0
@@ -170,10 +187,15 @@ def _predict(args):
             conf = "-" if res.confidence is None else f"{res.confidence:.2f}"
             flag = "uncertain" if res.uncertain else "-"
             print(f"{res.path}\t{res.label}\t{conf}\t{flag}\t{res.normalisation.describe()}", flush=True)
+            for sp in res.speakers:
+                sconf = "-" if sp.confidence is None else f"{sp.confidence:.2f}"
+                print(f"  {sp.name}\t{sp.label}\t{sconf}\t{'uncertain' if sp.uncertain else '-'}\t"
+                      f"{sp.speaking_seconds:.1f} s in {sp.turns} turns\t{sp.normalisation.describe()}", flush=True)
             if args.segments:
                 for s in res.segments:
                     sconf = "-" if s.confidence is None else f"{s.confidence:.2f}"
-                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{sconf}", flush=True)
+                    who = "" if s.speaker is None else f"\t{speaker_name(s.speaker)}"
+                    print(f"    {s.start:8.2f}–{s.end:8.2f} s\t{s.label}\t{sconf}{who}", flush=True)
         else:
             print(f"{res.path}\tERROR\t{res.error}", flush=True)
     return EXIT_SOME_FAILED if failed else EXIT_OK

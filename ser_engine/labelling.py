@@ -107,20 +107,24 @@ def window_inputs(feats: Sequence[np.ndarray], regions: Sequence[tuple[int, int]
     ----------
     feats : list of np.ndarray [shape=(hi - lo, n_features)]
         Raw feature frames of each region.
-    stats : FeatureStats
-        The normalisation (global, or a speaker baseline).
+    stats : FeatureStats, or a sequence of them (one per region)
+        The normalisation (global, or a speaker baseline); per region when the regions are
+        speaker turns, each normalised by its own speaker's baseline.
 
     Returns
     -------
     x : np.ndarray [shape=(len(idx), length, n_features), dtype=float32]
         Short regions centred and zero-padded (zero is the mean after normalisation).
     """
-    out = np.zeros((len(idx), length, len(stats.mean)), np.float32)
+    per_region = not hasattr(stats, "mean")
+    first = (stats[0] if len(stats) else None) if per_region else stats
+    out = np.zeros((len(idx), length, 0 if first is None else len(first.mean)), np.float32)
     for j, i in enumerate(idx):
         r = plan.region[i]
+        st = stats[r] if per_region else stats
         s, n = plan.starts[i] - regions[r][0], plan.lengths[i]
         off = (length - n) // 2
-        out[j, off:off + n] = (feats[r][s:s + n] - stats.mean) / stats.std
+        out[j, off:off + n] = (feats[r][s:s + n] - st.mean) / st.std
     return out
 
 
@@ -214,8 +218,9 @@ class Labeller:
     ----------
     plan : WindowPlan
     labels : sequence of str
-    temperature : float
-        Calibration of the element probabilities.
+    temperature : float, or a sequence of floats (one per region of the plan)
+        Calibration of the element probabilities (per region when speakers' regions are
+        normalised differently: a baseline's temperature is not the global one's).
     uncertain_below : float
     rate : float
         Frames per second of the plan's frame units.
@@ -223,13 +228,18 @@ class Labeller:
         The recording's length in seconds (element ends are clipped to it).
     smooth : int
         Windows (odd) whose log-probabilities are averaged around each window (1: off).
+    speakers : sequence of int or None
+        The speaker of each region of the plan (speaker turns): a segment never spans two
+        speakers, and :meth:`answer` can answer for one speaker.
     """
 
-    def __init__(self, plan: WindowPlan, *, labels: Sequence[str], temperature: float, uncertain_below: float,
-                 rate: float, duration: float, smooth: int):
+    def __init__(self, plan: WindowPlan, *, labels: Sequence[str], temperature: float | Sequence[float],
+                 uncertain_below: float, rate: float, duration: float, smooth: int,
+                 speakers: Sequence[int] | None = None):
         self.plan = plan
         self.labels = list(labels)
-        self.temperature = float(temperature)
+        self.temperature = temperature if np.ndim(temperature) else float(temperature)
+        self.speakers = None if speakers is None else list(speakers)
         self.uncertain_below = float(uncertain_below)
         self.rate = float(rate)
         self.duration = float(duration)
@@ -242,9 +252,11 @@ class Labeller:
         #: features (training's evaluation) gets exactly the answer its file gets
         self.element_logp: list[np.ndarray] = []
         self.element_frames: list[int] = []
+        self.element_speaker: list[int | None] = []
+        self.element_temperature: list[float] = []
         self._last = last_in_region(plan.region)
         self._next = 0
-        self._open: list | None = None  # [start, end, label, [(seconds, probs)]]
+        self._open: list | None = None  # [start, end, label, [(frames, probs)], speaker]
 
     @property
     def finished(self) -> bool:
@@ -264,33 +276,42 @@ class Labeller:
             if lo / self.rate >= self.duration:
                 pass  # a frame past the end of the file (its centre beyond the last sample)
             elif w < 0:
-                done += self._extend(lo, hi, NO_SPEECH, None)
+                done += self._extend(lo, hi, NO_SPEECH, None, None)
             else:
+                r = int(self.plan.region[w])
+                t = self.temperature[r] if np.ndim(self.temperature) else self.temperature
+                speaker = None if self.speakers is None else self.speakers[r]
                 s = smoothed_log_probs(self.logp, self.plan.region, w, self.h)
-                p = calibrated(s, self.temperature)
+                p = calibrated(s, t)
                 self.element_logp.append(s)
                 self.element_frames.append(hi - lo)
-                done += self._extend(lo, hi, self.labels[int(np.argmax(p))], p)
+                self.element_speaker.append(speaker)
+                self.element_temperature.append(float(t))
+                done += self._extend(lo, hi, self.labels[int(np.argmax(p))], p, speaker)
             self._next += 1
         if self.finished and self._open is not None:
             done.append(self._close())
         self.segments += done
         return done
 
-    def answer(self) -> Answer:
-        """The recording's :class:`Answer` (all windows must have been added)."""
+    def answer(self, speaker: int | None = None) -> Answer:
+        """The recording's :class:`Answer`, or one speaker's (all windows must have been added)."""
         if not self.finished:
             raise RuntimeError("the answer needs every window's log-probabilities")
-        probs = calibrated(np.array(self.element_logp), self.temperature) if self.element_logp else np.zeros((0, 1))
-        return recording_answer(probs, np.array(self.element_frames), self.labels, self.uncertain_below)
+        keep = [i for i, k in enumerate(self.element_speaker) if speaker is None or k == speaker]
+        if not keep:
+            return recording_answer(np.zeros((0, 1)), np.zeros(0), self.labels, self.uncertain_below)
+        probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in keep])
+        frames = np.array([self.element_frames[i] for i in keep])
+        return recording_answer(probs, frames, self.labels, self.uncertain_below)
 
-    def _extend(self, lo: int, hi: int, label: str, probs: np.ndarray | None) -> list[Segment]:
+    def _extend(self, lo: int, hi: int, label: str, probs: np.ndarray | None, speaker: int | None) -> list[Segment]:
         start, end = min(lo / self.rate, self.duration), min(hi / self.rate, self.duration)
         done = []
-        if self._open is not None and self._open[2] != label:
+        if self._open is not None and (self._open[2] != label or self._open[4] != speaker):
             done.append(self._close())
         if self._open is None:
-            self._open = [start, end, label, []]
+            self._open = [start, end, label, [], speaker]
         self._open[1] = end
         if probs is not None:  # weighed in frames, as the answer weighs it
             self._open[3].append((hi - lo, probs))
@@ -298,14 +319,14 @@ class Labeller:
 
     def _close(self) -> Segment:
         assert self._open is not None
-        start, end, label, parts = self._open
+        start, end, label, parts, speaker = self._open
         self._open = None
         if label == NO_SPEECH:
             return Segment(start, end, label, None, {}, False)
         w = np.array([d for d, _ in parts], np.float64)
         p = (np.stack([q for _, q in parts]) * w[:, None]).sum(0) / w.sum()
         conf = float(p[self.labels.index(label)])
-        return Segment(start, end, label, conf, probs_dict(self.labels, p), conf < self.uncertain_below)
+        return Segment(start, end, label, conf, probs_dict(self.labels, p), conf < self.uncertain_below, speaker)
 
 
 def label_windows(model: Any, feats: Sequence[np.ndarray], regions: Sequence[tuple[int, int]], stats: Any,

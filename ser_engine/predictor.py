@@ -148,11 +148,11 @@ class Predictor:
     def predict_array(self, y, *, path="<array>", baseline=None, config=None):
         """Label a mono float32 signal at the bundle's sample rate: the same
         :class:`~ser_engine.results.Timeline` as :meth:`predict_file` of a file holding it."""
-        from .segments import SegmentConfig, choose_baseline, label_recording, recording_from_signal
+        from .segments import SegmentConfig, label_recording, recording_from_signal
 
         config = config or SegmentConfig()
         rec = recording_from_signal(self, y, path=str(path), config=config)
-        return label_recording(self, rec, baseline or choose_baseline(self, rec, config), config=config)
+        return label_recording(self, rec, baseline, config=config)
 
     def predict_file(self, path, *, baseline=None, config=None):
         """Label one file. Raises :class:`~ser_engine.errors.AudioLoadError` for a bad file."""

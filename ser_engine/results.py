@@ -18,7 +18,8 @@ class Segment:
 
     ``label`` is an emotion or :data:`NO_SPEECH`; a no-speech segment has ``confidence``
     None and no ``probabilities``. ``uncertain`` is True when the confidence is below the
-    bundle's threshold (set by the long-recording analysis).
+    bundle's threshold. ``speaker`` is the index of its speaker (0 for S1) when the
+    recording's speakers were found, else None.
     """
 
     start: float
@@ -27,6 +28,7 @@ class Segment:
     confidence: float
     probabilities: dict
     uncertain: bool = False
+    speaker: int | None = None
 
     @property
     def is_speech(self):
@@ -44,12 +46,21 @@ class Segment:
             d["uncertain"] = bool(self.uncertain)
         if probabilities or full:
             d["probabilities"] = {k: round(v, 4) for k, v in (self.probabilities or {}).items()}
+        if self.speaker is not None:
+            d["speaker"] = speaker_name(self.speaker)
         return d
 
     @classmethod
     def from_dict(cls, d):
+        speaker = d.get("speaker")
         return cls(float(d["start"]), float(d["end"]), d["label"], d.get("confidence"),
-                   dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)))
+                   dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)),
+                   None if speaker is None else int(str(speaker).lstrip("S")) - 1)
+
+
+def speaker_name(index):
+    """``0`` -> ``"S1"``: speakers are numbered from 1, by first appearance."""
+    return f"S{index + 1}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +114,43 @@ GLOBAL = Normalisation("global", "training data")
 
 
 @dataclasses.dataclass
+class SpeakerResult:
+    """One speaker of a recording whose speakers were found: how much they spoke, their own
+    answer (each emotion's share of *their* speech time) and their normalisation."""
+
+    index: int
+    speaking_seconds: float
+    turns: int
+    label: str
+    confidence: float | None
+    probabilities: dict
+    uncertain: bool
+    normalisation: Normalisation
+
+    @property
+    def name(self):
+        return speaker_name(self.index)
+
+    def summary(self, labels, duration):
+        """This speaker's answer as time (:class:`~ser_engine.summary.Summary`)."""
+        from .summary import answer_summary
+
+        return answer_summary(self.probabilities, labels, speech_seconds=self.speaking_seconds, duration=duration)
+
+    def to_dict(self):
+        return {"speaker": self.name, "speaking_seconds": round(self.speaking_seconds, 3), "turns": self.turns,
+                "label": self.label, "confidence": None if self.confidence is None else round(self.confidence, 4),
+                "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
+                "uncertain": bool(self.uncertain), "normalisation": self.normalisation.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(int(str(d["speaker"]).lstrip("S")) - 1, float(d["speaking_seconds"]), int(d["turns"]), d["label"],
+                   d.get("confidence"), dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)),
+                   Normalisation.from_dict(d.get("normalisation", "global")))
+
+
+@dataclasses.dataclass
 class Failure:
     """A recording that could not be analysed, with the reason (one line)."""
 
@@ -130,6 +178,9 @@ class Timeline:
     normalisation : Normalisation
     sha256 : str or None
         Hash of the file's bytes (the key of its clinician review).
+    speakers : list of SpeakerResult
+        When the recording's speakers were found: each speaker's speaking time, turns,
+        answer and normalisation, in order of first appearance (empty otherwise).
     overview : ser_engine.stream.Overview or None
         Decimated waveform and log-mel for display (not serialised).
     """
@@ -146,6 +197,7 @@ class Timeline:
     probabilities: dict = dataclasses.field(default_factory=dict)
     uncertain: bool = False
     sha256: str = None
+    speakers: list = dataclasses.field(default_factory=list)
     overview: object = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
 
@@ -170,6 +222,8 @@ class Timeline:
             "normalisation": self.normalisation.to_dict(),
             "labels": list(self.labels),
             "summary": self.summary().to_dict(),
+            **({"speakers": [{**sp.to_dict(), "summary": sp.summary(self.labels, self.duration).to_dict()}
+                             for sp in self.speakers]} if self.speakers else {}),
             "segments": [s.to_dict(full=True) for s in self.segments] if segments else [],
         }
 
@@ -180,7 +234,8 @@ class Timeline:
                    model_id=d["model"]["id"], model_version=d["model"]["version"],
                    normalisation=Normalisation.from_dict(d.get("normalisation", "speaker")), label=d.get("label"),
                    confidence=d.get("confidence"), probabilities=dict(d.get("probabilities") or {}),
-                   uncertain=bool(d.get("uncertain", False)), sha256=d.get("sha256"))
+                   uncertain=bool(d.get("uncertain", False)), sha256=d.get("sha256"),
+                   speakers=[SpeakerResult.from_dict(x) for x in d.get("speakers", [])])
 
 
 def probs_dict(labels, probs):

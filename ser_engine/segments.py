@@ -93,6 +93,11 @@ class SegmentConfig:
         Threads computing the features of speech regions (NumPy's FFTs and products run
         without the GIL); with BLAS limited to one thread each, 2 use both cores of a
         small machine. The result does not depend on it.
+    speakers : int or None
+        1: the recording is one speaker's (no speaker step). 2 or more: that many speakers;
+        None: their number is estimated (:mod:`ser_engine.speakers`: less reliable than a
+        given number, BENCHMARKS.md). With more than one, emotion windows are cut at speaker
+        turns, each speaker gets their own baseline (by ``baseline``) and their own answer.
     """
 
     block_seconds: float = 60.0
@@ -104,6 +109,7 @@ class SegmentConfig:
     baseline: str = "auto"
     min_baseline_speech: float = 30.0
     feature_threads: int = 2
+    speakers: int | None = 1
 
 
 @dataclasses.dataclass
@@ -230,6 +236,8 @@ class Recording:
     rate : float
     sha256 : str or None
     overview : ser_engine.stream.Overview or None
+    turns : list of (lo, hi, speaker) or None
+        Speaker turns partitioning the regions (frames), when speakers were found.
     """
 
     path: str
@@ -240,10 +248,39 @@ class Recording:
     rate: float = 100.0
     sha256: str | None = None
     overview: object = dataclasses.field(default=None, repr=False)
+    turns: list | None = None
 
     @property
     def n_frames(self):
         return len(self.mask)
+
+    @property
+    def n_speakers(self):
+        return 1 if self.turns is None else len({k for _, _, k in self.turns})
+
+    def units(self):
+        """What is labelled one at a time: ``(regions, feats, speakers)``, the speech regions
+        or, with speakers, their turns (so no window and no segment spans two speakers)."""
+        if self.turns is None:
+            return self.regions, self.feats, None
+        regions, feats, speakers = [], [], []
+        r = 0
+        for lo, hi, k in self.turns:
+            while self.regions[r][1] <= lo:
+                r += 1
+            rlo = self.regions[r][0]
+            regions.append((lo, hi))
+            feats.append(self.feats[r][lo - rlo:hi - rlo])
+            speakers.append(k)
+        return regions, feats, speakers
+
+    def speaker_mask(self, k):
+        """The frames of speaker ``k``'s turns."""
+        out = np.zeros(self.n_frames, bool)
+        for lo, hi, s in self.turns or []:
+            if s == k:
+                out[lo:hi] = True
+        return out
 
     def speech_stats(self, span_mask=None):
         """Mean and spread of the speech frames inside the regions (optionally only those where
@@ -294,8 +331,6 @@ def analyse_recording(predictor, path, *, on_block=None, should_stop=None, confi
     """
     rec = read_recording(predictor, path, on_block=on_block, should_stop=should_stop, config=config,
                          content_hash=content_hash)
-    if baseline is None:
-        baseline = choose_baseline(predictor, rec, config)
     return label_recording(predictor, rec, baseline, on_block=on_block, should_stop=should_stop, config=config)
 
 
@@ -311,8 +346,8 @@ def read_recording(predictor, path, *, on_block=None, should_stop=None, config=S
 
 
 def recording_from_signal(predictor, y, *, path="<array>", config=SegmentConfig()):
-    """The :class:`Recording` of a signal in memory: the same voice activity, regions and
-    features as :func:`read_recording` gives for a file holding it."""
+    """The :class:`Recording` of a signal in memory: the same voice activity, regions,
+    features and speaker turns as :func:`read_recording` gives for a file holding it."""
     X = predictor.features(y)
     fe = predictor.front_end
     states = None
@@ -346,49 +381,77 @@ def recording_from_features(X, *, feature_config, config=SegmentConfig(), path="
         raise ValueError(f"{path}: {len(regions)} speech regions need as many encoder state arrays")
     feats = [model_frames(front_end, X[lo:hi], states[r] if states is not None else None)
              for r, (lo, hi) in enumerate(regions)]
-    return _on_model_grid(str(path), float(duration), mask, regions, feats, front_end, feature_config)
+    turns = None
+    if config.speakers != 1:
+        from .speakers import speaker_turns
+
+        turns = speaker_turns(regions, [X[lo:hi] for lo, hi in regions], config=feature_config,
+                              n_speakers=config.speakers).turns
+    return _on_model_grid(str(path), float(duration), mask, regions, feats, front_end, feature_config, turns=turns)
 
 
-def _on_model_grid(path, duration, mask, regions, feats, front_end, fc, sha256=None, overview=None):
+def _on_model_grid(path, duration, mask, regions, feats, front_end, fc, sha256=None, overview=None, turns=None):
     step = front_end.step
-    return Recording(path, duration, model_mask(mask, step), [(lo // step, -(-hi // step)) for lo, hi in regions],
-                     feats, front_end.rate(fc), sha256, overview)
+
+    def grid(lo, hi):
+        return lo // step, -(-hi // step)
+
+    return Recording(path, duration, model_mask(mask, step), [grid(lo, hi) for lo, hi in regions],
+                     feats, front_end.rate(fc), sha256, overview,
+                     None if turns is None else [(*grid(lo, hi), k) for lo, hi, k in turns])
 
 
-def choose_baseline(predictor, rec, config=SegmentConfig()):
+def choose_baseline(predictor, rec, config=SegmentConfig(), *, speaker=None):
     """The normalisation ``config.baseline`` asks for: ``"global"``; ``"speaker"`` (the
     recording's own speech, refused with the reason when it holds less than
     :data:`~ser_engine.baseline.MIN_BASELINE_SPEECH_S`); ``"auto"``: the recording's own speech
-    when it holds at least ``config.min_baseline_speech`` seconds, else global."""
+    when it holds at least ``config.min_baseline_speech`` seconds, else global. With
+    ``speaker``, the same from that speaker's turns only."""
     from .baseline import global_baseline, or_global, speaker_baseline
+    from .results import speaker_name
 
     g = predictor.global_stats
-    fc = predictor.config
     if config.baseline == "global":
         return global_baseline(g)
     if config.baseline not in ("speaker", "auto"):
         raise ValueError(f"unknown baseline {config.baseline!r}")
-    raw = rec.speech_stats() if rec.regions else None
+    raw = (rec.speech_stats(None if speaker is None else rec.speaker_mask(speaker)) if rec.regions else None)
     seconds = 0.0 if raw is None else raw.n_frames / rec.rate
     if config.baseline == "auto" and seconds < config.min_baseline_speech:
         return global_baseline(g)
+    source = "this recording" if speaker is None else f"{speaker_name(speaker)}'s speech in this recording"
 
     def own():
         return speaker_baseline(raw, global_stats=g, scale=predictor.speaker_scale, frame_rate=rec.rate,
-                                source="this recording")
+                                source=source)
 
     return or_global(own, global_stats=g)
 
 
 def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None, config=SegmentConfig()):
     """Stage 3 of :func:`analyse_recording`: the :class:`~ser_engine.results.Timeline` of a
-    :class:`Recording` normalised by ``baseline``, through the one labelling core."""
+    :class:`Recording`, through the one labelling core.
+
+    ``baseline`` normalises every speaker; None (a recording with speaker turns) gives each
+    speaker their own by ``config.baseline`` (:func:`choose_baseline`)."""
+    from .results import SpeakerResult
+
     duration = rec.duration
-    labeller = Labeller(plan_windows(rec.regions, rec.n_frames, length=predictor.window.length,
-                                     hop=predictor.window.hop),
-                        labels=predictor.labels, temperature=predictor.bundle.temperature(baseline.mode),
-                        uncertain_below=predictor.bundle.uncertain_below, rate=rec.rate, duration=duration,
-                        smooth=config.smooth)
+    regions, feats, speakers = rec.units()
+    n_speakers = rec.n_speakers if speakers is not None else 1
+    if baseline is None:
+        if speakers is None:
+            baseline = choose_baseline(predictor, rec, config)
+        else:
+            per_speaker = [choose_baseline(predictor, rec, config, speaker=k) for k in range(n_speakers)]
+    if baseline is not None:
+        per_speaker = [baseline] * n_speakers
+    unit_stats = baseline.stats if speakers is None else [per_speaker[k].stats for k in speakers]
+    temps = (predictor.bundle.temperature(baseline.mode) if speakers is None
+             else [predictor.bundle.temperature(per_speaker[k].mode) for k in speakers])
+    labeller = Labeller(plan_windows(regions, rec.n_frames, length=predictor.window.length, hop=predictor.window.hop),
+                        labels=predictor.labels, temperature=temps, uncertain_below=predictor.bundle.uncertain_below,
+                        rate=rec.rate, duration=duration, smooth=config.smooth, speakers=speakers)
 
     def report(new, fraction):
         if on_block is not None:
@@ -396,17 +459,45 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             frac = 1.0 if labeller.finished else SHARES[0] + SHARES[1] + SHARES[2] * fraction
             on_block(BlockUpdate("labelling", float(done), float(duration), float(min(frac, 1.0)), list(new)))
 
-    label_windows(predictor.model, rec.feats, rec.regions, baseline.stats, labeller, length=predictor.window.length,
+    label_windows(predictor.model, feats, regions, unit_stats, labeller, length=predictor.window.length,
                   batch_size=predictor.batch_size, windows_per_block=config.windows_per_block, on_segments=report,
                   should_stop=should_stop)
     if not labeller.finished:
         raise AnalysisCancelled(rec.path)
     answer = labeller.answer()
+    speaker_results = []
+    if speakers is not None:
+        runs = _turn_counts(rec.turns, n_speakers)
+        for k in range(n_speakers):
+            a = labeller.answer(k)
+            secs = sum(hi - lo for lo, hi, s in rec.turns if s == k) / rec.rate
+            speaker_results.append(SpeakerResult(k, secs, runs[k], a.label, a.confidence, a.probabilities,
+                                                 a.uncertain, per_speaker[k].normalisation))
     return Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
                     model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
-                    normalisation=baseline.normalisation, label=answer.label, confidence=answer.confidence,
-                    probabilities=answer.probabilities, uncertain=answer.uncertain, sha256=rec.sha256,
-                    overview=rec.overview)
+                    normalisation=_overall(per_speaker) if speakers is not None else baseline.normalisation,
+                    label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
+                    uncertain=answer.uncertain, sha256=rec.sha256, speakers=speaker_results, overview=rec.overview)
+
+
+def _turn_counts(turns, n):
+    """Times each speaker takes the floor (a run of one speaker in time order, pauses included)."""
+    counts, prev = [0] * n, None
+    for _, _, k in turns:
+        if k != prev:
+            counts[k] += 1
+        prev = k
+    return counts
+
+
+def _overall(per_speaker):
+    """The recording's :class:`~ser_engine.results.Normalisation` when speakers have their own."""
+    from .results import Normalisation
+
+    norms = {b.normalisation for b in per_speaker}
+    if len(norms) == 1:
+        return norms.pop()
+    return Normalisation("speaker", "each speaker's own speech where it is long enough (see each speaker)")
 
 
 def _one_blas_thread():
@@ -465,6 +556,11 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     ranges = [region_sample_range(a, b, config=fc, n_samples=n_samples) for _, a, b in chunks]
     parts = [[] for _ in regions]
     mels = [[] for _ in regions] if fe.uses_encoder else None
+    tracker = None
+    if config.speakers != 1:
+        from .speakers import SpeakerTracker
+
+        tracker = SpeakerTracker(config=fc)
     speech_frames = sum(hi - lo for lo, hi in regions)
     done_frames = 0
     group, group_samples = [], 0
@@ -478,6 +574,8 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
             feats_of_group, mels_of_group = fut.result()
             for k, ((r, a, b), X) in enumerate(zip(keys, feats_of_group)):
                 parts[r].append(X)
+                if tracker is not None:
+                    tracker.add(a, b, X)
                 if mels is not None:
                     mels[r].append(mels_of_group[k])
                 done_frames += b - a
@@ -514,8 +612,9 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         check_stop()
         states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels])
         feats = [model_frames(fe, X, st) for X, st in zip(feats, states)]
+    turns = tracker.finish(n_speakers=config.speakers).turns if tracker is not None else None
     sha = sha_future.result() if sha_future is not None else None
-    return _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view)
+    return _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)
 
 
 def _piece_frames(pieces, fc, banks, whisper_bank):
