@@ -354,7 +354,11 @@ SNR_BINS = (-99.0, 0.0, 5.0, 10.0, 15.0, 20.0, 30.0, 99.0)
 
 def snr_table(clips):
     """Clip accuracy per bin of estimated SNR, and the level below which labels are uncertain:
-    the highest bin edge under which accuracy is more than 10 points below the clean room's."""
+    the lowest bin edge from which, going down from the top bin, accuracy stays within 10 points
+    of the clean room's. Clean and noisy rooms only: reverberation is not noise, the estimate
+    does not see it (a room with RT60 0.8 s reads ~40 dB and costs 38 points of accuracy)."""
+    reverb = {r.name for r in rooms.ROOMS if r.kind == "reverb"}
+    clips = [c for c in clips if c["room"] not in reverb]
     clean = [c["right"] for c in clips if c["room"] == "clean"]
     clean_acc = float(np.mean(clean)) if clean else float("nan")
     bins = []
@@ -515,7 +519,7 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None)
             lines.append(f"| {room} | {mean('energy (today)', 'accuracy'):.1%} | {mean(CHOSEN, 'accuracy'):.1%} | "
                          f"{mean('energy (today)', 'tv'):.3f} | {mean(CHOSEN, 'tv'):.3f} | {spread} |")
     if snr:
-        lines += ["", "### Clip accuracy by estimated SNR (adaptive floor, all rooms pooled)", "",
+        lines += ["", "### Clip accuracy by estimated SNR (adaptive floor; clean and noisy rooms pooled)", "",
                   "Each clip's SNR is `ser_engine.vad.stretch_snrs` over its frames: the power of its speech frames "
                   "against the non-speech frames within 8 s (method in `ser_engine/vad.py`). The level below which "
                   "labels should be marked uncertain is the lowest bin edge from which clip accuracy stays within "
@@ -553,6 +557,8 @@ def main():
         saved.update(parts)
         RESULTS.write_text(json.dumps(saved, indent=1))
 
+    if args.report and "clips" in saved:
+        saved["snr"] = snr_table(saved["clips"])  # the rule's table is rebuilt from the clips
     if not (args.report or args.throughput):
         save(detection=detect_all(CANDIDATES))
         save(quiet_files=quiet_files(CANDIDATES))
