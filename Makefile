@@ -44,10 +44,11 @@ run: setup
 test: setup lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
 
-# The edit loop (under 2 minutes): the same lint, and the tests that neither train a model nor
-# open the window (markers slow, gui and trains: pyproject.toml, tests/lanes.py).
+# The edit loop (under 2 minutes once a `make test` has measured the suite): the same lint, and
+# the tests that neither open the window nor train a model nor were slow in the last run
+# (markers slow, gui and heavy: pyproject.toml, tests/lanes.py).
 test-fast: setup lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow and not gui and not trains" tests
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow and not gui and not heavy" tests
 
 lint: setup
 	$(VENV)/bin/ruff check .

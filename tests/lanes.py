@@ -1,28 +1,64 @@
 """The test lanes (a pytest plugin, loaded from pyproject.toml). ``make test-fast`` runs
-``-m "not slow and not gui and not trains"``; ``make test`` runs every lane.
+``-m "not slow and not gui and not heavy"`` for the edit loop; ``make test`` runs every lane.
 
-A test is marked ``trains`` here when it uses the ``tiny_bundle`` fixture (a model trained once
-per session, tens of seconds) or is listed in :data:`TRAINING_TESTS`: tests that train models
-themselves, each over 30 s on the 2-core machine (measured 2026-12-02 with ``--durations``).
-Their owners should mark them ``@pytest.mark.slow``; a test so marked can leave the list.
+A test is marked ``heavy`` when
+
+- it uses the ``tiny_bundle`` fixture (a model trained once per session, tens of seconds), or
+- in the last run that ran it, it took more than :data:`FAST_LIMIT_S`, or it used a fixture
+  whose setup did (a trained model, an encoder, a long recording built for a module).
+
+The second rule learns from every run: durations are kept in pytest's cache
+(``.pytest_cache``, ignored by git), so after one ``make test`` the fast lane leaves out
+whatever was slow on this machine, and takes a test back once it has become fast (a full run
+measures it again). A fresh clone has no cache: there only the first rule applies.
 """
+
+import time
 
 import pytest
 
-#: Fixtures that train a model: a test using one is too slow for the edit loop.
+#: A test (its call) or a fixture (its setup) slower than this is kept out of the fast lane.
+FAST_LIMIT_S = 5.0
+#: Fixtures known to train a model, for a checkout that has no cache yet.
 SLOW_FIXTURES = frozenset({"tiny_bundle"})
-#: Tests that train models themselves (node ids), with the seconds measured for each.
-TRAINING_TESTS = frozenset({
-    "tests/training/test_evaluate.py::test_each_fold_scores_its_final_model_on_its_validation_actors_and_other_conditions",  # noqa: E501  193 s
-    "tests/training/test_pipeline.py::test_multitask_residual_model_ships_the_emotion_head_only",  # 118 s
-    "tests/training/test_pipeline.py::test_an_ensemble_is_one_model_averaging_its_members",  # 92 s
-    "tests/training/test_pipeline.py::test_kfold_run_reports_both_modes",  # 92 s
-    "tests/training/test_messy_folder.py::test_training_goes_on_with_the_good_files_and_reports_every_skip",  # 59 s
-    "tests/training/test_model.py::test_mean_pooling_model_converts_for_litert_and_agrees_with_keras",  # 32 s
-})
+_TESTS_KEY = "lanes/slow_tests"
+_FIXTURES_KEY = "lanes/slow_fixtures"
+_test_seconds: dict[str, float] = {}
+_fixture_seconds: dict[str, float] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    # the fixtures it depends on are set up (and timed) before this hook runs
+    start = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - start
+    _fixture_seconds[fixturedef.argname] = max(_fixture_seconds.get(fixturedef.argname, 0.0), seconds)
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _test_seconds[report.nodeid] = report.duration
+
+
+def _merge(cache, key, measured):
+    """The slow entries of the cache, updated by this run's measurements (fast ones leave)."""
+    known = dict(cache.get(key, {}))
+    known.update({name: round(seconds, 2) for name, seconds in measured.items()})
+    cache.set(key, {name: seconds for name, seconds in known.items() if seconds > FAST_LIMIT_S})
+
+
+def pytest_sessionfinish(session):
+    cache = getattr(session.config, "cache", None)
+    if cache is not None:
+        _merge(cache, _TESTS_KEY, _test_seconds)
+        _merge(cache, _FIXTURES_KEY, _fixture_seconds)
 
 
 def pytest_collection_modifyitems(config, items):
+    cache = getattr(config, "cache", None)
+    slow_tests = cache.get(_TESTS_KEY, {}) if cache is not None else {}
+    slow_fixtures = SLOW_FIXTURES | set(cache.get(_FIXTURES_KEY, {}) if cache is not None else {})
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.nodeid in TRAINING_TESTS:
-            item.add_marker(pytest.mark.trains)
+        if slow_fixtures & set(getattr(item, "fixturenames", ())) or item.nodeid in slow_tests:
+            item.add_marker(pytest.mark.heavy)
