@@ -18,8 +18,9 @@ class Segment:
 
     ``label`` is an emotion or :data:`NO_SPEECH`; a no-speech segment has ``confidence``
     None and no ``probabilities``. ``uncertain`` is True when the confidence is below the
-    bundle's threshold. ``speaker`` is the index of its speaker (0 for S1) when the
-    recording's speakers were found, else None.
+    bundle's threshold or its speech is less than ``SNR_UNCERTAIN_DB`` above the noise around
+    it (``snr_db``, None when it cannot be measured). ``speaker`` is the index of its speaker
+    (0 for S1) when the recording's speakers were found, else None.
     """
 
     start: float
@@ -29,6 +30,7 @@ class Segment:
     probabilities: dict
     uncertain: bool = False
     speaker: int | None = None
+    snr_db: float | None = None
 
     @property
     def is_speech(self):
@@ -48,6 +50,8 @@ class Segment:
             d["probabilities"] = {k: round(v, 4) for k, v in (self.probabilities or {}).items()}
         if self.speaker is not None:
             d["speaker"] = speaker_name(self.speaker)
+        if full and self.is_speech:
+            d["snr_db"] = None if self.snr_db is None else round(self.snr_db, 1)
         return d
 
     @classmethod
@@ -55,7 +59,7 @@ class Segment:
         speaker = d.get("speaker")
         return cls(float(d["start"]), float(d["end"]), d["label"], d.get("confidence"),
                    dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)),
-                   None if speaker is None else int(str(speaker).lstrip("S")) - 1)
+                   None if speaker is None else int(str(speaker).lstrip("S")) - 1, d.get("snr_db"))
 
 
 def speaker_name(index):
@@ -178,6 +182,9 @@ class Timeline:
     normalisation : Normalisation
     sha256 : str or None
         Hash of the file's bytes (the key of its clinician review).
+    snr_db : float or None
+        How far (dB) the recording's speech lies above the noise around it; below
+        ``ser_engine.vad.SNR_UNCERTAIN_DB`` its answer is marked uncertain.
     speakers : list of SpeakerResult
         When the recording's speakers were found: each speaker's speaking time, turns,
         answer and normalisation, in order of first appearance (empty otherwise).
@@ -198,6 +205,7 @@ class Timeline:
     uncertain: bool = False
     sha256: str = None
     speakers: list = dataclasses.field(default_factory=list)
+    snr_db: float | None = None
     overview: object = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
 
@@ -216,6 +224,7 @@ class Timeline:
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
             "uncertain": bool(self.uncertain),
+            "snr_db": None if self.snr_db is None else round(self.snr_db, 1),
             "duration": round(self.duration, 3),
             "sha256": self.sha256,
             "model": {"id": self.model_id, "version": self.model_version},
@@ -235,7 +244,7 @@ class Timeline:
                    normalisation=Normalisation.from_dict(d.get("normalisation", "speaker")), label=d.get("label"),
                    confidence=d.get("confidence"), probabilities=dict(d.get("probabilities") or {}),
                    uncertain=bool(d.get("uncertain", False)), sha256=d.get("sha256"),
-                   speakers=[SpeakerResult.from_dict(x) for x in d.get("speakers", [])])
+                   speakers=[SpeakerResult.from_dict(x) for x in d.get("speakers", [])], snr_db=d.get("snr_db"))
 
 
 def probs_dict(labels, probs):

@@ -4,11 +4,12 @@ labelling core (:mod:`ser_engine.labelling`).
 :func:`analyse_recording` reads a file block by block, never holding the audio whole, in
 three stages:
 
-1. **reading**: decode + resample each block (:mod:`ser_engine.stream`), take every frame's
-   energy and a sparse log-mel for display, and the waveform overview. Cheap (the cost of
-   decoding and one dot product per frame).
-2. **features**: voice activity over the whole recording (energy within ``speech_top_db`` of
-   its loudest frames, gaps and bursts cleaned up) gives the speech regions; a second
+1. **reading**: decode + resample each block (:mod:`ser_engine.stream`), feed the speech
+   detector (:mod:`ser_engine.vad`: an adaptive noise floor, so steady noise and babble
+   between utterances stay "no speech"), a sparse log-mel for display, and the waveform
+   overview. Cheap (the cost of decoding and a few products per frame).
+2. **features**: the detector's mask, gaps and bursts cleaned up, gives the speech regions
+   (and every segment's signal-to-noise ratio: too noisy is "uncertain"); a second
    streaming read computes the full features of those regions only (exactly as one pass
    would), so silence costs nothing. Only these features are kept (119 float32 per 10 ms of
    speech: at most ~170 MB for an hour). Blocks of regions are computed in
@@ -40,13 +41,14 @@ import numpy as np
 
 from .errors import SerError
 from .encoder import log_mel
-from .features import MIN_DYNAMIC_DB, filter_banks, frame_energy, speech_frames
+from .features import filter_banks
 from .frontend import FrontEndConfig, model_frames, model_mask, snap_regions
 from .labelling import Labeller, label_windows, plan_windows
 from .normalise import masked_stats
-from .results import Timeline
+from .results import NO_SPEECH, Timeline
 from .stream import (FrameScan, OverviewBuilder, audio_info, iter_blocks, iter_ranges, region_sample_range,
                      regions_features)
+from .vad import SNR_UNCERTAIN_DB, SpeechDetector
 
 _EPS = 1e-7
 #: Shares of the progress bar of the stages reading, features and labelling (roughly their
@@ -148,28 +150,8 @@ class BlockUpdate:
 # -- voice activity -------------------------------------------------------------------
 
 
-def vad_mask(energy, *, config):
-    """Frames loud enough for speech, from the whole recording's frame energies (dB): the rule
-    of :func:`~ser_engine.features.speech_mask` (within ``speech_top_db`` of the 99th-percentile
-    energy, clear of the room's floor and of digital silence). A recording whose loud frames
-    are less than :data:`MIN_DYNAMIC_DB` above its quiet ones has no speech at all.
-
-    A speaker more than ``speech_top_db`` below the loudest one is not found (BENCHMARKS.md,
-    "bench_vad"): taking frames some dB above the room instead also took louder stretches of
-    room tone for speech (a recording's speech doubled, half its labels changed).
-    """
-    if len(energy) == 0:
-        return np.zeros(0, bool)
-    floor, ref = np.percentile(energy, [5, 99])
-    if ref - floor < MIN_DYNAMIC_DB:
-        # steady noise or hum throughout (the relative rule alone would call its loudest
-        # moments speech): speech always rises well above its own pauses
-        return np.zeros(len(energy), bool)
-    return speech_frames(energy, config=config)
-
-
 def speech_regions(mask, *, config, seg=SegmentConfig()):
-    """Frame ranges ``[(lo, hi), ...]`` of speech from a frame mask (:func:`vad_mask`).
+    """Frame ranges ``[(lo, hi), ...]`` of speech from a frame mask (:mod:`ser_engine.vad`).
 
     Gaps shorter than ``min_pause`` are filled, regions with less than ``min_speech`` of
     speech frames dropped (counted in the mask, not the span: clicks scattered over half a
@@ -249,6 +231,8 @@ class Recording:
     sha256: str | None = None
     overview: object = dataclasses.field(default=None, repr=False)
     turns: list | None = None
+    #: signal-to-noise ratios of stretches (ser_engine.vad.SnrMeter, on the 10 ms grid), or None
+    snr: object = dataclasses.field(default=None, repr=False)
 
     @property
     def n_frames(self):
@@ -331,7 +315,8 @@ def analyse_recording(predictor, path, *, on_block=None, should_stop=None, confi
     """
     rec = read_recording(predictor, path, on_block=on_block, should_stop=should_stop, config=config,
                          content_hash=content_hash)
-    return label_recording(predictor, rec, baseline, on_block=on_block, should_stop=should_stop, config=config)
+    with _one_blas_thread():
+        return label_recording(predictor, rec, baseline, on_block=on_block, should_stop=should_stop, config=config)
 
 
 def read_recording(predictor, path, *, on_block=None, should_stop=None, config=SegmentConfig(), content_hash=True):
@@ -347,34 +332,42 @@ def read_recording(predictor, path, *, on_block=None, should_stop=None, config=S
 
 def recording_from_signal(predictor, y, *, path="<array>", config=SegmentConfig()):
     """The :class:`Recording` of a signal in memory: the same voice activity, regions,
-    features and speaker turns as :func:`read_recording` gives for a file holding it."""
+    features, speaker turns and signal-to-noise ratios as :func:`read_recording` gives for a
+    file holding it."""
+    fc = predictor.config
+    det = SpeechDetector(sample_rate=fc.sample_rate, hop_length=fc.hop_length)
+    det.feed(y)
+    mask = det.finish()
     X = predictor.features(y)
     fe = predictor.front_end
     states = None
     if fe.uses_encoder:
-        regions = regions_of(X, feature_config=predictor.config, config=config, step=fe.step)
+        regions = regions_of(mask, feature_config=fc, config=config, step=fe.step)
         states = predictor.region_states([(y, 0, lo, hi) for lo, hi in regions])
-    return recording_from_features(X, feature_config=predictor.config, config=config, path=path,
-                                   duration=len(y) / predictor.config.sample_rate, front_end=fe, states=states)
+    rec = recording_from_features(X, mask, feature_config=fc, config=config, path=path,
+                                  duration=len(y) / fc.sample_rate, front_end=fe, states=states)
+    rec.snr = det.snr_meter()
+    return rec
 
 
-def regions_of(X, *, feature_config, config=SegmentConfig(), step=1):
-    """Voice activity and speech regions (10 ms frames, snapped to ``step``) of feature frames."""
-    return _speech(frame_energy(X, config=feature_config), feature_config, config, step)[1]
+def regions_of(mask, *, feature_config, config=SegmentConfig(), step=1):
+    """Speech regions (10 ms frames, snapped to ``step``) of a speech mask."""
+    if np.ndim(mask) != 1:
+        raise TypeError(f"speech regions come from the speech detector's mask (one value per frame), "
+                        f"not from an array of shape {np.shape(mask)}")
+    return snap_regions(speech_regions(mask, config=feature_config, seg=config), len(mask), step)
 
 
-def _speech(energy, fc, config, step):
-    mask = vad_mask(energy, config=fc)
-    return mask, snap_regions(speech_regions(mask, config=fc, seg=config), len(mask), step)
-
-
-def recording_from_features(X, *, feature_config, config=SegmentConfig(), path="<features>", duration=None,
+def recording_from_features(X, mask, *, feature_config, config=SegmentConfig(), path="<features>", duration=None,
                             front_end=FrontEndConfig(), states=None):
-    """The :class:`Recording` of a whole signal's classic frames (training's cached features),
-    and, for an encoder front end, its regions' encoder ``states`` (in region order): voice
-    activity from the energy column, regions, and the regions' model frames. ``duration``
-    defaults to the frames' span."""
-    mask, regions = _speech(frame_energy(X, config=feature_config), feature_config, config, front_end.step)
+    """The :class:`Recording` of a whole signal's classic frames (training's cached features)
+    and its speech mask (:func:`ser_engine.vad.speech_mask`), and, for an encoder front end,
+    its regions' encoder ``states`` (in region order): regions, and the regions' model frames.
+    ``duration`` defaults to the frames' span."""
+    mask = np.asarray(mask, bool)
+    if len(mask) != len(X):
+        raise ValueError(f"{path}: a speech mask of {len(mask)} frames for {len(X)} feature frames")
+    regions = regions_of(mask, feature_config=feature_config, config=config, step=front_end.step)
     if duration is None:
         duration = len(X) / feature_config.frame_rate
     if front_end.uses_encoder and (states is None or len(states) != len(regions)):
@@ -454,6 +447,8 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                         rate=rec.rate, duration=duration, smooth=config.smooth, speakers=speakers)
 
     def report(new, fraction):
+        for seg in new:
+            _mark_noise(seg, rec.snr, predictor.config.frame_rate)
         if on_block is not None:
             done = labeller.segments[-1].end if labeller.segments else 0.0
             frac = 1.0 if labeller.finished else SHARES[0] + SHARES[1] + SHARES[2] * fraction
@@ -473,11 +468,28 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             secs = sum(hi - lo for lo, hi, s in rec.turns if s == k) / rec.rate
             speaker_results.append(SpeakerResult(k, secs, runs[k], a.label, a.confidence, a.probabilities,
                                                  a.uncertain, per_speaker[k].normalisation))
+    snr = rec.snr() if rec.snr is not None and answer.label != NO_SPEECH else None
     return Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
                     model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
                     normalisation=_overall(per_speaker) if speakers is not None else baseline.normalisation,
                     label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
-                    uncertain=answer.uncertain, sha256=rec.sha256, speakers=speaker_results, overview=rec.overview)
+                    uncertain=answer.uncertain or _noisy(snr), sha256=rec.sha256, speakers=speaker_results,
+                    snr_db=snr, overview=rec.overview)
+
+
+def _noisy(snr):
+    """Speech too close to the noise around it for its labels to be trusted (BENCHMARKS.md,
+    "Voice activity in rooms": accuracy by SNR)."""
+    return snr is not None and snr < SNR_UNCERTAIN_DB
+
+
+def _mark_noise(seg, meter, rate):
+    """A speech segment's SNR, and "uncertain" when its speech is too close to the noise.
+    ``rate``: frames per second of the meter (the speech mask's grid)."""
+    if meter is None or not seg.is_speech:
+        return
+    seg.snr_db = meter(int(round(seg.start * rate)), int(round(seg.end * rate)))
+    seg.uncertain = seg.uncertain or _noisy(seg.snr_db)
 
 
 def _turn_counts(turns, n):
@@ -529,16 +541,19 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         if should_stop is not None and should_stop():
             raise AnalysisCancelled(path)
 
-    # stage 1: reading (energies, overview)
+    # stage 1: reading (voice activity, the display's log-mel, the overview)
     scan = FrameScan(config=fc, mel_bank=mel_bank, mel_step=MEL_STEP)
+    detector = SpeechDetector(sample_rate=sr, hop_length=hop)
     overview = OverviewBuilder(sr=sr)
     for block in iter_blocks(path, sr=sr, block_seconds=config.block_seconds):
         check_stop()
         overview.add_samples(block)
         scan.feed(block)
+        detector.feed(block)
         # the header's duration can differ from the decoded one by a hair: never past the stage
         report("reading", scan.n_samples / sr, SHARES[0] * min(scan.n_samples / sr / max(total, 1e-9), 1.0))
-    energy, mel = scan.finish()
+    _, mel = scan.finish()
+    mask = detector.finish()
     n_samples = scan.n_samples
     duration = total = n_samples / sr
     view = overview.build(mel=mel, mel_seconds=MEL_STEP / fc.frame_rate)
@@ -548,7 +563,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
 
     # stage 2: features of the speech regions
     fe = predictor.front_end
-    mask, regions = _speech(energy, fc, config, fe.step)
+    regions = regions_of(mask, feature_config=fc, config=config, step=fe.step)
     # long regions are computed in chunks of at most one block, so memory stays bounded
     block_frames = max(int(config.block_seconds * fc.frame_rate), 1)
     chunks = [(r, a, min(a + block_frames, hi)) for r, (lo, hi) in enumerate(regions)
@@ -614,7 +629,9 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         feats = [model_frames(fe, X, st) for X, st in zip(feats, states)]
     turns = tracker.finish(n_speakers=config.speakers).turns if tracker is not None else None
     sha = sha_future.result() if sha_future is not None else None
-    return _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)
+    rec = _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)
+    rec.snr = detector.snr_meter()
+    return rec
 
 
 def _piece_frames(pieces, fc, banks, whisper_bank):

@@ -122,14 +122,20 @@ def accuracy(scores, labels, temperature=1.0):
 # -- recordings and baselines -------------------------------------------------------------------
 
 
-def recordings_of(features, cfg, seg=SegmentConfig(), states=None):
-    """The app's :class:`~ser_engine.segments.Recording` (voice activity, regions, the regions'
-    model frames) of every feature array in ``features`` (same keys); ``states`` (same keys)
-    holds their regions' encoder states for an encoder front end."""
+def recordings_of(features, cfg, seg=SegmentConfig(), states=None, masks=None):
+    """The app's :class:`~ser_engine.segments.Recording` (regions of the speech detector's
+    masks, the regions' model frames) of every feature array in ``features`` (same keys);
+    ``states`` (same keys) holds their regions' encoder states for an encoder front end.
+    ``masks`` (same keys) are the speech masks; not given, they are made from the audio
+    (:func:`training.speech.speech_masks`, cached)."""
     if cfg.front_end.uses_encoder and states is None:
         raise ValueError("an encoder front end needs the recordings' encoder states")
-    return {key: recording_from_features(X, feature_config=cfg.feature, config=seg, front_end=cfg.front_end,
-                                         states=None if states is None else states[key])
+    if masks is None:
+        from .speech import MaskCache, speech_masks
+
+        masks = speech_masks(features, config=cfg.feature, cache=MaskCache())
+    return {key: recording_from_features(X, masks[key], feature_config=cfg.feature, config=seg,
+                                         front_end=cfg.front_end, states=None if states is None else states[key])
             for key, X in features.items() if states is None or key in states}
 
 
