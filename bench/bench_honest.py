@@ -63,7 +63,7 @@ CANDIDATES = [
 #: Where each run's fold models are kept, so its sessions can be scored again without retraining.
 MODELS = Path(os.environ.get("SER_BENCH_MODELS", Path.home() / ".cache" / "ser-studio-bench" / "honest"))
 #: Clips a random baseline is made of in the baseline-size sweep.
-SWEEP_CLIPS = (1, 2, 3, 4, 6, 8, 12)
+SWEEP_CLIPS = (1, 2, 3, 4, 6, 8)
 CANDIDATE_BY_NAME = {n: (d, o) for n, d, o in CANDIDATES}
 #: Session kinds: (name, emotions or None for all, skewed?). A balanced session is the actor's 60
 #: clips once (about 6 minutes); a skewed one is drawn from the group's clips until 4 minutes
@@ -131,7 +131,7 @@ def score_sessions(cv, cfg, folds, seed):
     ``analyse_recording`` (default settings, and global statistics)."""
     from bench.sessions import clip_accuracy, one_speaker, true_shares, tv_distance
     from ser_engine.predictor import Predictor
-    from ser_engine.segments import SegmentConfig, analyse_recording
+    from ser_engine.segments import SegmentConfig, label_recording, read_recording
 
     out = []
     with tempfile.TemporaryDirectory(prefix="ser-honest-") as tmp:
@@ -145,8 +145,10 @@ def score_sessions(cv, cfg, folds, seed):
                     truth = true_shares(session.clips, predictor.labels)
                     rec = {"fold": k, "actor": actor, "kind": kind, "skewed": skewed,
                            "minutes": round(session.duration / 60, 2), "clips": len(session.clips)}
+                    # read once (features and encoder states), labelled under both settings
+                    read = read_recording(predictor, wav, config=SegmentConfig(), content_hash=False)
                     for setting, config in (("default", SegmentConfig()), ("global", SegmentConfig(baseline="global"))):
-                        tl = analyse_recording(predictor, wav, config=config, content_hash=False)
+                        tl = label_recording(predictor, read, None, config=config)
                         hard = tl.summary().shares
                         rec[setting] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
                                         "tv_soft": tv_distance(tl.probabilities, truth),
@@ -160,7 +162,6 @@ def run_one(name, seed, data):
     """Train and score one candidate with one seed; returns the JSON-ready record."""
     from training.cache import noise_key
     from training.evaluate import actor_folds, cross_validate
-
     from training.scoring import recordings_of
 
     t0 = time.perf_counter()
@@ -186,7 +187,7 @@ def run_one(name, seed, data):
     return rec
 
 
-def baseline_sweep(cv, ds, recs, cfg, folds, *, repeats=3):
+def baseline_sweep(cv, ds, recs, cfg, folds, *, repeats=2):
     """Accuracy on each test actor's other clips with a speaker baseline made of ``k`` random
     clips (no minimum), and the speech those clips hold: where a baseline starts to help."""
     from ser_engine.baseline import speaker_stats
@@ -294,7 +295,8 @@ def tables(runs):
 
     names = [n for n, _, _ in CANDIDATES if any(k[0] == n for k in runs)]
     conds = ["global", *CONDITIONS, "snr30:global", "snr30:all"]
-    short = {"global": "none (global)", "all": "all clips", "low_arousal": "low arousal", "high_arousal": "high arousal",
+    short = {"global": "none (global)", "all": "all clips", "low_arousal": "low arousal",
+             "high_arousal": "high arousal",
              "single_emotion": "one emotion", "random_20": "random 20%", "enrolment": "enrolment",
              "snr30:global": "room 30 dB, none", "snr30:all": "room 30 dB, all clips"}
     head = ["| Candidate | Seeds | Validation | " + " | ".join(short[c] for c in conds) + " |",
@@ -303,9 +305,11 @@ def tables(runs):
     for n in names:
         recs = [r for (name, _), r in sorted(runs.items()) if name == n]
         cells = [_pm([np.mean(r["conditions"][c]) for r in recs if c in r["conditions"]]) for c in conds]
-        rows.append(f"| `{n}`: {CANDIDATE_BY_NAME[n][0]} | {len(recs)} | {_pm([np.mean(r['validation']) for r in recs])} | "
+        validation = _pm([np.mean(r["validation"]) for r in recs])
+        rows.append(f"| `{n}`: {CANDIDATE_BY_NAME[n][0]} | {len(recs)} | {validation} | "
                     + " | ".join(cells) + " |")
-    shead = ["| Candidate | Setting | Balanced sessions | Skewed sessions | Skewed − global | Share distance, balanced | "
+    shead = ["| Candidate | Setting | Balanced sessions | Skewed sessions | Skewed − global | "
+             "Share distance, balanced | "
              "Share distance, skewed (answer / hard labels) |", "|---|---|---|---|---|---|---|"]
     srows = []
     for n in names:
@@ -313,11 +317,12 @@ def tables(runs):
         for setting in ("default", "global"):
             f = [session_figures(r, setting) for r in recs]
             g = [session_figures(r, "global") for r in recs]
-            gap = [a["skewed"] - b["skewed"] for a, b in zip(f, g)]
+            gap = [a["skewed"] - b["skewed"] for a, b in zip(f, g, strict=True)]
             srows.append(f"| `{n}` | {'app default' if setting == 'default' else 'global statistics'} | "
                          f"{_pm([x['balanced'] for x in f])} | {_pm([x['skewed'] for x in f])} | "
                          f"{'—' if setting == 'global' else _pm(gap)} | {_pm([x['tv_balanced'] for x in f], False)} | "
-                         f"{_pm([x['tv_skewed'] for x in f], False)} / {_pm([x['tv_skewed_hard'] for x in f], False)} |")
+                         f"{_pm([x['tv_skewed'] for x in f], False)} / "
+                         f"{_pm([x['tv_skewed_hard'] for x in f], False)} |")
     return "\n".join(head + rows), "\n".join(shead + srows)
 
 

@@ -112,7 +112,7 @@ def assemble(items, *, pause=(1.0, 4.0), seed=0, tail=2.0):
         ys = [audio[p] for p, sp, _ in items if sp == speaker]
         gain[speaker] = 10 ** ((level - _rms_db(ys)) / 20)
     pieces, clips, n = [], [], 0
-    for path, speaker, level in items:
+    for path, speaker, _ in items:
         y = (audio[path] * gain[speaker]).astype(np.float32)
         gap = int(rng.uniform(*pause) * SR)
         start = n + gap
@@ -163,7 +163,9 @@ def clip_labels(segments, clips):
 def clip_accuracy(segments, clips):
     """Share of clips found and labelled with their emotion."""
     labels = clip_labels(segments, clips)
-    return float(np.mean([lab == c.emotion for (_, lab), c in zip(labels, clips)])) if clips else float("nan")
+    if not clips:
+        return float("nan")
+    return float(np.mean([lab == c.emotion for (_, lab), c in zip(labels, clips, strict=True)]))
 
 
 def true_shares(clips, labels):

@@ -156,7 +156,7 @@ def chunk_plan(n_frames, *, chunk=CHUNK_FRAMES, overlap=OVERLAP_FRAMES):
     starts = list(range(0, n_frames - chunk + 1, step))
     if starts[-1] + chunk < n_frames:
         starts.append(n_frames - chunk + (n_frames - chunk) % 2)  # even, so states stay on the pair grid
-    out = []
+    out: list[tuple[int, int, int]] = []
     for k, a in enumerate(starts):
         keep_from = 0 if k == 0 else out[-1][2]
         keep_to = n_frames if k == len(starts) - 1 else a + chunk - overlap // 2
@@ -261,7 +261,7 @@ def states_from_mels(encoder, mels):
             inputs.append(chunk_input(mel[a:a + CHUNK_FRAMES]))
             where.append((r, a, keep_from, keep_to))
     states = encoder.encode(np.stack(inputs)) if inputs else []
-    out = [[] for _ in mels]
-    for (r, a, keep_from, keep_to), s in zip(where, states):
+    out: list[list[np.ndarray]] = [[] for _ in mels]
+    for (r, a, keep_from, keep_to), s in zip(where, states, strict=True):
         out[r].append(s[(keep_from - a) // 2:(keep_to - a + 1) // 2])
     return [np.concatenate(p).astype(np.float32) if p else np.zeros((0, DIM), np.float32) for p in out]

@@ -382,7 +382,7 @@ def _contrast_bands(config):
     edges = np.zeros(config.contrast_bands + 2)
     edges[1:] = config.contrast_fmin * 2.0 ** np.arange(config.contrast_bands + 1)
     bands = []
-    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         band = (freq >= lo) & (freq <= hi)
         idx = np.flatnonzero(band)
         if k > 0:

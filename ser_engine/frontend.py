@@ -44,7 +44,8 @@ class FrontEndConfig:
         return self.kind != "classic"
 
     def n_features(self, feature_config) -> int:
-        return {"classic": feature_config.n_features, "encoder": DIM, "both": feature_config.n_features + DIM}[self.kind]
+        classic = feature_config.n_features
+        return {"classic": classic, "encoder": DIM, "both": classic + DIM}[self.kind]
 
     def rate(self, feature_config) -> float:
         """Model frames per second."""
@@ -100,7 +101,7 @@ def snap_regions(regions, n_frames, step):
     touch), within ``n_frames``."""
     if step == 1:
         return list(regions)
-    out = []
+    out: list[tuple[int, int]] = []
     for lo, hi in regions:
         lo, hi = lo - lo % step, min(hi + (-hi) % step, n_frames)
         if out and lo <= out[-1][1]:

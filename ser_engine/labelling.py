@@ -74,7 +74,10 @@ def plan_windows(regions: Sequence[tuple[int, int]], n_frames: int, *, length: i
     ``hop`` frames plus one ending exactly at its end. Each window labels the frames of its
     region nearer to its centre than to its neighbours'.
     """
-    starts, lengths, region, elements = [], [], [], []
+    starts: list[int] = []
+    lengths: list[int] = []
+    region: list[int] = []
+    elements: list[tuple[int, int, int]] = []
     prev = 0
     for r, (lo, hi) in enumerate(regions):
         if lo > prev:
@@ -87,7 +90,7 @@ def plan_windows(regions: Sequence[tuple[int, int]], n_frames: int, *, length: i
             if s[-1] + length < hi:
                 s = np.append(s, hi - length)
         centres = s + min(n, length) / 2
-        bounds = [lo] + [int((a + b) / 2) for a, b in zip(centres[:-1], centres[1:])] + [hi]
+        bounds = [lo] + [int((a + b) / 2) for a, b in zip(centres[:-1], centres[1:], strict=True)] + [hi]
         for k, start in enumerate(s):
             elements.append((bounds[k], bounds[k + 1], len(starts)))
             starts.append(int(start))
@@ -238,7 +241,8 @@ class Labeller:
                  speakers: Sequence[int] | None = None):
         self.plan = plan
         self.labels = list(labels)
-        self.temperature = temperature if np.ndim(temperature) else float(temperature)
+        self.temperature: float | list[float] = (list(temperature) if isinstance(temperature, Sequence)
+                                                  else float(temperature))
         self.speakers = None if speakers is None else list(speakers)
         self.uncertain_below = float(uncertain_below)
         self.rate = float(rate)
@@ -279,7 +283,7 @@ class Labeller:
                 done += self._extend(lo, hi, NO_SPEECH, None, None)
             else:
                 r = int(self.plan.region[w])
-                t = self.temperature[r] if np.ndim(self.temperature) else self.temperature
+                t = self.temperature[r] if isinstance(self.temperature, list) else self.temperature
                 speaker = None if self.speakers is None else self.speakers[r]
                 s = smoothed_log_probs(self.logp, self.plan.region, w, self.h)
                 p = calibrated(s, t)
@@ -377,6 +381,7 @@ def fit_profile_temperature(element_logp: Sequence[np.ndarray], element_frames: 
         total = 0.0
         for i in keep:
             p = share_profile(calibrated(element_logp[i], t), element_frames[i])
+            assert p is not None  # kept recordings have speech
             total -= np.log(max(float(p[labels[i]]), 1e-12))
         return total / len(keep)
 
@@ -393,7 +398,7 @@ def answers(element_logp: Sequence[np.ndarray], element_frames: Sequence[np.ndar
     profiles : np.ndarray [shape=(n_recordings, n_classes)]
     """
     out = np.full((len(element_logp), n_classes), np.nan)
-    for i, (e, d) in enumerate(zip(element_logp, element_frames)):
+    for i, (e, d) in enumerate(zip(element_logp, element_frames, strict=True)):
         if len(e):
             out[i] = share_profile(calibrated(e, temperature), d)
     return out

@@ -36,7 +36,6 @@ def convert_to_tflite(model):
     -------
     data : bytes
     """
-    import keras
     import tensorflow as tf
 
     unrolled = _with_unrolled_lstms(model)
@@ -46,7 +45,6 @@ def convert_to_tflite(model):
 
 
 def _with_unrolled_lstms(model):
-    import keras
 
     config = _set_unroll(model.get_config())
     copy = model.__class__.from_config(config)

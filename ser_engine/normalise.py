@@ -79,7 +79,7 @@ def masked_stats(feature_list, mask_list, *, chunk=20000):
         When no frame is selected.
     """
     def frames():
-        for X, mask in zip(feature_list, mask_list):
+        for X, mask in zip(feature_list, mask_list, strict=True):
             for a in range(0, len(X), chunk):
                 yield X[a:a + chunk][np.asarray(mask[a:a + chunk], bool)]
 
@@ -99,9 +99,9 @@ def _stats_of(blocks):
         total = s if total is None else total + s
         total_sq = sq if total_sq is None else total_sq + sq
         count += len(rows)
-    if not count:
+    if not count or total is None or total_sq is None:
         raise ValueError("no frames to compute statistics from")
-    mean = total / count
+    mean = np.asarray(total / count)
     var = np.maximum(total_sq / count - mean * mean, 0.0)
     std = np.maximum(np.sqrt(var), _STD_FLOOR)
     return FeatureStats(mean.astype(np.float32), std.astype(np.float32), count)

@@ -217,7 +217,8 @@ class Predictor:
         from .stream import audio_info
 
         config = config or SegmentConfig()
-        out, clips = {}, []
+        out: dict = {}
+        clips: list = []
         for p in paths:
             try:
                 (clips if audio_info(p).duration <= LONG_RECORDING_S else []).append(p)
@@ -269,7 +270,7 @@ class Predictor:
         """
         paths = [Path(p) for p in paths]
         if speaker_baseline and baseline is None:
-            groups = {}
+            groups: dict = {}
             for p in paths:
                 groups.setdefault(p.parent, []).append(p)
             for group in groups.values():

@@ -4,7 +4,6 @@ import dataclasses
 
 import numpy as np
 
-
 #: The label of a stretch without speech (silence, pauses, background): never an emotion.
 NO_SPEECH = "no speech"
 #: Recordings longer than this (seconds) are sessions: the desktop summarises them by their
@@ -26,7 +25,7 @@ class Segment:
     start: float
     end: float
     label: str
-    confidence: float
+    confidence: float | None
     probabilities: dict
     uncertain: bool = False
     speaker: int | None = None
@@ -199,11 +198,11 @@ class Timeline:
     model_id: str
     model_version: str
     normalisation: Normalisation
-    label: str = None
-    confidence: float = None
+    label: str | None = None
+    confidence: float | None = None
     probabilities: dict = dataclasses.field(default_factory=dict)
     uncertain: bool = False
-    sha256: str = None
+    sha256: str | None = None
     speakers: list = dataclasses.field(default_factory=list)
     snr_db: float | None = None
     overview: object = dataclasses.field(default=None, repr=False, compare=False)
@@ -248,4 +247,4 @@ class Timeline:
 
 
 def probs_dict(labels, probs):
-    return {lab: float(p) for lab, p in zip(labels, np.asarray(probs, float))}
+    return {lab: float(p) for lab, p in zip(labels, np.asarray(probs, float), strict=True)}

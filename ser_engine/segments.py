@@ -39,15 +39,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SerError
 from .encoder import log_mel
+from .errors import SerError
 from .features import filter_banks
 from .frontend import FrontEndConfig, model_frames, model_mask, snap_regions
 from .labelling import Labeller, label_windows, plan_windows
 from .normalise import masked_stats
 from .results import NO_SPEECH, Timeline
-from .stream import (FrameScan, OverviewBuilder, audio_info, iter_blocks, iter_ranges, region_sample_range,
-                     regions_features)
+from .stream import (
+    FrameScan,
+    OverviewBuilder,
+    audio_info,
+    iter_blocks,
+    iter_ranges,
+    region_sample_range,
+    regions_features,
+)
 from .vad import SNR_UNCERTAIN_DB, SpeechDetector
 
 _EPS = 1e-7
@@ -161,7 +168,7 @@ def speech_regions(mask, *, config, seg=SegmentConfig()):
     runs = _runs(mask)
     n = len(mask)
     # fill short gaps
-    merged = []
+    merged: list[tuple[int, int]] = []
     for lo, hi in runs:
         if merged and lo - merged[-1][1] < seg.min_pause * rate:
             merged[-1] = (merged[-1][0], hi)
@@ -170,7 +177,7 @@ def speech_regions(mask, *, config, seg=SegmentConfig()):
     voiced = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
     kept = [(lo, hi) for lo, hi in merged if voiced[hi] - voiced[lo] >= seg.min_speech * rate]
     pad = int(round(seg.pad * rate))
-    out = []
+    out: list[tuple[int, int]] = []
     for lo, hi in kept:
         lo, hi = max(lo - pad, 0), min(hi + pad, n)
         if out and lo <= out[-1][1]:
@@ -189,7 +196,7 @@ def _runs(mask):
     """``[(lo, hi), ...]`` of the True runs of a boolean array."""
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
     d = np.diff(m.astype(np.int8))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=True))
 
 
 # -- the entry point ---------------------------------------------------------------------
@@ -569,8 +576,8 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     chunks = [(r, a, min(a + block_frames, hi)) for r, (lo, hi) in enumerate(regions)
               for a in range(lo, hi, block_frames)]
     ranges = [region_sample_range(a, b, config=fc, n_samples=n_samples) for _, a, b in chunks]
-    parts = [[] for _ in regions]
-    mels = [[] for _ in regions] if fe.uses_encoder else None
+    parts: list[list[np.ndarray]] = [[] for _ in regions]
+    mels: list[list[np.ndarray]] | None = [[] for _ in regions] if fe.uses_encoder else None
     tracker = None
     if config.speakers != 1:
         from .speakers import SpeakerTracker
@@ -578,8 +585,9 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         tracker = SpeakerTracker(config=fc)
     speech_frames = sum(hi - lo for lo, hi in regions)
     done_frames = 0
-    group, group_samples = [], 0
-    pending = collections.deque()  # (chunks, future) of groups being computed, in order
+    group: list = []
+    group_samples = 0
+    pending: collections.deque = collections.deque()  # (chunks, future) of groups being computed, in order
 
     def collect(wait_all):
         # results are taken in submission order, so parts and progress stay in time order
@@ -587,7 +595,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         while pending and (wait_all or len(pending) >= threads or pending[0][1].done()):
             keys, fut = pending.popleft()
             feats_of_group, mels_of_group = fut.result()
-            for k, ((r, a, b), X) in enumerate(zip(keys, feats_of_group)):
+            for k, ((r, a, b), X) in enumerate(zip(keys, feats_of_group, strict=True)):
                 parts[r].append(X)
                 if tracker is not None:
                     tracker.add(a, b, X)
@@ -622,11 +630,11 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
             for _, fut in pending:  # cancelled or failed: do not wait for queued work
                 fut.cancel()
     feats = [p[0] if len(p) == 1 else np.concatenate(p) for p in parts]
-    del parts
+    parts.clear()  # the pieces of long regions, now joined
     if mels is not None:
         check_stop()
         states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels])
-        feats = [model_frames(fe, X, st) for X, st in zip(feats, states)]
+        feats = [model_frames(fe, X, st) for X, st in zip(feats, states, strict=True)]
     turns = tracker.finish(n_speakers=config.speakers).turns if tracker is not None else None
     sha = sha_future.result() if sha_future is not None else None
     rec = _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)

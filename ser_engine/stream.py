@@ -290,7 +290,7 @@ class Overview:
     maxs: np.ndarray
     bucket_seconds: float
     duration: float
-    mel: np.ndarray = None
+    mel: np.ndarray | None = None
     mel_seconds: float = 0.1
 
     def envelope(self, t0, t1, n_pixels):
@@ -351,7 +351,8 @@ class OverviewBuilder:
         if len(self._tail):
             mins.append(self._tail.min(keepdims=True))
             maxs.append(self._tail.max(keepdims=True))
-        cat = (lambda xs: np.concatenate(xs).astype(np.float32) if xs else np.zeros(0, np.float32))
+        def cat(xs):
+            return np.concatenate(xs).astype(np.float32) if xs else np.zeros(0, np.float32)
         return Overview(cat(mins), cat(maxs), OVERVIEW_BUCKET / self.sr, self._n / self.sr, mel, mel_seconds)
 
 

@@ -53,7 +53,7 @@ class TrainConfig:
     #: what the model reads: classic frames, the speech encoder's, or both (ser_engine.frontend);
     #: with the encoder, 50 frames per second, so the window is given in those frames
     front_end: FrontEndConfig = dataclasses.field(default_factory=FrontEndConfig)
-    window: WindowConfig = None  # default: 3 s every 1 s on the front end's grid
+    window: WindowConfig | None = None  # default: 3 s every 1 s on the front end's grid
 
     def __post_init__(self):
         # settings read back from a report or a job's message arrive as dicts
@@ -81,6 +81,6 @@ class TrainConfig:
     @classmethod
     def quick(cls, **overrides):
         """A short run to check a folder and the pipeline: few epochs, no k-fold report."""
-        base = dict(epochs=8, patience=4, folds=0, ensemble=1)
+        base: dict = {"epochs": 8, "patience": 4, "folds": 0, "ensemble": 1}
         base.update(overrides)
         return cls(**base)

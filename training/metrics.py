@@ -44,7 +44,7 @@ def expected_calibration_error(probs, y_true, n_bins=15):
     correct = probs.argmax(axis=1) == np.asarray(y_true)
     edges = np.linspace(0, 1, n_bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         sel = (conf > lo) & (conf <= hi)
         if sel.any():
             ece += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())

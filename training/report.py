@@ -33,7 +33,7 @@ def confusion_png(summary):
     modes = list(summary)
     fig, axes = plt.subplots(1, len(modes), figsize=(5.2 * len(modes), 4.6))
     axes = np.atleast_1d(axes)
-    for ax, mode in zip(axes, modes):
+    for ax, mode in zip(axes, modes, strict=True):
         cm = np.array(summary[mode]["confusion"], float)
         norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
         ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
@@ -100,7 +100,7 @@ def reliability_bins(probs, labels, n_bins=10):
     correct = probs.argmax(axis=1) == labels
     edges = np.linspace(0, 1, n_bins + 1)
     out = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
         sel = (conf > lo) & (conf <= hi)
         out.append({"lo": float(lo), "hi": float(hi), "n": int(sel.sum()),
                     "confidence": float(conf[sel].mean()) if sel.any() else None,
@@ -160,7 +160,8 @@ def model_card(manifest, report, reliability=None):
             "recipe's settings were chosen, and how much a result moves from seed to seed, is in "
             "BENCHMARKS.md (\"Accuracy levers\").",
             "",
-            "| mode | accuracy | macro-F1 | UAR | ECE before calibration | ECE calibrated (temperature from the other folds) |",
+            "| mode | accuracy | macro-F1 | UAR | ECE before calibration | "
+            "ECE calibrated (temperature from the other folds) |",
             "|---|---|---|---|---|---|",
         ]
         for res in ev["modes"].values():
@@ -176,7 +177,8 @@ def model_card(manifest, report, reliability=None):
             lines += ["", f"Confusion matrix, {res['title']} (pooled out-of-fold; rows: true, columns: predicted):", "",
                       "| true \\ predicted | " + " | ".join(e[:4] for e in EMOTIONS) + " |",
                       "|---|" + "---|" * len(EMOTIONS)]
-            lines += [f"| {e} | " + " | ".join(str(c) for c in row) + " |" for e, row in zip(EMOTIONS, res["confusion"])]
+            lines += [f"| {e} | " + " | ".join(str(c) for c in row) + " |"
+                      for e, row in zip(EMOTIONS, res["confusion"], strict=True)]
         lines += _condition_lines(ev.get("conditions", {}))
         lines += _calibration_lines(manifest["calibration"], reliability)
     else:
@@ -221,7 +223,8 @@ def _room_line(noise_snrs):
              "and in the app's voice activity (\"Voice activity and room noise\").")
     if noise_snrs:
         return (f"- Room noise still lowers accuracy, although the model was trained with copies of its recordings "
-                f"in white noise {snr_phrase(noise_snrs)} dB below the speech. {where} Noise other than white (voices, hum, "
+                f"in white noise {snr_phrase(noise_snrs)} dB below the speech. {where} "
+                "Noise other than white (voices, hum, "
                 "reverberation) was not measured. Record close to the speaker in a quiet room.")
     return (f"- Studio-quality recordings: room noise lowers accuracy sharply; the model was not trained with "
             f"noise. {where} Record close to the speaker in a quiet room.")
@@ -235,9 +238,10 @@ def _calibration_lines(calibration, reliability):
              + ", ".join(f"{MODE_TITLES.get(m, m)} T = {v:.2f}" for m, v in t.items()) + "."]
     if reliability:
         lines += ["", "Reliability (out-of-fold, calibrated; `reliability.png`):", "",
-                  "| confidence | " + " | ".join(f"{MODE_TITLES.get(m, m)}: files, accuracy" for m in reliability) + " |",
+                  "| confidence | " + " | ".join(f"{MODE_TITLES.get(m, m)}: files, accuracy" for m in reliability)
+                  + " |",
                   "|---|" + "---|" * len(reliability)]
-        bins = list(zip(*reliability.values()))
+        bins = list(zip(*reliability.values(), strict=True))
         for row in bins:
             if not any(b["n"] for b in row):
                 continue

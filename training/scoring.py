@@ -160,9 +160,9 @@ def condition_subsets(items, condition, *, rng=None):
         return [(items, items)]
     if condition in ("low_arousal", "high_arousal"):
         group = LOW_AROUSAL if condition == "low_arousal" else HIGH_AROUSAL
-        return [([it for it, e in zip(items, emo) if e in group], items)]
+        return [([it for it, e in zip(items, emo, strict=True) if e in group], items)]
     if condition == "single_emotion":
-        return [([it for it, e2 in zip(items, emo) if e2 == e], items) for e in EMOTIONS if e in set(emo)]
+        return [([it for it, e2 in zip(items, emo, strict=True) if e2 == e], items) for e in EMOTIONS if e in set(emo)]
     if condition == "random_20":
         rng = rng if rng is not None else np.random.default_rng(len(items))
         pick = rng.choice(len(items), max(1, len(items) // 5), replace=False)
@@ -175,7 +175,7 @@ def condition_subsets(items, condition, *, rng=None):
 
 
 def by_actor(items):
-    out = {}
+    out: dict = {}
     for it in items:
         out.setdefault(it.actor, []).append(it)
     return out
@@ -198,7 +198,7 @@ class Prepared:
         probs = run_model(model, self.windows, batch_size=batch_size) if len(self.windows) else np.zeros((0, 8))
         logp = np.log(np.clip(probs, 1e-7, 1.0)).astype(np.float64)
         out_logp, out_frames, k = [], [], 0
-        for plan, duration in zip(self.plans, self.durations):
+        for plan, duration in zip(self.plans, self.durations, strict=True):
             n = plan.n_windows
             lab = Labeller(plan, labels=EMOTIONS, temperature=1.0, uncertain_below=0.0, rate=rate,
                            duration=duration, smooth=smooth)
@@ -241,8 +241,10 @@ class ConditionSet:
 def condition_set(items, recs, condition, global_stats, cfg, *, rng=None) -> ConditionSet:
     """Every (recording, baseline) pair ``condition`` makes of the speakers of ``items``."""
     position = {it.path: i for i, it in enumerate(items)}
-    pairs, index = [], []
+    pairs: list = []
+    index: list[int] = []
     for actor_items in by_actor(items).values():
+        subsets: list
         if condition == "global":
             subsets = [([], actor_items)]
         else:

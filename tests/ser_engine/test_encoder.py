@@ -6,8 +6,18 @@ import shutil
 import numpy as np
 import pytest
 
-from ser_engine.encoder import (CHUNK_FRAMES, DIM, EncoderSpec, SpeechEncoder, chunk_input, chunk_plan,
-                                file_digests, log_mel, region_states, whisper_mel_bank)
+from ser_engine.encoder import (
+    CHUNK_FRAMES,
+    DIM,
+    EncoderSpec,
+    SpeechEncoder,
+    chunk_input,
+    chunk_plan,
+    file_digests,
+    log_mel,
+    region_states,
+    whisper_mel_bank,
+)
 from ser_engine.errors import ModelLoadError
 from tests.conftest import ravdess_files, requires_data
 

@@ -4,8 +4,15 @@ import sys
 import numpy as np
 import pytest
 
-from ser_engine.features import (FeatureConfig, compute_features, frame_energy, n_frames, pitch_track,
-                                 speech_mask, speech_span)
+from ser_engine.features import (
+    FeatureConfig,
+    compute_features,
+    frame_energy,
+    n_frames,
+    pitch_track,
+    speech_mask,
+    speech_span,
+)
 from tests.conftest import REPO, requires_data
 
 CFG = FeatureConfig()

@@ -108,7 +108,8 @@ def test_shipped_model_labels_without_tensorflow_or_librosa():
             "p, _ = Predictor.from_path(None)\n"
             f"r = p.predict_file({str(path)!r})\n"
             "assert r.ok, r\n"
-            "print(type(p.model).__name__, sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules))\n")
+            "print(type(p.model).__name__,\n"
+            "      sorted(m for m in ('tensorflow', 'keras', 'librosa') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "LiteRTModel []"

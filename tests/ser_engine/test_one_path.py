@@ -78,13 +78,15 @@ def test_every_entry_point_gives_the_same_answer(tiny_bundle, predictor, folder,
     assert mode == ({"speaker"} if speaker_baseline else {"global"})
 
     cli = _cli_json(capsys, "predict", str(folder), "--json", *extra, "--model", str(tiny_bundle))
-    cli_segments = _cli_json(capsys, "predict", str(folder), "--json", "--segments", *extra, "--model", str(tiny_bundle))
+    cli_segments = _cli_json(capsys, "predict", str(folder), "--json", "--segments", *extra,
+                             "--model", str(tiny_bundle))
     _same({p: r["probabilities"] for p, r in cli.items()}, reference)
     _same({p: r["probabilities"] for p, r in cli_segments.items()}, reference)
     assert {r["normalisation"]["mode"] for r in cli.values()} == mode
 
     training = _training_answers(tiny_bundle, paths, speaker_baseline)
-    _same({str(p): dict(zip(predictor.labels, row)) for p, row in zip(paths, training)}, reference)
+    _same({str(p): dict(zip(predictor.labels, row, strict=True))
+           for p, row in zip(paths, training, strict=True)}, reference)
 
     if not speaker_baseline:
         arrays = {str(p): predictor.predict_array(load_audio(p), path=str(p)).probabilities for p in paths}

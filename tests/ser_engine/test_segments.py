@@ -5,11 +5,18 @@ import pytest
 
 from ser_engine.audio import load_audio
 from ser_engine.errors import AudioLoadError
+from ser_engine.features import frame_energy
 from ser_engine.results import NO_SPEECH
 from ser_engine.segments import AnalysisCancelled, SegmentConfig, analyse_recording, file_sha256
-from ser_engine.features import frame_energy
-from ser_engine.stream import (FrameScan, compute_overview, iter_blocks, iter_ranges, read_slice, region_features,
-                               region_sample_range)
+from ser_engine.stream import (
+    FrameScan,
+    compute_overview,
+    iter_blocks,
+    iter_ranges,
+    read_slice,
+    region_features,
+    region_sample_range,
+)
 from tests.conftest import ORIGINAL_48K, SPEECH_16K, requires_data
 from tests.ser_engine.long_fixtures import long_recording, shipped_predictor  # noqa: F401 (fixtures)
 
@@ -55,13 +62,14 @@ def test_segments_cover_the_file_and_silence_is_no_speech(timeline, long_recordi
     tl, _ = timeline
     segs = tl.segments
     assert segs[0].start == 0 and segs[-1].end == pytest.approx(long_recording.duration, abs=0.011)
-    assert all(a.end == pytest.approx(b.start) for a, b in zip(segs, segs[1:]))
-    assert all(a.label != b.label for a, b in zip(segs, segs[1:]))  # neighbours are merged
+    assert all(a.end == pytest.approx(b.start) for a, b in zip(segs, segs[1:], strict=False))
+    assert all(a.label != b.label for a, b in zip(segs, segs[1:], strict=False))  # neighbours are merged
     quiet = [s for s in segs if s.label == NO_SPEECH]
     truth = long_recording.speech
-    gaps = [(0.0, truth[0][0])] + [(a[1], b[0]) for a, b in zip(truth, truth[1:])] + [(truth[-1][1], tl.duration)]
+    gaps = ([(0.0, truth[0][0])] + [(a[1], b[0]) for a, b in zip(truth, truth[1:], strict=False)]
+            + [(truth[-1][1], tl.duration)])
     assert len(quiet) == len(gaps)
-    for s, (g0, g1) in zip(quiet, gaps):
+    for s, (g0, g1) in zip(quiet, gaps, strict=False):
         assert abs(s.start - g0) <= 0.5 and abs(s.end - g1) <= 0.5, (s, g0, g1)
         assert s.confidence is None and s.probabilities == {}
 
@@ -100,7 +108,7 @@ def test_result_does_not_depend_on_block_sizes(shipped_predictor, long_recording
                               config=SegmentConfig(block_seconds=2.7, windows_per_block=2, feature_threads=1))
     assert [(s.label, round(s.start, 6), round(s.end, 6)) for s in small.segments] == \
         [(s.label, round(s.start, 6), round(s.end, 6)) for s in tl.segments]
-    for a, b in zip(small.segments, tl.segments):
+    for a, b in zip(small.segments, tl.segments, strict=True):
         if a.label != NO_SPEECH:
             assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
 
@@ -209,7 +217,7 @@ def test_the_room_between_utterances_is_not_speech_when_it_is_30_dB_down(shipped
 
     truth = build_session(tmp_path / "room.wav", level_a=-24, level_b=None, room=-55, minutes=0.5)
     tl = analyse_recording(shipped_predictor, tmp_path / "room.wav")
-    pauses = [(a[1] + 0.3, b[0] - 0.3) for a, b in zip(truth, truth[1:]) if b[0] - a[1] > 1.0]
+    pauses = [(a[1] + 0.3, b[0] - 0.3) for a, b in zip(truth, truth[1:], strict=False) if b[0] - a[1] > 1.0]
     quiet = [s for s in tl.segments if s.label == NO_SPEECH]
     silent = sum(max(0.0, min(s.end, p1) - max(s.start, p0)) for s in quiet for p0, p1 in pauses)
     assert silent >= 0.8 * sum(p1 - p0 for p0, p1 in pauses)

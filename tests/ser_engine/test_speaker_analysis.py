@@ -71,7 +71,7 @@ def test_a_file_and_its_samples_give_the_same_turns_and_answers(shipped_predicto
     b = shipped_predictor.predict_array(load_audio(wav), path=str(wav), config=cfg)
     assert [(round(s.start, 2), s.label, s.speaker) for s in a.segments] == \
         [(round(s.start, 2), s.label, s.speaker) for s in b.segments]
-    for x, y in zip(a.speakers, b.speakers):
+    for x, y in zip(a.speakers, b.speakers, strict=True):
         np.testing.assert_allclose(list(x.probabilities.values()), list(y.probabilities.values()), atol=1e-4)
 
 

@@ -90,7 +90,7 @@ def test_each_fold_scores_its_final_model_under_every_baseline_condition(tmp_pat
         feats, _, _ = extract_training_features([it.path for it in ds.items], config=cfg.feature,
                                                 speeds=cfg.speeds, noise_snrs=(30,), workers=1)
         cv = cross_validate(ds, feats, cfg, noisy_snrs=(30,))
-        for fold, history in zip(cv.folds, cv.histories):
+        for fold, history in zip(cv.folds, cv.histories, strict=True):
             assert 0.0 <= fold["val_accuracy"] <= 1.0
             assert set(fold["val_accuracy_extra"]) == {"snr30"}
             if ensemble == 1:  # one model: its restored best epoch's score
@@ -130,8 +130,8 @@ def test_condition_subsets_are_what_their_names_say():
 
 @requires_data
 def test_a_baseline_from_too_little_speech_falls_back_to_global_statistics_as_in_the_app():
-    from ser_engine.features import compute_features
     from ser_engine.audio import load_audio
+    from ser_engine.features import compute_features
     from tests.conftest import ravdess_files
     from training.config import TrainConfig
     from training.scoring import baseline_stats, recordings_of

@@ -35,7 +35,8 @@ def test_kfold_run_reports_both_modes(tmp_path):
     for res in modes.values():
         assert 0 <= res["accuracy"]["mean"] <= 1 and res["accuracy"]["std"] >= 0
         assert len(res["confusion"]) == 8 and sum(map(sum, res["confusion"])) == 24  # every file once, out of fold
-        assert set(res["per_class_recall"]) == {"neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"}
+        assert set(res["per_class_recall"]) == {"neutral", "calm", "happy", "sad", "angry", "fearful", "disgust",
+                                                "surprised"}
     assert [f["test_actors"] for f in outcome.report["evaluation"]["folds"]] == [[1], [2], [3]]
     assert {e["phase"] for e in events} >= {"scan", "features", "fold", "final", "write", "done"}
     for name in ("confusion.png", "curves.png", "reliability.png", "report.json", "model/model.keras"):
@@ -45,7 +46,8 @@ def test_kfold_run_reports_both_modes(tmp_path):
     assert card.count("Confusion matrix,") == 2 and "## Calibration" in card and "Reliability" in card
     # every baseline condition of the honest protocol is in the report and on the card
     conditions = outcome.report["evaluation"]["conditions"]
-    assert {"global", "all", "low_arousal", "high_arousal", "single_emotion", "random_20", "enrolment"} <= set(conditions)
+    expected = {"global", "all", "low_arousal", "high_arousal", "single_emotion", "random_20", "enrolment"}
+    assert expected <= set(conditions)
     assert "Speaker baselines, honestly" in card and "low-arousal clips only" in card
     # the out-of-fold scores kept for later analysis are the app's (elements before calibration)
     from training.evaluate import OutOfFold
@@ -71,7 +73,7 @@ def test_the_uncertain_threshold_is_read_off_the_pooled_reliability_curve():
 
     def scores():
         logp = []
-        for y, c, ok in zip(labels, conf, right):
+        for y, c, ok in zip(labels, conf, right, strict=True):
             p = np.full(8, (1 - c) / 7)
             p[y if ok else (y + 1) % 8] = c
             logp.append(np.log(p)[None])
