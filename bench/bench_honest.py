@@ -79,9 +79,13 @@ class FoldBundle:
 
     def __init__(self, tm, cfg, temperatures, uncertain_below=0.5):
         from ser_engine import EMOTIONS
+        from ser_engine.encoder import current_spec
 
         self._tm, self._cfg, self._t = tm, cfg, temperatures
         self.feature_config, self.window, self.labels = cfg.feature, cfg.window, tuple(EMOTIONS)
+        self.front_end = cfg.front_end
+        self.encoder_spec = current_spec() if cfg.front_end.uses_encoder else None
+        self.whisper_bank = None  # librosa's, as in training
         self.global_stats = tm.global_stats
         self.uncertain_below = uncertain_below
         self.model_id, self.version = "fold-model", "bench"
@@ -149,13 +153,23 @@ def score_sessions(cv, cfg, folds, seed):
                     read = read_recording(predictor, wav, config=SegmentConfig(), content_hash=False)
                     for setting, config in (("default", SegmentConfig()), ("global", SegmentConfig(baseline="global"))):
                         tl = label_recording(predictor, read, None, config=config)
-                        hard = tl.summary().shares
+                        hard = _hard_shares(tl)
                         rec[setting] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
                                         "tv_soft": tv_distance(tl.probabilities, truth),
                                         "tv_hard": tv_distance(hard, truth),
                                         "normalisation": tl.normalisation.mode}
                     out.append(rec)
     return out
+
+
+def _hard_shares(tl):
+    """Each emotion's share of the speech time by the segments' labels (each segment whole)."""
+    seconds = {lab: 0.0 for lab in tl.labels}
+    for s in tl.segments:
+        if s.is_speech:
+            seconds[s.label] += s.duration
+    total = sum(seconds.values()) or 1.0
+    return {k: v / total for k, v in seconds.items()}
 
 
 def run_one(name, seed, data):
@@ -377,7 +391,12 @@ def main(argv=None):
                                                     initializer=_init_worker, initargs=(threads,)) as pool:
             futures = {pool.submit(run_one, n, s, args.data): (n, s) for n, s in todo}
             for fut in concurrent.futures.as_completed(futures):
-                rec = fut.result()
+                try:
+                    rec = fut.result()
+                except Exception as exc:  # one failed run must not lose the others' results
+                    n, s = futures[fut]
+                    print(f"{n} seed {s}: FAILED ({type(exc).__name__}: {exc})", flush=True)
+                    continue
                 save_run(rec, RESULTS)
                 print(f"{rec['lever']} seed {rec['seed']}: {rec['minutes']:.1f} min; "
                       + ", ".join(f"{c} {np.mean(v):.3f}" for c, v in rec["conditions"].items()), flush=True)
