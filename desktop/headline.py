@@ -22,7 +22,7 @@ class Headline:
     or None, ``kind`` "confidence" (clip) or "share" (session), ``uncertain``."""
 
     label: str
-    value: float
+    value: float | None
     kind: str
     uncertain: bool = False
 

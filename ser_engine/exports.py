@@ -1,22 +1,33 @@
 """Exports of analysed recordings: CSV, JSON, Audacity labels, Praat TextGrid, ELAN EAF.
 
 Every export carries the model tier and, when there is a review, the clinician tier; every
-one names the model (id and version) that made it and includes the per-file summary:
+one names the model (id and version) that made it and includes the per-file summary. When the
+recording's speakers were found, every export says who spoke each segment, as the clinician
+corrected and named them (:class:`~ser_engine.review.Review`: segments moved, speakers merged,
+"Patient"/"Clinician"; without a review, S1, S2, …):
 
-- CSV: one row per segment with all probabilities, ``clinician_label``, and on every row the
-  columns ``model_id`` and ``model_version`` (so rows from many files and runs can be
-  concatenated and filtered); ``row`` tells segment rows from ``summary`` rows (one per
-  emotion + no speech, ``duration`` in seconds and ``share`` of the speech time),
-  ``clinician`` rows (clinician intervals that are not exactly a model segment),
-  ``clinician_summary`` rows and ``error`` rows (files that could not be analysed, with the
-  reason). A file's rows end with its ``summary`` row for ``no speech``.
-- JSON: the timeline schema (:meth:`Timeline.to_dict`) plus ``clinician`` and
-  ``clinician_summary``; a batch is JSON Lines, one object per file.
+- CSV: one row per segment with all probabilities, ``clinician_label``, its ``speaker`` and
+  ``snr_db`` (how far its speech lies above the noise, dB; empty when not measurable), and on
+  every row the columns ``model_id`` and ``model_version`` (so rows from many files and runs
+  can be concatenated and filtered); ``row`` tells segment rows from ``summary`` rows (one
+  per emotion + no speech, ``duration`` in seconds and ``share`` of the speech time),
+  ``speaker_summary`` rows (the same per speaker, the patient first), ``clinician`` rows
+  (clinician intervals that are not exactly a model segment), ``clinician_summary`` rows and
+  ``error`` rows (files that could not be analysed, with the reason). A file's rows end with
+  its ``summary`` row for ``no speech``.
+- JSON: the timeline schema (:meth:`Timeline.to_dict`: ``snr_db``, ``speakers``) plus
+  ``clinician``, ``clinician_summary`` and, with speakers, each speaker's ``name`` and
+  ``patient``, each segment's ``speaker_name`` (and ``clinician_speaker`` where the clinician
+  gave it to another speaker) and ``speaker_review`` (the corrections as the review holds
+  them); a batch is JSON Lines, one object per file.
 - Audacity: two label tracks, ``<name>.model.txt`` and ``<name>.clinician.txt``; each starts
   with a zero-length label at 0 s naming the model and the summary.
-- TextGrid (praatio): interval tiers ``model``, ``clinician`` and ``info`` (model + summary).
-- EAF (pympi-ling): tiers ``model`` and ``clinician``, the audio linked, and header
-  properties ``model_id``, ``model_version``, ``summary``.
+- TextGrid (praatio): interval tiers ``model``, ``clinician``, one per speaker (named as the
+  clinician named them: that speaker's segments and their labels) and ``info`` (model +
+  summary).
+- EAF (pympi-ling): tiers ``model`` and ``clinician``, one per speaker with its participant
+  set to the speaker's name, the audio linked, and header properties ``model_id``,
+  ``model_version``, ``summary``.
 
 A queue's per-file summary (:func:`summary_csv_text`, the window's "Summary CSV") has one row
 per recording: status, the model's recording-level answer and probabilities, the dominant
@@ -37,14 +48,15 @@ from pathlib import Path
 from . import __version__
 from .atomic import SHARED, atomic_write_bytes, atomic_write_text
 from .errors import ExportError
-from .results import NO_SPEECH
+from .results import NO_SPEECH, speaker_name
+from .review import Review
 
 FORMATS = ("csv", "json", "textgrid", "audacity", "eaf")
 #: Formats that write files per recording (``--out`` is a folder for them).
 PER_FILE_FORMATS = ("textgrid", "audacity", "eaf")
 SUFFIX = {"csv": ".csv", "json": ".json", "textgrid": ".TextGrid", "audacity": ".txt", "eaf": ".eaf"}
 BASE_FIELDS = ["file", "sha256", "model_id", "model_version", "row", "start", "end", "duration", "label",
-               "confidence", "uncertain"]
+               "confidence", "uncertain", "speaker", "snr_db"]
 TAIL_FIELDS = ["clinician_label", "share", "error"]
 
 
@@ -57,15 +69,33 @@ def _fmt(x, nd=3):
     return "" if x is None else f"{x:.{nd}f}"
 
 
+def speakers_of(timeline, review=None):
+    """The speakers of a recording as the clinician corrected them: ``[(index, name,
+    segments)]``, the patient first, then by first appearance (empty when its speakers
+    were not found)."""
+    rv = _speaker_review(timeline, review)
+    return [(k, rv.speaker_label(k), rv.segments_of(timeline.segments, k)) for k in rv.speakers_in(timeline.segments)]
+
+
+def _speaker_review(timeline, review):
+    """``review``, or an empty one: the speakers as the analysis found them."""
+    return review if review is not None else Review(timeline.sha256 or "")
+
+
 def csv_rows(timeline, review=None):
     """The CSV rows (dicts) of one analysed recording: segments, then summaries."""
+    from .summary import summarise
+
     base = {"file": timeline.path, "sha256": timeline.sha256 or "", "model_id": timeline.model_id,
             "model_version": timeline.model_version}
+    rv = _speaker_review(timeline, review)
     rows = []
     for s in timeline.segments:
+        who = rv.speaker_of(s)
         r = dict(base, row="segment", start=_fmt(s.start), end=_fmt(s.end), duration=_fmt(s.end - s.start),
                  label=s.label, confidence=_fmt(s.confidence, 4),
                  uncertain=("" if not s.is_speech else int(bool(s.uncertain))),
+                 speaker="" if who is None else rv.speaker_label(who), snr_db=_fmt(getattr(s, "snr_db", None), 1),
                  clinician_label=(review.label_for(s.start, s.end) or "") if review else "")
         for lab in timeline.labels:
             r[f"p_{lab}"] = _fmt(s.probabilities.get(lab), 4) if s.probabilities else ""
@@ -80,6 +110,10 @@ def csv_rows(timeline, review=None):
         summ = review.summary(timeline.segments, timeline.labels, duration=timeline.duration)
         for lab, secs, share in summ.rows():
             rows.append(dict(base, row="clinician_summary", label=lab, duration=_fmt(secs), share=_fmt(share, 4)))
+    for _, name, segs in speakers_of(timeline, review):
+        for lab, secs, share in summarise(segs, timeline.labels).rows()[:-1]:  # a speaker has no "no speech"
+            rows.append(dict(base, row="speaker_summary", speaker=name, label=lab, duration=_fmt(secs),
+                             share=_fmt(share, 4)))
     # the model summary comes last and ends with the no-speech row: a file's record is
     # complete when that row is there (batch resume relies on it)
     for lab, secs, share in timeline.summary().rows():
@@ -113,7 +147,29 @@ def timeline_json(timeline, review=None):
     d["clinician"] = [iv.to_dict() for iv in review.intervals] if review else []
     d["clinician_summary"] = (review.summary(timeline.segments, timeline.labels, duration=timeline.duration).to_dict()
                               if review is not None and review.intervals else None)
+    if timeline.speakers or any(s.speaker is not None for s in timeline.segments):
+        _json_speakers(d, timeline, review)
     return d
+
+
+def _json_speakers(d, timeline, review):
+    """Names, the patient and the clinician's speaker corrections in a timeline's JSON."""
+    rv = _speaker_review(timeline, review)
+    for sp in d.get("speakers", []):
+        k = int(str(sp["speaker"]).lstrip("S")) - 1
+        sp["name"] = rv.speaker_label(rv.resolve(k))
+        sp["patient"] = rv.patient is not None and rv.resolve(k) == rv.patient
+        if rv.resolve(k) != k:
+            sp["merged_into"] = speaker_name(rv.resolve(k))
+    for seg_d, seg in zip(d["segments"], timeline.segments, strict=True):
+        who = rv.speaker_of(seg)
+        if who is None:
+            continue
+        seg_d["speaker_name"] = rv.speaker_label(who)
+        if who != seg.speaker:
+            seg_d["clinician_speaker"] = speaker_name(who)
+    if review is not None:
+        d["speaker_review"] = review.speakers_dict()
 
 
 def summary_line(summary):
@@ -168,6 +224,18 @@ def _tiers(timeline, review):
     return model, clinician
 
 
+def _speaker_tiers(timeline, review):
+    """``[(tier name, participant, [(start, end, label), ...])]``: one tier per speaker, named
+    as the clinician named them (made unique beside the other tiers)."""
+    used = {"model", "clinician", "info"}
+    out = []
+    for k, name, segs in speakers_of(timeline, review):
+        tier = name if name not in used else f"{name} ({speaker_name(k)})"
+        used.add(tier)
+        out.append((tier, name, [(s.start, s.end, s.label) for s in segs if s.end > s.start]))
+    return out
+
+
 def audacity_paths(stem):
     stem = Path(stem)
     base = stem.with_suffix("") if stem.suffix.lower() == ".txt" else stem
@@ -195,6 +263,8 @@ def write_textgrid(path, timeline, review=None):
     tg = textgrid.Textgrid(minTimestamp=0.0, maxTimestamp=end)
     tg.addTier(textgrid.IntervalTier("model", model, 0.0, end))
     tg.addTier(textgrid.IntervalTier("clinician", clinician, 0.0, end))
+    for tier, _, intervals in _speaker_tiers(timeline, review):
+        tg.addTier(textgrid.IntervalTier(tier, intervals, 0.0, end))
     tg.addTier(textgrid.IntervalTier("info", [(0.0, end, _stamp(timeline))], 0.0, end))
     atomic_write_bytes(path, _saved_bytes(lambda p: tg.save(p, format="long_textgrid", includeBlankSpaces=True,
                                                             reportingMode="silence"), ".TextGrid"),
@@ -212,8 +282,9 @@ def write_eaf(path, timeline, review=None):
     eaf.add_property("model_id", str(timeline.model_id))
     eaf.add_property("model_version", str(timeline.model_version))
     eaf.add_property("summary", summary_line(timeline.summary()))
-    for name, tier in (("model", model), ("clinician", clinician)):
-        eaf.add_tier(name)
+    tiers = [("model", None, model), ("clinician", None, clinician)] + _speaker_tiers(timeline, review)
+    for name, participant, tier in tiers:
+        eaf.add_tier(name, part=participant)
         for a, b, lab in tier:
             s, e = int(round(a * 1000)), int(round(b * 1000))
             if e > s:
@@ -227,7 +298,7 @@ def write_eaf(path, timeline, review=None):
 # -- a queue: one row per file -----------------------------------------------------------------
 
 SUMMARY_BASE = ["file", "path", "status", "duration_s", "label", "confidence", "uncertain", "normalisation",
-                "model_id", "model_version", "error"]
+                "normalised_with", "snr_db", "speakers", "model_id", "model_version", "error"]
 SUMMARY_TAIL = ["dominant", "dominant_share", "clinician_intervals", "clinician_labels", "clinician_dominant",
                 "clinician_dominant_share"]
 
@@ -256,9 +327,13 @@ def summary_row(path, *, status, labels, duration=None, result=None, review=None
            "duration_s": _fmt(duration if result is None else result.duration), "error": error or ""}
     if result is None:
         return row
+    norm = result.normalisation
     row.update(label=result.label or NO_SPEECH, confidence=_fmt(result.confidence, 4),
                uncertain=str(bool(result.uncertain)).lower(),
-               normalisation=getattr(result.normalisation, "mode", result.normalisation),
+               normalisation=getattr(norm, "mode", norm),
+               normalised_with=norm.describe() if hasattr(norm, "describe") else str(norm),
+               snr_db=_fmt(getattr(result, "snr_db", None), 1),
+               speakers="; ".join(name for _, name, _ in speakers_of(result, review)),
                model_id=result.model_id, model_version=result.model_version)
     for lab in labels:
         row[f"p_{lab}"] = _fmt(result.probabilities.get(lab, 0.0), 4)
@@ -334,6 +409,6 @@ def _saved_bytes(save, suffix):
 
 
 __all__ = ["FORMATS", "NO_SPEECH", "PER_FILE_FORMATS", "SUFFIX", "audacity_paths", "csv_fields", "csv_rows",
-           "csv_text", "export_timeline", "summary_csv_text", "summary_fields", "summary_line", "summary_row",
-           "timeline_json", "write_audacity", "write_csv", "write_eaf", "write_jsonl", "write_summary_csv",
-           "write_textgrid"]
+           "csv_text", "export_timeline", "speakers_of", "summary_csv_text", "summary_fields", "summary_line",
+           "summary_row", "timeline_json", "write_audacity", "write_csv", "write_eaf", "write_jsonl",
+           "write_summary_csv", "write_textgrid"]

@@ -10,6 +10,13 @@ The clinician tier is a list of intervals ``(start, end, label)``. Correcting a 
 segment stores an interval with that segment's bounds (:meth:`Review.set_label`); free
 intervals (any bounds) are stored the same way, so a review made against one model stays
 meaningful when the recording is analysed again with another.
+
+The review also holds the clinician's view of *who speaks* (format 2; a format-1 file, written
+before, loads with none of it): the number of speakers chosen for the recording, their names
+("Patient", "Clinician"), which of them is the patient, segments moved to another speaker
+(by the segment's bounds, like a corrected label) and speakers merged into another. Speakers
+are the engine's indices (0 for S1), numbered by first appearance: the same recording analysed
+with the same count finds the same speakers, so the corrections apply again.
 """
 
 import dataclasses
@@ -20,10 +27,12 @@ from pathlib import Path
 from .atomic import atomic_write_text
 from .errors import SerError
 from .paths import user_data_dir
-from .results import NO_SPEECH
+from .results import NO_SPEECH, speaker_name
 from .segments import file_sha256
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The number of speakers a user can choose: a count, or :data:`ESTIMATE` (the engine guesses).
+ESTIMATE = "estimate"
 _TOL = 1e-3  # seconds: bounds closer than this are the same bound
 
 
@@ -42,6 +51,18 @@ class Interval:
 
 
 @dataclasses.dataclass
+class SpeakerMove:
+    """A segment (by its bounds) the clinician gave to another speaker."""
+
+    start: float
+    end: float
+    speaker: int
+
+    def to_dict(self):
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "speaker": speaker_name(self.speaker)}
+
+
+@dataclasses.dataclass
 class Review:
     """The clinician tier of one recording.
 
@@ -54,18 +75,33 @@ class Review:
         The model whose segments the clinician reviewed.
     intervals : list of Interval
         Sorted by start; never overlapping.
+    speaker_count : int, "estimate" or None
+        The number of speakers the user chose for this recording (None: not chosen).
+    speaker_names : dict
+        ``{speaker index: name}`` the user gave.
+    patient : int or None
+        The speaker who is the patient (shown first).
+    speaker_moves : list of SpeakerMove
+        Segments given to another speaker, sorted by start.
+    speaker_merges : dict
+        ``{speaker index: index it was merged into}``.
     path : Path or None
         Where it is saved (None: the default place, ``review_path(audio_sha256)``).
     """
 
     audio_sha256: str
     audio_name: str = ""
-    model_id: str = None
-    model_version: str = None
+    model_id: str | None = None
+    model_version: str | None = None
     intervals: list = dataclasses.field(default_factory=list)
-    created: str = None
-    updated: str = None
-    path: Path = None
+    created: str | None = None
+    updated: str | None = None
+    path: Path | None = None
+    speaker_count: int | str | None = None
+    speaker_names: dict = dataclasses.field(default_factory=dict)
+    patient: int | None = None
+    speaker_moves: list = dataclasses.field(default_factory=list)
+    speaker_merges: dict = dataclasses.field(default_factory=dict)
 
     # -- editing -------------------------------------------------------------------------
 
@@ -115,10 +151,83 @@ class Review:
                 out.append(Interval(end, iv.end, iv.label))
         self.intervals = sorted(out, key=lambda i: i.start)
 
+    # -- who speaks --------------------------------------------------------------------------
+
+    def resolve(self, speaker):
+        """The speaker that ``speaker`` is after merges (None stays None)."""
+        seen = set()
+        while speaker in self.speaker_merges and speaker not in seen:
+            seen.add(speaker)
+            speaker = self.speaker_merges[speaker]
+        return speaker
+
+    def speaker_of(self, segment):
+        """The speaker of ``segment`` after the clinician's moves and merges (None: none)."""
+        for mv in self.speaker_moves:
+            if abs(mv.start - segment.start) < _TOL and abs(mv.end - segment.end) < _TOL:
+                return self.resolve(mv.speaker)
+        return self.resolve(getattr(segment, "speaker", None))
+
+    def speaker_label(self, index):
+        """The name the user gave speaker ``index``, else ``S1``, ``S2``, …"""
+        return self.speaker_names.get(index) or speaker_name(index)
+
+    def rename_speaker(self, index, name):
+        """Call speaker ``index`` ``name`` (an empty name: back to ``S1``, …)."""
+        name = " ".join(str(name or "").split())
+        if name:
+            self.speaker_names[int(index)] = name
+        else:
+            self.speaker_names.pop(int(index), None)
+
+    def move_segment(self, start, end, speaker, *, found=None):
+        """Give the segment ``[start, end]`` to ``speaker``. Giving it back to the speaker the
+        analysis found (``found``, after merges) removes the move."""
+        self.speaker_moves = [m for m in self.speaker_moves
+                              if not (abs(m.start - start) < _TOL and abs(m.end - end) < _TOL)]
+        if found is None or self.resolve(found) != self.resolve(speaker):
+            self.speaker_moves.append(SpeakerMove(float(start), float(end), int(speaker)))
+            self.speaker_moves.sort(key=lambda m: m.start)
+
+    def merge_speakers(self, source, into):
+        """Speaker ``source`` is ``into`` from now on: their segments, and the patient if it
+        was ``source``. Raises ValueError for a speaker merged into themself."""
+        source, into = self.resolve(int(source)), self.resolve(int(into))
+        if source == into:
+            raise ValueError(f"{self.speaker_label(source)} cannot be merged into themself")
+        self.speaker_merges[source] = into
+        if self.patient == source:
+            self.patient = into
+
+    def set_patient(self, index):
+        """Speaker ``index`` is the patient (None: nobody chosen)."""
+        self.patient = None if index is None else self.resolve(int(index))
+
+    def speakers_in(self, segments):
+        """The speakers of ``segments`` after moves and merges, in order of first appearance,
+        the patient first."""
+        order = list(dict.fromkeys(k for k in (self.speaker_of(s) for s in segments) if k is not None))
+        if self.patient in order:
+            order.remove(self.patient)
+            order.insert(0, self.patient)
+        return order
+
+    def segments_of(self, segments, speaker):
+        """The segments of ``speaker`` (after moves and merges)."""
+        return [s for s in segments if self.speaker_of(s) == speaker]
+
+    def has_speaker_corrections(self):
+        """True when a segment was moved or speakers were merged (names and the patient are
+        not corrections of what the analysis found)."""
+        return bool(self.speaker_moves or self.speaker_merges)
+
     # -- applying -------------------------------------------------------------------------
 
-    def effective_segments(self, segments):
+    def effective_segments(self, segments, *, only_segments=False):
         """The model segments with the clinician's labels laid over them: the corrected tier.
+
+        ``only_segments``: leave out stretches no segment covers (``segments`` being one
+        speaker's, the clinician's labels elsewhere are someone else's).
 
         Returns
         -------
@@ -127,9 +236,9 @@ class Review:
         """
         cuts = sorted({s.start for s in segments} | {s.end for s in segments}
                       | {iv.start for iv in self.intervals} | {iv.end for iv in self.intervals})
-        out = []
+        out: list[tuple] = []
         si = 0
-        for a, b in zip(cuts, cuts[1:]):
+        for a, b in zip(cuts, cuts[1:], strict=False):
             if b - a <= 0:
                 continue
             mid = (a + b) / 2
@@ -138,7 +247,7 @@ class Review:
                 si += 1
             model = segments[si].label if segments and segments[si].start <= mid < segments[si].end else None
             label, src = (clin, "clinician") if clin is not None else (model, "model")
-            if label is None:
+            if label is None or (only_segments and model is None):
                 continue
             if out and out[-1][2] == label and out[-1][3] == src and abs(out[-1][1] - a) < _TOL:
                 out[-1] = (out[-1][0], b, label, src)
@@ -146,12 +255,13 @@ class Review:
                 out.append((a, b, label, src))
         return out
 
-    def summary(self, segments, labels, *, duration=None):
-        """The :class:`~ser_engine.summary.Summary` of the corrected tier."""
+    def summary(self, segments, labels, *, duration=None, only_segments=False):
+        """The :class:`~ser_engine.summary.Summary` of the corrected tier (``only_segments``:
+        see :meth:`effective_segments`; for one speaker's segments)."""
         from .summary import summarise
 
         eff = []
-        for a, b, lab, src in self.effective_segments(segments):
+        for a, b, lab, src in self.effective_segments(segments, only_segments=only_segments):
             # where the clinician did not correct, the model's estimate stands, spread over the
             # emotions as in its answer; a clinician's label counts whole
             probs = _probabilities_at(segments, (a + b) / 2) if src == "model" else None
@@ -165,19 +275,53 @@ class Review:
                 "audio": {"sha256": self.audio_sha256, "name": self.audio_name},
                 "model": {"id": self.model_id, "version": self.model_version},
                 "created": self.created, "updated": self.updated,
-                "clinician": [iv.to_dict() for iv in self.intervals]}
+                "clinician": [iv.to_dict() for iv in self.intervals],
+                "speakers": self.speakers_dict()}
+
+    def speakers_dict(self):
+        """The speaker part of the file (format 2): count, names, patient, moves, merges."""
+        return {"count": self.speaker_count,
+                "names": {speaker_name(k): v for k, v in sorted(self.speaker_names.items())},
+                "patient": None if self.patient is None else speaker_name(self.patient),
+                "moves": [m.to_dict() for m in self.speaker_moves],
+                "merges": {speaker_name(k): speaker_name(v) for k, v in sorted(self.speaker_merges.items())}}
 
     @classmethod
     def from_dict(cls, d, *, path=None):
+        """A review from its JSON form (format 1, before speakers were reviewed, or 2)."""
         if not isinstance(d, dict) or d.get("format") != "ser-studio-review":
             raise ValueError("not a SER Studio review file")
         if int(d.get("format_version", 0)) > FORMAT_VERSION:
             raise ValueError(f"made by a newer SER Studio (format {d.get('format_version')})")
         model = d.get("model") or {}
         ivs = [Interval(float(i["start"]), float(i["end"]), str(i["label"])) for i in d.get("clinician", [])]
+        sp = d.get("speakers") or {}
+        patient = sp.get("patient")
         return cls(d["audio"]["sha256"], d["audio"].get("name", ""), model.get("id"), model.get("version"),
                    sorted(ivs, key=lambda i: i.start), d.get("created"), d.get("updated"),
-                   Path(path) if path else None)
+                   Path(path) if path else None, speaker_count=_count(sp.get("count")),
+                   speaker_names={_index(k): str(v) for k, v in (sp.get("names") or {}).items()},
+                   patient=None if patient is None else _index(patient),
+                   speaker_moves=sorted((SpeakerMove(float(m["start"]), float(m["end"]), _index(m["speaker"]))
+                                         for m in sp.get("moves") or []), key=lambda m: m.start),
+                   speaker_merges={_index(k): _index(v) for k, v in (sp.get("merges") or {}).items()})
+
+
+def _index(name):
+    """``"S3"`` -> 2 (ValueError for anything else)."""
+    text = str(name)
+    if not text.startswith("S") or not text[1:].isdigit() or int(text[1:]) < 1:
+        raise ValueError(f"not a speaker: {name!r}")
+    return int(text[1:]) - 1
+
+
+def _count(value):
+    """A stored number of speakers: a whole number from 1, :data:`ESTIMATE` or None."""
+    if value is None or value == ESTIMATE:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"not a number of speakers: {value!r}")
+    return value
 
 
 @dataclasses.dataclass
@@ -185,7 +329,7 @@ class _Span:
     start: float
     end: float
     label: str
-    probabilities: dict = None
+    probabilities: dict | None = None
 
 
 def _probabilities_at(segments, t):
@@ -282,5 +426,5 @@ def _first_line(exc):
     return text.splitlines()[0]
 
 
-__all__ = ["NO_SPEECH", "Interval", "Review", "ReviewError", "delete_review", "for_timeline", "load_review",
-           "review_path", "reviews_dir", "save_review"]
+__all__ = ["ESTIMATE", "NO_SPEECH", "Interval", "Review", "ReviewError", "SpeakerMove", "delete_review",
+           "for_timeline", "load_review", "review_path", "reviews_dir", "save_review"]

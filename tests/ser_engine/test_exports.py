@@ -1,6 +1,7 @@
 """Exports re-read with csv, json, praatio and pympi-ling, and compared with the timeline and review."""
 
 import csv
+import io
 import json
 import os
 import stat
@@ -8,7 +9,7 @@ import stat
 import pytest
 
 from ser_engine.errors import ExportError
-from ser_engine.exports import FORMATS, audacity_paths, export_timeline
+from ser_engine.exports import FORMATS, audacity_paths, csv_text, export_timeline
 from ser_engine.results import NO_SPEECH, Timeline
 from ser_engine.review import for_timeline
 from ser_engine.segments import analyse_recording
@@ -180,3 +181,96 @@ def test_the_summary_csv_carries_the_clinician_labels(reviewed, tmp_path):
     assert sum(float(got[0][f"p_{k}"]) for k in tl.labels) == pytest.approx(1.0, abs=1e-3)
     assert got[1]["clinician_intervals"] == "0" and got[1]["clinician_dominant"] == ""
     assert got[2]["status"] == "error" and got[2]["error"] == "gone" and got[2]["label"] == ""
+
+
+# -- speakers and noise ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_speakers(shipped_predictor, long_recording):  # noqa: F811
+    """The long recording analysed as two speakers, reviewed: named, the patient chosen, one
+    segment given to the other speaker."""
+    from ser_engine.segments import SegmentConfig
+
+    tl = analyse_recording(shipped_predictor, long_recording.path, config=SegmentConfig(speakers=2))
+    review = for_timeline(tl)
+    review.rename_speaker(0, "Clinician")
+    review.rename_speaker(1, "Patient")
+    review.set_patient(1)
+    moved = next(s for s in tl.segments if s.speaker == 0)
+    review.move_segment(moved.start, moved.end, 1, found=0)
+    return tl, review, moved
+
+
+def _who(review, seg):
+    k = review.speaker_of(seg)
+    return "" if k is None else review.speaker_label(k)
+
+
+def test_csv_names_each_segments_speaker_and_its_snr(two_speakers, tmp_path):
+    tl, review, moved = two_speakers
+    assert len(tl.speakers) == 2
+    path, = export_timeline(tl, tmp_path / "out.csv", "csv", review=review)
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    segs = [r for r in rows if r["row"] == "segment"]
+    assert [r["speaker"] for r in segs] == [_who(review, s) for s in tl.segments]
+    assert {r["speaker"] for r in segs} == {"", "Clinician", "Patient"}
+    assert next(r for r in segs if float(r["start"]) == round(moved.start, 3))["speaker"] == "Patient"
+    for r, s in zip(segs, tl.segments, strict=True):
+        assert r["snr_db"] == ("" if s.snr_db is None else f"{s.snr_db:.1f}")
+    assert any(r["snr_db"] for r in segs)
+    per = {}
+    for r in rows:
+        if r["row"] == "speaker_summary":
+            per.setdefault(r["speaker"], {})[r["label"]] = float(r["share"])
+    assert list(per) == ["Patient", "Clinician"]  # the patient first
+    for shares in per.values():
+        assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3) and set(shares) == set(tl.labels)
+    assert rows[-1]["row"] == "summary" and rows[-1]["label"] == NO_SPEECH  # still the last row
+
+
+def test_json_carries_names_the_patient_and_the_moved_segment(two_speakers, tmp_path):
+    tl, review, moved = two_speakers
+    path, = export_timeline(tl, tmp_path / "out.json", "json", review=review)
+    d = json.loads(path.read_text(encoding="utf-8"))
+    assert [(s["speaker"], s["name"], s["patient"]) for s in d["speakers"]] == \
+        [("S1", "Clinician", False), ("S2", "Patient", True)]
+    assert d["snr_db"] == round(tl.snr_db, 1)
+    segs = {(s["start"], s["end"]): s for s in d["segments"]}
+    m = segs[(round(moved.start, 3), round(moved.end, 3))]
+    assert (m["speaker"], m["clinician_speaker"], m["speaker_name"]) == ("S1", "S2", "Patient")
+    assert d["speaker_review"]["names"] == {"S1": "Clinician", "S2": "Patient"}
+    assert d["speaker_review"]["moves"] == [{"start": round(moved.start, 3), "end": round(moved.end, 3),
+                                             "speaker": "S2"}]
+
+
+def test_textgrid_and_eaf_get_a_tier_per_speaker(two_speakers, tmp_path):
+    import pympi
+    from praatio import textgrid
+
+    tl, review, _ = two_speakers
+    expected = {name: [(round(s.start, 3), round(s.end, 3), s.label) for s in review.segments_of(tl.segments, k)]
+                for k, name in ((1, "Patient"), (0, "Clinician"))}
+    path, = export_timeline(tl, tmp_path / "out.TextGrid", "textgrid", review=review)
+    tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    assert list(tg.tierNames) == ["model", "clinician", "Patient", "Clinician", "info"]
+    for name, tier in expected.items():
+        assert [(round(e.start, 3), round(e.end, 3), e.label) for e in tg.getTier(name).entries] == tier
+    path, = export_timeline(tl, tmp_path / "out.eaf", "eaf", review=review)
+    eaf = pympi.Elan.Eaf(str(path))
+    assert set(eaf.get_tier_names()) == {"model", "clinician", "Patient", "Clinician"}
+    for name, tier in expected.items():
+        assert eaf.tiers[name][2]["PARTICIPANT"] == name
+        got = sorted(eaf.get_annotation_data_for_tier(name))
+        assert [(a / 1000, b / 1000, v) for a, b, v in got] == tier
+
+
+def test_without_a_review_speakers_are_s1_s2_and_the_summary_row_names_them(two_speakers, tmp_path):
+    from ser_engine.exports import summary_row
+
+    tl, review, _ = two_speakers
+    rows = list(csv.DictReader(io.StringIO(csv_text([(tl, None)], tl.labels))))
+    assert {r["speaker"] for r in rows if r["row"] == "segment"} == {"", "S1", "S2"}
+    row = summary_row(tl.path, status="done", labels=tl.labels, result=tl, review=review)
+    assert row["speakers"] == "Patient; Clinician" and row["snr_db"] == f"{tl.snr_db:.1f}"
+    assert row["normalised_with"] == tl.normalisation.describe() and row["normalisation"] == tl.normalisation.mode

@@ -4,11 +4,19 @@ import json
 
 import pytest
 
-from ser_engine.results import NO_SPEECH, Segment
-from ser_engine.review import (Review, ReviewError, delete_review, for_timeline, load_review, review_path,
-                               save_review)
-from ser_engine.segments import file_sha256
 from ser_engine.paths import user_data_dir
+from ser_engine.results import NO_SPEECH, Segment
+from ser_engine.review import (
+    ESTIMATE,
+    Review,
+    ReviewError,
+    delete_review,
+    for_timeline,
+    load_review,
+    review_path,
+    save_review,
+)
+from ser_engine.segments import file_sha256
 
 
 def _segments():
@@ -110,3 +118,96 @@ def test_for_timeline_stamps_the_model(audio):
     r.set_label(4.0, 6.0, "calm")
     save_review(r)
     assert for_timeline(tl).label_for(4.0, 6.0) == "calm"
+
+
+def _two_speakers():
+    probs = {"calm": 0.6, "sad": 0.3, "angry": 0.1}
+    return [Segment(0.0, 1.0, NO_SPEECH, None, {}),
+            Segment(1.0, 3.0, "calm", 0.6, dict(probs), speaker=0),
+            Segment(3.0, 4.0, NO_SPEECH, None, {}),
+            Segment(4.0, 6.0, "angry", 0.9, {"calm": 0.05, "sad": 0.05, "angry": 0.9}, speaker=1),
+            Segment(6.0, 7.0, "sad", 0.7, {"calm": 0.2, "sad": 0.7, "angry": 0.1}, speaker=2),
+            Segment(7.0, 8.0, "calm", 0.6, dict(probs), speaker=0)]
+
+
+def test_a_format_1_review_still_loads_and_is_saved_as_format_2(audio):
+    # a review written before speakers were reviewed (the exact shape format 1 wrote)
+    old = {"format": "ser-studio-review", "format_version": 1,
+           "audio": {"sha256": file_sha256(audio), "name": "session.wav"},
+           "model": {"id": "m", "version": "1"}, "created": "2026-11-20T10:00:00+00:00",
+           "updated": "2026-11-20T10:05:00+00:00",
+           "clinician": [{"start": 1.0, "end": 4.0, "label": "sad"}]}
+    target = review_path(old["audio"]["sha256"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(old))
+    r = load_review(audio)
+    assert r.label_for(1.0, 4.0) == "sad" and r.model_id == "m"
+    assert (r.speaker_count, r.speaker_names, r.patient, r.speaker_moves, r.speaker_merges) == (None, {}, None, [], {})
+    r.rename_speaker(1, "Patient")
+    save_review(r)
+    d = json.loads(target.read_text())
+    assert d["format_version"] == 2 and d["clinician"] == old["clinician"]
+    assert d["speakers"]["names"] == {"S2": "Patient"} and d["created"] == old["created"]
+
+
+def test_speaker_corrections_survive_a_restart(audio):
+    segs = _two_speakers()
+    r = load_review(audio)
+    r.speaker_count = 3
+    r.rename_speaker(1, "  Patient ")
+    r.rename_speaker(0, "Clinician")
+    r.set_patient(1)
+    r.move_segment(6.0, 7.0, 1, found=2)  # S3's segment is the patient's
+    r.merge_speakers(2, 1)  # and S3 is the patient altogether
+    save_review(r)
+    again = load_review(audio)
+    assert again.speaker_count == 3 and again.patient == 1
+    assert [again.speaker_of(s) for s in segs] == [None, 0, None, 1, 1, 0]
+    assert again.speakers_in(segs) == [1, 0]  # the patient first
+    assert [again.speaker_label(k) for k in (0, 1, 2)] == ["Clinician", "Patient", "S3"]
+    assert again.has_speaker_corrections()
+    again.rename_speaker(0, "")
+    assert again.speaker_label(0) == "S1"
+    again.speaker_count = ESTIMATE
+    save_review(again)
+    assert load_review(audio).speaker_count == ESTIMATE
+
+
+def test_moving_back_merging_and_the_patient():
+    segs = _two_speakers()
+    r = Review("abc")
+    r.move_segment(7.0, 8.0, 1, found=0)
+    assert r.speaker_of(segs[5]) == 1 and r.speakers_in(segs) == [0, 1, 2]
+    r.move_segment(7.0, 8.0, 0, found=0)  # back where the analysis put it: no move left
+    assert r.speaker_moves == [] and not r.has_speaker_corrections()
+    r.set_patient(2)
+    r.merge_speakers(2, 0)  # the patient's speaker merged: the patient is who they joined
+    assert r.patient == 0 and r.speakers_in(segs) == [0, 1]
+    with pytest.raises(ValueError, match="themself"):
+        r.merge_speakers(2, 0)  # S3 is S1 now
+    assert [s.end for s in r.segments_of(segs, 0)] == [3.0, 7.0, 8.0]
+
+
+def test_one_speakers_corrected_summary_counts_only_their_segments():
+    segs = _two_speakers()
+    r = Review("abc")
+    r.set_label(4.0, 6.0, "sad")  # S2's segment, corrected
+    r.set_label(6.2, 6.8, "happy")  # inside S3's segment: not S1's, not S2's
+    s1 = r.summary(r.segments_of(segs, 0), ["calm", "sad", "angry", "happy"], only_segments=True)
+    assert s1.speech_seconds == pytest.approx(3.0) and s1.seconds["happy"] == 0.0
+    assert s1.shares["calm"] == pytest.approx(0.6)
+    s2 = r.summary(r.segments_of(segs, 1), ["calm", "sad", "angry", "happy"], only_segments=True)
+    assert s2.seconds == pytest.approx({"calm": 0.0, "sad": 2.0, "angry": 0.0, "happy": 0.0})
+
+
+@pytest.mark.parametrize("speakers", [{"count": 0}, {"count": "many"}, {"names": {"X1": "a"}},
+                                      {"moves": [{"start": 1, "end": 2, "speaker": "S0"}]}, {"patient": 3}])
+def test_damaged_speaker_corrections_are_refused_with_the_file_named(audio, speakers):
+    sha = file_sha256(audio)
+    target = review_path(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"format": "ser-studio-review", "format_version": 2, "audio": {"sha256": sha},
+                                  "clinician": [], "speakers": speakers}))
+    with pytest.raises(ReviewError, match="not a readable review") as err:
+        load_review(audio)
+    assert str(target) in str(err.value)
