@@ -35,5 +35,9 @@ class ExportError(SerError):
     """A result could not be written."""
 
 
+class AnnotationError(SerError):
+    """An annotation file (TextGrid, ELAN .eaf, Audacity labels) could not be imported."""
+
+
 class TrainingCancelled(SerError):
     """The user cancelled a training run; nothing was written."""
