@@ -55,13 +55,13 @@ lint: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# The model's figures (hours on 2 cores; bench_accuracy resumes from bench/results). The other
+# The model's figures (hours on 2 cores; bench_honest resumes from bench/results). The other
 # bench/ scripts are run one by one: each BENCHMARKS.md section names its script.
 bench: setup
 	$(PY) bench/bench_training.py
 	$(PY) bench/bench_inference.py
-	$(PY) bench/bench_accuracy.py
-	$(PY) bench/bench_vad.py
+	$(PY) bench/bench_honest.py
+	$(PY) bench/bench_rooms.py
 
 # The installer: PyInstaller one-folder app from build.spec, both self-tests on the built app
 # (a failure stops here), a check that they wrote nothing into the app folder, then the .deb.

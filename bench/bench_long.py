@@ -115,7 +115,8 @@ def build_recording(dest, minutes, seed=0, dense=False):
     import soundfile as sf
 
     from ser_engine.audio import load_audio
-    from ser_engine.features import FeatureConfig, compute_features, speech_mask
+    from ser_engine.features import FeatureConfig
+    from ser_engine.vad import speech_mask
 
     cfg = FeatureConfig()
     pause_s = 0.3 if dense else PAUSE_S
@@ -129,7 +130,7 @@ def build_recording(dest, minutes, seed=0, dense=False):
         while written < target:
             y = load_audio(clips[i % len(clips)])
             if dense:
-                idx = np.flatnonzero(speech_mask(compute_features(y, config=cfg), config=cfg))
+                idx = np.flatnonzero(speech_mask(y))
                 y = y[idx[0] * cfg.hop_length:(idx[-1] + 1) * cfg.hop_length]
             pause = (10 ** (-65 / 20) * rng.standard_normal(int(pause_s * SR))).astype(np.float32)
             block = np.concatenate([y, pause])[:target - written]

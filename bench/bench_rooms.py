@@ -58,15 +58,14 @@ FOUND_BAR, STEADY_PAUSE_BAR, BABBLE_PAUSE_BAR = 0.98, 0.90, 0.80
 
 
 def energy_today(y):
+    """The energy rule the app used before the speech detector (``bench.rooms.energy_rule``)."""
     from ser_engine.features import FeatureConfig
-    from ser_engine.segments import vad_mask
     from ser_engine.stream import FrameScan
 
-    fc = FeatureConfig()
-    scan = FrameScan(config=fc)
+    scan = FrameScan(config=FeatureConfig())
     scan.feed(y)
     energy, _ = scan.finish()
-    return vad_mask(energy, config=fc)
+    return rooms.energy_rule(energy)
 
 
 def webrtc(y, mode):
@@ -296,16 +295,23 @@ def quiet_files(candidates):
 
 @contextlib.contextmanager
 def patched_vad(mask):
-    """``analyse_recording`` with ``mask`` as its voice activity (the lead wires the detector
-    in for real; this measures what it will label)."""
+    """``analyse_recording`` with ``mask`` as its voice activity instead of the speech
+    detector's (the noise around it still measured as the app measures it)."""
     from ser_engine import segments
+    from ser_engine.vad import SpeechDetector
 
-    original = segments.vad_mask
-    segments.vad_mask = lambda energy, *, config: mask if len(mask) == len(energy) else original(energy, config=config)
+    class Injected(SpeechDetector):
+        def finish(self):
+            super().finish()
+            self._mask = np.asarray(mask, bool).copy()
+            return self._mask.copy()
+
+    original = segments.SpeechDetector
+    segments.SpeechDetector = Injected
     try:
         yield
     finally:
-        segments.vad_mask = original
+        segments.SpeechDetector = original
 
 
 def accuracy_all(*, actors=ACTORS):
@@ -325,8 +331,8 @@ def accuracy_all(*, actors=ACTORS):
                 det = SpeechDetector()
                 det.feed(y)
                 mask = det.finish()
-                for name, m in (("energy (today)", None), (CHOSEN, mask)):
-                    ctx = patched_vad(m) if m is not None else contextlib.nullcontext()
+                for name, m in (("energy (today)", energy_today(y)), (CHOSEN, None)):
+                    ctx = patched_vad(m) if m is not None else contextlib.nullcontext()  # the app's own
                     with ctx:
                         tl = analyse_recording(predictor, path, config=cfg, content_hash=False)
                     labels = sessions.clip_labels(tl.segments, s.clips)

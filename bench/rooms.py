@@ -201,3 +201,34 @@ def score_segments(segments, session):
     gap_called = sum(covered(a, b) for a, b in gaps)
     return Detection(int(found), len(session.clips), int(kept), int(total), clip_time, clip_cov, gap_time,
                      gap_called)
+
+
+# -- the energy rule the app used until 2026-12-02, kept to compare against ------------------
+
+#: Its constants, as they were in ser_engine.features.
+_DIGITAL_SILENCE_DB, _ROOM_MARGIN_DB, _MIN_DYNAMIC_DB, _TOP_DB = -90.0, 6.0, 15.0, 40.0
+
+
+def energy_rule(energy):
+    """The app's voice activity before the speech detector (``segments.vad_mask``): frames within
+    40 dB of the 99th-percentile frame energy (dB), 6 dB clear of the room's floor (the 5th
+    percentile of non-silent frames, when it lies 15 dB or more below the loud ones), above
+    digital silence; nothing at all when loud and quiet frames are less than 15 dB apart.
+
+    Parameters
+    ----------
+    energy : np.ndarray [shape=(frames,)]
+        Frame log-energies (dB), as ``ser_engine.stream.FrameScan`` gives them.
+    """
+    energy = np.asarray(energy, np.float64)
+    if len(energy) == 0:
+        return np.zeros(0, bool)
+    floor, ref = np.percentile(energy, [5, 99])
+    if ref - floor < _MIN_DYNAMIC_DB:
+        return np.zeros(len(energy), bool)
+    audible = energy > _DIGITAL_SILENCE_DB
+    room = np.percentile(energy[audible], 5) if audible.any() else ref
+    threshold = ref - _TOP_DB
+    if ref - room >= _MIN_DYNAMIC_DB:
+        threshold = max(threshold, room + _ROOM_MARGIN_DB)
+    return (energy > threshold) & audible

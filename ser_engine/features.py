@@ -47,7 +47,8 @@ class FeatureConfig:
     pitch_win_length: int = 640  # 40 ms: two periods of the lowest F0
     pitch_fmin: float = 60.0
     pitch_fmax: float = 500.0
-    #: frames quieter than this many dB below the loud reference are not speech
+    #: unused since the speech detector (ser_engine.vad) replaced the energy rule; kept so the
+    #: manifests of earlier bundles still load
     speech_top_db: float = 40.0
     #: spectral contrast (peak minus valley, dB) in this many octave bands from
     #: ``contrast_fmin`` plus the band below it (librosa's definition); 0 = off
@@ -358,21 +359,6 @@ def _delta(x, width=9):
     return out / float((weights ** 2).sum())
 
 
-#: Frame log-energy (dB) at or below which a frame is digital silence, never speech.
-DIGITAL_SILENCE_DB = -90.0
-#: Frames within this many dB of the room's floor (the 5th percentile of non-silent frames) are
-#: never speech. With the room 30 dB below the speech, ``speech_top_db`` (40 dB) reaches into
-#: the noise: the pauses counted as speech in the statistics and the window weights. Files
-#: alone: 31 % right -> 42 %; long recordings: 25 % -> 45 % of the clips; clean: unchanged
-#: (BENCHMARKS.md, "bench_vad"). 3 dB did a little better on white noise in a first comparison;
-#: 6 dB leaves room for noise less steady than that. On RAVDESS it changes 16 of 230,769 frames.
-ROOM_MARGIN_DB = 6.0
-#: Speech rises at least this far (dB) above the quietest 5 % of a recording's frames. Below
-#: it there is no room to keep clear of (a steady signal between digital silences is all
-#: signal); a long recording with no louder frames than that has no speech at all.
-MIN_DYNAMIC_DB = 15.0
-
-
 def _contrast_bands(config):
     """The spectral-contrast sub-bands as librosa draws them, ``[(bins, counted), ...]``: the
     band below ``contrast_fmin``, then octaves, each with the bin below its lower edge, the
@@ -420,44 +406,6 @@ def spectral_contrast(power, *, config, quantile=0.02):
     return np.stack(cols, axis=1)
 
 
-def speech_mask(X, *, config):
-    """Frames loud enough to be speech rather than silence or room noise.
-
-    A frame counts as speech when its log-energy is within ``config.speech_top_db`` of
-    the 99th-percentile energy of the recording (robust to a single click), more than
-    :data:`ROOM_MARGIN_DB` above the room's floor and above digital silence.
-
-    Parameters
-    ----------
-    X : np.ndarray [shape=(frames, n_features)]
-
-    Returns
-    -------
-    mask : np.ndarray [shape=(frames,), dtype=bool]
-    """
-    energy = frame_energy(X, config=config)
-    finite = np.isfinite(energy)
-    if not finite.any():  # no frames, or nothing measurable (features of a broken array)
-        return np.zeros(len(energy), bool)
-    mask = np.zeros(len(energy), bool)
-    mask[finite] = speech_frames(energy[finite], config=config)
-    return mask
-
-
-def speech_frames(energy, *, config):
-    """The rule of :func:`speech_mask` on finite frame energies (dB): within ``speech_top_db``
-    of the 99th percentile, more than :data:`ROOM_MARGIN_DB` above the room's floor (the 5th
-    percentile of the non-silent frames, when :data:`MIN_DYNAMIC_DB` below the loud ones),
-    above digital silence."""
-    ref = np.percentile(energy, 99)
-    audible = energy > DIGITAL_SILENCE_DB
-    room = np.percentile(energy[audible], 5) if audible.any() else ref
-    threshold = ref - config.speech_top_db
-    if ref - room >= MIN_DYNAMIC_DB:
-        threshold = max(threshold, room + ROOM_MARGIN_DB)
-    return (energy > threshold) & audible
-
-
 def frame_energy(X, *, config):
     """Log-energy (dB) of each frame, from the energy column or the log-mel columns.
 
@@ -471,14 +419,3 @@ def frame_energy(X, *, config):
     if config.energy:
         return X[:, config.n_mels + config.n_mfcc * (2 if config.mfcc_deltas else 1) + config.n_chroma]
     return 10.0 * np.log10(np.maximum((10.0 ** (X[:, :config.n_mels] / 10.0)).sum(axis=1), 1e-10))
-
-
-def speech_span(mask, *, margin=10):
-    """First and one-past-last frame of speech, widened by ``margin`` frames.
-
-    Returns ``(0, len(mask))`` when no frame is speech, so the caller still sees the file.
-    """
-    idx = np.flatnonzero(mask)
-    if len(idx) == 0:
-        return 0, len(mask)
-    return max(int(idx[0]) - margin, 0), min(int(idx[-1]) + 1 + margin, len(mask))

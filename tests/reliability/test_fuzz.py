@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from ser_engine.audio import load_audio
 from ser_engine.errors import AudioLoadError, SerError, SignalError
-from ser_engine.features import (MAX_AMPLITUDE, FeatureConfig, compute_features, frame_energy, filter_banks,
-                                 pitch_track, power_spectrum, speech_mask, speech_span)
-from ser_engine.inference import WindowConfig, aggregate, prepare_windows, softmax
+from ser_engine.features import (MAX_AMPLITUDE, FeatureConfig, compute_features, filter_banks, frame_energy,
+                                 pitch_track, power_spectrum)
+from ser_engine.inference import WindowConfig
+from ser_engine.labelling import Labeller, plan_windows, window_inputs
 from ser_engine.normalise import FeatureStats
+from ser_engine.segments import SegmentConfig, regions_of
 
 #: examples per property (hypothesis' default is 100)
 FUZZ_EXAMPLES = {"bytes": 150, "mutated": 150, "signal": 120, "features": 120, "mask": 80}
@@ -125,10 +127,6 @@ def test_feature_functions_on_random_signals(y):
     assert finite_and_sane, "a non-finite or absurd signal was accepted"
     assert X.shape == (1 + len(y) // CONFIG.hop_length, CONFIG.n_features) and X.dtype == np.float32
     assert np.isfinite(X).all()
-    mask = speech_mask(X, config=CONFIG)
-    assert mask.shape == (len(X),) and mask.dtype == bool
-    lo, hi = speech_span(mask)
-    assert 0 <= lo < hi <= len(X)
 
 
 @_fuzz(FUZZ_EXAMPLES["signal"] // 2)
@@ -157,25 +155,28 @@ def feature_matrices(draw):
 
 
 @_fuzz(FUZZ_EXAMPLES["features"])
-@given(X=feature_matrices())
-def test_speech_mask_and_windows_on_random_features(X):
+@given(X=feature_matrices(), data=st.data())
+def test_the_labelling_core_on_random_features_and_speech(X, data):
+    """Any frames and any speech mask: regions, windows and an answer that is a distribution."""
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=len(X), max_size=len(X))), bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # Inf - Inf in planted values is expected
-        mask = speech_mask(X, config=CONFIG)
-        assert mask.shape == (len(X),)
         energy = frame_energy(X, config=CONFIG)
         assert energy.shape == (len(X),)
-        lo, hi = speech_span(mask)
-        assert 0 <= lo <= hi <= len(X)
-        if len(X) == 0:
-            return
+        regions = regions_of(mask, feature_config=CONFIG, config=SegmentConfig())
+        assert all(0 <= lo < hi <= len(X) for lo, hi in regions)
+        plan = plan_windows(regions, len(X), length=_WINDOW.length, hop=_WINDOW.hop)
         stats = FeatureStats(mean=np.zeros(CONFIG.n_features, np.float32), std=np.ones(CONFIG.n_features, np.float32))
-        prep = prepare_windows(X, stats, config=CONFIG, window=_WINDOW)
-        assert prep.windows.shape[1:] == (_WINDOW.length, CONFIG.n_features)
-        assert len(prep.windows) == len(prep.starts) == len(prep.weights) >= 1
-        assert np.isfinite(prep.weights).all() and prep.weights.sum() > 0
-        probs = softmax(aggregate(np.full((len(prep.weights), 8), 1 / 8), prep.weights))
-        assert np.isclose(probs.sum(), 1.0)
+        x = window_inputs([X[lo:hi] for lo, hi in regions], regions, stats, plan, np.arange(plan.n_windows),
+                          _WINDOW.length)
+        assert x.shape == (plan.n_windows, _WINDOW.length, CONFIG.n_features)
+        lab = Labeller(plan, labels=[str(k) for k in range(8)], temperature=1.0, uncertain_below=0.5, rate=100.0,
+                       duration=len(X) / 100.0, smooth=3)
+        lab.add(np.log(np.full((plan.n_windows, 8), 1 / 8)))
+        answer = lab.answer()
+        assert (answer.label == "no speech") == (not regions)
+        if regions:
+            assert np.isclose(sum(answer.probabilities.values()), 1.0)
 
 
 @_fuzz(FUZZ_EXAMPLES["mask"])
@@ -183,10 +184,10 @@ def test_speech_mask_and_windows_on_random_features(X):
 def test_features_of_the_wrong_shape_are_refused_with_a_signal_error(shape):
     X = np.zeros(shape, np.float32)
     if shape[1] == CONFIG.n_features:
-        assert speech_mask(X, config=CONFIG).shape == (shape[0],)
+        assert frame_energy(X, config=CONFIG).shape == (shape[0],)
     else:
         with pytest.raises(SignalError, match="do not fit"):
-            speech_mask(X, config=CONFIG)
+            frame_energy(X, config=CONFIG)
 
 
 def test_multichannel_and_non_numeric_arrays_are_refused():

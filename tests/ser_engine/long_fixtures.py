@@ -9,9 +9,9 @@ import soundfile as sf
 
 from ser_engine.audio import load_audio
 from ser_engine.bundle import load_bundle
-from ser_engine.features import speech_mask
 from ser_engine.paths import shipped_model_dir
 from ser_engine.predictor import Predictor
+from ser_engine.vad import speech_mask
 from tests.conftest import SPEECH_16K
 
 #: Clips the shipped model labels right on their own (file level, confidence >= 0.95).
@@ -33,15 +33,14 @@ class LongRecording:
 
 def build_long_recording(dest, *, clips=CLEAR_CLIPS, pause=2.0, lead=1.5, noise_db=-65.0, seed=0, predictor=None):
     """Write ``dest`` (16-bit WAV) and return its truth. Each clip is cut to its speech
-    (energy rule of the engine) so the truth boundaries are the clip boundaries."""
+    (the engine's speech detector) so the truth boundaries are the clip boundaries."""
     rng = np.random.default_rng(seed)
     amp = 10 ** (noise_db / 20)
     pieces = [amp * rng.standard_normal(int(lead * SR)).astype(np.float32)]
     speech, t = [], lead
     for rel, label in clips:
         y = load_audio(SPEECH_16K / rel)
-        X = predictor.features(y)
-        idx = np.flatnonzero(speech_mask(X, config=predictor.config))
+        idx = np.flatnonzero(speech_mask(y))
         y = y[idx[0] * 160:(idx[-1] + 1) * 160]
         pieces.append(y)
         speech.append((t, t + len(y) / SR, label))

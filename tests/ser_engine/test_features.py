@@ -10,10 +10,8 @@ from ser_engine.features import (
     frame_energy,
     n_frames,
     pitch_track,
-    speech_mask,
-    speech_span,
 )
-from tests.conftest import REPO, requires_data
+from tests.conftest import REPO
 
 CFG = FeatureConfig()
 
@@ -80,18 +78,6 @@ def test_energy_column_is_found_by_name(speechlike):
     np.testing.assert_array_equal(frame_energy(X, config=CFG), X[:, CFG.feature_names().index("log_energy")])
 
 
-def test_speech_mask_finds_the_tone(speechlike):
-    X = compute_features(speechlike, config=CFG)
-    lo, hi = speech_span(speech_mask(X, config=CFG), margin=0)
-    assert abs(lo - 100) <= 3 and abs(hi - 300) <= 3
-
-
-def test_silence_has_no_speech_frames():
-    X = compute_features(np.zeros(16000, np.float32), config=CFG)
-    assert not speech_mask(X, config=CFG).any()
-    assert speech_span(speech_mask(X, config=CFG)) == (0, len(X))
-
-
 def test_config_round_trip_and_digest():
     d = CFG.to_dict()
     assert FeatureConfig.from_dict(d) == CFG
@@ -132,32 +118,6 @@ def test_features_of_silence_and_of_an_empty_signal_are_finite():
     for y in (np.zeros(0, np.float32), np.zeros(16000, np.float32)):
         X = compute_features(y, config=config)
         assert X.shape == (1 + len(y) // config.hop_length, config.n_features) and np.isfinite(X).all()
-        assert not speech_mask(X, config=config).any()
-
-
-def test_speech_mask_keeps_its_length_when_no_energy_is_finite():
-    config = FeatureConfig()
-    X = np.full((7, config.n_features), np.nan, np.float32)
-    assert speech_mask(X, config=config).shape == (7,)
-
-
-@requires_data
-def test_the_room_30_dB_below_the_speech_is_not_speech():
-    """Within 40 dB of the loudest frames lay the room itself: the pauses of a file in an
-    ordinary room counted as speech in its statistics and window weights (files alone at
-    30 dB SNR: 31 % right instead of 42 %, BENCHMARKS.md "bench_vad")."""
-    from ser_engine.audio import load_audio
-    from tests.conftest import ravdess_files
-
-    y = load_audio(ravdess_files([5], emotions=[3], per_emotion=1)[0])
-    clean = speech_mask(compute_features(y, config=CFG), config=CFG)
-    lo, hi = speech_span(clean, margin=0)
-    speech_rms = float(np.sqrt(np.mean(y[lo * CFG.hop_length:hi * CFG.hop_length] ** 2)))
-    noisy = y + speech_rms * 10 ** (-30 / 20) * np.random.default_rng(0).standard_normal(len(y)).astype(np.float32)
-    mask = speech_mask(compute_features(noisy, config=CFG), config=CFG)
-    room = np.r_[0:max(lo - 20, 0), min(hi + 20, len(mask)):len(mask)]  # 0.2 s clear of the words
-    assert len(room) > 50 and mask[room].mean() < 0.1
-    assert mask[clean].mean() > 0.6  # the words themselves still count
 
 
 def test_spectral_contrast_matches_librosa_and_does_not_depend_on_blocks(speechlike):
