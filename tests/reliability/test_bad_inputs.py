@@ -244,7 +244,7 @@ def test_plain_predict_does_not_give_silence_or_noise_a_confident_emotion(tmp_pa
     result = predictor.predict_file(next(c for c in CASES if c.kind == kind).build(tmp_path))
     assert result.label == NO_SPEECH and result.probabilities == {}
     assert result.to_dict()["segments"] == [{"start": 0.0, "end": round(result.duration, 3), "label": NO_SPEECH,
-                                             "confidence": None}]
+                                             "confidence": None, "uncertain": False, "probabilities": {}}]
 
 
 @pytest.mark.slow
