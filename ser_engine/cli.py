@@ -4,6 +4,7 @@
                         [--speaker-baseline | --reference FILE [--reference-span A-B] | --global] [--model BUNDLE]
     ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N | --scheduler ADDR]
     ser info [--model BUNDLE]
+    ser report FILE [--out REPORT.pdf] [--model BUNDLE]
 
 Every file goes through the one labelling core, whatever the options: voice activity, 3 s
 windows, smoothed segments with "no speech" stretches, streamed block by block. Plain output
@@ -70,6 +71,10 @@ def build_parser():
                    help="analyse on a running Dask cluster; its workers must read DIR and the model at the same paths")
     b.add_argument("--model", metavar="BUNDLE")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r = sub.add_parser("report", help="write a recording's session report (PDF) with its saved clinician review")
+    r.add_argument("path", metavar="FILE")
+    r.add_argument("--out", metavar="REPORT.pdf", help="default: FILE's name + .report.pdf in the current folder")
+    r.add_argument("--model", metavar="BUNDLE", help="a model bundle folder or .zip instead of the active one")
     i = sub.add_parser("info", help="show the model card summary")
     i.add_argument("--model", metavar="BUNDLE")
     return parser
@@ -84,6 +89,8 @@ def main(argv=None):
             return _info(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command == "report":
+            return _report(args)
         return _predict(args)
     except SerError as exc:
         print(f"ser: {exc}", file=sys.stderr)
@@ -220,6 +227,35 @@ def _batch(args):
     print(f"{report.done} analysed, {report.skipped} already in {args.out}, {report.failed} failed{retried}",
           file=sys.stderr)
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def _report(args):
+    """Analyse FILE with the model (with the number of speakers its review remembers, as the
+    window does), read its saved review by content hash and write the PDF session report."""
+    from pathlib import Path
+
+    from .errors import AudioLoadError
+    from .predictor import Predictor
+    from .report import check_destination, write_report
+    from .review import ESTIMATE, for_timeline, load_review
+    from .segments import SegmentConfig, file_sha256
+
+    audio = Path(args.path)
+    out = Path(args.out) if args.out else Path.cwd() / f"{audio.stem}.report.pdf"
+    check_destination(out)  # before the analysis, which can take minutes
+    try:
+        sha = file_sha256(audio)
+    except OSError as exc:
+        raise AudioLoadError(audio, f"cannot be read ({exc.strerror or exc})") from None
+    count = load_review(audio, sha256=sha).speaker_count
+    predictor, warning = Predictor.from_path(args.model)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    config = SegmentConfig(speakers=None if count == ESTIMATE else (count or 1))
+    timeline = predictor.predict_file(audio, config=config)
+    write_report(timeline, for_timeline(timeline), predictor.bundle, out)
+    print(out)
+    return EXIT_OK
 
 
 if __name__ == "__main__":
