@@ -1,14 +1,17 @@
 """The worker that owns the Predictor: loads the model and labels files off the GUI thread.
 
 Every file goes through :func:`ser_engine.segments.analyse_recording`, the streaming
-analysis the CLI and the batch runner use: a 3-second clip gets its recording-level label
-and a timeline of a few segments, an hour-long session is read block by block with bounded
-memory. After every block the worker emits :attr:`AnalysisWorker.block_ready` (the window
-fills the timeline and the progress bar from it) and polls the cancel flag, so Cancel stops
-a long file within one block. The model still runs only through
-:func:`ser_engine.inference.run_model` in this thread (see docs/DESIGN.md, "Threads").
+analysis the CLI and the batch runner use (a speaker group through
+:meth:`~ser_engine.predictor.Predictor.analyse_group`, the same labelling core): a 3-second
+clip gets its recording-level label and a timeline of a few segments, an hour-long session is
+read block by block with bounded memory. After every block the worker emits
+:attr:`AnalysisWorker.block_ready` (the window fills the timeline and the progress bar from
+it) and polls the cancel flag, so Cancel stops a long file within one block. The model still
+runs only through :func:`ser_engine.inference.run_model` in this thread (see docs/DESIGN.md,
+"Threads"). A neutral reference's baseline is built here too, once per model.
 """
 
+import dataclasses
 import logging
 import threading
 from typing import Any
@@ -18,16 +21,12 @@ from PySide6.QtCore import QObject, Signal, Slot
 logger = logging.getLogger(__name__)
 
 
-class _Cancelled(Exception):
-    """Raised from the progress callback of ``predict_group`` to stop a speaker group."""
-
-
 class AnalysisWorker(QObject):
     """Lives in a QThread. Model loading happens here, after the window is shown (with LiteRT
     and the bundle's stored filter banks; Keras and librosa only for a bundle without them).
 
-    The window sends one job at a time: a single file (global normalisation) or the files of
-    one folder (speaker baseline), numbered by :meth:`next_job`. :meth:`cancel` may be called
+    The window sends one job (:class:`~desktop.session.Job`) at a time: a single file or the
+    files of one folder (speaker baseline), numbered by :meth:`next_job`. :meth:`cancel` may be called
     from any thread and cancels every job numbered so far, including one still waiting in
     this thread's queue behind a model switch (a flag cleared at the start of each job lost
     such a cancel: the job then ran in full).
@@ -35,9 +34,11 @@ class AnalysisWorker(QObject):
 
     model_ready = Signal(object)       # desktop.session.ModelInfo
     model_failed = Signal(str)         # reason
-    result_ready = Signal(object)      # ser_engine.results.Timeline (Result for a speaker group) or Failure
+    result_ready = Signal(object)      # ser_engine.results.Timeline or Failure
     block_ready = Signal(str, object)  # path, ser_engine.segments.BlockUpdate (progress, new segments)
     group_progress = Signal(int, int)  # files of the current speaker group done, of
+    count_used = Signal(str, object)   # path, the number of speakers it is analysed with (int or "estimate")
+    reference_checked = Signal(object, str)  # desktop.session.Reference, "" or why it cannot be used
     job_finished = Signal(object)      # the paths of the job; the paths never answered were cancelled
 
     def __init__(self, model_path=None):
@@ -48,6 +49,7 @@ class AnalysisWorker(QObject):
         self._numbered = 0        # the last job number handed out
         self._cancelled_upto = 0  # jobs numbered up to this one are cancelled
         self._current = 0         # the job being analysed
+        self._baselines: dict = {}  # (reference path, span) -> Baseline, for the model loaded
         #: How recordings are cut (ser_engine.segments.SegmentConfig; None: the engine's defaults).
         self.segment_config = None
 
@@ -72,6 +74,7 @@ class AnalysisWorker(QObject):
         from ser_engine.runtime import quiet_tensorflow
 
         quiet_tensorflow()
+        self._baselines.clear()  # a reference's baseline depends on the model's statistics
         try:
             self._predictor, warning = Predictor.from_path(self._model_path)
             self._predictor.warm_up()
@@ -109,29 +112,87 @@ class AnalysisWorker(QObject):
         self._model_path = model_path
         self.load_model()
 
-    @Slot(object, bool, int)
-    def analyse(self, paths, speaker_baseline, job=0):
-        """Label ``paths``: one by one, or as one speaker group when ``speaker_baseline``.
-
-        In a speaker group, long recordings are analysed on their own: a session is its own
-        speaker baseline (and loading an hour whole for the group's statistics would not
-        fit in memory); the clips form the group. ``job``: from :meth:`next_job` (0: a new one).
-        """
-        self._current = job or self.next_job()
-        paths = list(paths)
-        singles, group = (_split_long(paths) if speaker_baseline else (paths, []))
-        if group:
-            self._analyse_group(group)
-        for path in singles:
-            if self._stopped():
-                break
-            result = self._analyse_one(path)
-            if result is not None:
-                self.result_ready.emit(result)
+    @Slot(object, int)
+    def analyse(self, job, number=0):
+        """Do a :class:`~desktop.session.Job`: its recordings one by one (each with its number
+        of speakers and its neutral reference, if any), or as one speaker group when
+        ``job.speaker_baseline`` (:meth:`ser_engine.predictor.Predictor.analyse_group`: the
+        clips share their baseline; a long recording in the folder is its own, analysed
+        alone). ``number``: from :meth:`next_job` (0: a new one)."""
+        self._current = number or self.next_job()
+        paths = list(job.paths)
+        if job.speaker_baseline:
+            self._analyse_group(paths, job.default_speakers)
+        else:
+            for path in paths:
+                if self._stopped():
+                    break
+                result = self._analyse_one(path, job.speakers.get(path), job.default_speakers,
+                                           job.references.get(path))
+                if result is not None:
+                    self.result_ready.emit(result)
         self.job_finished.emit(paths)
 
-    def _analyse_one(self, path):
+    @Slot(object)
+    def check_reference(self, ref):
+        """Build the speaker baseline of a neutral reference (:class:`desktop.session.Reference`)
+        and keep it for the jobs that use it; ``reference_checked(ref, "")``, or the engine's
+        one-line reason it cannot be used (too little speech, an unreadable file)."""
+        from ser_engine.errors import SerError
+
+        try:
+            self._baseline(ref)
+            error = ""
+        except SerError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug, not a bad reference
+            logger.exception("unexpected error reading the reference %s", ref.path)
+            error = f"internal error ({type(exc).__name__}); see the log"
+        self.reference_checked.emit(ref, error)
+
+    def _baseline(self, ref):
+        """The reference's :class:`~ser_engine.baseline.Baseline` (built once per model)."""
+        if self._predictor is None:
+            from ser_engine.errors import SerError
+
+            raise SerError("no model is loaded")
+        key = (ref.path, ref.span)
+        if key not in self._baselines:
+            self._baselines[key] = self._predictor.reference_baseline(ref.path, span=ref.span)
+        return self._baselines[key]
+
+    def _config(self, count):
+        """The SegmentConfig for ``count`` speakers (a number, or "estimate")."""
+        from ser_engine.segments import SegmentConfig
+
+        from .session import ESTIMATE
+
+        return dataclasses.replace(self.segment_config or SegmentConfig(),
+                                   speakers=None if count == ESTIMATE else int(count))
+
+    def _count_for(self, path, chosen, default):
+        """``(number of speakers, sha256 or None)``: the one chosen for ``path``, else the one
+        its review remembers (the file is hashed for it: the hash is kept for the result),
+        else ``default``."""
+        if chosen is not None:
+            return chosen, None
+        from ser_engine.errors import SerError
+        from ser_engine.review import load_review
+        from ser_engine.segments import file_sha256
+
+        try:
+            sha = file_sha256(path)
+        except OSError:
+            return default, None  # the analysis says why the file cannot be read
+        try:
+            remembered = load_review(path, sha256=sha).speaker_count
+        except SerError:  # a damaged review: the window says so when the recording is shown
+            remembered = None
+        return (remembered if remembered is not None else default), sha
+
+    def _analyse_one(self, path, chosen, default, reference):
         """The Timeline of ``path``, a Failure, or None when cancelled."""
+        from ser_engine.baseline import BaselineError
         from ser_engine.errors import SerError
         from ser_engine.results import Failure
         from ser_engine.segments import AnalysisCancelled
@@ -140,62 +201,38 @@ class AnalysisWorker(QObject):
             self.block_ready.emit(path, update)
 
         try:
-            kwargs = {} if self.segment_config is None else {"config": self.segment_config}
-            return self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._stopped,
-                                                     **kwargs)
+            count, sha = self._count_for(path, chosen, default)
+            self.count_used.emit(path, count)
+            baseline = None if reference is None else self._baseline(reference)
+            result = self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._stopped,
+                                                       config=self._config(count), baseline=baseline,
+                                                       content_hash=sha is None)
+            if sha is not None:
+                result.sha256 = sha
+            return result
         except AnalysisCancelled:
             return None
+        except BaselineError as exc:  # the reference cannot be read now: never labelled without it
+            return Failure(path, f"the neutral reference cannot be used: {exc}")
         except SerError as exc:
             return Failure(path, getattr(exc, "reason", None) or str(exc))
         except Exception as exc:  # a bug, not bad input: log it, keep the batch going
             logger.exception("unexpected error analysing %s", path)
             return Failure(path, f"internal error ({type(exc).__name__}); see the log")
 
-    def _analyse_group(self, paths):
+    def _analyse_group(self, paths, count):
         from ser_engine.results import Failure
+        from ser_engine.segments import AnalysisCancelled
 
-        def progress(done, total):
-            self.group_progress.emit(done, total)
-            if self._stopped():
-                raise _Cancelled
-
+        for path in paths:
+            self.count_used.emit(path, count)
         try:
-            results = self._predictor.predict_group(paths, progress=progress)
-        except _Cancelled:
+            results = self._predictor.analyse_group(paths, config=self._config(count), should_stop=self._stopped,
+                                                    on_file=self.group_progress.emit)
+        except AnalysisCancelled:
             return
         except Exception as exc:
             logger.exception("unexpected error analysing the group of %s", paths[0] if paths else "?")
             results = [Failure(p, f"internal error ({type(exc).__name__}); see the log") for p in paths]
         for result in results:
-            _hash(result)
             self.result_ready.emit(result)
-
-
-def _hash(result):
-    """Give a group's Result its content hash here, in the worker: the window keys the
-    clinician's review to it and must not read the file on the GUI thread."""
-    from ser_engine.segments import file_sha256
-
-    if result.ok and result.sha256 is None:
-        try:
-            result.sha256 = file_sha256(result.path)
-        except OSError as exc:  # the review will say it is unavailable
-            logger.warning("could not hash %s: %s", result.path, exc)
-
-
-def _split_long(paths):
-    """``(long recordings, clips)``: the long ones are analysed alone (own baseline)."""
-    from ser_engine.errors import SerError
-    from ser_engine.stream import audio_info
-
-    from .headline import LONG_RECORDING_S
-
-    long: list[str] = []
-    short: list[str] = []
-    for p in paths:
-        try:
-            is_long = audio_info(p).duration > LONG_RECORDING_S
-        except SerError:
-            is_long = False  # the group reports why it cannot be read
-        (long if is_long else short).append(p)
-    return long, short

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
 
 
 class Dialogs:
@@ -32,6 +32,16 @@ class Dialogs:
 
     def about(self, title: str, html: str) -> None:
         QMessageBox.about(self.parent, title, html)
+
+    def ask_text(self, title: str, label: str, text: str = "") -> str | None:
+        """A line of text (None when cancelled)."""
+        value, ok = QInputDialog.getText(self.parent, title, label, text=text)
+        return value if ok else None
+
+    def choose(self, title: str, label: str, options: list[str]) -> int | None:
+        """One of ``options`` (its index; None when cancelled)."""
+        value, ok = QInputDialog.getItem(self.parent, title, label, options, 0, False)
+        return options.index(value) if ok and value in options else None
 
     def open_files(self, title: str, folder: str, filters: str) -> list[str]:
         paths, _ = QFileDialog.getOpenFileNames(self.parent, title, folder, filters)

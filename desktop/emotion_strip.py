@@ -1,5 +1,9 @@
-"""The timeline under the spectrogram: the model's segments (upper tier) and the clinician's
-labels (lower tier), in their colours, along the shared time axis.
+"""The timeline under the spectrogram: who speaks (a speaker tier, top, when the recording's
+speakers were found), the model's segments and the clinician's labels (lower tier), in their
+colours, along the shared time axis; and the stretch the user marked (Shift+drag).
+
+The speaker tier never relies on colour: each block carries its speaker's name ("Patient",
+"S2") as text, on greys that differ in lightness and hatching as a second cue.
 
 Built for sessions of an hour (well over a thousand segments): the blocks are children of
 one layer item per tier (one ``addItem`` each, not one per block), text labels come from a
@@ -19,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from .colours import emotion_colour, text_colour_on
+from .stretch_view_box import StretchViewBox
 from .time_axis import TimeAxis
 from .timefmt import span
 
@@ -31,6 +36,12 @@ LABEL_MARGIN_PIXELS = 8
 MAX_LABELS = 40
 MODEL_TIER = (1.06, 0.88)      # y, height of the model tier's blocks
 CLINICIAN_TIER = (0.06, 0.88)  # and of the clinician tier's
+SPEAKER_TIER = (2.06, 0.88)    # and of the speaker tier's (shown only with speakers)
+#: Speaker k's block: a grey of its own lightness and a hatch (never the only cue: the name is
+#: written on it).
+SPEAKER_FILLS = ("#ffffff", "#c9c9c9", "#9a9a9a", "#e4e4e4", "#b0b0b0")
+SPEAKER_HATCHES = (None, Qt.BrushStyle.Dense6Pattern, None, Qt.BrushStyle.FDiagPattern, Qt.BrushStyle.BDiagPattern)
+STRETCH_BRUSH = (31, 111, 209, 60)
 #: The outline's shade of the block's colour (QColor.darker: 100 is the same colour).
 OUTLINE_DARKER = 125
 HINT = "clinician: click a segment, then 1–8 to correct it"
@@ -40,23 +51,34 @@ class EmotionStrip(pg.PlotItem):
     """A PlotItem (sharing the signal view's layout and linked time axis) with two tiers."""
 
     segment_clicked = Signal(int)
+    tiers_changed = Signal(int)               # how many tiers are shown (2, or 3 with speakers)
+    stretch_changed = Signal(float, float, bool)  # t0, t1 (seconds), finished: the user marked a stretch
 
     def __init__(self, **kwargs):
         kwargs.setdefault("axisItems", {"bottom": TimeAxis("bottom")})
+        kwargs.setdefault("viewBox", StretchViewBox())
         super().__init__(**kwargs)
         self.setMouseEnabled(x=True, y=False)
         self.setMenuEnabled(False)
         self.hideButtons()
-        self.setYRange(0, 2, padding=0)
-        self.getAxis("left").setTicks([[(1.5, "model"), (0.5, "clinician")]])
         self.getAxis("left").setStyle(tickLength=0)
         self._segments = []
         self._rects = []
         self._clinician = []
         self._clinician_rects = []
+        self._speakers = []       # (start, end, name, index)
+        self._speaker_rects = []
         self._selected = -1
         self._model_layer = self._layer()
         self._clinician_layer = self._layer()
+        self._speaker_layer = self._layer()
+        self._set_tiers(2)
+        self._stretch = pg.LinearRegionItem(values=(0, 0), movable=True, brush=STRETCH_BRUSH)
+        self._stretch.setZValue(30)
+        self._stretch.hide()
+        self._stretch.sigRegionChangeFinished.connect(self._on_stretch_moved)
+        self.addItem(self._stretch, ignoreBounds=True)
+        self.getViewBox().stretch_dragged.connect(self._on_stretch_dragged)
         self._frame = QGraphicsRectItem()
         pen = QPen(QColor("#111111"), 3)
         pen.setCosmetic(True)
@@ -91,6 +113,18 @@ class EmotionStrip(pg.PlotItem):
     def clinician_blocks(self):
         """``[(start, end, label), ...]`` drawn in the clinician tier."""
         return list(self._clinician)
+
+    def speaker_blocks(self):
+        """``[(start, end, name), ...]`` drawn in the speaker tier (empty: no tier)."""
+        return [(a, b, name) for a, b, name, _ in self._speakers]
+
+    def tiers(self):
+        """The names of the tiers shown, top to bottom."""
+        return (["speaker"] if self._speakers else []) + ["model", "clinician"]
+
+    def stretch(self):
+        """``(t0, t1)`` of the marked stretch shown, or None."""
+        return tuple(float(v) for v in self._stretch.getRegion()) if self._stretch.isVisible() else None
 
     def selected(self):
         return self._selected
@@ -134,6 +168,64 @@ class EmotionStrip(pg.PlotItem):
         self._update_hint()
         self._on_x_range_changed()
 
+    def set_speakers(self, blocks):
+        """Replace the speaker tier with ``[(start, end, name, index), ...]`` (empty: no tier)."""
+        for r in self._speaker_rects:
+            r.setParentItem(None)
+            if r.scene() is not None:
+                r.scene().removeItem(r)
+        self._speakers = [(float(a), float(b), str(name), int(k)) for a, b, name, k in blocks]
+        self._speaker_rects = [self._speaker_block(a, b, name, k) for a, b, name, k in self._speakers]
+        tiers = 3 if self._speakers else 2
+        if tiers != self._tiers:
+            self._set_tiers(tiers)
+            self.select(self._selected)
+        self._on_x_range_changed()
+
+    def _set_tiers(self, n):
+        self._tiers = n
+        self.setYRange(0, n, padding=0)
+        ticks = [(1.5, "model"), (0.5, "clinician")] + ([(2.5, "speaker")] if n == 3 else [])
+        self.getAxis("left").setTicks([ticks])
+        self.tiers_changed.emit(n)
+
+    def _speaker_block(self, start, end, name, index):
+        y, h = SPEAKER_TIER
+        fill = QColor(SPEAKER_FILLS[index % len(SPEAKER_FILLS)])
+        rect = QGraphicsRectItem(QRectF(start, y, max(end - start, 1e-3), h), self._speaker_layer)
+        rect.setBrush(QBrush(fill))
+        pen = QPen(QColor("#555555"), 1)
+        pen.setCosmetic(True)
+        rect.setPen(pen)
+        rect.setToolTip(f"{name}\n{span(start, end)}\nS gives the selected segment to the next speaker")
+        hatch = SPEAKER_HATCHES[index % len(SPEAKER_HATCHES)]
+        if hatch is not None:
+            over = QGraphicsRectItem(rect.rect(), rect)
+            over.setBrush(QBrush(QColor(0, 0, 0, 70), hatch))
+            over.setPen(QPen(Qt.PenStyle.NoPen))
+        return rect
+
+    # -- the marked stretch -------------------------------------------------------------------
+    def set_stretch(self, stretch):
+        """Show ``(t0, t1)`` as the marked stretch (None: hide it)."""
+        self._stretch.blockSignals(True)
+        try:
+            if stretch is None:
+                self._stretch.hide()
+            else:
+                self._stretch.setRegion(stretch)
+                self._stretch.show()
+        finally:
+            self._stretch.blockSignals(False)
+
+    def _on_stretch_dragged(self, t0, t1, finished):
+        self.set_stretch((min(t0, t1), max(t0, t1)))
+        self.stretch_changed.emit(min(t0, t1), max(t0, t1), finished)
+
+    def _on_stretch_moved(self, *_):
+        t0, t1 = self._stretch.getRegion()
+        self.stretch_changed.emit(float(t0), float(t1), True)
+
     def _block(self, start, end, label, tier, layer, tip, hatch=False):
         y, h = tier
         colour = emotion_colour(label)
@@ -163,11 +255,11 @@ class EmotionStrip(pg.PlotItem):
         return -1
 
     def select(self, index):
-        """Frame model segment ``index`` across both tiers (-1: none)."""
+        """Frame model segment ``index`` across the tiers (-1: none)."""
         self._selected = index
         if 0 <= index < len(self._segments):
             seg = self._segments[index]
-            self._frame.setRect(QRectF(seg.start, 0.02, max(seg.end - seg.start, 1e-3), 1.96))
+            self._frame.setRect(QRectF(seg.start, 0.02, max(seg.end - seg.start, 1e-3), self._tiers - 0.04))
             self._frame.show()
         else:
             self._frame.hide()
@@ -178,21 +270,32 @@ class EmotionStrip(pg.PlotItem):
         seconds = max(x1 - x0, 1e-9)
         pixels = max(self.getViewBox().width(), 1.0)
         wanted = []
+        speakers = [(a, b, name) for a, b, name, _ in self._speakers]
         for tier, items in ((MODEL_TIER, [(s.start, s.end, s.label) for s in self._segments]),
-                            (CLINICIAN_TIER, self._clinician)):
+                            (CLINICIAN_TIER, self._clinician), (SPEAKER_TIER, speakers)):
             for a, b, lab in _visible(items, x0, x1):
                 width = min(b, x1) - max(a, x0)
                 if width / seconds * pixels >= CHAR_PIXELS * len(lab) + LABEL_MARGIN_PIXELS:
                     wanted.append((width, (max(a, x0) + min(b, x1)) / 2, tier[0] + tier[1] / 2, lab))
+        # every tier gets its share of the labels: a long session's speaker names are not
+        # crowded out by its many emotion labels
         wanted.sort(key=lambda w: -w[0])
-        wanted = wanted[:MAX_LABELS]
+        per_tier = MAX_LABELS // (3 if self._speakers else 2)
+        counts: dict = {}
+        kept = []
+        for w in wanted:
+            counts[w[2]] = counts.get(w[2], 0) + 1
+            if counts[w[2]] <= per_tier:
+                kept.append(w)
+        wanted = kept
         while len(self._texts) < len(wanted):
             text = pg.TextItem("", anchor=(0.5, 0.5))
             text.setZValue(40)
             self.addItem(text, ignoreBounds=True)
             self._texts.append(text)
         for text, (_, x, y, lab) in zip(self._texts, wanted, strict=False):  # a pool: more texts than labels
-            text.setText(lab, color=text_colour_on(emotion_colour(lab)))
+            ink = "#111111" if y == SPEAKER_TIER[0] + SPEAKER_TIER[1] / 2 else text_colour_on(emotion_colour(lab))
+            text.setText(lab, color=ink)
             text.setPos(x, y)
             text.show()
         for text in self._texts[len(wanted):]:

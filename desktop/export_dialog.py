@@ -5,11 +5,12 @@
 
 Formats (``ser_engine.exports.FORMATS`` plus the queue summary the window always had):
 
-- ``csv``: one row per segment with every probability, the clinician's label, summaries;
+- ``csv``: one row per segment with every probability, the clinician's label, its speaker and
+  signal-to-noise ratio, summaries (per speaker too);
 - ``json``: the timeline schema (a queue: JSON Lines, one object per file);
 - ``audacity``: two label tracks per file (model, clinician);
-- ``textgrid``: Praat TextGrid, tiers model / clinician / info;
-- ``eaf``: ELAN, tiers model / clinician, the audio linked;
+- ``textgrid``: Praat TextGrid, tiers model / clinician / one per speaker / info;
+- ``eaf``: ELAN, tiers model / clinician / one per speaker (its participant), the audio linked;
 - ``summary``: one row per file (label, confidence, probabilities, errors) — the queue's CSV.
 
 For a queue the per-file formats (audacity, textgrid, eaf) write into a folder, one file
@@ -46,30 +47,11 @@ FORMAT_CHOICES = (
     ("csv", "CSV — one row per segment, all probabilities"),
     ("json", "JSON — timeline, clinician tier, summary"),
     ("audacity", "Audacity label tracks (.txt, one per tier)"),
-    ("textgrid", "Praat TextGrid (model + clinician tiers)"),
-    ("eaf", "ELAN .eaf (model + clinician tiers)"),
+    ("textgrid", "Praat TextGrid (model, clinician and speaker tiers)"),
+    ("eaf", "ELAN .eaf (model, clinician and speaker tiers)"),
     ("summary", "Summary CSV — one row per file"),
 )
 PER_FILE = ("audacity", "textgrid", "eaf")
-
-
-def timeline_of(result, labels):
-    """The :class:`~ser_engine.results.Timeline` the exports take. A Timeline is returned as it
-    is; a speaker group's Result (until the engine answers every path with a Timeline) is
-    wrapped in one."""
-    from ser_engine.results import Timeline
-
-    if isinstance(result, Timeline):
-        return result
-    return Timeline(path=result.path, duration=result.duration, segments=list(result.segments),
-                    labels=tuple(labels), model_id=result.model_id, model_version=result.model_version,
-                    normalisation=result.normalisation, label=result.label, confidence=result.confidence,
-                    probabilities=dict(result.probabilities), uncertain=result.uncertain,
-                    sha256=_sha256(result))
-
-
-def _sha256(result) -> Any:
-    return getattr(result, "sha256", None)
 
 
 @dataclasses.dataclass
@@ -112,8 +94,7 @@ class ExportJob:
     def make(cls, fmt, dest, items, labels, *, queue):
         """A job over ``items`` (:class:`ExportItem`) with copies of their reviews, so the
         clinician may go on correcting while the worker writes."""
-        copied = [dataclasses.replace(i, result=None if i.result is None else timeline_of(i.result, labels),
-                                      review=copy.deepcopy(i.review)) for i in items]
+        copied = [dataclasses.replace(i, review=copy.deepcopy(i.review)) for i in items]
         return cls(fmt, Path(dest), copied, tuple(labels), queue)
 
     def _pairs(self):

@@ -9,8 +9,9 @@ the queue table, the right-hand panel (:mod:`desktop.readout` decides what it sa
 timeline and transport (:class:`~desktop.timeline_controller.TimelineController`), the
 waveform and spectrogram (:class:`~desktop.view_controller.ViewController`), exports and the
 cache (:class:`~desktop.export_controller.ExportController`) and Help
-(:class:`~desktop.help_controller.HelpController`). Every box the window shows goes through
-its :class:`~desktop.dialogs.Dialogs`, which tests replace.
+(:class:`~desktop.help_controller.HelpController`) and the Speakers menu's questions
+(:class:`~desktop.speaker_controller.SpeakerController`). Every box the window shows goes
+through its :class:`~desktop.dialogs.Dialogs`, which tests replace.
 
 Thread rules (docs/DESIGN.md): this window only draws. The model lives in
 :class:`~desktop.analysis_worker.AnalysisWorker`, audio for display, durations and exports in
@@ -25,6 +26,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QLabel,
     QMainWindow,
@@ -46,9 +48,10 @@ from .io_worker import IOWorker
 from .player import Player
 from .probability_panel import ProbabilityPanel
 from .queue_table import QueueTable
-from .session import MODEL_READY, Session
+from .session import DEFAULT_SPEAKERS, MODEL_READY, SPEAKER_CHOICES, Session
 from .settings import open_settings
 from .signal_view import SignalView
+from .speaker_controller import SpeakerController
 from .timeline_controller import TimelineController, keys_legend, timeline_help
 from .train_tab import TrainTab
 from .view_controller import ViewController
@@ -81,6 +84,17 @@ class MainWindow(QMainWindow):
     quit_action: QAction
     cancel_action: QAction
     baseline_action: QAction
+    speakers_actions: list
+    speakers_combo: QComboBox
+    speakers_label: QLabel
+    reference_file_action: QAction
+    reference_stretch_action: QAction
+    reference_clear_action: QAction
+    next_speaker_action: QAction
+    rename_speaker_action: QAction
+    patient_action: QAction
+    merge_speakers_action: QAction
+    undo_action: QAction
     reanalyse_action: QAction
     play_action: QAction
     reset_zoom_action: QAction
@@ -91,7 +105,8 @@ class MainWindow(QMainWindow):
     idle = Signal()              # nothing queued or analysing and the model settled (loaded or failed)
     analysis_progress = Signal(str, float)  # path, fraction: a block of a file was analysed
     review_changed = Signal(str)  # path: a clinician label was set or cleared (and saved)
-    _analyse_requested = Signal(object, bool, int)   # paths, speaker baseline, job number
+    _analyse_requested = Signal(object, int)   # desktop.session.Job, job number
+    _reference_requested = Signal(object)      # desktop.session.Reference: build its baseline
     _load_requested = Signal()
     _switch_model_requested = Signal(object)  # bundle path, or None for the active one
     _durations_requested = Signal(object)
@@ -132,6 +147,7 @@ class MainWindow(QMainWindow):
         self.exports = ExportController(self.session, self.dialogs, is_training=self.train_tab.is_running,
                                         parent=self)
         self.help = HelpController(self.session, self.dialogs, self)
+        self.speakers = SpeakerController(self.session, self.dialogs, self)
         # the views' signals, also on the window: bench/ and scripts wait for them there
         self.view_shown = self.views.view_shown
         self.slice_shown = self.views.slice_shown
@@ -156,11 +172,22 @@ class MainWindow(QMainWindow):
         events.job.connect(self._on_job)
         events.stop.connect(self._on_stop)
         events.review.connect(self.review_changed.emit)
+        events.review.connect(self._on_review_changed)
         events.baseline.connect(self._on_baseline_changed)
+        events.speakers.connect(self._on_speakers_changed)
+        events.selected.connect(self._on_speakers_changed)
+        events.changed.connect(self._on_speakers_changed)
+        events.check_reference.connect(self._reference_requested.emit)
+        events.reference.connect(self._on_reference_changed)
+        events.segment.connect(self._on_reference_changed)
+        events.stretch.connect(self._on_reference_changed)
 
         self._load_requested.connect(self._worker.load_model)
         self._switch_model_requested.connect(self._worker.switch_model)
         self._analyse_requested.connect(self._worker.analyse)
+        self._reference_requested.connect(self._worker.check_reference)
+        self._worker.reference_checked.connect(self._on_reference_checked)
+        self._worker.count_used.connect(self.session.count_used)
         self._worker.model_ready.connect(self._on_model_ready)
         self._worker.model_failed.connect(self.session.set_model_failed)
         self._worker.result_ready.connect(self._on_result)
@@ -261,6 +288,9 @@ class MainWindow(QMainWindow):
         self.loop_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.loop_action.triggered.connect(lambda _checked=False: self.timeline.toggle_loop())
         page.addAction(self.loop_action)
+        # S: the selected segment is the next speaker's (built with the Speakers menu)
+        self.next_speaker_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        page.addAction(self.next_speaker_action)
 
     # -- the queue (tests, bench/ and the self-test use these) ---------------------------------
     def add_paths(self, paths):
@@ -313,6 +343,11 @@ class MainWindow(QMainWindow):
 
     def set_speaker_baseline(self, on):
         self.session.set_speaker_baseline(on)
+
+    def set_speakers(self, count):
+        """The number of speakers (1, 2, 3 or "estimate") of the selected recording and of
+        what is analysed next (as the Speakers control does)."""
+        self.session.set_speakers(count)
 
     def select_segment(self, index):
         return self.session.select_segment(index)
@@ -375,8 +410,46 @@ class MainWindow(QMainWindow):
         else:
             self._model_label.setText("Model: loading…")
 
-    def _on_job(self, paths, baseline):
-        self._analyse_requested.emit(list(paths), bool(baseline), self._worker.next_job())
+    def _on_job(self, job):
+        self._analyse_requested.emit(job, self._worker.next_job())
+
+    def _on_reference_checked(self, ref, error):
+        if self.session.reference_checked(ref, error) or not error:
+            return
+        self.dialogs.warn("Neutral reference not used",
+                          f"{error}\n\nNothing was analysed again: the recordings keep the normalisation they had.")
+
+    def _on_reference_changed(self, *_):
+        s = self.session
+        e = s.selected_entry()
+        can = e is not None and e.status != "error" and s.checking_reference is None
+        self.reference_file_action.setEnabled(can)
+        self.reference_stretch_action.setEnabled(can and (s.stretch is not None or s.selected_segment() is not None))
+        self.reference_clear_action.setEnabled(bool(s.selected) and s.reference_for(s.selected) is not None)
+
+    def _on_review_changed(self, _path=None):
+        what = self.session.reviews.undo_text()
+        self.undo_action.setEnabled(bool(what))
+        self.undo_action.setText(f"&Undo {what}" if what else "&Undo")
+
+    def _on_speakers_changed(self, *_):
+        count = self.session.speakers_shown()
+        i = SPEAKER_CHOICES.index(count) if count in SPEAKER_CHOICES else 0
+        if self.speakers_combo.currentIndex() != i:
+            self.speakers_combo.setCurrentIndex(i)
+        for action, choice in zip(self.speakers_actions, SPEAKER_CHOICES, strict=True):
+            if action.isChecked() != (choice == count):
+                action.setChecked(choice == count)
+        self._on_reference_changed()
+
+    def _on_speakers_chosen(self, index):
+        """The Speakers control or menu: the selected recording's number (re-analysed) and the next ones'."""
+        self.session.set_speakers(SPEAKER_CHOICES[index])
+        self._on_speakers_changed()
+
+    def _on_undo(self):
+        self.session.undo()
+        self._on_review_changed()
 
     def _on_stop(self):
         self._worker.cancel()
@@ -455,6 +528,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/left_splitter", self._left.saveState())
         settings.setValue("window/browser_visible", self.browser_action.isChecked())
         settings.setValue("analysis/speaker_baseline", self.speaker_baseline())
+        settings.setValue("analysis/speakers", str(self.session.speakers))
         self.browser.save_state(settings)
         self.table.save_state(settings)
         self.train_tab.save_state(settings)
@@ -476,6 +550,8 @@ class MainWindow(QMainWindow):
         self._on_browser_toggled(visible)
         baseline = _as_bool(settings.value("analysis/speaker_baseline", DEFAULT_BASELINE))
         self.session.set_speaker_baseline(baseline, reanalyse=False)
+        self.session.set_speakers(_as_count(settings.value("analysis/speakers", DEFAULT_SPEAKERS)), reanalyse=False)
+        self._on_speakers_changed()
         self.browser.restore_state(settings)
         self.table.restore_state(settings)
         self.train_tab.restore_state(settings)
@@ -512,6 +588,14 @@ def _scaled(sizes, total):
     weights = sum(SPLITTER_STRETCH)
     grown = [s + extra * w // weights for s, w in zip(sizes, SPLITTER_STRETCH, strict=True)]
     return [max(220, grown[0]), max(200, grown[1]), grown[2]]
+
+
+def _as_count(value):
+    """A number of speakers read from the settings (the default for anything else)."""
+    for choice in SPEAKER_CHOICES:
+        if str(value) == str(choice):
+            return choice
+    return DEFAULT_SPEAKERS
 
 
 def _as_bool(value):

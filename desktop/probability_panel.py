@@ -1,6 +1,9 @@
-"""The right-hand panel: the selected recording's (or segment's) label, its confidence and the
-probabilities of all classes, the clinician's label of the selected segment, the recording's
-summary chart and its segment list.
+"""The right-hand panel: the selected recording's (or segment's, or speaker's) label, the number
+beside it and what that number is, the probabilities of all classes (the headline's number is
+its label's bar), why a label is uncertain (low confidence or too noisy), how far the speech
+lies above the noise, how it was normalised and from what (a neutral reference, or why one was
+refused), who speaks, the clinician's label of the selected segment, the summary chart (one
+per speaker, the patient first) and the segment list.
 
 A view of the :class:`~desktop.session.Session`: it redraws on the session's events and reads
 what to show from :mod:`desktop.readout` (one function per part), so what the panel answers is
@@ -13,8 +16,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -28,12 +33,12 @@ from PySide6.QtWidgets import (
 from . import readout
 from .colours import ERROR_FOREGROUND, UNCERTAIN_COLOUR, emotion_colour, text_colour_on
 from .session import MODEL_FAILED, MODEL_LOADING, Session
+from .speaker_summaries import SpeakerSummaries
 from .summary_chart import SummaryChart
 
 logger = logging.getLogger(__name__)
 
 BAR_STEPS = 1000
-DEFAULT_UNCERTAIN_BELOW = 0.4
 HEADLINE_EMPTY_STYLE = "font-size: 22px; color: #999; border-radius: 6px;"
 
 
@@ -62,6 +67,19 @@ class ProbabilityPanel(QWidget):
         self._whole.setStyleSheet("QPushButton { color: #1f6fd1; text-align: left; padding: 0; }")
         self._whole.clicked.connect(self._on_whole_clicked)
         self._whole.hide()
+        self._speakers = QLabel("", self)
+        self._speakers.setWordWrap(True)
+        self._speakers.setStyleSheet("color: #333;")
+        self._answer_for = QComboBox(self)
+        self._answer_for.setToolTip("Whose answer the headline and the bars show: a speaker's (the patient first) "
+                                    "or everyone's")
+        self._answer_for.activated.connect(self._on_answer_for_chosen)
+        self._answer_row = QWidget(self)
+        row = QHBoxLayout(self._answer_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Answer for", self._answer_row))
+        row.addWidget(self._answer_for, 1)
+        self._answer_row.hide()
 
         self._headline = QLabel("—", self)
         self._headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -69,6 +87,10 @@ class ProbabilityPanel(QWidget):
         self._confidence = QLabel("", self)
         self._confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._confidence.setStyleSheet("font-size: 13px;")
+        self._definition = QLabel("", self)
+        self._definition.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._definition.setWordWrap(True)
+        self._definition.setStyleSheet("color: #666; font-size: 11px;")
         self._uncertain = QLabel("", self)
         self._uncertain.setWordWrap(True)
         self._uncertain.setStyleSheet(f"color: {UNCERTAIN_COLOUR}; font-weight: 600;")
@@ -76,6 +98,18 @@ class ProbabilityPanel(QWidget):
         self._normalisation = QLabel("", self)
         self._normalisation.setStyleSheet("color: #555;")
         self._normalisation.setWordWrap(True)
+        self._reference = QLabel("", self)
+        self._reference.setStyleSheet("color: #555;")
+        self._reference.setWordWrap(True)
+        self._reference_problem = QLabel("", self)
+        self._reference_problem.setStyleSheet(f"color: {ERROR_FOREGROUND};")
+        self._reference_problem.setWordWrap(True)
+        self._noise = QLabel("", self)
+        self._noise.setStyleSheet("color: #555;")
+        self._noise.setWordWrap(True)
+        self._speaker = QLabel("", self)
+        self._speaker.setWordWrap(True)
+        self._speaker.setStyleSheet("color: #333;")
         self._clinician = QLabel("", self)
         self._clinician.setWordWrap(True)
         self._clinician.setStyleSheet("color: #333;")
@@ -84,6 +118,8 @@ class ProbabilityPanel(QWidget):
         self._summary_title = QLabel("Share of speech time", self)
         self._summary_title.setStyleSheet("font-weight: 600; color: #333;")
         self.summary_chart = SummaryChart(self)
+        self.speaker_summaries = SpeakerSummaries(self)
+        self.speaker_summaries.hide()
 
         self._bars_box = QWidget(self)
         grid = QGridLayout(self._bars_box)
@@ -132,15 +168,17 @@ class ProbabilityPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.setSpacing(6)
-        for w in (self._file, self._scope, self._whole, self._headline, self._confidence, self._uncertain,
-                  self._clinician):
+        for w in (self._file, self._speakers, self._answer_row, self._scope, self._whole, self._headline,
+                  self._confidence, self._definition, self._uncertain, self._speaker, self._clinician):
             layout.addWidget(w)
         layout.addSpacing(4)
         layout.addWidget(self._bars_box)
-        layout.addWidget(self._normalisation)
+        for w in (self._normalisation, self._reference, self._reference_problem, self._noise):
+            layout.addWidget(w)
         layout.addSpacing(6)
         layout.addWidget(self._summary_title)
         layout.addWidget(self.summary_chart)
+        layout.addWidget(self.speaker_summaries)
         layout.addSpacing(4)
         layout.addWidget(self._segments_title)
         layout.addWidget(self._segment_list)
@@ -156,6 +194,8 @@ class ProbabilityPanel(QWidget):
         session.events.review.connect(self._on_entry_changed)
         session.events.cleared.connect(self._on_selection_changed)
         session.events.model.connect(self._on_model_changed)
+        session.events.scope.connect(self._on_selection_changed)
+        session.events.reference.connect(self._on_selection_changed)
         self._on_model_changed()
         self.redraw()
 
@@ -179,6 +219,40 @@ class ProbabilityPanel(QWidget):
 
     def is_uncertain_shown(self):
         return not self._uncertain.isHidden()
+
+    def uncertain_text(self):
+        return self._uncertain.text() if not self._uncertain.isHidden() else ""
+
+    def value_text(self):
+        """The number beside the headline ("confidence 83%", "40% of speech")."""
+        return self._confidence.text()
+
+    def definition_text(self):
+        return self._definition.text()
+
+    def normalisation_text(self):
+        return self._normalisation.text()
+
+    def reference_text(self):
+        return self._reference.text() if not self._reference.isHidden() else ""
+
+    def reference_problem_text(self):
+        return self._reference_problem.text() if not self._reference_problem.isHidden() else ""
+
+    def noise_text(self):
+        return self._noise.text()
+
+    def speakers_text(self):
+        return self._speakers.text() if not self._speakers.isHidden() else ""
+
+    def speaker_text(self):
+        return self._speaker.text() if not self._speaker.isHidden() else ""
+
+    def answer_choices(self):
+        """What the "Answer for" control offers (empty when it is hidden)."""
+        if self._answer_row.isHidden():
+            return []
+        return [self._answer_for.itemText(i) for i in range(self._answer_for.count())]
 
     def clinician_text(self):
         return self._clinician.text() if not self._clinician.isHidden() else ""
@@ -226,11 +300,14 @@ class ProbabilityPanel(QWidget):
         result = s.selected_result()
         self._file.setText(Path(result.path).name)
         self._file.setToolTip(result.path)
+        self._show_speakers()
         self._show_headline(readout.headline_view(s))
+        self._show_uncertain(readout.uncertain_reasons(s))
         self._show_bars(readout.bars_view(s))
         self._show_summary(readout.summary_view(s))
         self._show_clinician(readout.clinician_view(s))
-        self._normalisation.setText(readout.normalisation_text(s))
+        self._show_normalisation(readout.normalisation_view(s))
+        self._noise.setText(readout.noise_text(s))
         self._fill_segments()
 
     def _show_state(self, state):
@@ -244,8 +321,15 @@ class ProbabilityPanel(QWidget):
         self._headline.setText("—")
         self._headline.setStyleSheet(HEADLINE_EMPTY_STYLE)
         self._confidence.setText("")
+        self._definition.setText("")
         self._uncertain.hide()
         self._normalisation.setText("")
+        self._reference.hide()
+        self._reference_problem.hide()
+        self._noise.setText("")
+        self._speakers.hide()
+        self._speaker.hide()
+        self._answer_row.hide()
         self._clinician.hide()
         self._show_bars([])
         self._show_summary(None)
@@ -267,12 +351,44 @@ class ProbabilityPanel(QWidget):
             f"font-size: 22px; font-weight: 700; border-radius: 6px; padding: 4px;"
             f"background: {colour.name()}; color: {text_colour_on(colour).name()};")
         self._confidence.setText(h.value)
+        self._definition.setText(h.definition)
         self._scope.setText(h.scope)
         self._whole.setVisible(h.segment)
-        if h.uncertain:
-            below = self._session.model.uncertain_below if self._session.model else DEFAULT_UNCERTAIN_BELOW
-            self._uncertain.setText(f"⚠ Uncertain: confidence below {below:.0%}. Treat this label with caution.")
-        self._uncertain.setVisible(h.uncertain)
+
+    def _show_uncertain(self, reasons):
+        if reasons:
+            self._uncertain.setText("⚠ Uncertain — " + "; ".join(reasons) + ". Treat this label with caution.")
+        self._uncertain.setVisible(bool(reasons))
+
+    def _show_speakers(self):
+        s = self._session
+        line = readout.speakers_line(s)
+        self._speakers.setText(line)
+        self._speakers.setVisible(bool(line))
+        choices = readout.scope_choices(s)
+        self._answer_for.clear()
+        for key, text in choices:
+            self._answer_for.addItem(text, key)
+        if choices:
+            self._answer_for.setCurrentIndex(next(i for i, (key, _) in enumerate(choices) if key == s.scope))
+        self._answer_for.setEnabled(s.selected_segment() is None)
+        self._answer_row.setVisible(bool(choices))
+        speaker = readout.speaker_line(s)
+        self._speaker.setText(speaker)
+        self._speaker.setVisible(bool(speaker))
+
+    def _show_normalisation(self, view):
+        if view is None:
+            self._normalisation.setText("")
+            self._reference.hide()
+            self._reference_problem.hide()
+            return
+        self._normalisation.setText(view.text)
+        self._normalisation.setStyleSheet(f"color: {UNCERTAIN_COLOUR};" if view.warning else "color: #555;")
+        self._reference.setText(view.reference)
+        self._reference.setVisible(bool(view.reference))
+        self._reference_problem.setText(view.problem)
+        self._reference_problem.setVisible(bool(view.problem))
 
     def _show_bars(self, shown):
         """One labelled bar per class; none at all when there is nothing to show."""
@@ -296,13 +412,17 @@ class ProbabilityPanel(QWidget):
                 f"QProgressBar::chunk {{ background: {c.name()}; border-radius: 2px; }}")
 
     def _show_summary(self, summary):
+        speakers = readout.speaker_views(self._session) if summary is None else []
+        self.speaker_summaries.set_views(speakers)
         if summary is None:
             self.summary_chart.clear()
-            self._summary_title.hide()
             self.summary_chart.hide()
+            self._summary_title.setText("Share of each speaker's speech time")
+            self._summary_title.setVisible(bool(speakers))
             return
         model, corrected = summary
         self.summary_chart.set_summary(model, corrected)
+        self._summary_title.setText("Share of speech time")
         self._summary_title.show()
         self.summary_chart.show()
 
@@ -348,5 +468,8 @@ class ProbabilityPanel(QWidget):
 
     def _on_whole_clicked(self):
         self._session.select_segment(-1)
+
+    def _on_answer_for_chosen(self, index):
+        self._session.set_scope(self._answer_for.itemData(index))
 
 

@@ -1,10 +1,22 @@
 """What the right-hand panel says about the selection, read from the session in one place each:
-the headline (:func:`headline_view`), the probability bars (:func:`bars_view`) and the summary
-chart (:func:`summary_view`).
+the headline (:func:`headline_view`), the probability bars (:func:`bars_view`), the summary
+chart (:func:`summary_view`, one per speaker: :func:`speaker_views`), why a label is
+uncertain (:func:`uncertain_reasons`), the noise (:func:`noise_text`), the normalisation
+(:func:`normalisation_view`) and who speaks (:func:`speakers_line`, :func:`speaker_line`).
 
 Qt-free: the panel (:class:`~desktop.probability_panel.ProbabilityPanel`) only draws what these
-return. To change what the panel answers (one consistent answer for a recording, say), change
-these functions; the wiring stays as it is.
+return.
+
+**One answer.** A recording's answer is the engine's (:mod:`ser_engine.labelling`): each
+emotion's estimated share of its speech time. The headline is its largest share, and its
+number is that share: the bar of the headline's label, and the same share in the summary chart
+(:meth:`ser_engine.results.Timeline.summary`). For a clip of one utterance the share is the
+probability of the emotion ("confidence 83%"); for a session the headline says what the
+number is ("40% of speech"). A selected segment's headline is its label and confidence, its
+bars its probabilities. With speakers, the headline and bars answer for one speaker (the
+patient first) or for everyone (:attr:`~desktop.session.Session.scope`): a speaker's shares
+are their segments' probabilities weighed by time — the engine's answer for that speaker, with
+the clinician's speaker corrections (segments moved, speakers merged) applied.
 """
 
 from __future__ import annotations
@@ -13,14 +25,19 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ser_engine.results import NO_SPEECH
+from ser_engine.results import NO_SPEECH, speaker_name
 
 from .headline import is_long, summary_of
-from .session import ANALYSING, CANCELLED, ERROR, QUEUED, Session
+from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, QUEUED, Session
 from .timefmt import clock, span
 
 #: What the panel says of a recording that has no result yet.
 PENDING_TEXT = {QUEUED: "Waiting in the queue…", ANALYSING: "Analysing…", CANCELLED: "Cancelled: not analysed"}
+#: The "uncertain" threshold before a model is loaded.
+DEFAULT_UNCERTAIN_BELOW = 0.4
+#: What the headline's number means, under it.
+SHARE_DEFINITION = "the estimated share of the speech time; the bars are every emotion's share"
+CONFIDENCE_DEFINITION = "the probability of the emotion; the bars are every emotion's"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,8 +45,9 @@ class HeadlineView:
     """The big label and the lines around it.
 
     ``label`` is an emotion or "no speech"; ``value`` the number beside it ("confidence 83%",
-    "dominant: 40% of speech time"); ``scope`` what it is about ("Whole recording, 0:03.7",
-    "Segment 0:01.2–0:03.4"); ``uncertain`` whether to warn.
+    "40% of speech"); ``definition`` what that number is; ``scope`` what it is about ("Whole
+    recording, 0:03.7", "Segment 0:01.2–0:03.4", "Patient (S2): 3:12 of speech in 14 turns");
+    ``uncertain`` whether to warn (:func:`uncertain_reasons` says why).
     """
 
     label: str
@@ -37,6 +55,7 @@ class HeadlineView:
     scope: str
     uncertain: bool
     segment: bool
+    definition: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +65,29 @@ class StateView:
     title: str
     message: str
     error: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeakerView:
+    """One speaker of a recording, as the panel shows them: ``name`` ("Patient (S2)"), their
+    answer (``label``, ``share``), speaking time and turns, and their summaries (the model's;
+    with the clinician's corrected labels, or None)."""
+
+    index: int
+    name: str
+    patient: bool
+    label: str
+    share: float | None
+    seconds: float
+    turns: int
+    summary: Any
+    corrected: Any
+    uncertain: bool
+
+    def title(self) -> str:
+        answer = f"{self.label} {self.share:.0%}" if self.share is not None else NO_SPEECH
+        turns = f", {self.turns} turn{'s' * (self.turns != 1)}" if self.turns else ""
+        return f"{self.name}{' · patient' if self.patient else ''}: {answer} · {clock(self.seconds)} speaking{turns}"
 
 
 def state_view(session: Session) -> StateView | None:
@@ -63,45 +105,75 @@ def state_view(session: Session) -> StateView | None:
     return StateView(name, PENDING_TEXT.get(e.status, e.status))
 
 
+def _uncertain_below(session: Session) -> float:
+    return session.model.uncertain_below if session.model is not None else DEFAULT_UNCERTAIN_BELOW
+
+
+def display_name(session: Session, index: int) -> str:
+    """``"Patient (S2)"`` for a named speaker, ``"S2"`` otherwise."""
+    name = session.speaker_label(index)
+    return name if name == speaker_name(index) else f"{name} ({speaker_name(index)})"
+
+
 def headline_view(session: Session) -> HeadlineView | None:
-    """The headline of the selected recording, or of its selected segment."""
+    """The headline of the selected segment, the speaker in scope, or the whole recording."""
     result = session.selected_result()
     if result is None:
         return None
     seg = session.selected_segment()
     if seg is not None:
-        uncertain_below = session.model.uncertain_below if session.model is not None else 0.4
         conf = seg.confidence
+        scope = f"Segment {span(seg.start, seg.end)}"
+        who = session.reviews.speaker_of(result, seg) if result.speakers else None
+        if who is not None:
+            scope += f" · {display_name(session, who)}"
         return HeadlineView(seg.label, f"confidence {conf:.0%}" if conf is not None else "silence or non-speech",
-                            f"Segment {span(seg.start, seg.end)}", conf is not None and conf < uncertain_below, True)
+                            scope, bool(seg.is_speech and seg.uncertain), True,
+                            CONFIDENCE_DEFINITION if conf is not None else "")
+    speaker = _speaker_in_scope(session)
+    if speaker is not None:
+        if speaker.share is None:
+            return HeadlineView(NO_SPEECH, "", f"{speaker.name}: no speech left", False, False)
+        turns = f" in {speaker.turns} turn{'s' * (speaker.turns != 1)}" if speaker.turns else ""
+        return HeadlineView(speaker.label, f"{speaker.share:.0%} of their speech",
+                            f"{speaker.name}: {clock(speaker.seconds)} of speech{turns}", speaker.uncertain, False,
+                            SHARE_DEFINITION)
     h = session.selected_entry().headline  # type: ignore[union-attr]  # a final entry has one
     if h is None:
         return None
+    everyone = " · all speakers" if len(result.speakers) > 1 else ""
+    scope = f"Whole recording, {clock(result.duration)}{everyone}"
+    if h.value is None:
+        return HeadlineView(h.label, "", scope, bool(h.uncertain), False)
     if h.kind == "share":
-        value = f"dominant: {h.value_text()} time" if h.value is not None else ""
-        scope = f"Whole recording, {clock(result.duration)}; probabilities pooled over all its speech"
-    else:
-        value = f"confidence {h.value:.0%}" if h.value is not None else ""
-        scope = f"Whole recording, {clock(result.duration)}"
-    return HeadlineView(h.label, value, scope, bool(h.uncertain), False)
+        return HeadlineView(h.label, f"{h.value:.0%} of speech", scope, bool(h.uncertain), False, SHARE_DEFINITION)
+    return HeadlineView(h.label, f"confidence {h.value:.0%}", scope, bool(h.uncertain), False,
+                        CONFIDENCE_DEFINITION)
 
 
 def bars_view(session: Session) -> list[tuple[str, float]]:
-    """``[(label, probability), ...]`` largest first: the selected segment's, or the recording's.
-    Empty when there is nothing to show (no bars are drawn then)."""
+    """``[(label, probability), ...]`` largest first: the selected segment's, the speaker's in
+    scope, or the recording's. Empty when there is nothing to show (no bars are drawn then)."""
     result = session.selected_result()
     if result is None:
         return []
     seg = session.selected_segment()
-    probs = (seg.probabilities or {}) if seg is not None else result.probabilities
+    if seg is not None:
+        probs = seg.probabilities or {}
+    else:
+        speaker = _speaker_in_scope(session)
+        probs = result.probabilities if speaker is None else (speaker.summary.shares if speaker.share is not None
+                                                              else {})
     return [(k, float(v)) for k, v in sorted(probs.items(), key=lambda kv: -kv[1])]
 
 
 def summary_view(session: Session) -> tuple[Any, Any] | None:
-    """``(model summary, corrected summary or None)`` for the chart, or None when no chart is
-    shown: a clip without corrections has nothing more to say than its headline."""
+    """``(model summary, corrected summary or None)`` of the whole recording for the chart, or
+    None when no chart is shown: a clip without corrections has nothing more to say than its
+    headline, and a recording with speakers shows one chart per speaker instead
+    (:func:`speaker_views`)."""
     result = session.selected_result()
-    if result is None:
+    if result is None or len(result.speakers) > 1:
         return None
     labels = session.labels()
     corrected = session.reviews.corrected_summary(result, labels)
@@ -110,17 +182,192 @@ def summary_view(session: Session) -> tuple[Any, Any] | None:
     return summary_of(result, labels), corrected
 
 
-def normalisation_text(session: Session) -> str:
-    """How the selected recording was normalised, in words."""
+def speaker_views(session: Session) -> list[SpeakerView]:
+    """Each speaker of the selected recording after the clinician's corrections, the patient
+    first, then in order of first appearance (empty for a recording of one speaker)."""
+    from ser_engine.summary import summarise
+
+    result = session.selected_result()
+    if result is None or len(result.speakers) < 2:
+        return []
+    review = session.reviews.speaker_review(result)
+    labels = session.labels()
+    patient = session.reviews.patient(result)
+    below = _uncertain_below(session)
+    noisy = _too_noisy(result.snr_db) is not None
+    turns = _turns(session, result)
+    out = []
+    for k in session.speakers_of():
+        segs = review.segments_of(result.segments, k) if review is not None else \
+            [s for s in result.segments if s.speaker == k]
+        summ = summarise(segs, labels)
+        corrected = None
+        if review is not None and any(iv.end > s.start and iv.start < s.end for s in segs for iv in review.intervals):
+            corrected = review.summary(segs, labels, only_segments=True)
+        if summ.speech_seconds > 0:
+            label = max(summ.shares, key=lambda lab: summ.shares[lab])
+            share: float | None = summ.shares[label]
+        else:
+            label, share = NO_SPEECH, None
+        out.append(SpeakerView(k, display_name(session, k), k == patient, label, share, summ.speech_seconds,
+                               turns.get(k, 0), summ, corrected, share is not None and (share < below or noisy)))
+    return out
+
+
+def _turns(session: Session, result: Any) -> dict[int, int]:
+    """How often each speaker takes the floor: runs of their speech segments in time order,
+    pauses included (the engine's count, with the clinician's corrections applied)."""
+    counts: dict[int, int] = {}
+    previous = None
+    for seg in result.segments:
+        if not seg.is_speech:
+            continue
+        k = session.reviews.speaker_of(result, seg)
+        if k is not None and k != previous:
+            counts[k] = counts.get(k, 0) + 1
+        previous = k
+    return counts
+
+
+def _speaker_in_scope(session: Session) -> SpeakerView | None:
+    if session.scope is None:
+        return None
+    return next((v for v in speaker_views(session) if v.index == session.scope), None)
+
+
+def scope_choices(session: Session) -> list[tuple[int | None, str]]:
+    """What the headline can answer for: each speaker (the patient first), then everyone.
+    Empty for a recording of one speaker."""
+    views = speaker_views(session)
+    if not views:
+        return []
+    return [(v.index, v.name + (" · patient" if v.patient else "")) for v in views] + [(None, "All speakers")]
+
+
+def _too_noisy(snr: float | None) -> str | None:
+    from ser_engine.vad import SNR_UNCERTAIN_DB
+
+    if snr is None or snr >= SNR_UNCERTAIN_DB:
+        return None
+    return (f"too noisy: speech only {snr:.0f} dB above the noise (below {SNR_UNCERTAIN_DB:.0f} dB labels are "
+            "often wrong)")
+
+
+def uncertain_reasons(session: Session) -> list[str]:
+    """Why the headline is marked uncertain: "low confidence: …", "too noisy: 9 dB …" (both
+    can hold). Empty when it is not uncertain."""
+    h = headline_view(session)
+    result = session.selected_result()
+    if h is None or not h.uncertain or result is None:
+        return []
+    below = _uncertain_below(session)
+    seg = session.selected_segment()
+    if seg is not None:
+        conf, snr = seg.confidence, seg.snr_db
+    else:
+        speaker = _speaker_in_scope(session)
+        conf = speaker.share if speaker is not None else result.confidence
+        snr = result.snr_db
+    reasons = []
+    if conf is not None and conf < below:
+        reasons.append(f"low confidence: {conf:.0%}, below the model's {below:.0%}")
+    noisy = _too_noisy(snr)
+    if noisy:
+        reasons.append(noisy)
+    return reasons or ["marked uncertain by the analysis"]
+
+
+def noise_text(session: Session) -> str:
+    """How far the speech lies above the noise: the recording's and the selected segment's."""
     result = session.selected_result()
     if result is None:
         return ""
+
+    def db(value: float | None) -> str:
+        return "not measurable" if value is None else f"{value:.0f} dB"
+
+    text = f"Speech above the noise: {db(result.snr_db)} (recording)"
+    seg = session.selected_segment()
+    if seg is not None and seg.is_speech:
+        text += f" · {db(seg.snr_db)} (this segment)"
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class NormalisationView:
+    """``text``: how the answer shown was normalised, in the engine's words
+    (:meth:`ser_engine.results.Normalisation.describe`, with its refusal note); ``warning``:
+    a baseline was asked for and refused; ``reference``: the neutral reference in use for
+    this recording, or being read; ``problem``: why the last one marked was refused."""
+
+    text: str
+    warning: bool
+    reference: str
+    problem: str
+
+
+def normalisation_view(session: Session) -> NormalisationView | None:
+    result = session.selected_result()
+    if result is None:
+        return None
     norm = result.normalisation
+    if session.scope is not None and session.selected_segment() is None:
+        own = next((sp.normalisation for sp in result.speakers if sp.index == session.scope), None)
+        norm = own or norm
     describe = getattr(norm, "describe", None)
-    if describe is not None:  # the engine says what the statistics came from
-        return "Normalisation: " + describe()
-    own = "this recording's own speech" if is_long(result) else "this folder"
-    return "Normalisation: " + (f"speaker baseline ({own})" if norm == "speaker" else "global")
+    text = "Normalised with " + (describe() if describe is not None else str(norm))
+    ref = session.reference_for(session.selected)
+    checking = session.checking_reference
+    if checking is not None:
+        reference = f"Reading the neutral reference {checking.describe()}…"
+    elif ref is not None:
+        where = Path(ref.folder).name or ref.folder
+        reference = f"Neutral reference for the recordings under {where}: {ref.describe()}"
+    else:
+        reference = ""
+    problem = f"Reference not used: {session.reference_problem}" if session.reference_problem else ""
+    return NormalisationView(text, bool(getattr(norm, "note", None)), reference, problem)
+
+
+def normalisation_text(session: Session) -> str:
+    """How the selected recording (or the speaker in scope) was normalised, in words."""
+    view = normalisation_view(session)
+    return view.text if view is not None else ""
+
+
+def speakers_line(session: Session) -> str:
+    """How many speakers the selected recording was analysed with, and whether that number
+    was given or guessed ("" for one speaker, as given)."""
+    e = session.selected_entry()
+    result = session.selected_result()
+    if e is None or result is None:
+        return ""
+    n = len(session.speakers_of()) if result.speakers else 1
+    found = len(result.speakers) or 1
+    used = e.speakers_used
+    if used == ESTIMATE:
+        text = (f"{found} speaker{'s' * (found != 1)} estimated: a guess (right about 2 times in 3); "
+                "choose the number under Speakers if you know it")
+    elif found == 1:
+        return ""
+    else:
+        text = f"{found} speakers, as you said"
+    if n != found:
+        text += f"; {n} after your corrections"
+    return text
+
+
+def speaker_line(session: Session) -> str:
+    """Who spoke the selected segment, and how to change it ("" without speakers)."""
+    result = session.selected_result()
+    seg = session.selected_segment()
+    if result is None or seg is None or not seg.is_speech or len(result.speakers) < 2:
+        return ""
+    who = session.reviews.speaker_of(result, seg)
+    if who is None:
+        return ""
+    moved = " (your correction)" if who != seg.speaker else ""
+    return f"Spoken by {display_name(session, who)}{moved} · S: the next speaker's"
 
 
 def clinician_view(session: Session) -> tuple[str, str] | None:
@@ -138,10 +385,17 @@ def clinician_view(session: Session) -> tuple[str, str] | None:
 
 
 def segment_rows(session: Session) -> list[tuple[str, str]]:
-    """``[(text, label), ...]`` of the segment list of the selected recording."""
+    """``[(text, label), ...]`` of the segment list of the selected recording (with its
+    speaker when the recording has several)."""
+    result = session.selected_result()
+    many = result is not None and len(result.speakers) > 1
     rows = []
     for seg in session.segments_of(session.selected):
         conf = "" if seg.confidence is None else f"  {seg.confidence:.0%}"
         label = seg.label if seg.label else NO_SPEECH
-        rows.append((f"{clock(seg.start):>9}–{clock(seg.end):>9}   {label}{conf}", label))
+        who = ""
+        if many and seg.is_speech:
+            k = session.reviews.speaker_of(result, seg)
+            who = "" if k is None else f"  · {session.speaker_label(k)}"
+        rows.append((f"{clock(seg.start):>9}–{clock(seg.end):>9}   {label}{conf}{who}", label))
     return rows

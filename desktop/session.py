@@ -17,17 +17,37 @@ Events (arguments in brackets):
 - ``selected`` (path, "" for none), ``segment`` (index, -1 for the whole recording).
 - ``model`` (): loading, ready or failed (:attr:`Session.model_state`, :attr:`Session.model`).
 - ``review`` (path): the clinician tier of ``path`` changed and was saved.
-- ``job`` (paths, speaker_baseline): these files are to be analysed now (the window sends them
-  to the analysis worker); ``stop`` (): the running job must stop (Cancel, Clear).
+- ``review`` (path): the clinician tier of ``path`` changed and was saved: a label, or who speaks
+  (a segment given to another speaker, speakers merged or named, the patient chosen, an undo).
+- ``job`` (:class:`Job`): these files are to be analysed now, and how (the window sends it to
+  the analysis worker); ``stop`` (): the running job must stop (Cancel, Clear).
 - ``progress`` (): the batch moved; ``idle`` (): nothing queued or analysing and the model settled.
 - ``message`` (text, milliseconds): a line for the status bar.
 - ``baseline`` (on): the speaker-baseline option changed.
+- ``speakers`` (count): the number of speakers for what is analysed next changed.
+- ``check_reference`` (:class:`Reference`): a neutral reference the user marked, for the worker
+  to build (it answers :meth:`Session.reference_checked`); ``reference`` (): the references in
+  use, or the refusal of one, changed.
+- ``stretch`` (): the stretch of the selected recording the user marked (Shift+drag) changed.
+- ``scope`` (): whose answer the headline and bars show changed (a speaker, or all of them).
+
+**Speakers.** The number of speakers (1, 2, 3 or :data:`ESTIMATE`) is chosen for the selected
+recording — it is analysed again with it, and its review remembers it — and becomes the number
+for recordings analysed next. A recording with speakers answers for each of them; the headline
+shows the patient's answer (the speaker the user chose, remembered in the review) first.
+
+**A neutral reference.** The user marks a recording, or a stretch of one, as the speaker's
+neutral reference. Every recording in the queue under the reference's folder (its folder and
+the folders in it: one speaker's visits) is then normalised with a speaker baseline from it
+and analysed again. The worker builds the baseline first; one the engine refuses (too little
+speech) is never used: the session keeps the reason for the panel and analyses nothing again.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +55,58 @@ from .events import EmitterGroup
 from .headline import Headline, headline, is_long
 from .review_controller import ReviewController
 
+logger = logging.getLogger(__name__)
+
 QUEUED, ANALYSING, DONE, ERROR, CANCELLED = "queued", "analysing", "done", "error", "cancelled"
 MODEL_LOADING, MODEL_READY, MODEL_FAILED = "loading", "ready", "failed"
+#: The number of speakers the engine is asked to find by estimating it (ser_engine.review.ESTIMATE).
+ESTIMATE = "estimate"
+#: What the user can choose as the number of speakers.
+SPEAKER_CHOICES: tuple[int | str, ...] = (1, 2, 3, ESTIMATE)
+DEFAULT_SPEAKERS: int | str = 1
+
+
+def speakers_text(count: int | str | None) -> str:
+    """``2`` -> "2 speakers"; :data:`ESTIMATE` -> "speakers estimated"."""
+    if count == ESTIMATE:
+        return "speakers estimated"
+    return _plural(int(count or 1), "speaker")
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """A neutral reference the user marked: a recording, or the stretch ``span`` (seconds) of it.
+    It normalises the recordings under ``folder``."""
+
+    path: str
+    span: tuple[float, float] | None
+    folder: str
+
+    def describe(self) -> str:
+        from .timefmt import span
+
+        name = Path(self.path).name
+        return name if self.span is None else f"{name} {span(*self.span)}"
+
+    def covers(self, path: str) -> bool:
+        return Path(path).is_relative_to(self.folder)
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """What the analysis worker is to do now.
+
+    ``paths`` in order; ``speaker_baseline``: they are one folder's recordings, one speaker
+    (:meth:`ser_engine.predictor.Predictor.analyse_group`); ``speakers``: the number of
+    speakers chosen for each path (None: the one its review remembers, else ``default_speakers``);
+    ``references``: the neutral reference normalising each path (None: none).
+    """
+
+    paths: list[str]
+    speaker_baseline: bool = False
+    speakers: dict[str, int | str | None] = dataclasses.field(default_factory=dict)
+    default_speakers: int | str = DEFAULT_SPEAKERS
+    references: dict[str, Reference | None] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -56,6 +126,10 @@ class Entry:
     progress: float | None = None
     partial: list = dataclasses.field(default_factory=list)
     headline: Headline | None = None
+    #: The number of speakers the user chose for this recording (None: not chosen).
+    speakers: int | str | None = None
+    #: The number of speakers its result was analysed with (as the worker resolved it).
+    speakers_used: int | str | None = None
 
     @property
     def final(self) -> bool:
@@ -100,7 +174,8 @@ class Session:
 
     def __init__(self, *, reviews: ReviewController | None = None, default_labels: tuple[str, ...] = ()) -> None:
         self.events = EmitterGroup("added", "changed", "cleared", "selected", "segment", "model", "review", "job",
-                                   "stop", "progress", "idle", "message", "baseline")
+                                   "stop", "progress", "idle", "message", "baseline", "speakers", "check_reference",
+                                   "reference", "stretch", "scope")
         self.reviews = reviews if reviews is not None else ReviewController()
         self._entries: dict[str, Entry] = {}
         self._selected = ""
@@ -108,6 +183,12 @@ class Session:
         self._job: list[str] | None = None
         self._batch_done = 0
         self._speaker_baseline = False
+        self._speakers: int | str = DEFAULT_SPEAKERS
+        self._references: dict[str, Reference] = {}  # by folder
+        self._checking: Reference | None = None
+        self._reference_problem = ""
+        self._stretch: tuple[float, float] | None = None
+        self._scope: int | None = None
         self._default_labels = tuple(default_labels)
         self.model: ModelInfo | None = None
         self.model_state = MODEL_LOADING
@@ -155,6 +236,65 @@ class Session:
     @property
     def speaker_baseline(self) -> bool:
         return self._speaker_baseline
+
+    @property
+    def speakers(self) -> int | str:
+        """The number of speakers for recordings analysed next (1, 2, 3 or :data:`ESTIMATE`)."""
+        return self._speakers
+
+    def speakers_shown(self) -> int | str:
+        """The number of speakers of the selected recording (what it was analysed with, or is
+        to be), else the one for what is analysed next: what the Speakers control shows."""
+        e = self.selected_entry()
+        if e is not None:
+            for count in (e.speakers, e.speakers_used):
+                if count is not None:
+                    return count
+        return self._speakers
+
+    @property
+    def stretch(self) -> tuple[float, float] | None:
+        """The stretch of the selected recording the user marked (seconds), or None."""
+        return self._stretch
+
+    @property
+    def scope(self) -> int | None:
+        """Whose answer the headline and bars show: a speaker's index, or None for everyone."""
+        return self._scope
+
+    @property
+    def reference_problem(self) -> str:
+        """Why the last neutral reference the user marked was refused ("" when it was not)."""
+        return self._reference_problem
+
+    @property
+    def checking_reference(self) -> Reference | None:
+        return self._checking
+
+    def references(self) -> list[Reference]:
+        return list(self._references.values())
+
+    def reference_for(self, path: str) -> Reference | None:
+        """The neutral reference normalising ``path`` (the one of the deepest folder holding it)."""
+        found = [r for r in self._references.values() if r.covers(path)]
+        return max(found, key=lambda r: len(Path(r.folder).parts)) if found else None
+
+    def speakers_of(self, path: str | None = None) -> list[int]:
+        """The speakers of a finished recording (the selected one) after the clinician's
+        corrections, the patient first; empty when its speakers were not found."""
+        e = self._entries.get(path or self._selected)
+        if e is None or not e.final or not e.result.speakers:
+            return []
+        return self.reviews.speakers(e.result)
+
+    def speaker_label(self, index: int, path: str | None = None) -> str:
+        """``"Patient"`` or ``"S2"``."""
+        e = self._entries.get(path or self._selected)
+        if e is None or e.result is None:
+            from ser_engine.results import speaker_name
+
+            return speaker_name(index)
+        return self.reviews.speaker_label(e.result, index)
 
     def selected_entry(self) -> Entry | None:
         return self._entries.get(self._selected)
@@ -265,7 +405,11 @@ class Session:
         self._job = None
         self._batch_done = 0
         self._selected, self._segment = "", -1
+        self._stretch, self._scope = None, None
+        self._references.clear()
+        self._checking, self._reference_problem = None, ""
         self.reviews.forget()
+        self.events.reference.emit()
         self.events.cleared.emit()
         self.events.selected.emit("")
         self.events.progress.emit()
@@ -353,15 +497,17 @@ class Session:
         if not pending:
             self._settle()
             return
-        baseline = self._speaker_baseline
+        first = pending[0]
+        baseline = self._speaker_baseline and self._groups(first)
         if baseline:  # the whole folder is one speaker: its finished clips join the new files
-            folder = Path(pending[0]).parent
+            folder = Path(first).parent
             job = [p for p in self.paths_with_status(QUEUED, DONE)
-                   if Path(p).parent == folder and self._joins_group(p)]
+                   if Path(p).parent == folder and self._joins_group(p) and self._groups(p)]
             where = f"{len(job)} files of {folder.name or folder} (speaker baseline)"
         else:
-            job = pending[:1]
-            where = Path(job[0]).name
+            job = [first]
+            ref = self.reference_for(first)
+            where = Path(first).name + (f" (reference {ref.describe()})" if ref is not None else "")
         self._job = job
         for p in job:
             e = self._entries[p]
@@ -371,7 +517,13 @@ class Session:
         self.events.message.emit(f"Analysing {where}…", 0)
         if self._segment >= 0 and self._selected in job:
             self.select_segment(-1)
-        self.events.job.emit(list(job), baseline)
+        self.events.job.emit(Job(list(job), baseline, {p: self._entries[p].speakers for p in job}, self._speakers,
+                                 {p: self.reference_for(p) for p in job}))
+
+    def _groups(self, path: str) -> bool:
+        """Whether ``path`` may join its folder's speaker group: not when a neutral reference
+        normalises it, or the user chose its own number of speakers."""
+        return self.reference_for(path) is None and self._entries[path].speakers is None
 
     def _joins_group(self, path: str) -> bool:
         """A queued file, or a finished clip; a finished long recording is its own baseline and
@@ -413,6 +565,8 @@ class Session:
         self._batch_done += 1
         if result.path == self._selected and self._segment >= len(e.segments()):
             self._segment = -1
+        if result.path == self._selected:
+            self._scope = self._default_scope()
         self.events.changed.emit(result.path)
         self.events.progress.emit()
         if not self._selected:
@@ -445,6 +599,8 @@ class Session:
         if path == self._selected:
             return
         self._selected, self._segment = path, -1
+        self._stretch = None
+        self._scope = self._default_scope()
         self.events.selected.emit(path)
 
     def select_segment(self, index: int) -> bool:
@@ -493,4 +649,224 @@ class Session:
         what = f"set to {label}" if label else "cleared"
         self.events.message.emit(f"Your label for {span(seg.start, seg.end)} {what} (saved)", 4000)
         self.events.review.emit(e.path)
+        return True
+
+    # -- who speaks -------------------------------------------------------------------------------------
+    def set_speakers(self, count: int | str, *, reanalyse: bool = True) -> None:
+        """The number of speakers (1, 2, 3 or :data:`ESTIMATE`) of the selected recording and of
+        the recordings analysed next. A finished recording selected and analysed with another
+        number is analysed again with this one, and its review remembers it. ``reanalyse``
+        False: only what is analysed next (restoring the setting at start-up)."""
+        if count not in SPEAKER_CHOICES:
+            raise ValueError(f"not a number of speakers: {count!r}")
+        changed = count != self._speakers
+        self._speakers = count
+        if changed:
+            self.events.speakers.emit(count)
+        e = self.selected_entry()
+        if not reanalyse or e is None or e.status == ERROR or self.speakers_shown() == count:
+            return
+        e.speakers = count
+        if e.result is not None:
+            error = self.reviews.set_speaker_count(e.result, count)
+            if error:
+                logger.warning("the number of speakers of %s is not remembered: %s", e.path, error)
+        if e.status in (DONE, CANCELLED):
+            self._set_status(e.path, QUEUED)
+            self.events.message.emit(f"Analysing {Path(e.path).name} again with {speakers_text(count)}…", 4000)
+            self.dispatch()
+
+    def count_used(self, path: str, count: int | str) -> None:
+        """The worker analyses ``path`` with ``count`` speakers (as it resolved them)."""
+        e = self._entries.get(path)
+        if e is not None:
+            e.speakers_used = count
+
+    def set_scope(self, speaker: int | None) -> None:
+        """Show ``speaker``'s answer in the headline and bars (None: everyone's)."""
+        if speaker is not None and speaker not in self.speakers_of():
+            speaker = None
+        if speaker != self._scope:
+            self._scope = speaker
+            self.events.scope.emit()
+
+    def _default_scope(self) -> int | None:
+        """The patient's answer first, when the user chose the patient."""
+        e = self._entries.get(self._selected)
+        if e is None or not e.final or not e.result.speakers:
+            return None
+        patient = self.reviews.patient(e.result)
+        return patient if patient in self.speakers_of() else None
+
+    def _speaker_edit(self, what: str) -> Any:
+        """The selected finished recording with speakers, or None (and the status bar says why)."""
+        e = self.selected_entry()
+        if e is None or not e.final:
+            self.events.message.emit("Speakers can be corrected once the analysis of this file is finished", 5000)
+            return None
+        if not e.result.speakers:
+            self.events.message.emit(f"{Path(e.path).name} was analysed as one speaker: choose Speakers 2, 3 or "
+                                     f"estimate to find who speaks, then {what}", 8000)
+            return None
+        return e
+
+    def _after_speaker_edit(self, e: Entry, error: str, done: str) -> bool:
+        if error:
+            self.events.message.emit(f"Not saved: {error}", 10000)
+            return False
+        if self._scope is not None and self._scope not in self.speakers_of(e.path):
+            self._scope = self._default_scope()
+        self.events.message.emit(f"{done} (saved; Ctrl+Z undoes it)", 5000)
+        self.events.review.emit(e.path)
+        self.events.scope.emit()
+        return True
+
+    def move_segment_speaker(self, speaker: int | None = None) -> bool:
+        """Give the selected segment to ``speaker`` (None: the next speaker, in turn)."""
+        from .timefmt import span
+
+        e = self._speaker_edit("give segments to another speaker")
+        if e is None:
+            return False
+        seg = self.selected_segment()
+        if seg is None or not seg.is_speech:
+            self.events.message.emit("Select a speech segment first: click it in the timeline or the list", 5000)
+            return False
+        order = [r.index for r in e.result.speakers if self._resolve(e, r.index) == r.index]  # not merged away
+        now = self.reviews.speaker_of(e.result, seg)
+        if speaker is None:
+            speaker = order[(order.index(now) + 1) % len(order)] if now in order else order[0]
+        error = self.reviews.move_segment(e.result, seg, speaker)
+        name = self.speaker_label(speaker)
+        return self._after_speaker_edit(e, error, f"{span(seg.start, seg.end)} is {name}'s")
+
+    def _resolve(self, e: Entry, speaker: int) -> int:
+        review = self.reviews.speaker_review(e.result)
+        return review.resolve(speaker) if review is not None else speaker
+
+    def merge_speakers(self, source: int, into: int) -> bool:
+        """Speaker ``source`` is ``into``: their segments, from now on."""
+        e = self._speaker_edit("merge speakers")
+        if e is None:
+            return False
+        names = self.speaker_label(source), self.speaker_label(into)
+        error = self.reviews.merge_speakers(e.result, source, into)
+        return self._after_speaker_edit(e, error, f"{names[0]} merged into {names[1]}")
+
+    def rename_speaker(self, index: int, name: str) -> bool:
+        """Call speaker ``index`` ``name`` ("Patient", "Clinician"; "" for S1, S2, …)."""
+        e = self._speaker_edit("name them")
+        if e is None:
+            return False
+        before = self.speaker_label(index)
+        error = self.reviews.rename_speaker(e.result, index, name)
+        return self._after_speaker_edit(e, error, f"{before} is now {self.speaker_label(index)}")
+
+    def set_patient(self, index: int | None) -> bool:
+        """Speaker ``index`` is the patient: shown first, their answer in the headline."""
+        e = self._speaker_edit("choose the patient")
+        if e is None:
+            return False
+        error = self.reviews.set_patient(e.result, index)
+        if not error:
+            self._scope = self._default_scope()
+        who = "nobody" if index is None else self.speaker_label(index)
+        return self._after_speaker_edit(e, error, f"The patient is {who}")
+
+    def undo(self) -> bool:
+        """Take back the last correction (a label or a speaker correction), of any recording."""
+        patient_before = self._default_scope()
+        got = self.reviews.undo()
+        if got is None:
+            self.events.message.emit("Nothing to undo", 3000)
+            return False
+        path, what, error = got
+        if error:
+            self.events.message.emit(f"Undo not saved: {error}", 10000)
+            return False
+        if path == self._selected and (self._scope not in self.speakers_of()
+                                       or (self._scope == patient_before and self._default_scope() != patient_before)):
+            self._scope = self._default_scope()  # the speaker shown went, or was shown as the patient
+        self.events.message.emit(f"Undone: {what}" if what else "Undone", 4000)
+        self.events.review.emit(path)
+        self.events.scope.emit()
+        return True
+
+    # -- a neutral reference ------------------------------------------------------------------------------
+    def set_stretch(self, start: float | None, end: float | None = None) -> None:
+        """Mark ``[start, end]`` seconds of the selected recording (None: no stretch)."""
+        if start is None or end is None or not self._selected:
+            stretch = None
+        else:
+            a, b = sorted((float(start), float(end)))
+            total = self.selected_duration()
+            a, b = max(a, 0.0), min(b, total) if total else b
+            stretch = (a, b) if b - a > 0.05 else None
+        if stretch != self._stretch:
+            self._stretch = stretch
+            self.events.stretch.emit()
+
+    def mark_reference(self, *, whole: bool) -> bool:
+        """The selected recording (``whole``), or its marked stretch (else its selected
+        segment), is this speaker's neutral reference: the worker is asked to build the
+        baseline (``check_reference``); :meth:`reference_checked` answers."""
+        e = self.selected_entry()
+        if e is None or e.status == ERROR:
+            self.events.message.emit("Select a recording to use as the neutral reference", 5000)
+            return False
+        span = None
+        if not whole:
+            seg = self.selected_segment()
+            span = self._stretch or ((seg.start, seg.end) if seg is not None else None)
+            if span is None:
+                self.events.message.emit("Mark a stretch first: Shift+drag in the timeline, or click a segment", 6000)
+                return False
+        ref = Reference(e.path, None if span is None else (round(span[0], 3), round(span[1], 3)),
+                        str(Path(e.path).parent))
+        self._checking, self._reference_problem = ref, ""
+        self.events.reference.emit()
+        self.events.message.emit(f"Reading the reference {ref.describe()}…", 0)
+        self.events.check_reference.emit(ref)
+        return True
+
+    def reference_checked(self, ref: Reference, error: str) -> bool:
+        """The worker built ``ref``'s baseline ("" ) or refused it (``error``: the engine's one
+        line). Used: every recording under its folder is analysed again with it. Refused:
+        nothing changes, and the reason stays in the panel."""
+        if ref != self._checking:
+            return False
+        self._checking = None
+        if error:
+            self._reference_problem = error
+            self.events.reference.emit()
+            self.events.message.emit(f"Reference not used: {error}", 15000)
+            return False
+        self._references[ref.folder] = ref
+        paths = [p for p in self.paths_with_status(DONE, CANCELLED, ERROR) if self.reference_for(p) == ref]
+        for p in paths:
+            self._set_status(p, QUEUED)
+        self.events.reference.emit()
+        where = Path(ref.folder).name or ref.folder
+        self.events.message.emit(f"Neutral reference {ref.describe()}: analysing the "
+                                 f"{_plural(len(paths), 'recording')} under {where} again with it…", 6000)
+        self.dispatch()
+        return True
+
+    def clear_reference(self, path: str | None = None) -> bool:
+        """Stop using the reference that normalises ``path`` (the selected recording): its
+        recordings are analysed again without it."""
+        ref = self.reference_for(path or self._selected)
+        if ref is None:
+            self._reference_problem = ""
+            self.events.reference.emit()
+            return False
+        del self._references[ref.folder]
+        paths = [p for p in self.paths_with_status(DONE, CANCELLED, ERROR) if ref.covers(p)
+                 and self.reference_for(p) is None]
+        for p in paths:
+            self._set_status(p, QUEUED)
+        self.events.reference.emit()
+        self.events.message.emit(f"Reference {ref.describe()} no longer used: analysing "
+                                 f"{_plural(len(paths), 'recording')} again", 5000)
+        self.dispatch()
         return True

@@ -1,5 +1,5 @@
-"""Waveform above spectrogram above the timeline (model and clinician tiers), one linked time
-axis and a playhead.
+"""Waveform above spectrogram above the timeline (model and clinician tiers, and a speaker tier
+when the recording's speakers were found), one linked time axis and a playhead.
 
 Draws :class:`ser_engine.display.ViewData` (computed in the I/O worker). Long recordings
 arrive as an overview; when the user zooms in to :data:`~ser_engine.display.SLICE_MAX_SECONDS`
@@ -31,6 +31,8 @@ WAVE_PEN = "#2b5d9b"
 PLAYHEAD_PEN = pg.mkPen("#00b3ff", width=2)
 #: Quiet time after the last zoom/scroll step before the visible slice is asked for (ms).
 SLICE_DEBOUNCE_MS = 150
+#: The timeline row's height in pixels for each number of tiers (model and clinician; and speaker).
+STRIP_HEIGHT = {2: 104, 3: 146}
 
 
 class SignalView(pg.GraphicsLayoutWidget):
@@ -102,8 +104,8 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 5)
         self.ci.layout.setRowStretchFactor(2, 1)
-        self.ci.layout.setRowMaximumHeight(2, 104)
-        self.ci.layout.setRowMinimumHeight(2, 104)
+        self._on_tiers_changed(2)
+        self.strip.tiers_changed.connect(self._on_tiers_changed)
         self.wave_plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
 
         self._playheads = []
@@ -166,6 +168,11 @@ class SignalView(pg.GraphicsLayoutWidget):
 
     def set_segments(self, segments):
         self.strip.set_segments(segments)
+
+    def _on_tiers_changed(self, tiers):
+        height = STRIP_HEIGHT.get(tiers, STRIP_HEIGHT[2])
+        self.ci.layout.setRowMaximumHeight(2, height)
+        self.ci.layout.setRowMinimumHeight(2, height)
 
     # -- long recordings: the visible slice ---------------------------------------------
     def is_overview(self):

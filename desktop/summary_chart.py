@@ -46,19 +46,21 @@ class SummaryChart(QWidget):
         self.updateGeometry()
         self.update()
 
-    def set_summary(self, model, corrected=None):
+    def set_summary(self, model, corrected=None, *, footer=None):
+        """Draw ``model``'s shares (``corrected``'s, with the model's as ticks, when given);
+        ``footer``: the line under the bars (default: speech and no-speech time)."""
         shown = corrected or model
         self._rows = [(lab, shown.shares[lab], model.shares.get(lab) if corrected else None)
                       for lab in shown.shares]
         speech, silent = shown.speech_seconds, shown.no_speech_seconds
-        self._footer = f"speech {clock(speech)} · no speech {clock(silent)}"
+        self._footer = f"speech {clock(speech)} · no speech {clock(silent)}" if footer is None else footer
         if corrected:
-            self._footer += "\nwith your corrections (| model)"
+            self._footer = (self._footer + "\n" if self._footer else "") + "with your corrections (| model)"
         self.updateGeometry()
         self.update()
 
     def sizeHint(self):
-        lines = self._footer.count("\n") + 1 if self._rows else 0
+        lines = self._footer.count("\n") + 1 if self._rows and self._footer else 0
         return QSize(220, ROW_HEIGHT * (len(self._rows) + lines) + 4)
 
     def minimumSizeHint(self):

@@ -1,11 +1,13 @@
 """The timeline under the spectrogram and the transport under it, driven by the session.
 
-It draws the selected recording's segments (filling in block by block while it is analysed)
-and its clinician tier, moves the playhead to the selected segment, and turns the user's
+It draws the selected recording's segments (filling in block by block while it is analysed),
+its clinician tier and, when its speakers were found, a speaker tier (as the clinician
+corrected and named them); moves the playhead to the selected segment; and turns the user's
 clicks and keys into changes of the session: a click on a segment selects it and plays from
 its start, ←/→ step through the segments, 1–8 set the clinician's label, 0 clears it, L loops
-the segment, Space plays and pauses. The transport shows the playhead and the selected
-recording's length as clock times, read from the session (never from the previous file's view).
+the segment, S gives it to the next speaker, Space plays and pauses, Shift+drag marks a stretch
+(a neutral reference). The transport shows the playhead and the selected recording's length
+as clock times, read from the session (never from the previous file's view).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class TimelineController(QObject):
         self.transport = self._build_transport(parent)
 
         view.segment_clicked.connect(self._on_segment_clicked)
+        view.strip.stretch_changed.connect(self._on_stretch_marked)
         view.step_requested.connect(self._on_step_requested)
         view.seek_requested.connect(self._on_seek_requested)
         player.position_changed.connect(self._on_player_position_changed)
@@ -45,6 +48,7 @@ class TimelineController(QObject):
         session.events.segment.connect(self._on_segment_selected)
         session.events.review.connect(self._on_review_changed)
         session.events.cleared.connect(self._on_cleared)
+        session.events.stretch.connect(self._on_stretch_changed)
 
     # -- the transport ----------------------------------------------------------------------------
     def _build_transport(self, parent: QWidget) -> QHBoxLayout:
@@ -113,6 +117,16 @@ class TimelineController(QObject):
     def _on_step_requested(self, delta: int) -> None:
         self.step(delta)
 
+    def _on_stretch_marked(self, t0: float, t1: float, finished: bool) -> None:
+        self._session.set_stretch(t0, t1)
+        if finished and self._session.stretch is not None:
+            self._session.events.message.emit(
+                f"Marked {span(*self._session.stretch)}: Analysis ▸ Neutral reference ▸ Use the marked stretch "
+                "(Ctrl+Shift+R) makes it this speaker's neutral reference", 8000)
+
+    def _on_stretch_changed(self) -> None:
+        self._view.strip.set_stretch(self._session.stretch)
+
     def _on_seek_requested(self, seconds: float) -> None:
         self._view.set_playhead(seconds)
         self._player.seek(seconds)
@@ -130,6 +144,7 @@ class TimelineController(QObject):
         self._strip_key = ()
         self._view.strip.set_segments([])
         self._view.strip.set_clinician([])
+        self._view.strip.set_speakers([])
 
     def _on_entry_changed(self, path: str) -> None:
         if path == self._session.selected:
@@ -139,6 +154,7 @@ class TimelineController(QObject):
     def _on_review_changed(self, path: str) -> None:
         if path == self._session.selected:
             self._view.strip.set_clinician(self._session.clinician_intervals())
+            self._view.strip.set_speakers(self._speaker_blocks())
 
     def _on_segment_selected(self, index: int) -> None:
         strip = self._view.strip
@@ -167,6 +183,8 @@ class TimelineController(QObject):
         if e is None:
             strip.set_segments([])
             strip.set_clinician([])
+            strip.set_speakers([])
+            strip.set_stretch(None)
             self._strip_key = ()
             return
         segments = e.segments()
@@ -182,7 +200,27 @@ class TimelineController(QObject):
                 strip.set_segments(segments)
         self._strip_key = key
         strip.set_clinician(s.clinician_intervals())
+        strip.set_speakers(self._speaker_blocks())
+        strip.set_stretch(s.stretch)
         strip.select(s.segment)
+
+    def _speaker_blocks(self) -> list[tuple[float, float, str, int]]:
+        """The speaker tier: each speech segment's speaker (as corrected and named), segments
+        of one speaker that touch drawn as one block."""
+        s = self._session
+        e = s.selected_entry()
+        if e is None or not e.final or len(e.result.speakers) < 2:
+            return []
+        blocks: list[tuple[float, float, str, int]] = []
+        for seg in e.result.segments:
+            k = s.reviews.speaker_of(e.result, seg) if seg.is_speech else None
+            if k is None:
+                continue
+            if blocks and blocks[-1][3] == k and abs(blocks[-1][1] - seg.start) < 1e-6:
+                blocks[-1] = (blocks[-1][0], seg.end, blocks[-1][2], k)
+            else:
+                blocks.append((seg.start, seg.end, s.speaker_label(k), k))
+        return blocks
 
     # -- the player ---------------------------------------------------------------------------------
     def _on_player_position_changed(self, seconds: float) -> None:
@@ -202,7 +240,7 @@ def keys_legend(labels) -> str:
     """The line under the timeline: which number sets which clinician label."""
     keys = " · ".join(f"<b>{i}</b> {lab}" for i, lab in enumerate(labels[:8], 1))
     return (f"Your label for the selected segment: {keys} · <b>0</b> clear · <b>←/→</b> previous/next segment · "
-            "<b>L</b> loop")
+            "<b>L</b> loop · <b>S</b> next speaker · <b>Shift+drag</b> mark a stretch · <b>Ctrl+Z</b> undo")
 
 
 def timeline_help(labels) -> str:
@@ -210,5 +248,6 @@ def timeline_help(labels) -> str:
     keys = ", ".join(f"{i} {lab}" for i, lab in enumerate(labels[:8], 1))
     return ("Mouse wheel or drag: zoom and pan along time (all rows together). Click: move the playhead.\n"
             "Click a segment in the timeline (or in the list on the right): select it and show its probabilities.\n"
-            "Keys: ←/→ previous/next segment · L loop it · 0 clear your label\n"
+            "Shift+drag in the timeline: mark a stretch (Analysis ▸ Neutral reference).\n"
+            "Keys: ←/→ previous/next segment · L loop it · 0 clear your label · S the next speaker's · Ctrl+Z undo\n"
             f"Your label (clinician tier): {keys}")

@@ -12,8 +12,10 @@ TypeError on every use). A checkable action passes its new state, through ``togg
 """
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QStyle
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QStyle
+
+from .session import ESTIMATE, SPEAKER_CHOICES
 
 _ICON = QStyle.StandardPixmap
 
@@ -57,6 +59,7 @@ def build_actions(window):
                                     "their own statistics (re-analyses the queue)", checkable=True)
     window.reanalyse_action = action("&Analyse again", window.reanalyse, "Ctrl+R", _ICON.SP_BrowserReload,
                                      "Analyse cancelled and finished files again")
+    _speaker_actions(window, action)
     window.play_action = action("&Play / pause", window.timeline.toggle_play, "Space", _ICON.SP_MediaPlay,
                                 "Play or pause the selected recording")
     window.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -75,8 +78,21 @@ def build_actions(window):
     for a in (window.open_files_action, window.open_folder_action, None, window.export_action, window.clear_action,
               None, window.clear_cache_action, None, window.quit_action):
         m.addSeparator() if a is None else m.addAction(a)
+    m = menus.addMenu("&Edit")
+    m.addAction(window.undo_action)
     m = menus.addMenu("&Analysis")
-    for a in (window.baseline_action, window.reanalyse_action, None, window.cancel_action):
+    m.addAction(window.baseline_action)
+    count_menu = m.addMenu("Number of &speakers")
+    for a in window.speakers_actions:
+        count_menu.addAction(a)
+    reference_menu = m.addMenu("Neutral &reference")
+    for a in (window.reference_file_action, window.reference_stretch_action, window.reference_clear_action):
+        reference_menu.addAction(a)
+    for a in (None, window.reanalyse_action, None, window.cancel_action):
+        m.addSeparator() if a is None else m.addAction(a)
+    m = menus.addMenu("&Speakers")
+    for a in (window.next_speaker_action, None, window.rename_speaker_action, window.patient_action,
+              window.merge_speakers_action):
         m.addSeparator() if a is None else m.addAction(a)
     m = menus.addMenu("&View")
     for a in (window.play_action, window.reset_zoom_action, None, window.browser_action):
@@ -91,6 +107,61 @@ def build_actions(window):
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     bar.setIconSize(QSize(18, 18))
     for a in (window.open_files_action, window.open_folder_action, None, window.play_action, window.reset_zoom_action,
-              None, window.baseline_action, window.cancel_action, None, window.export_action, window.card_action):
+              None, window.baseline_action):
+        bar.addSeparator() if a is None else bar.addAction(a)
+    bar.addWidget(window.speakers_label)
+    bar.addWidget(window.speakers_combo)
+    for a in (window.cancel_action, None, window.export_action, window.card_action):
         bar.addSeparator() if a is None else bar.addAction(a)
     window.addAction(window.play_action)
+    window.addAction(window.undo_action)
+
+
+def _count_text(count):
+    return "estimate (a guess)" if count == ESTIMATE else str(count)
+
+
+def _speaker_actions(window, action):
+    """The number of speakers (toolbar control and menu), the neutral reference, the speaker
+    corrections and Undo."""
+    tip = ("How many people speak in the selected recording (it is analysed again) and in the recordings "
+           "analysed next. Give the number when you know it: an estimated number is a guess, right about "
+           "2 times in 3.")
+    window.speakers_label = QLabel(" Speakers: ", window)
+    window.speakers_combo = QComboBox(window)
+    window.speakers_combo.setObjectName("speakers-combo")
+    for count in SPEAKER_CHOICES:
+        window.speakers_combo.addItem(_count_text(count), count)
+    window.speakers_combo.setToolTip(tip)
+    window.speakers_combo.activated.connect(window._on_speakers_chosen)
+    group = QActionGroup(window)
+    window.speakers_actions = []
+    for i, count in enumerate(SPEAKER_CHOICES):
+        a = QAction(_count_text(count).capitalize(), window, checkable=True)
+        a.setStatusTip(tip)
+        a.triggered.connect(lambda _checked=False, i=i: window._on_speakers_chosen(i))
+        group.addAction(a)
+        window.speakers_actions.append(a)
+    window.reference_file_action = action(
+        "Use this &recording as the neutral reference", lambda: window.session.mark_reference(whole=True), None,
+        None, "This speaker's neutral speech: the recordings of its folder are normalised with it and analysed "
+        "again (it needs 10 s of speech)")
+    window.reference_stretch_action = action(
+        "Use the marked &stretch as the neutral reference", lambda: window.session.mark_reference(whole=False),
+        "Ctrl+Shift+R", None, "The stretch you marked (Shift+drag in the timeline) or the selected segment: the "
+        "recordings of its folder are normalised with it and analysed again (it needs 10 s of speech)")
+    window.reference_clear_action = action("Stop using the reference", lambda: window.session.clear_reference(),
+                                           None, None, "Analyse the recordings it normalised again without it")
+    window.next_speaker_action = action("&Give the segment to the next speaker",
+                                        lambda: window.session.move_segment_speaker(), "S", None,
+                                        "The selected segment was spoken by the next speaker (S again: the one "
+                                        "after); saved in the review, Ctrl+Z undoes it")
+    window.rename_speaker_action = action("&Rename a speaker…", window.speakers.rename, None, None,
+                                          "Call a speaker Patient, Clinician, … (saved in the review)")
+    window.patient_action = action("The &patient is…", window.speakers.choose_patient, None, None,
+                                   "Whose answer is shown first (remembered for this recording)")
+    window.merge_speakers_action = action("&Merge speakers…", window.speakers.merge, None, None,
+                                          "One voice was split in two: make one speaker of them")
+    window.undo_action = action("&Undo", window._on_undo, QKeySequence.StandardKey.Undo, None,
+                                "Take back your last correction: a label or a speaker correction")
+    window.undo_action.setEnabled(False)

@@ -2,8 +2,10 @@
 
 
 class FakeDialogs:
-    def __init__(self, *, confirm=True, export=None, files=(), folder=""):
+    def __init__(self, *, confirm=True, export=None, files=(), folder="", texts=(), choices=()):
         self.parent = None
+        self.texts = list(texts)      # answers of ask_text, in order (None: cancelled)
+        self.choices = list(choices)  # answers of choose: an option's text, or None (cancelled)
         self.answer = confirm
         self.export_choice = export
         self.files = list(files)
@@ -23,6 +25,15 @@ class FakeDialogs:
 
     def about(self, title, html):
         self.asked.append(("about", title, html))
+
+    def ask_text(self, title, label, text=""):
+        self.asked.append(("ask_text", title, label))
+        return self.texts.pop(0) if self.texts else None
+
+    def choose(self, title, label, options):
+        self.asked.append(("choose", title, label))
+        answer = self.choices.pop(0) if self.choices else None
+        return None if answer is None else options.index(answer)
 
     def open_files(self, title, folder, filters):
         self.asked.append(("open_files", title, folder))

@@ -1,6 +1,7 @@
 """The analysis worker, called directly (in the test's thread) to pin down job ordering."""
 
 from desktop.analysis_worker import AnalysisWorker
+from desktop.session import Job
 from tests.conftest import ravdess_files, requires_data
 
 pytestmark = requires_data
@@ -24,10 +25,10 @@ def test_a_cancel_pressed_while_the_job_waits_behind_a_model_switch_is_kept(qapp
     job = worker.next_job()      # the window numbers the job and sends it ...
     worker.load_model()          # ... while the worker is busy switching models ...
     worker.cancel()              # ... and the user presses Cancel before the job starts.
-    worker.analyse([clip], False, job)
+    worker.analyse(Job([clip]), job)
     assert results == [] and finished == [[clip]]
     # Cancel applies to the jobs sent so far only: the next one runs.
-    worker.analyse([clip], False, worker.next_job())
+    worker.analyse(Job([clip]), worker.next_job())
     assert len(results) == 1 and results[0].ok
 
 
@@ -36,5 +37,5 @@ def test_speaker_group_jobs_honour_an_early_cancel_too(qapp):
     clips = [str(p) for p in ravdess_files([2], emotions=[1, 5], per_emotion=1)]
     job = worker.next_job()
     worker.cancel()
-    worker.analyse(clips, True, job)
+    worker.analyse(Job(clips, True), job)
     assert results == [] and finished == [clips]

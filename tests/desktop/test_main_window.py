@@ -225,7 +225,7 @@ def test_speaker_baseline_analyses_a_folder_as_one_speaker_and_is_remembered(win
     wait_idle(qtbot, window, files)
     assert {_mode(window.result_of(p)) for p in files} == {"global"}
     jobs = []
-    window.session.events.job.connect(lambda paths, baseline: jobs.append((sorted(paths), baseline)))
+    window.session.events.job.connect(lambda job: jobs.append((sorted(job.paths), job.speaker_baseline)))
     with qtbot.waitSignal(window.idle, timeout=LONG):
         window.set_speaker_baseline(True)
     assert jobs == [(sorted(files), True)]  # the folder, as one speaker

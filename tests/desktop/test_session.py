@@ -36,6 +36,11 @@ class Recorder:
         return [args for n, args in self.seen if n == name]
 
 
+def jobs(rec):
+    """``[(paths, speaker_baseline), ...]`` of the jobs the session started."""
+    return [(job.paths, job.speaker_baseline) for (job,) in rec.of("job")]
+
+
 @pytest.fixture
 def session():
     return Session(default_labels=LABELS)
@@ -45,7 +50,8 @@ def run_jobs(session, rec, answer):
     """Play the analysis worker: answer every job the session starts with ``answer(path)``."""
     done = 0
     while done < len(rec.of("job")):
-        paths, _baseline = rec.of("job")[done]
+        (job,) = rec.of("job")[done]
+        paths = job.paths
         done += 1
         for p in paths:
             session.result_arrived(answer(p))
@@ -58,7 +64,7 @@ def test_files_wait_for_the_model_then_are_analysed_one_by_one(session):
     assert new == ["/a/1.wav", "/a/2.wav"] and rec.of("job") == [] and not session.is_idle()
     assert session.selected == "/a/1.wav"  # the first file is shown at once
     session.set_model_ready(info())
-    assert rec.of("job") == [(["/a/1.wav"], False)]
+    assert jobs(rec) == [(["/a/1.wav"], False)]
     assert session.entry("/a/1.wav").status == ANALYSING and session.entry("/a/2.wav").status == QUEUED
     run_jobs(session, rec, timeline)
     assert [session.entry(p).status for p in session.paths()] == [DONE, DONE]
@@ -83,7 +89,7 @@ def test_reopening_a_cancelled_folder_resumes_it(session):
     session.add(paths)
     session.cancel()
     assert rec.of("stop") == [()]
-    session.job_finished(rec.of("job")[0][0])  # the worker stopped before answering
+    session.job_finished(rec.of("job")[0][0].paths)  # the worker stopped before answering
     assert {session.entry(p).status for p in paths} == {CANCELLED}
     assert session.add(paths) == []  # nothing new ...
     run_jobs(session, rec, timeline)  # ... but all of them analysed
@@ -152,4 +158,4 @@ def test_speaker_baseline_groups_a_folder_and_restoring_it_reanalyses_nothing(se
     session.set_speaker_baseline(True, reanalyse=False)
     assert len(rec.of("job")) == 3 and rec.of("baseline") == [(True,)]
     session.reanalyse()
-    assert rec.of("job")[-1] == (["/s1/a.wav", "/s1/b.wav"], True)  # the folder is one speaker
+    assert jobs(rec)[-1] == (["/s1/a.wav", "/s1/b.wav"], True)  # the folder is one speaker

@@ -378,17 +378,35 @@ def test_the_export_dialog_offers_every_format_and_a_default_destination(qtbot, 
     assert not nothing._one.isEnabled() and nothing.choice()[2] is True
 
 
-def test_a_speaker_group_analyses_its_long_recordings_on_their_own(session_wav, tmp_path):
-    """With Speaker baseline on, clips form the group; a session (its own baseline) streams
-    alone instead of being loaded whole for the group's statistics."""
-    from desktop.analysis_worker import _split_long
+def test_a_speaker_group_analyses_its_long_recordings_on_their_own(qapp, session_wav, tmp_path):
+    """With Speaker baseline on, the worker hands the folder to the engine's analyse_group:
+    clips form the group; a session is its own baseline, streamed alone; a broken file is a
+    row with its reason. The results come with their content hash (the review's key)."""
+    import hashlib
+
+    from desktop.analysis_worker import AnalysisWorker
+    from desktop.session import Job
     from tests.conftest import ravdess_files
 
     clip = str(ravdess_files([7], emotions=[5], per_emotion=1)[0])
     broken = tmp_path / "broken.wav"
     broken.write_text("not audio")
-    long, short = _split_long([clip, str(session_wav.path), str(broken)])
-    assert long == [str(session_wav.path)] and short == [clip, str(broken)]
+    worker = AnalysisWorker()
+    worker.load_model()
+    results, progress = [], []
+    worker.result_ready.connect(results.append)
+    worker.group_progress.connect(lambda done, total: progress.append((done, total)))
+    worker.analyse(Job([clip, str(session_wav.path), str(broken)], True))
+    by_path = {r.path: r for r in results}
+    assert [r.path for r in results] == [clip, str(session_wav.path), str(broken)]
+    assert not by_path[str(broken)].ok and by_path[str(broken)].error
+    session_norm = by_path[str(session_wav.path)].normalisation
+    assert "this recording" in session_norm.describe() or session_norm.mode == "global"
+    assert "2 files" not in session_norm.describe()  # never the group's baseline
+    clip_norm = by_path[clip].normalisation
+    assert "session" not in clip_norm.describe()
+    assert by_path[clip].sha256 == hashlib.sha256(open(clip, "rb").read()).hexdigest()
+    assert progress and [d for d, _ in progress] == sorted(d for d, _ in progress)  # the status bar moves on
 
 
 def test_a_finished_session_is_not_analysed_again_when_a_clip_joins_its_folder(window, qtbot, session_wav, tmp_path):
@@ -404,7 +422,7 @@ def test_a_finished_session_is_not_analysed_again_when_a_clip_joins_its_folder(w
     with qtbot.waitSignal(window.idle, timeout=LONG):
         window.add_paths([str(session)])
     jobs = []
-    window.session.events.job.connect(lambda paths, baseline: jobs.append(list(paths)))
+    window.session.events.job.connect(lambda job: jobs.append(list(job.paths)))
     with qtbot.waitSignal(window.idle, timeout=LONG):
         window.add_paths([str(clip)])
     assert jobs == [[str(clip)]]  # before: [session, clip], the hour analysed again for nothing
