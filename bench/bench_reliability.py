@@ -49,6 +49,10 @@ DOORS = {
     "`ser batch` (process; JSON, CSV, resumed)": [
         "test_bad_inputs.py::test_ser_batch_lists_every_bad_file_with_its_reason_and_labels_the_rest",
         "test_bad_inputs.py::test_ser_batch_csv_has_an_error_row_per_bad_file"],
+    "`ser predict --reference` (process)": [
+        "test_bad_inputs.py::test_ser_predict_with_a_bad_reference_says_why_in_one_line"],
+    "`ser report` (process)": [
+        "test_bad_inputs.py::test_ser_report_on_a_bad_file_says_why_in_one_line_and_writes_nothing"],
     "window queue (pytest-qt, offscreen)": [
         "test_gui_queue.py::test_every_bad_input_becomes_a_row_with_its_reason_or_a_label"],
 }

@@ -267,3 +267,26 @@ def test_a_two_hour_recording_is_labelled_in_bounded_time_and_memory(tmp_path, s
         assert result["segments"][-1]["end"] == pytest.approx(7141, abs=1.5)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20  # GiB (Linux: KiB)
     assert peak < 6, f"{peak:.1f} GiB for two hours of audio"
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c.kind for c in FILE_CASES])
+def test_ser_report_on_a_bad_file_says_why_in_one_line_and_writes_nothing(case, tmp_path):
+    path = case.build(tmp_path)
+    out = tmp_path / "report.pdf"
+    proc = run_ser(["report", path, "--out", out], cwd=tmp_path)
+    assert_no_traceback(proc)
+    if case.refused:
+        assert proc.returncode != 0 and not out.exists()
+        last = proc.stderr.strip().splitlines()[-1]
+        assert str(path) in last and case.reason in last, (case.kind, last)
+    else:  # silence and noise: a report that says "no speech"
+        assert proc.returncode == 0 and out.stat().st_size > 1000, (case.kind, proc.stderr[-500:])
+
+
+@pytest.mark.parametrize("case", [c for c in FILE_CASES if c.refused][:6], ids=lambda c: c.kind)
+def test_ser_predict_with_a_bad_reference_says_why_in_one_line(case, mixed_folder, tmp_path):
+    _, _, good = mixed_folder
+    proc = run_ser(["predict", "--reference", case.build(tmp_path), good[0]], cwd=tmp_path)
+    assert_no_traceback(proc)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and case.reason in proc.stderr
