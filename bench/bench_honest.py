@@ -59,6 +59,8 @@ CANDIDATES = [
      {**SKEW, "front_end": {"kind": "encoder"}}),
     ("both_skew", "Classic and speech-encoder frames together (503 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "both"}}),
+    ("both_recipe", "The same, trained as the \"Thorough\" recipe: an ensemble of 3, <= 60 epochs, patience 12",
+     {**SKEW, "front_end": {"kind": "both"}, "ensemble": 3, "epochs": 60, "patience": 12}),
 ]
 #: Where each run's fold models are kept, so its sessions can be scored again without retraining.
 MODELS = Path(os.environ.get("SER_BENCH_MODELS", Path.home() / ".cache" / "ser-studio-bench" / "honest"))

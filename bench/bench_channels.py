@@ -1,0 +1,193 @@
+"""Robustness across recordings: the candidates' fold models on channel-shifted copies of their
+own test actors' clips, labelled through the app's path.
+
+    python bench/bench_channels.py [--candidates NAME ...] [--seeds 0] [--actors-per-fold 1]
+
+A front end that wins on one recording set and loses on the next is no win for a clinic. Each
+recorded run of bench/bench_honest.py keeps its five fold models; here each one labels clips of
+actors of its own test fold (never heard in training) after one of these channels:
+
+- **telephone**: band 300-3,400 Hz (4th-order Butterworth) and 8 kHz sampling (soxr down and up);
+- **laptop microphone**: a small capsule's response: high-pass 200 Hz, a +6 dB presence peak at
+  3 kHz, low-pass 7 kHz (second-order sections, scipy);
+- **MP3** and **Opus**: a round trip through libsndfile's encoders at compression level 0.99
+  (about 20 and 10 kbit/s);
+- **-20 dB**: the same recording 20 dB quieter;
+- **reverberation**: a simulated room, RT60 0.5 s (training/rooms.py, image-source method).
+
+Every clip goes through ``Predictor.predict_array`` of the fold's model (voice activity,
+features, encoder states, the labelling core), alone (global statistics) and with a speaker
+baseline from all of that actor's clips in the same channel. Writes the section
+"bench_channels" of BENCHMARKS.md from bench/results/channels.json.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.record import commit, write_section  # noqa: E402
+
+RESULTS = REPO / "bench" / "results" / "channels.json"
+SR = 16000
+CHANNELS = ("clean", "telephone", "laptop", "mp3", "opus", "minus20db", "reverb0.5")
+
+
+def _sos_peak(f0, gain_db, q, sr):
+    """A peaking filter (RBJ cookbook biquad) as one second-order section."""
+    a = 10 ** (gain_db / 40)
+    w = 2 * np.pi * f0 / sr
+    alpha = np.sin(w) / (2 * q)
+    b = np.array([1 + alpha * a, -2 * np.cos(w), 1 - alpha * a])
+    den = np.array([1 + alpha / a, -2 * np.cos(w), 1 - alpha / a])
+    return np.concatenate([b / den[0], den / den[0]])[None]
+
+
+def _codec(y, fmt, subtype):
+    import io
+
+    import soundfile as sf
+
+    from ser_engine.audio import load_audio
+
+    buf = io.BytesIO()
+    # compression level 0.99 (1.0 is refused): about 20 kbit/s MP3 and 10 kbit/s Opus for speech at 16 kHz
+    sf.write(buf, y, SR, format=fmt, subtype=subtype, compression_level=0.99)
+    buf.seek(0)
+    tmp = Path(f"/tmp/ser-channel-{fmt}.{fmt.lower()}")
+    tmp.write_bytes(buf.getvalue())
+    try:
+        out = load_audio(tmp, sr=SR)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out[:len(y)] if len(out) >= len(y) else np.pad(out, (0, len(y) - len(out)))
+
+
+def channel(y, name, *, seed=0):
+    """``y`` (16 kHz mono) as heard through one of :data:`CHANNELS`."""
+    import scipy.signal as sig
+    import soxr
+
+    y = np.asarray(y, np.float32)
+    if name == "clean":
+        return y
+    if name == "telephone":
+        band = sig.sosfilt(sig.butter(4, [300, 3400], btype="bandpass", fs=SR, output="sos"), y)
+        narrow = soxr.resample(band, SR, 8000)
+        return soxr.resample(narrow, 8000, SR)[:len(y)].astype(np.float32)
+    if name == "laptop":
+        sos = np.concatenate([sig.butter(2, 200, btype="highpass", fs=SR, output="sos"), _sos_peak(3000, 6, 1.0, SR),
+                              sig.butter(2, 7000, btype="lowpass", fs=SR, output="sos")])
+        return sig.sosfilt(sos, y).astype(np.float32)
+    if name == "mp3":
+        return _codec(y, "MP3", "MPEG_LAYER_III")
+    if name == "opus":
+        return _codec(y, "OGG", "OPUS")
+    if name == "minus20db":
+        return (y * 0.1).astype(np.float32)
+    if name.startswith("reverb"):
+        from training.rooms import Room, apply_room
+
+        return apply_room(y, Room("reverb", rt60=float(name[6:])), seed=seed)
+    raise ValueError(f"unknown channel {name!r}")
+
+
+def score_run(name, seed, actors_per_fold):
+    """Accuracy per channel and normalisation of one recorded run's fold models."""
+    import types
+
+    import keras
+
+    from bench.bench_honest import MODELS, FoldBundle
+    from ser_engine.audio import load_audio
+    from ser_engine.normalise import FeatureStats
+    from ser_engine.predictor import Predictor
+    from ser_engine.segments import group_stats, recording_from_signal
+    from training.config import TrainConfig
+    from training.dataset import discover
+    from training.evaluate import actor_folds
+
+    folder = MODELS / f"{name}-{seed}"
+    run = json.loads((folder / "run.json").read_text())
+    cfg = TrainConfig(**run["config"])
+    ds = discover(REPO.parent / "shared" / "data" / "ravdess-speech-16k")
+    folds = actor_folds(ds.actors, cfg.folds)
+    right: dict = {}
+    for k, test_actors in enumerate(folds):
+        stats = FeatureStats.from_dict(json.loads((folder / f"fold{k}.json").read_text())["global"])
+        tm = types.SimpleNamespace(model=keras.saving.load_model(folder / f"fold{k}.keras", compile=False),
+                                   global_stats=stats)
+        predictor = Predictor(FoldBundle(tm, cfg, run["temperatures"]))
+        from ser_engine.baseline import speaker_baseline
+
+        for actor in test_actors[:actors_per_fold]:
+            items = [it for it in ds.items if it.actor == actor]
+            clips = [load_audio(it.path) for it in items]
+            for ch in CHANNELS:
+                shifted = [channel(y, ch, seed=i) for i, y in enumerate(clips)]
+                recs = [recording_from_signal(predictor, y) for y in shifted]
+                base = speaker_baseline(group_stats(recs), global_stats=stats, scale=cfg.speaker_scale,
+                                        frame_rate=predictor.frame_rate, source="the actor's clips")
+                for mode, b in (("global", None), ("speaker", base)):
+                    for it, y in zip(items, shifted, strict=True):
+                        tl = predictor.predict_array(y, baseline=b)
+                        right.setdefault(f"{ch}:{mode}", []).append(tl.label == it.emotion)
+        print(f"{name} seed {seed} fold {k + 1} done", flush=True)
+    return {key: float(np.mean(v)) for key, v in right.items()} | {"n_clips": len(right["clean:global"])}
+
+
+def table(results):
+    head = ["| Candidate | Normalisation | " + " | ".join(CHANNELS) + " |", "|---|---|" + "---|" * len(CHANNELS)]
+    rows = []
+    for run, rec in sorted(results.items()):
+        for mode in ("global", "speaker"):
+            cells = [f"{rec[f'{ch}:{mode}']:.1%}" for ch in CHANNELS]
+            rows.append(f"| `{run}` | {'alone' if mode == 'global' else 'speaker baseline (all clips)'} | "
+                        + " | ".join(cells) + " |")
+    return "\n".join(head + rows)
+
+
+def write(results):
+    n = {rec["n_clips"] for rec in results.values()}
+    body = "\n".join([
+        f"The fold models of each run of `bench_honest.py` label {', '.join(map(str, sorted(n)))} clips (the first "
+        "actor of each fold's test actors: never heard in training) after a channel: telephone (300-3,400 Hz at 8 "
+        "kHz), a laptop microphone's response (high-pass 200 Hz, +6 dB at 3 kHz, low-pass 7 kHz), MP3 and Opus at "
+        "about 20 and 10 kbit/s, 20 dB quieter, and a room with RT60 0.5 s. Each clip goes through "
+        "`Predictor.predict_array` (the app's path), alone and with a baseline from all of the actor's clips in "
+        "the same channel. Accuracy, chance 12.5%.", "", table(results)])
+    write_section("bench_channels", "Robustness across recordings (channel shifts)", body, "bench/bench_channels.py")
+    return body
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--candidates", nargs="+", default=["classic", "classic_skew", "encoder_skew", "both_skew"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--actors-per-fold", type=int, default=1)
+    p.add_argument("--table-only", action="store_true")
+    args = p.parse_args(argv)
+    from ser_engine.atomic import atomic_write_text
+
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if not args.table_only:
+        for name in args.candidates:
+            for seed in args.seeds:
+                t0 = time.perf_counter()
+                rec = score_run(name, seed, args.actors_per_fold)
+                rec |= {"minutes": round((time.perf_counter() - t0) / 60, 1), "commit": commit()}
+                results[f"{name}-{seed}"] = rec
+                atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
+                print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()
+                                                          if isinstance(v, float)), flush=True)
+    print(write(results))
+
+
+if __name__ == "__main__":
+    main()
