@@ -275,7 +275,10 @@ class EmotionStrip(pg.PlotItem):
                             (CLINICIAN_TIER, self._clinician), (SPEAKER_TIER, speakers)):
             for a, b, lab in _visible(items, x0, x1):
                 width = min(b, x1) - max(a, x0)
-                if width / seconds * pixels >= CHAR_PIXELS * len(lab) + LABEL_MARGIN_PIXELS:
+                room = int((width / seconds * pixels - LABEL_MARGIN_PIXELS) / CHAR_PIXELS)
+                if tier is SPEAKER_TIER and 2 <= room < len(lab):  # a name shortened, never another name
+                    lab = lab[:room - 1] + "…"
+                if room >= len(lab):
                     wanted.append((width, (max(a, x0) + min(b, x1)) / 2, tier[0] + tier[1] / 2, lab))
         # every tier gets its share of the labels: a long session's speaker names are not
         # crowded out by its many emotion labels

@@ -42,6 +42,12 @@ BAR_STEPS = 1000
 HEADLINE_EMPTY_STYLE = "font-size: 22px; color: #999; border-radius: 6px;"
 
 
+def percent(p):
+    """A bar's text: whole percents, as the headline and the summary chart write the same
+    share ("81%"), and "<1%" for what would read 0%."""
+    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
+
+
 class ProbabilityPanel(QWidget):
     """Draws the selection of a :class:`~desktop.session.Session`."""
 
@@ -203,6 +209,10 @@ class ProbabilityPanel(QWidget):
     def shown_probabilities(self):
         """``[(label, probability), ...]`` in the order the bars show them."""
         return list(self._shown)
+
+    def bar_texts(self):
+        """The bars' texts ("81%"), top to bottom."""
+        return [bar.format() for bar in self._bars[:len(self._shown)]]
 
     def bar_values(self):
         """The bars' values as probabilities (0–1), top to bottom."""
@@ -405,7 +415,7 @@ class ProbabilityPanel(QWidget):
             name.show()
             bar.show()
             bar.setValue(round(p * BAR_STEPS))
-            bar.setFormat(f"{p:.1%}")
+            bar.setFormat(percent(p))
             bar.setStyleSheet(
                 "QProgressBar { border: 1px solid #c8c8c8; border-radius: 3px; background: #f4f4f4;"
                 " color: #111; padding-right: 4px; }"

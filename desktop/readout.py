@@ -87,7 +87,12 @@ class SpeakerView:
     def title(self) -> str:
         answer = f"{self.label} {self.share:.0%}" if self.share is not None else NO_SPEECH
         turns = f", {self.turns} turn{'s' * (self.turns != 1)}" if self.turns else ""
-        return f"{self.name}{' · patient' if self.patient else ''}: {answer} · {clock(self.seconds)} speaking{turns}"
+        return f"{self.choice()}: {answer} · {clock(self.seconds)} speaking{turns}"
+
+    def choice(self) -> str:
+        """``"Mr A (S2) · patient"``; a speaker named "Patient" needs no more."""
+        named_so = self.name.lower().startswith("patient")
+        return self.name + (" · patient" if self.patient and not named_so else "")
 
 
 def state_view(session: Session) -> StateView | None:
@@ -241,7 +246,7 @@ def scope_choices(session: Session) -> list[tuple[int | None, str]]:
     views = speaker_views(session)
     if not views:
         return []
-    return [(v.index, v.name + (" · patient" if v.patient else "")) for v in views] + [(None, "All speakers")]
+    return [(v.index, v.choice()) for v in views] + [(None, "All speakers")]
 
 
 def _too_noisy(snr: float | None) -> str | None:

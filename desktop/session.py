@@ -559,6 +559,8 @@ class Session:
         if result.ok:
             e.status, e.result, e.error, e.duration = DONE, result, "", float(result.duration)
             e.headline = headline(result)
+            if e.speakers is not None and e.speakers_used not in (None, e.speakers):
+                e.status = QUEUED  # the number of speakers was changed while it was analysed
         else:
             e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
         self.reviews.forget(result.path)
@@ -659,12 +661,13 @@ class Session:
         False: only what is analysed next (restoring the setting at start-up)."""
         if count not in SPEAKER_CHOICES:
             raise ValueError(f"not a number of speakers: {count!r}")
+        shown = self.speakers_shown()
         changed = count != self._speakers
         self._speakers = count
         if changed:
             self.events.speakers.emit(count)
         e = self.selected_entry()
-        if not reanalyse or e is None or e.status == ERROR or self.speakers_shown() == count:
+        if not reanalyse or e is None or e.status == ERROR or shown == count:
             return
         e.speakers = count
         if e.result is not None:
@@ -675,6 +678,9 @@ class Session:
             self._set_status(e.path, QUEUED)
             self.events.message.emit(f"Analysing {Path(e.path).name} again with {speakers_text(count)}…", 4000)
             self.dispatch()
+        elif e.status == ANALYSING:
+            self.events.message.emit(f"{Path(e.path).name} will be analysed again with {speakers_text(count)} "
+                                     "when this analysis ends", 5000)
 
     def count_used(self, path: str, count: int | str) -> None:
         """The worker analyses ``path`` with ``count`` speakers (as it resolved them)."""
@@ -770,8 +776,14 @@ class Session:
         error = self.reviews.set_patient(e.result, index)
         if not error:
             self._scope = self._default_scope()
-        who = "nobody" if index is None else self.speaker_label(index)
-        return self._after_speaker_edit(e, error, f"The patient is {who}")
+        from ser_engine.results import speaker_name
+
+        if index is None:
+            done = "Nobody is the patient"
+        else:
+            name, number = self.speaker_label(index), speaker_name(index)
+            done = f"{name if name == number else f'{name} ({number})'} is the patient"
+        return self._after_speaker_edit(e, error, done)
 
     def undo(self) -> bool:
         """Take back the last correction (a label or a speaker correction), of any recording."""
@@ -839,7 +851,8 @@ class Session:
         if error:
             self._reference_problem = error
             self.events.reference.emit()
-            self.events.message.emit(f"Reference not used: {error}", 15000)
+            self.events.message.emit("Neutral reference not used: too little speech or unreadable (the panel says "
+                                     "why); nothing was analysed again", 15000)
             return False
         self._references[ref.folder] = ref
         paths = [p for p in self.paths_with_status(DONE, CANCELLED, ERROR) if self.reference_for(p) == ref]

@@ -11,6 +11,7 @@ import logging
 from PySide6.QtCore import QObject
 
 from .dialogs import Dialogs
+from .readout import display_name
 from .session import Session
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class SpeakerController(QObject):
         return speakers
 
     def _pick(self, title: str, label: str, speakers: list[int]) -> int | None:
-        names = [self._session.speaker_label(k) for k in speakers]
+        names = [display_name(self._session, k) for k in speakers]
         choice = self._dialogs.choose(title, label, names)
         return None if choice is None else speakers[choice]
 
@@ -46,7 +47,8 @@ class SpeakerController(QObject):
         speakers = self._speakers("name the speakers")
         if not speakers:
             return False
-        index = speakers[0] if len(speakers) == 1 else self._pick("Rename a speaker", "Speaker:", speakers)
+        index = speakers[0] if len(speakers) == 1 else self._pick(
+            "Rename a speaker", "Which speaker? (S1 is the one who speaks first)", speakers)
         if index is None:
             return False
         name = self._dialogs.ask_text("Rename a speaker", f"Name of {self._session.speaker_label(index)} "

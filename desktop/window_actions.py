@@ -118,7 +118,7 @@ def build_actions(window):
 
 
 def _count_text(count):
-    return "estimate (a guess)" if count == ESTIMATE else str(count)
+    return "estimate" if count == ESTIMATE else str(count)
 
 
 def _speaker_actions(window, action):
@@ -133,23 +133,26 @@ def _speaker_actions(window, action):
     for count in SPEAKER_CHOICES:
         window.speakers_combo.addItem(_count_text(count), count)
     window.speakers_combo.setToolTip(tip)
+    window.speakers_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     window.speakers_combo.activated.connect(window._on_speakers_chosen)
     group = QActionGroup(window)
     window.speakers_actions = []
     for i, count in enumerate(SPEAKER_CHOICES):
-        a = QAction(_count_text(count).capitalize(), window, checkable=True)
+        text = "Estimate (a guess)" if count == ESTIMATE else f"{count} speaker{'s' * (count != 1)}"
+        a = QAction(text, window, checkable=True)
         a.setStatusTip(tip)
         a.triggered.connect(lambda _checked=False, i=i: window._on_speakers_chosen(i))
         group.addAction(a)
         window.speakers_actions.append(a)
     window.reference_file_action = action(
         "Use this &recording as the neutral reference", lambda: window.session.mark_reference(whole=True), None,
-        None, "This speaker's neutral speech: the recordings of its folder are normalised with it and analysed "
-        "again (it needs 10 s of speech)")
+        None, "This speaker's neutral speech: the recordings in its folder (and the folders in it) are "
+        "normalised with it and analysed again (it needs 10 s of speech)")
     window.reference_stretch_action = action(
         "Use the marked &stretch as the neutral reference", lambda: window.session.mark_reference(whole=False),
         "Ctrl+Shift+R", None, "The stretch you marked (Shift+drag in the timeline) or the selected segment: the "
-        "recordings of its folder are normalised with it and analysed again (it needs 10 s of speech)")
+        "recordings in its folder (and the folders in it) are normalised with it and analysed again (it needs "
+        "10 s of speech)")
     window.reference_clear_action = action("Stop using the reference", lambda: window.session.clear_reference(),
                                            None, None, "Analyse the recordings it normalised again without it")
     window.next_speaker_action = action("&Give the segment to the next speaker",

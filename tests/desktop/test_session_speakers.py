@@ -11,6 +11,7 @@ from desktop.session import DONE, ESTIMATE, QUEUED, ModelInfo, Reference, Sessio
 from ser_engine.results import GLOBAL, NO_SPEECH, Normalisation, Segment, SpeakerResult, Timeline
 from ser_engine.review import review_path
 from ser_engine.summary import summarise
+from tests.desktop.test_session import Recorder as SessionRecorder
 
 LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 
@@ -57,14 +58,8 @@ def clip(path, label="angry", p=0.35, *, snr=40.0, normalisation=GLOBAL):
                     uncertain=p < 0.4 or snr < 15, sha256=f"{abs(hash(path)):064d}"[:64], snr_db=snr)
 
 
-class Recorder:
-    def __init__(self, session):
-        self.seen = []
-        for name in session.events.names():
-            getattr(session.events, name).connect(lambda *args, name=name: self.seen.append((name, args)))
-
-    def of(self, name):
-        return [args for n, args in self.seen if n == name]
+class Recorder(SessionRecorder):
+    """Every event of a session; its jobs and its last status-bar message."""
 
     def jobs(self):
         return [job for (job,) in self.of("job")]
@@ -110,6 +105,17 @@ def test_the_number_of_speakers_reanalyses_the_selected_recording_and_is_remembe
         s.set_speakers(7)
 
 
+def test_a_number_chosen_while_the_recording_is_analysed_applies_when_it_ends():
+    s, rec, run = ready_session(lambda p, job: two_speakers(p) if (job.speakers.get(p) or 1) != 1 else clip(p))
+    s.add(["/v/session.wav"])
+    (job,) = rec.jobs()
+    s.set_speakers(2)  # while it is analysed with 1
+    assert "when this analysis ends" in rec.last_message()
+    run()
+    assert [j.speakers for j in rec.jobs()] == [{"/v/session.wav": None}, {"/v/session.wav": 2}]
+    assert s.entry("/v/session.wav").speakers_used == 2 and s.speakers_of() == [0, 1]
+
+
 def test_the_estimate_is_said_to_be_a_guess():
     s, rec, run = ready_session(lambda p, job: two_speakers(p))
     s.set_speakers(ESTIMATE, reanalyse=False)
@@ -132,7 +138,8 @@ def test_speaker_corrections_are_saved_and_undone_one_by_one():
     assert s.rename_speaker(1, "Patient") and s.rename_speaker(0, "Clinician")
     assert s.set_patient(1)
     assert s.scope == 1  # the patient's answer in the headline
-    assert readout.scope_choices(s) == [(1, "Patient (S2) · patient"), (0, "Clinician (S1)"), (None, "All speakers")]
+    assert readout.scope_choices(s) == [(1, "Patient (S2)"), (0, "Clinician (S1)"), (None, "All speakers")]
+    assert "Patient (S2) is the patient" in rec.last_message()
     s.select_segment(4)  # the clinician's second turn (19-24 s)
     assert readout.speaker_line(s).startswith("Spoken by Clinician (S1)")
     assert s.move_segment_speaker()  # S: the next speaker's
@@ -151,6 +158,17 @@ def test_speaker_corrections_are_saved_and_undone_one_by_one():
     assert s.undo() and s.undo() and s.speaker_label(1) == "S2" and s.speaker_label(0) == "S1"
     assert not s.undo() and rec.last_message() == "Nothing to undo"
     assert json.loads(review_path(result.sha256).read_text())["speakers"]["names"] == {}
+
+
+def test_the_patient_is_marked_when_their_name_does_not_say_so():
+    s, rec, run = ready_session(lambda p, job: two_speakers(p))
+    s.set_speakers(2, reanalyse=False)
+    s.add(["/v/session.wav"])
+    run()
+    s.rename_speaker(1, "Mrs A")
+    s.set_patient(1)
+    assert readout.scope_choices(s)[0] == (1, "Mrs A (S2) · patient")
+    assert readout.speaker_views(s)[0].title().startswith("Mrs A (S2) · patient: sad ")
 
 
 def test_a_label_correction_is_undone_too():
