@@ -190,11 +190,16 @@ def summary_view(session: Session) -> tuple[Any, Any] | None:
 def speaker_views(session: Session) -> list[SpeakerView]:
     """Each speaker of the selected recording after the clinician's corrections, the patient
     first, then in order of first appearance (empty for a recording of one speaker)."""
-    from ser_engine.summary import summarise
-
     result = session.selected_result()
     if result is None or len(result.speakers) < 2:
         return []
+    key = ("speaker_views", session.labels(), _uncertain_below(session))
+    return session.reviews.memo(result, key, lambda: _speaker_views(session, result))
+
+
+def _speaker_views(session: Session, result: Any) -> list[SpeakerView]:
+    from ser_engine.summary import summarise
+
     review = session.reviews.speaker_review(result)
     labels = session.labels()
     patient = session.reviews.patient(result)

@@ -31,10 +31,12 @@ class ReviewController:
         self._by_path = {}   # path -> Review, or a str: why its review cannot be used
         self._sha = {}       # path -> sha256
         self._undo = []      # (path, the Review object, a copy of it before, what was done)
+        self._memo = {}      # (path, id of the result, key) -> what a view computed from the review
 
     def forget(self, path=None):
         """Drop cached reviews (all, or one path's): they are read again when needed. All of
         them: the undo steps go too (the queue was cleared)."""
+        self._drop_memo(path)
         if path is None:
             self._by_path.clear()
             self._sha.clear()
@@ -163,10 +165,23 @@ class ReviewController:
         except (ValueError, ReviewError) as exc:
             _restore(review, before)
             return str(exc)
+        self._drop_memo(result.path)
         if undoable:
             self._undo.append((result.path, review, before, what))
             del self._undo[:-UNDO_DEPTH]
         return ""
+
+    def memo(self, result, key, compute):
+        """``compute()`` for ``result``, kept until its review changes or it is analysed again
+        (the panel asks for each speaker's shares several times per redraw; an hour's session
+        has thousands of segments)."""
+        slot = (result.path, id(result), key)
+        if slot not in self._memo:
+            self._memo[slot] = compute()
+        return self._memo[slot]
+
+    def _drop_memo(self, path):
+        self._memo = {} if path is None else {k: v for k, v in self._memo.items() if k[0] != path}
 
     def can_undo(self):
         return bool(self._undo)
@@ -186,6 +201,7 @@ class ReviewController:
         current = self._by_path.get(path)
         target = current if current is not None and not isinstance(current, str) else review
         after = copy.deepcopy(target)
+        self._drop_memo(path)
         _restore(target, before)
         try:
             save_review(target)
