@@ -34,7 +34,7 @@ import sys
 import time
 from pathlib import Path
 
-from .atomic import atomic_write_text
+from .atomic import SHARED, atomic_write_text
 from .audio import AUDIO_EXTENSIONS, iter_audio_files
 from .cluster import first_line  # the module imports no Dask: that happens only when a cluster is used
 from .errors import ExportError, SerError
@@ -268,7 +268,7 @@ class _JournalSink:
             self._recover()
         else:
             header = ",".join(csv_fields(self.labels)) + "\n" if fmt == "csv" else ""
-            atomic_write_text(out, header)
+            atomic_write_text(out, header, mode=SHARED)  # an export: others may open it
 
     def has(self, path):
         return str(path) in self.done
@@ -278,7 +278,7 @@ class _JournalSink:
         keep = self._recover_csv(text) if self.fmt == "csv" else self._recover_json(text)
         if keep != text:
             logger.warning("%s: dropped an incomplete record left by an interrupted run", self.out)
-            atomic_write_text(self.out, keep)
+            atomic_write_text(self.out, keep, mode=SHARED)
 
     def _recover_json(self, text):
         """The complete records of an earlier run; only its last line may be torn. Anything

@@ -180,3 +180,23 @@ def test_recordings_sharing_a_stem_get_their_own_exports(tmp_path):
     assert report.done == 3  # before: a.wav and a.flac both wrote a.TextGrid, and a resume skipped one
     assert sorted(p.name for p in out.iterdir()) == ["a.flac.TextGrid", "a.wav.TextGrid", "b.TextGrid"]
     assert run_batch(d, out, fmt="textgrid", progress=False).skipped == 3
+
+
+def test_a_batch_output_gets_a_saved_documents_permissions(tiny_bundle, tmp_path):
+    """Like every other export (0666 less the umask), not the app's private 0600."""
+    import os
+    import shutil
+    import stat
+
+    from ser_engine.batch import run_batch
+    from tests.conftest import ravdess_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(ravdess_files([2], emotions=[5], per_emotion=1)[0], folder)
+    old = os.umask(0o022)
+    try:
+        run_batch(folder, tmp_path / "out.csv", model=tiny_bundle, progress=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.csv").stat().st_mode) == 0o644
