@@ -170,26 +170,6 @@ class AnalysisWorker(QObject):
         return dataclasses.replace(self.segment_config or SegmentConfig(),
                                    speakers=None if count == ESTIMATE else int(count))
 
-    def _count_for(self, path, chosen, default):
-        """``(number of speakers, sha256 or None)``: the one chosen for ``path``, else the one
-        its review remembers (the file is hashed for it: the hash is kept for the result),
-        else ``default``."""
-        if chosen is not None:
-            return chosen, None
-        from ser_engine.errors import SerError
-        from ser_engine.review import load_review
-        from ser_engine.segments import file_sha256
-
-        try:
-            sha = file_sha256(path)
-        except OSError:
-            return default, None  # the analysis says why the file cannot be read
-        try:
-            remembered = load_review(path, sha256=sha).speaker_count
-        except SerError:  # a damaged review: the window says so when the recording is shown
-            remembered = None
-        return (remembered if remembered is not None else default), sha
-
     def _analyse_one(self, path, chosen, default, reference):
         """The Timeline of ``path``, a Failure, or None when cancelled."""
         from ser_engine.baseline import BaselineError
@@ -200,16 +180,12 @@ class AnalysisWorker(QObject):
         def on_block(update):
             self.block_ready.emit(path, update)
 
+        count = default if chosen is None else chosen
+        self.count_used.emit(path, count)
         try:
-            count, sha = self._count_for(path, chosen, default)
-            self.count_used.emit(path, count)
             baseline = None if reference is None else self._baseline(reference)
-            result = self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._stopped,
-                                                       config=self._config(count), baseline=baseline,
-                                                       content_hash=sha is None)
-            if sha is not None:
-                result.sha256 = sha
-            return result
+            return self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._stopped,
+                                                     config=self._config(count), baseline=baseline)
         except AnalysisCancelled:
             return None
         except BaselineError as exc:  # the reference cannot be read now: never labelled without it

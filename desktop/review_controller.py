@@ -147,6 +147,12 @@ class ReviewController:
         """Speaker ``index`` is the patient (shown first). Returns "" or why not."""
         return self._edit(result, lambda r: r.set_patient(index), "choosing the patient")
 
+    def speaker_count(self, result):
+        """The number of speakers chosen for this recording before (None: never chosen, or its
+        review cannot be read)."""
+        review = self.review(result)
+        return review.speaker_count if review is not None else None
+
     def set_speaker_count(self, result, count):
         """Remember the number of speakers chosen for this recording (not an undo step)."""
         return self._edit(result, lambda r: setattr(r, "speaker_count", count), "", undoable=False)

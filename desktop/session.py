@@ -98,7 +98,9 @@ class Job:
 
     ``paths`` in order; ``speaker_baseline``: they are one folder's recordings, one speaker
     (:meth:`ser_engine.predictor.Predictor.analyse_group`); ``speakers``: the number of
-    speakers chosen for each path (None: the one its review remembers, else ``default_speakers``);
+    speakers chosen for each path (None: ``default_speakers``; a recording whose review
+    remembers another number is analysed again with it when its result arrives: hashing every
+    file first to read its review would slow every analysis);
     ``references``: the neutral reference normalising each path (None: none).
     """
 
@@ -559,8 +561,13 @@ class Session:
         if result.ok:
             e.status, e.result, e.error, e.duration = DONE, result, "", float(result.duration)
             e.headline = headline(result)
+            if e.speakers is None:  # the number the user chose for this recording before, in its review
+                e.speakers = self.reviews.speaker_count(result)
             if e.speakers is not None and e.speakers_used not in (None, e.speakers):
-                e.status = QUEUED  # the number of speakers was changed while it was analysed
+                # chosen while it was analysed, or remembered: analysed again with it
+                e.status = QUEUED
+                self.events.message.emit(f"Analysing {Path(e.path).name} again with {speakers_text(e.speakers)} "
+                                         "(as chosen for it)", 5000)
         else:
             e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
         self.reviews.forget(result.path)

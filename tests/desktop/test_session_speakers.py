@@ -116,6 +116,21 @@ def test_a_number_chosen_while_the_recording_is_analysed_applies_when_it_ends():
     assert s.entry("/v/session.wav").speakers_used == 2 and s.speakers_of() == [0, 1]
 
 
+def test_a_recording_opened_again_is_analysed_with_the_number_its_review_remembers():
+    from ser_engine.review import Review, save_review
+
+    first = two_speakers("/v/session.wav")
+    remembered = Review(first.sha256, "session.wav", speaker_count=2)
+    save_review(remembered)
+    s, rec, run = ready_session(lambda p, job: two_speakers(p) if (job.speakers.get(p) or 1) != 1 else clip(p))
+    s.add(["/v/session.wav", "/v/other.wav"])
+    run()
+    assert [j.speakers for j in rec.jobs()] == [{"/v/session.wav": None}, {"/v/session.wav": 2},
+                                                {"/v/other.wav": None}]
+    assert s.entry("/v/session.wav").speakers_used == 2 and s.speakers == 1  # the others keep the default
+    assert s.entry("/v/other.wav").speakers_used == 1
+
+
 def test_the_estimate_is_said_to_be_a_guess():
     s, rec, run = ready_session(lambda p, job: two_speakers(p))
     s.set_speakers(ESTIMATE, reanalyse=False)
