@@ -304,7 +304,7 @@ class _JournalSink:
     def _recover_csv(self, text):
         head, _, body = text.partition("\n")
         if head.split(",") != csv_fields(self.labels):
-            raise ExportError(f"{self.out}: was written with other columns (another model?); "
+            raise ExportError(f"{self.out}: was written with other columns (another model, or an older SER Studio?); "
                               "choose another --out")
         rows = list(csv.reader(io.StringIO(body)))
         fields = csv_fields(self.labels)

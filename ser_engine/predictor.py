@@ -240,6 +240,7 @@ class Predictor:
                 raise
             except SerError as exc:
                 out[p] = Failure(str(p), _reason(exc))
+                step()  # it will not be labelled: its second step too, so progress reaches the total
             step()
         if read:
             baseline = self.group_baseline(list(read.values()), source=describe_files(list(read)))

@@ -42,7 +42,7 @@ def test_json_lines_schema(tiny_bundle, folder, capsys):
         assert row["confidence"] == pytest.approx(row["probabilities"][row["label"]])
         assert row["model"] == {"id": "tiny-test-model", "version": "0.1.0"}
         seg = next(s for s in row["segments"] if s["label"] != "no speech")
-        assert set(seg) == {"start", "end", "label", "confidence", "uncertain", "probabilities"}
+        assert set(seg) == {"start", "end", "label", "confidence", "uncertain", "probabilities", "snr_db"}
         assert 0 <= seg["start"] < seg["end"]
 
 
@@ -122,7 +122,7 @@ def test_segments_json_gives_the_timeline_of_a_long_recording(tmp_path, capsys):
     labels = [s["label"] for s in row["segments"]]
     assert labels[0] == labels[-1] == "no speech" and len([x for x in labels if x == "no speech"]) == 5
     seg = next(s for s in row["segments"] if s["label"] != "no speech")
-    assert set(seg) == {"start", "end", "label", "confidence", "uncertain", "probabilities"}
+    assert set(seg) == {"start", "end", "label", "confidence", "uncertain", "probabilities", "snr_db"}
     assert abs(sum(seg["probabilities"].values()) - 1) < 1e-3
     assert set(row["summary"]["shares"]) == set(EMOTIONS)
 

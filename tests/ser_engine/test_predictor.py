@@ -99,3 +99,13 @@ def test_the_first_signal_after_warm_up_imports_nothing(tmp_path):
         "print(sorted(set(sys.modules) - before))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@requires_data
+def test_group_progress_reaches_its_total_when_a_clip_cannot_be_read(predictor, tmp_path):
+    files = ravdess_files([5], emotions=[1, 5], per_emotion=1)
+    bad = tmp_path / "broken.wav"
+    bad.write_text("nope")
+    seen = []
+    predictor.analyse_group(files + [bad], on_file=lambda done, total: seen.append((done, total)))
+    assert seen[-1][0] == seen[-1][1] and all(a[0] < b[0] for a, b in zip(seen, seen[1:], strict=False))
