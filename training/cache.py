@@ -4,6 +4,7 @@ A second training run on the same folder (or a renamed copy of it) skips extract
 Entries live in the user cache folder as ``.npy`` files, written atomically.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -124,7 +125,7 @@ def _extract(path, config_dict, speed=1.0, snr=None, seed=0, pitch=None):
 
 
 def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, snr=None, pitch=None,
-                     should_stop=None):
+                     should_stop=None, runner=None):
     """Features of many files, from the cache where possible.
 
     Parameters
@@ -149,6 +150,9 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
     should_stop : callable() -> bool or None
         Polled after each file; True raises :class:`TrainingCancelled` (the files already
         extracted stay in the cache).
+    runner : ClusterRunner or None
+        Extract on a Dask cluster's workers instead (:mod:`training.distributed`; ``workers``
+        is then unused); this process still writes the cache, in order.
 
     Returns
     -------
@@ -187,7 +191,18 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
             raise TrainingCancelled("training cancelled during feature extraction; the active model is unchanged")
 
     cfg = config.to_dict()
-    if workers > 1 and len(todo) > 8:
+    if runner is not None and todo:
+        from .distributed import check_unreadable, extract_task
+
+        jobs = [(p, _seed(digests[p])) for p in todo]
+        results = runner.run(extract_task, jobs, name="ser-features", config_dict=cfg, speed=speed, snr=snr,
+                             pitch=pitch)
+        with contextlib.closing(results):  # a cancel or an error: the cluster drops the files not done
+            for path, (result, unreadable) in zip(todo, results):
+                check_unreadable(path, unreadable)
+                finish(path, result)
+                check_stop()
+    elif workers > 1 and len(todo) > 8:
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
         try:
@@ -222,7 +237,7 @@ def pitch_key(steps):
 
 
 def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_steps=(), cache=None, workers=2,
-                              progress=None, should_stop=None):
+                              progress=None, should_stop=None, runner=None):
     """Features of the recordings, of their speed-perturbed, noisy and pitch-shifted copies.
 
     Returns
@@ -243,7 +258,7 @@ def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_
             progress(offset[0] + done, total, offset[1] + cached)
 
     features, failures, n_cached = extract_features(paths, config=config, cache=cache, workers=workers,
-                                                    progress=report, should_stop=should_stop)
+                                                    progress=report, should_stop=should_stop, runner=runner)
     good = [p for p in paths if p in features]
     variants = [(speed, {"speed": speed}) for speed in speeds]
     variants += [(noise_key(snr), {"snr": snr}) for snr in noise_snrs]
@@ -252,7 +267,7 @@ def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_
         offset[0] += len(paths)
         offset[1] = n_cached
         more, _, cached = extract_features(good, config=config, cache=cache, workers=workers, progress=report,
-                                           should_stop=should_stop, **kwargs)
+                                           should_stop=should_stop, runner=runner, **kwargs)
         features.update({(p, key): X for p, X in more.items()})
         n_cached += cached
     if progress:
@@ -272,8 +287,10 @@ class StatesCache:
         import json
 
         self.root = Path(root) if root else user_cache_dir() / "encoder"
-        key = json.dumps({"features": config.digest(), "segments": dataclasses.asdict(seg), "encoder": spec.to_dict()},
-                         sort_keys=True)
+        from .speech import detector_key
+
+        key = json.dumps({"features": config.digest(), "segments": dataclasses.asdict(seg), "encoder": spec.to_dict(),
+                          "speech": detector_key()}, sort_keys=True)
         self.folder = self.root / hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def _entry(self, digest):
@@ -300,7 +317,7 @@ class StatesCache:
 
 
 def extract_encoder_states(features, *, config, seg, front_end, cache=None, progress=None, should_stop=None,
-                           files_per_call=8):
+                           files_per_call=8, runner=None):
     """Encoder states of the speech regions of every recording and copy in ``features``.
 
     The regions are the app's (from the classic frames' voice activity, snapped to the
@@ -313,13 +330,16 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
     features : dict
         ``path`` or ``(path, key)`` -> classic frames (:func:`extract_training_features`).
     progress : callable(done, total, cached) or None
+    runner : ClusterRunner or None
+        Encode on a Dask cluster's workers instead (:mod:`training.distributed`): the same
+        groups of ``files_per_call`` recordings, each worker with its own encoder; this
+        process still writes the cache, in order.
 
     Returns
     -------
     states : dict, same keys -> list of np.ndarray [shape=(ceil(region frames / 2), 384)], one per region
     """
-    from ser_engine.encoder import SpeechEncoder, current_spec, region_states, whisper_mel_bank
-    from ser_engine.segments import regions_of
+    from ser_engine.encoder import SpeechEncoder, current_spec, whisper_mel_bank
 
     spec = current_spec()
     cache = cache if cache is not None else None
@@ -339,26 +359,48 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
         progress(n_cached, total, n_cached)
     if not todo:
         return out
-    encoder = SpeechEncoder(spec)
-    bank = whisper_mel_bank()
-    for i in range(0, len(todo), files_per_call):
-        if should_stop and should_stop():
-            raise TrainingCancelled("training cancelled during feature extraction; the active model is unchanged")
-        keys = todo[i:i + files_per_call]
-        pieces, owner = [], []
-        for key in keys:
-            y = _variant_of(key, config, digests[key])
-            for lo, hi in regions_of(features[key], feature_config=config, config=seg, step=front_end.step):
-                pieces.append((y, 0, lo, hi))
-                owner.append(key)
-        states = region_states(encoder, pieces, bank=bank)
-        for key in keys:
-            out[key] = [s for s, k in zip(states, owner) if k == key]
-            if cache:
-                cache.put(digests[key], out[key])
-        if progress:
-            progress(len(out), total, n_cached)
+    groups = [todo[i:i + files_per_call] for i in range(0, len(todo), files_per_call)]
+    jobs = [(keys, [features[k] for k in keys], [digests[k] for k in keys]) for keys in groups]
+    if runner is not None:
+        from .distributed import encode_task
+
+        results = runner.run(encode_task, jobs, name="ser-encoder", config=config, seg=seg, front_end=front_end,
+                             spec=spec)
+    else:
+        encoder, bank = SpeechEncoder(spec), whisper_mel_bank()
+        results = (encode_group(encoder, bank, *job, config=config, seg=seg, front_end=front_end) for job in jobs)
+    results = iter(results)
+    with contextlib.closing(results):  # a cancel or an error: the cluster drops the groups not done
+        for keys in groups:
+            if should_stop and should_stop():
+                raise TrainingCancelled("training cancelled during feature extraction; the active model is unchanged")
+            states = next(results)
+            for key in keys:
+                out[key] = states[key]
+                if cache:
+                    cache.put(digests[key], out[key])
+            if progress:
+                progress(len(out), total, n_cached)
     return out
+
+
+def encode_group(encoder, bank, keys, feats, digests, *, config, seg, front_end):
+    """Encoder states of the speech regions of a few recordings or copies, in one call of
+    the encoder: ``{key: [states of each region]}`` (:func:`extract_encoder_states`)."""
+    from ser_engine.encoder import region_states
+    from ser_engine.segments import regions_of
+    from ser_engine.vad import speech_mask
+
+    pieces, owner = [], []
+    for key, X, digest in zip(keys, feats, digests):
+        y = _variant_of(key, config, digest)
+        # the app's regions: the speech detector's, on the copy's own samples
+        mask = speech_mask(y, sample_rate=config.sample_rate, hop_length=config.hop_length)
+        for lo, hi in regions_of(mask, feature_config=config, config=seg, step=front_end.step):
+            pieces.append((y, 0, lo, hi))
+            owner.append(key)
+    states = region_states(encoder, pieces, bank=bank)
+    return {key: [s for s, k in zip(states, owner) if k == key] for key in keys}
 
 
 def _variant_suffix(variant):

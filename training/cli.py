@@ -1,6 +1,6 @@
 """``ser-train``: rebuild the model from a local RAVDESS folder.
 
-    ser-train --data DIR --out DIR [--folds K] [--epochs N] [--quick] [--seed S]
+    ser-train --data DIR --out DIR [--folds K] [--epochs N] [--quick] [--seed S] [--workers N | --scheduler ADDR]
 
 Writes ``DIR/model`` (a bundle that ``ser predict --model`` and the app accept),
 ``report.json`` and the PNG figures. Exit status 0 on success, 1 on bad input,
@@ -27,14 +27,18 @@ def build_parser():
     p.add_argument("--ensemble", type=int, default=None,
                    help="models averaged into the bundle (default: the config's; 1 is fastest)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2, help="feature-extraction processes")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="extract and train on N Dask worker processes on this machine (a LocalCluster on loopback); "
+                        "default: in this process, with 2 extraction processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="extract and train on a running Dask cluster; its workers must read --data at the same path")
     p.add_argument("--model-id", default=None, help="id written into the bundle")
     p.add_argument("--description", default=None, help="training data description for the model card")
     return p
 
 
 def config_from_args(args):
-    overrides = {"seed": args.seed, "workers": args.workers}
+    overrides = {"seed": args.seed}
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     if args.folds is not None:
@@ -109,6 +113,13 @@ class _Progress:
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        print("ser-train: --workers must be at least 1", file=sys.stderr)
+        return 1
+    if args.scheduler and args.workers is not None:
+        print("ser-train: --workers is for this machine; with --scheduler the cluster's own workers train",
+              file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     quiet_tensorflow()
     from .pipeline import run_training
@@ -116,7 +127,8 @@ def main(argv=None):
     progress = _Progress()
     try:
         outcome = run_training(args.data, args.out, config_from_args(args), progress=progress,
-                               model_id=args.model_id, description=args.description)
+                               model_id=args.model_id, description=args.description, scheduler=args.scheduler,
+                               workers=args.workers)
     except SerError as exc:
         progress.close()
         print(f"ser-train: {exc}", file=sys.stderr)

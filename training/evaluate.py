@@ -11,6 +11,7 @@ statistics, one for speaker baselines (pooled over every baseline condition, sin
 baselines come in every kind).
 """
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -22,7 +23,8 @@ from ser_engine import EMOTIONS
 from .cache import noise_key
 from .metrics import expected_calibration_error, summarise
 from .scoring import CONDITION_TITLES, CONDITIONS, Scores, recordings_of, score_conditions
-from .train import train_model, validation_score, validation_set, version_recordings
+from .distributed import fit_members, member_tasks
+from .train import ensemble_of, validation_score, validation_set, version_recordings
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ class CVResult:
 
 
 def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, noisy_snrs=(),
-                   conditions=CONDITIONS, keep_models=False, states=None):
+                   conditions=CONDITIONS, keep_models=False, states=None, recs=None, runner=None):
     """Run k-fold speaker-independent CV.
 
     Parameters
@@ -137,6 +139,12 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     states : dict or None
         Encoder states of the recordings' speech regions (same keys as ``features``), for an
         encoder front end (:func:`~training.cache.extract_encoder_states`).
+    recs : dict or None
+        The recordings of ``features`` (:func:`~training.scoring.recordings_of`), when already made.
+    runner : ClusterRunner or None
+        Where the models are trained (:mod:`training.distributed`): every fold's members one
+        after the other in this process by default; on a Dask cluster, all of them at once.
+        Either way each fold is scored here, in order, as soon as its members are trained.
 
     Returns
     -------
@@ -145,55 +153,63 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
     items = dataset.items
     labels = np.array([it.label for it in items])
     folds = actor_folds(dataset.actors, cfg.folds)
-    recs = recordings_of(features, cfg, states=states)
+    recs = recs if recs is not None else recordings_of(features, cfg, states=states)
     conds = ("global",) + tuple(conditions)
     parts = {}
     fold_logs, histories, models = [], [], []
+    plans, tasks = [], []
     for i, test_actors in enumerate(folds):
         if only_folds is not None and i not in only_folds:
             continue
-        t0 = time.perf_counter()
         rest = [a for a in dataset.actors if a not in test_actors]
         val_actors = pick_validation(rest, min(cfg.val_actors, len(rest) - 1))
         tr = [it for it in items if it.actor in rest and it.actor not in val_actors]
         va = [it for it in items if it.actor in val_actors]
-        idx = np.array([j for j, it in enumerate(items) if it.actor in test_actors])
-        te = [items[j] for j in idx]
+        plans.append((i, test_actors, val_actors, va))
+        tasks += member_tasks(tr, va, cfg, seed=cfg.seed + i, event={"phase": "fold", "fold": i + 1, "folds": len(folds)},
+                              start=len(tasks))
 
-        def on_epoch(log, i=i):
-            if progress:
-                progress({"phase": "fold", "fold": i + 1, "folds": len(folds), "epoch": log})
+    def on_epoch(task, log):
+        if progress:
+            progress({**task.event, "epoch": log})
 
-        tm = train_model(tr, va, features, cfg, seed=cfg.seed + i, on_epoch=on_epoch, should_stop=should_stop,
-                         recs=recs)
-        for c, (local, sc) in score_conditions(tm.model, te, recs, tm.global_stats, cfg, conds).items():
-            parts.setdefault(c, []).append((idx[local], np.full(len(local), i), sc))
-        val_extra = {}
-        for snr in noisy_snrs:
-            key = noise_key(snr)
-            copies = version_recordings(te, recs, key)
-            noisy = [it for it in te if it.path in copies]
-            pos = np.array([j for j, it in zip(idx, te) if it.path in copies], np.int64)
-            for c, (local, sc) in score_conditions(tm.model, noisy, copies, tm.global_stats, cfg,
-                                                   ("global", "all")).items():
-                parts.setdefault(f"{key}:{c}", []).append((pos[local], np.full(len(local), i), sc))
-            if va:
-                val_copies = version_recordings(va, recs, key)
-                vnoisy = [it for it in va if it.path in val_copies]
-                val_extra[key] = validation_score(tm.model, vnoisy, validation_set(vnoisy, val_copies,
-                                                                                     tm.global_stats, cfg), cfg)[1]
-        # The fold's final model (the whole ensemble, not one member) on its validation actors:
-        # the score the accuracy benchmark chooses levers on.
-        val_accuracy = (validation_score(tm.model, va, validation_set(va, recs, tm.global_stats, cfg), cfg)[1]
-                        if va else None)
-        fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
-                          "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
-                          "val_accuracy_extra": val_extra, "seconds": time.perf_counter() - t0})
-        histories.append(tm.history)
-        logger.info("fold %d/%d done in %.0f s", i + 1, len(folds), fold_logs[-1]["seconds"])
-        if keep_models:
-            models.append(tm)
-        del tm
+    # Every fold's members in one stream: on a cluster they all train at once, and each fold is
+    # scored here as soon as its own are back.
+    fits = fit_members(tasks, recs, on_epoch=on_epoch, should_stop=should_stop, runner=runner)
+    with contextlib.closing(fits):
+        for i, test_actors, val_actors, va in plans:
+            t0 = time.perf_counter()
+            tm = ensemble_of([next(fits) for _ in range(cfg.ensemble)])
+            idx = np.array([j for j, it in enumerate(items) if it.actor in test_actors])
+            te = [items[j] for j in idx]
+            for c, (local, sc) in score_conditions(tm.model, te, recs, tm.global_stats, cfg, conds).items():
+                parts.setdefault(c, []).append((idx[local], np.full(len(local), i), sc))
+            val_extra = {}
+            for snr in noisy_snrs:
+                key = noise_key(snr)
+                copies = version_recordings(te, recs, key)
+                noisy = [it for it in te if it.path in copies]
+                pos = np.array([j for j, it in zip(idx, te) if it.path in copies], np.int64)
+                for c, (local, sc) in score_conditions(tm.model, noisy, copies, tm.global_stats, cfg,
+                                                       ("global", "all")).items():
+                    parts.setdefault(f"{key}:{c}", []).append((pos[local], np.full(len(local), i), sc))
+                if va:
+                    val_copies = version_recordings(va, recs, key)
+                    vnoisy = [it for it in va if it.path in val_copies]
+                    vset = validation_set(vnoisy, val_copies, tm.global_stats, cfg)
+                    val_extra[key] = validation_score(tm.model, vnoisy, vset, cfg)[1]
+            # The fold's final model (the whole ensemble, not one member) on its validation actors:
+            # the score the accuracy benchmark chooses levers on.
+            val_accuracy = (validation_score(tm.model, va, validation_set(va, recs, tm.global_stats, cfg), cfg)[1]
+                            if va else None)
+            fold_logs.append({"fold": i + 1, "test_actors": test_actors, "val_actors": val_actors,
+                              "best_epoch": tm.best_epoch, "epochs_run": len(tm.history), "val_accuracy": val_accuracy,
+                              "val_accuracy_extra": val_extra, "seconds": time.perf_counter() - t0})
+            histories.append(tm.history)
+            logger.info("fold %d/%d done in %.0f s", i + 1, len(folds), fold_logs[-1]["seconds"])
+            if keep_models:
+                models.append(tm)
+            del tm
     oof = {c: OutOfFold.join(p) for c, p in parts.items()}
     temps = {"global": oof["global"].scores.fit_temperature(labels[oof["global"].index])}
     speaker = [oof[c] for c in conditions if c in oof]

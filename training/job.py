@@ -93,7 +93,13 @@ class _QueueLogHandler(logging.Handler):
 
 
 def child_main(params, events, stop):
-    """Entry point of the child process: run the training and report through ``events``."""
+    """Entry point of the child process: run the training and report through ``events``.
+
+    ``params``: ``data_dir``, ``out_dir``, ``preset``, ``overrides`` (TrainConfig fields), and
+    optionally ``cache_root``, ``model_id``, ``description``, ``scheduler`` (a Dask scheduler's
+    address: its workers extract and train, :mod:`training.distributed`) or ``workers`` (a
+    LocalCluster of that many processes, in this child's process group).
+    """
     def send(event):
         events.put(_plain(event))
 
@@ -117,7 +123,8 @@ def child_main(params, events, stop):
         try:
             outcome = run_training(params["data_dir"], params["out_dir"], cfg, progress=send,
                                    should_stop=stop.is_set, cache_root=params.get("cache_root"),
-                                   model_id=params.get("model_id"), description=params.get("description"))
+                                   model_id=params.get("model_id"), description=params.get("description"),
+                                   scheduler=params.get("scheduler"), workers=params.get("workers"))
         except TrainingCancelled as exc:
             send({"phase": "finished", "status": "cancelled", "message": str(exc)})
             return

@@ -23,6 +23,7 @@ from ser_engine.segments import SegmentConfig
 from . import report as rep
 from .cache import FeatureCache, StatesCache, extract_encoder_states, extract_training_features
 from .dataset import Dataset, _check, discover
+from .distributed import open_runner
 from .evaluate import MODES, OutOfFold, cross_validate, mode_of, pick_validation
 from .metrics import uncertain_threshold
 from .scoring import CONDITIONS, recordings_of, score_conditions
@@ -43,7 +44,7 @@ class TrainingOutcome:
 
 
 def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cache_root=None,
-                 description=None, model_id=None):
+                 description=None, model_id=None, scheduler=None, workers=None):
     """Train and evaluate a model from a RAVDESS folder.
 
     Parameters
@@ -57,17 +58,38 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     progress : callable(dict) or None
         Events: ``{"phase": "scan"|"features"|"fold"|"final"|"write"|"done", ...}``.
     should_stop : callable() -> bool or None
+    scheduler : str or None
+        A running Dask scheduler's address (``tcp://HOST:PORT``): its workers extract the
+        features and train the models (:mod:`training.distributed`); they must read
+        ``data_dir`` at the same path. This process writes the cache, the report and the bundle.
+    workers : int or None
+        The same on a LocalCluster of this many worker processes on this machine.
+        Neither: everything runs in this process, as it always has.
 
     Returns
     -------
     TrainingOutcome
+
+    Raises
+    ------
+    ClusterError
+        The cluster cannot be used: no scheduler or workers, a worker that cannot read the
+        data, the scheduler lost.
     """
+    with open_runner(scheduler, workers) as runner:
+        return _run_training(data_dir, out_dir, cfg, progress=progress, should_stop=should_stop,
+                             cache_root=cache_root, description=description, model_id=model_id, runner=runner)
+
+
+def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, description, model_id, runner):
     emit = progress or (lambda event: None)
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
     emit({"phase": "scan", "message": f"Scanning {data_dir}"})
     dataset = discover(data_dir)
     emit({"phase": "scan", "dataset": dataset.summary()})
+    if runner is not None:  # before any work is sent: the workers read the recordings by this machine's paths
+        runner.check_readable([it.path for it in dataset.items])
 
     t0 = time.perf_counter()
     cache = FeatureCache(cfg.feature, cache_root)
@@ -76,7 +98,7 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         pitch_steps=cfg.pitch_steps, cache=cache, workers=cfg.workers,
         progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
                                                    "cached": cached}),
-        should_stop=should_stop)
+        should_stop=should_stop, runner=runner)
     states = None
     if cfg.front_end.uses_encoder:
         states = extract_encoder_states(
@@ -84,7 +106,7 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
             cache=StatesCache(cfg.feature, SegmentConfig(), current_spec(), cache_root and Path(cache_root) / "encoder"),
             progress=lambda done, total, cached: emit({"phase": "encoder", "done": done, "total": total,
                                                        "cached": cached}),
-            should_stop=should_stop)
+            should_stop=should_stop, runner=runner)
     feature_seconds = time.perf_counter() - t0
     if failures:
         dataset = Dataset(dataset.root, [it for it in dataset.items if it.path not in failures],
@@ -96,8 +118,10 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
 
     labels = np.array([it.label for it in dataset.items])
     histories = []
+    recs = recordings_of(features, cfg, states=states)  # made once: the folds and the final model read them
     if cfg.folds:
-        cv = cross_validate(dataset, features, cfg, progress=emit, should_stop=should_stop, states=states)
+        cv = cross_validate(dataset, features, cfg, progress=emit, should_stop=should_stop, states=states, recs=recs,
+                            runner=runner)
         temperatures = cv.temperatures
         final_epochs = max(1, int(round(float(np.median(cv.best_epochs)))))
         histories += [(f"fold {f['fold']}", h) for f, h in zip(cv.folds, cv.histories)]
@@ -115,9 +139,9 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
         val_actors = pick_validation(dataset.actors, max(1, min(cfg.val_actors, len(dataset.actors) - 1)))
         val_items = [it for it in dataset.items if it.actor in val_actors]
         final_items = [it for it in dataset.items if it.actor not in val_actors]
-    recs = recordings_of(features, cfg, states=states)
     tm = train_model(final_items, val_items, features, cfg, seed=cfg.seed, epochs=final_epochs,
-                     on_epoch=lambda log: emit({"phase": "final", "epoch": log}), should_stop=should_stop, recs=recs)
+                     on_epoch=lambda log: emit({"phase": "final", "epoch": log}), should_stop=should_stop, recs=recs,
+                     runner=runner)
     histories.append(("final", tm.history))
     if temperatures is None:
         temperatures, evaluation = _quick_evaluation(tm, val_items, val_actors, recs, cfg)

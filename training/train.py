@@ -37,6 +37,7 @@ class TrainedModel:
     history: list  # of EpochLog, all members in order
     best_epoch: int  # median over members
     aux_models: dict = dataclasses.field(default_factory=dict)  # name -> model of an auxiliary head
+    network: object = None  # a member's whole trained network (auxiliary heads included); None for an ensemble
 
 
 def speaker_stats(items, recs, global_stats, cfg):
@@ -210,27 +211,29 @@ class _StopCallback:
 
 
 def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
-                on_epoch=None, should_stop=None, recs=None):
+                on_epoch=None, should_stop=None, recs=None, runner=None):
     """Train ``cfg.ensemble`` models with different seeds and average them into one.
 
     Averaging the probabilities of independently trained members removes much of the
     seed-to-seed spread of a small model on 60 files per speaker (measured in
     BENCHMARKS.md). The result is a single Keras model of stock layers, so the bundle
     format, the Predictor and safe_mode loading are unchanged. Parameters as
-    :func:`train_member`.
+    :func:`train_member`; ``runner`` (:mod:`training.distributed`) trains the members, one
+    after the other in this process by default, or at once on a Dask cluster.
     """
-    import keras
+    from .distributed import fit_members, member_tasks
 
     recs = recs if recs is not None else recordings_of(features, cfg)
-    members = []
-    for k in range(cfg.ensemble):
-        def member_epoch(log, k=k):
-            log.member = k
-            if on_epoch:
-                on_epoch(log)
+    tasks = member_tasks(train_items, val_items, cfg, seed=seed, epochs=epochs)
+    members = list(fit_members(tasks, recs, on_epoch=(lambda task, log: on_epoch(log)) if on_epoch else None,
+                               should_stop=should_stop, runner=runner))
+    return ensemble_of(members)
 
-        members.append(train_member(train_items, val_items, features, cfg, seed=seed + 1000 * k, epochs=epochs,
-                                    on_epoch=member_epoch, should_stop=should_stop, recs=recs))
+
+def ensemble_of(members):
+    """One :class:`TrainedModel` averaging the members' outputs (a single member is itself)."""
+    import keras
+
     if len(members) == 1:
         return members[0]
     inp = keras.Input(shape=members[0].model.input_shape[1:], name="features")
@@ -317,4 +320,4 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
         trained.set_weights(best_weights)
     else:
         best_epoch = len(history)
-    return TrainedModel(model, global_stats, history, best_epoch, aux_models)
+    return TrainedModel(model, global_stats, history, best_epoch, aux_models, trained)
