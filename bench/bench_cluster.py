@@ -1,7 +1,11 @@
-"""`ser batch` on Dask: 1 worker against 2, the per-task overhead, and a projection to 8/32/128.
+"""`ser batch` and `ser-train` on Dask: 1 worker against 2, the per-task overhead, a projection to 8/32/128.
 
-    python bench/bench_cluster.py                      # the full run (about 10 minutes on 2 cores)
+    python bench/bench_cluster.py                      # both parts
+    python bench/bench_cluster.py --part batch         # the batch part alone (about 10 minutes on 2 cores)
+    python bench/bench_cluster.py --part training      # the training part alone (three "Full" trainings)
     python bench/bench_cluster.py --files 40 --minutes 3 --long 2 --repeats 1 --print-only   # a check
+    python bench/bench_cluster.py --part training --train-actors 5 --train-epochs 2 --train-no-copies \\
+        --print-only                                   # a check (a few minutes)
 
 Three batches, each run in a fresh process through `run_batch` (CSV output, shipped model):
 
@@ -28,7 +32,17 @@ the model plugin, each worker's preparation) against the process pool `ser batch
 Dask (``ProcessPoolExecutor``, fork, an initializer that loads the model), until both processes
 have loaded it.
 
-Writes the section "bench_cluster" of BENCHMARKS.md (not with ``--print-only``).
+**Training** (``--part training``): a 5-fold ``ser-train`` (the Train tab's preset ``--train-preset``,
+"full" by default: one model per fold, up to 40 epochs) on the clips of ``--train-actors`` actors,
+each run a fresh process calling `run_training`: in this process (no cluster), on a LocalCluster
+of 1 worker and of 2 (``--workers 1``/``2``). The feature cache is filled once before, so every
+run starts from the same warm cache and the times are the fits' and the scoring's. Times: the
+whole run, the k-fold part (from the end of the features to the final model's start) and the
+final model (to the writing). Each run's report (but its clock times and date) and its bundle's
+weights are hashed: the three must be identical.
+
+Writes the sections "bench_cluster" and "bench_cluster_training" of BENCHMARKS.md (not with
+``--print-only``).
 """
 
 import argparse
@@ -115,6 +129,69 @@ if __name__ == "__main__":
         print("JSON " + json.dumps({"startup": up, "shutdown": down}))
 '''
 
+# One training in a fresh process (a script: a LocalCluster spawns workers that re-import it).
+CHILD_TRAIN = r'''
+import hashlib, json, sys, time
+from pathlib import Path
+
+
+def figures(report):
+    drop = {"created", "timing", "seconds"}
+    if isinstance(report, dict):
+        return {k: figures(v) for k, v in report.items() if k not in drop}
+    if isinstance(report, list):
+        return [figures(v) for v in report]
+    return report
+
+
+if __name__ == "__main__":
+    from training.pipeline import run_training
+    from training.presets import PRESETS
+
+    data, out, cache, workers, preset, overrides = sys.argv[1:7]
+    marks = {}
+
+    def progress(event):
+        now = time.perf_counter()
+        if event["phase"] == "features" and event["done"] == event["total"]:
+            marks["features"] = now
+        marks.setdefault(event["phase"], now)
+
+    cfg = PRESETS[preset].config(**json.loads(overrides))
+    t0 = time.perf_counter()
+    outcome = run_training(data, out, cfg, cache_root=cache, progress=progress, workers=int(workers) or None,
+                           model_id="bench")
+    wall = time.perf_counter() - t0
+    import keras
+
+    model = keras.saving.load_model(Path(out) / "model" / "model.keras", safe_mode=True)
+    weights = hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest()[:16]
+    report = hashlib.sha256(json.dumps(figures(outcome.report), sort_keys=True).encode()).hexdigest()[:16]
+    modes = outcome.report["evaluation"]["modes"]
+    print("JSON " + json.dumps({"wall": wall, "kfold": marks["final"] - marks["features"],
+                                "final": marks["write"] - marks["final"], "weights": weights, "report": report,
+                                "accuracy": {m: r["accuracy"]["mean"] for m, r in modes.items()},
+                                "files": outcome.report["dataset"]["files"]}))
+'''
+
+CHILD_WARM = r'''
+import json, sys
+from training.cache import FeatureCache, extract_training_features
+from training.dataset import discover
+from training.presets import PRESETS
+
+if __name__ == "__main__":
+    data, cache, preset, overrides = sys.argv[1:5]
+    cfg = PRESETS[preset].config(**json.loads(overrides))
+    items = discover(data).items
+    _, _, cached = extract_training_features([it.path for it in items], config=cfg.feature, speeds=cfg.speeds,
+                                             noise_snrs=cfg.noise_snrs, pitch_steps=cfg.pitch_steps,
+                                             cache=FeatureCache(cfg.feature, cache), workers=cfg.workers)
+    print("JSON " + json.dumps({"files": len(items), "cached": cached}))
+'''
+
+TRAIN_SETUPS = (("in-process", 0), ("1 worker", 1), ("2 workers", 2))
+
 CHILD_NOOP = r'''
 import json, sys, time
 from ser_engine.cluster import TaskStream, open_client
@@ -151,9 +228,10 @@ def child(code, *args, script=False, timeout=3600):
     raise RuntimeError(f"child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
 
 
-def clip_folder(dest, n):
-    """``n`` of the 1,200 clips of actors 01-20, spread evenly, linked into ``dest/Actor_NN``."""
-    clips = sorted(p for a in range(1, 21) for p in (DATA / f"Actor_{a:02d}").glob("*.flac"))
+def clip_folder(dest, n, actors=range(1, 21)):
+    """``n`` of the clips of ``actors`` (all 1,200 of 01-20 by default), spread evenly, linked
+    into ``dest/Actor_NN``."""
+    clips = sorted(p for a in actors for p in (DATA / f"Actor_{a:02d}").glob("*.flac"))
     if n and n < len(clips):
         step = len(clips) / n
         clips = [clips[int(i * step)] for i in range(n)]
@@ -216,8 +294,31 @@ def main():
     ap.add_argument("--long", type=int, default=4, help="recordings in the long batch")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--noop", type=int, default=2000, help="empty tasks for the scheduling overhead")
-    ap.add_argument("--print-only", action="store_true", help="print the section; do not write BENCHMARKS.md")
+    ap.add_argument("--part", choices=("batch", "training", "all"), default="all")
+    ap.add_argument("--train-actors", type=int, default=20, help="actors 01..N whose clips are trained on")
+    ap.add_argument("--train-preset", default="full", help="the Train tab's preset (training/presets.py)")
+    ap.add_argument("--train-epochs", type=int, default=None, help="at most this many epochs (default: the preset's)")
+    ap.add_argument("--train-ensemble", type=int, default=None, help="models per fold (default: the preset's)")
+    ap.add_argument("--train-repeats", type=int, default=1)
+    ap.add_argument("--train-no-copies", action="store_true",
+                    help="no speed-perturbed or noisy copies (a quicker check; not the preset's recipe)")
+    ap.add_argument("--print-only", action="store_true", help="print the sections; do not write BENCHMARKS.md")
     args = ap.parse_args()
+    script = " ".join(["bench/bench_cluster.py", *sys.argv[1:]])
+    if args.part in ("batch", "all"):
+        text = batch_part(args)
+        if not args.print_only:
+            write_section("bench_cluster", "Batch analysis on Dask: 1 worker against 2, and beyond", text, script)
+        print(text)
+    if args.part in ("training", "all"):
+        text = training_part(args)
+        if not args.print_only:
+            write_section("bench_cluster_training", "Training on Dask: a 5-fold run, 1 worker against 2", text,
+                          script)
+        print(text)
+
+
+def batch_part(args):
     loads = [load_average()]
     with tempfile.TemporaryDirectory(prefix="ser-bench-cluster-") as tmp:
         tmp = Path(tmp)
@@ -232,12 +333,81 @@ def main():
                 startup[which].append(child(CHILD_STARTUP, which, script=True))
         noop = child(CHILD_NOOP, args.noop, script=True)
         loads.append(load_average())
+    return report(args, batches, runs, startup, noop, loads)
 
-    text = report(args, batches, runs, startup, noop, loads)
-    if not args.print_only:
-        write_section("bench_cluster", "Batch analysis on Dask: 1 worker against 2, and beyond", text,
-                      " ".join(["bench/bench_cluster.py", *sys.argv[1:]]))
-    print(text)
+
+def training_part(args):
+    """Each set-up's training runs (the set-ups alternating within a round), from one warm cache."""
+    overrides = {"folds": 5}
+    if args.train_epochs is not None:
+        overrides["epochs"] = args.train_epochs
+    if args.train_ensemble is not None:
+        overrides["ensemble"] = args.train_ensemble
+    if args.train_no_copies:
+        overrides.update(speeds=(), noise_snrs=())
+    loads = [load_average()]
+    runs = {name: [] for name, _ in TRAIN_SETUPS}
+    with tempfile.TemporaryDirectory(prefix="ser-bench-cluster-train-") as tmp:
+        tmp = Path(tmp)
+        data, n = clip_folder(tmp / "data", 0, actors=range(1, args.train_actors + 1))
+        cache = tmp / "cache"
+        warm = child(CHILD_WARM, data, cache, args.train_preset, json.dumps(overrides), script=True)
+        print(f"warm cache: {warm}", file=sys.stderr, flush=True)
+        loads.append(load_average())
+        for r in range(args.train_repeats):
+            for name, workers in TRAIN_SETUPS:
+                out = tmp / f"out-{workers}-{r}"
+                res = child(CHILD_TRAIN, data, out, cache, workers, args.train_preset, json.dumps(overrides),
+                            script=True, timeout=6 * 3600)
+                runs[name].append(res)
+                print(f"training / {name}: {res}", file=sys.stderr, flush=True)
+        loads.append(load_average())
+    return training_report(args, overrides, n, runs, loads)
+
+
+def training_report(args, overrides, n_files, runs, loads):
+    from training.presets import PRESETS
+
+    cfg = PRESETS[args.train_preset].config(**overrides)
+    names = [name for name, _ in TRAIN_SETUPS]
+    rows = ["| Set-up | wall | k-fold part | final model |", "|---|---|---|---|"]
+    for name in names:
+        r = runs[name]
+        rows.append(f"| {name} | {med(r, 'wall'):.0f} s | {med(r, 'kfold'):.0f} s | {med(r, 'final'):.0f} s |")
+    one, two, local = runs["1 worker"], runs["2 workers"], runs["in-process"]
+    speedup = {k: med(one, k) / med(two, k) for k in ("wall", "kfold", "final")}
+    hashes = {(x["report"], x["weights"]) for r in runs.values() for x in r}
+    same = len(hashes) == 1
+    accuracy = local[0]["accuracy"]
+    fits = cfg.folds * cfg.ensemble
+    body = [
+        f"A {cfg.folds}-fold `ser-train` of the Train tab's preset \"{args.train_preset}\" "
+        f"(ensemble {cfg.ensemble}, up to {cfg.epochs} epochs, patience {cfg.patience}, speeds {list(cfg.speeds)}, "
+        f"noisy copies at {list(cfg.noise_snrs)} dB) on the {n_files} clips of actors 01–{args.train_actors:02d}; "
+        f"each run a fresh process calling `run_training` from the same warm feature cache (filled once before), "
+        f"median of {args.train_repeats}. In-process: no cluster (`ser-train` alone). 1 and 2 workers: a "
+        "LocalCluster on loopback (`--workers 1`, `--workers 2`); each fit runs with this machine's thread "
+        "counts (so that the numbers are a local run's: `training/distributed.py`). k-fold part: from the end of "
+        "the features to the start of the final model (the folds' fits and their scoring here); final model: to "
+        "the writing.",
+        "",
+        *rows,
+        "",
+        f"2 workers ÷ 1 worker: **{speedup['wall']:.2f}×** the whole run, {speedup['kfold']:.2f}× the k-fold part "
+        f"({fits} fits), {speedup['final']:.2f}× the final model ({cfg.ensemble} fit"
+        f"{'s' if cfg.ensemble > 1 else ''}: one worker per fit, so {cfg.ensemble} fit"
+        f"{'s do' if cfg.ensemble > 1 else ' does'} not split). "
+        f"2 workers ÷ in-process: {med(local, 'wall') / med(two, 'wall'):.2f}×.",
+        "",
+        f"Same results: the reports (every figure but clock times and the date) and the bundles' weights of all "
+        f"{sum(len(r) for r in runs.values())} runs are **{'identical' if same else 'not identical'}** "
+        f"({len(hashes)} distinct). Accuracy of this run: {accuracy.get('global', float('nan')):.1%} alone, "
+        f"{accuracy.get('speaker', float('nan')):.1%} with a speaker baseline.",
+        "",
+        f"Load average (1/5/15 min) before, after the warm-up, after the runs: {'; '.join(loads)} "
+        "(the machine is shared: other sessions' work runs beside these figures).",
+    ]
+    return "\n".join(body)
 
 
 def report(args, batches, runs, startup, noop, loads):
