@@ -1,5 +1,7 @@
 """The clinician tier of the recordings in the window: loaded when a result arrives, changed by
-the number keys and the speaker corrections, saved at once, and undone one step at a time.
+the clinician's edits (labels of segments and of stretches, splits, merges, boundaries moved,
+notes, the reviewed state, imported annotations, speaker corrections), saved at once, undone
+and redone one step at a time.
 
 Reviews live where :mod:`ser_engine.review` keeps them (the user data folder, keyed by the
 sha256 of the audio's bytes; the audio is never written). A save is a few hundred bytes,
@@ -7,9 +9,9 @@ written atomically and synchronously on the GUI thread: a correction must surviv
 quit the next instant, and queuing it behind a long overview on the I/O thread would not
 guarantee that.
 
-Undo (Edit ▸ Undo, Ctrl+Z) takes back the last correction of any recording — a label, a segment
-given to another speaker, a merge, a name, the patient — by restoring that review as it was
-before and saving it: a simple stack of whole reviews, enough for these small files.
+Undo (Edit ▸ Undo, Ctrl+Z) takes back the last edit of any recording by restoring that review
+as it was before and saving it; Redo (Ctrl+Shift+Z) puts it back. Two stacks of whole reviews,
+enough for these small files; a new edit empties the redo stack.
 """
 
 import copy
@@ -31,6 +33,7 @@ class ReviewController:
         self._by_path = {}   # path -> Review, or a str: why its review cannot be used
         self._sha = {}       # path -> sha256
         self._undo = []      # (path, the Review object, a copy of it before, what was done)
+        self._redo = []      # (path, the Review object, a copy of it after, what was undone)
         self._memo = {}      # (path, id of the result, key) -> what a view computed from the review
 
     def forget(self, path=None):
@@ -41,6 +44,7 @@ class ReviewController:
             self._by_path.clear()
             self._sha.clear()
             self._undo.clear()
+            self._redo.clear()
         else:
             self._by_path.pop(path, None)
             self._sha.pop(path, None)
@@ -100,6 +104,83 @@ class ReviewController:
                 review.set_label(segment.start, segment.end, label)
 
         return self._edit(result, change, f"your label {label}" if label else "clearing your label")
+
+    def set_range_label(self, result, start, end, label):
+        """Label the stretch ``[start, end]`` (any bounds; None clears it). Returns "" or why not."""
+        def change(review):
+            if label is None:
+                review.clear(start, end)
+            else:
+                review.set_label(start, end, label)
+
+        return self._edit(result, change, f"your label {label} of a stretch" if label else "clearing a stretch")
+
+    def interval_at(self, result, t):
+        """``(start, end, label)`` of the clinician's label at ``t`` (None: none)."""
+        review = self.review(result)
+        iv = review.interval_at(t) if review is not None else None
+        return None if iv is None else (iv.start, iv.end, iv.label)
+
+    def boundaries(self, result):
+        review = self.review(result)
+        return review.boundaries() if review is not None else []
+
+    def split(self, result, t):
+        """Split the clinician's label at ``t``. Returns "" or why not."""
+        return self._edit(result, lambda r: r.split(t), "splitting your label")
+
+    def merge_next(self, result, t):
+        """Merge the clinician's label at ``t`` with the next. Returns "" or why not."""
+        return self._edit(result, lambda r: r.merge_next(t), "merging your labels")
+
+    def move_boundary(self, result, t, new_t):
+        """Move the boundary at ``t`` of the clinician tier to ``new_t`` (kept inside the
+        recording). Returns "" or why not."""
+        def change(review):
+            review.move_boundary(t, min(max(new_t, 0.0), float(result.duration)))
+
+        return self._edit(result, change, "moving a boundary of your labels")
+
+    # -- notes, the reviewed state, imports -----------------------------------------------------
+    def note(self, result):
+        """The note on the whole recording ("" when none or unavailable)."""
+        review = self.review(result)
+        return review.note if review is not None else ""
+
+    def note_for(self, result, start, end):
+        review = self.review(result)
+        return review.note_for(start, end) if review is not None else ""
+
+    def set_note(self, result, text):
+        return self._edit(result, lambda r: r.set_note(text), "your note on the recording")
+
+    def set_segment_note(self, result, start, end, text):
+        return self._edit(result, lambda r: r.set_segment_note(start, end, text), "your note")
+
+    def is_reviewed(self, result):
+        review = self.review(result)
+        return bool(review is not None and review.reviewed)
+
+    def set_reviewed(self, result, reviewed):
+        what = "marking it reviewed" if reviewed else "marking it not reviewed"
+        return self._edit(result, lambda r: r.set_reviewed(reviewed), what)
+
+    def import_tier(self, result, imported, *, replace):
+        """Make an :class:`~ser_engine.annotations.ImportedTier` the clinician tier (laid over
+        it when ``replace`` is False). Returns "" or why not; one undo step."""
+        from ser_engine.annotations import apply_to_review
+
+        return self._edit(result, lambda r: apply_to_review(r, imported, replace=replace),
+                          f"importing {imported.source.name}")
+
+    def mark(self, result):
+        """What the queue says of a recording's review (:class:`ReviewMark`), or None when its
+        review cannot be read."""
+        review = self.review(result)
+        if review is None:
+            return None
+        corrections = len(review.intervals) + len(review.speaker_moves) + len(review.speaker_merges)
+        return ReviewMark(review.reviewed, corrections, bool(review.note or review.segment_notes))
 
     # -- who speaks ----------------------------------------------------------------------------
     def speaker_of(self, result, segment):
@@ -175,6 +256,7 @@ class ReviewController:
         if undoable:
             self._undo.append((result.path, review, before, what))
             del self._undo[:-UNDO_DEPTH]
+            self._redo.clear()
         return ""
 
     def memo(self, result, key, compute):
@@ -196,25 +278,43 @@ class ReviewController:
         """What Undo would take back ("" when nothing)."""
         return self._undo[-1][3] if self._undo else ""
 
+    def can_redo(self):
+        return bool(self._redo)
+
+    def redo_text(self):
+        """What Redo would put back ("" when nothing)."""
+        return self._redo[-1][3] if self._redo else ""
+
     def undo(self):
-        """Take back the last correction and save. Returns ``(path, what, error)``, or None
-        when there is nothing to undo."""
+        """Take back the last edit and save. Returns ``(path, what, error)``, or None when
+        there is nothing to undo."""
+        return self._step(self._undo, self._redo)
+
+    def redo(self):
+        """Put back the last edit undone and save. Returns ``(path, what, error)``, or None
+        when there is nothing to redo."""
+        return self._step(self._redo, self._undo)
+
+    def _step(self, source, other):
+        """Restore the review of the last step of ``source`` and save it; the state it had
+        goes onto ``other`` (undo onto redo, and back)."""
         from ser_engine.review import ReviewError, save_review
 
-        if not self._undo:
+        if not source:
             return None
-        path, review, before, what = self._undo.pop()
+        path, review, state, what = source.pop()
         current = self._by_path.get(path)
         target = current if current is not None and not isinstance(current, str) else review
-        after = copy.deepcopy(target)
+        now = copy.deepcopy(target)
         self._drop_memo(path)
-        _restore(target, before)
+        _restore(target, state)
         try:
             save_review(target)
         except ReviewError as exc:
-            _restore(target, after)
-            self._undo.append((path, review, before, what))
+            _restore(target, now)
+            source.append((path, review, state, what))
             return path, what, str(exc)
+        other.append((path, review, now, what))
         return path, what, ""
 
     def corrected_summary(self, result, labels):
@@ -223,6 +323,23 @@ class ReviewController:
         if review is None or not review.intervals:
             return None
         return review.summary(result.segments, tuple(labels), duration=result.duration)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewMark:
+    """A recording's review as the queue shows it: reviewed, how many corrections (labels,
+    segments given to another speaker, merges), whether it holds notes."""
+
+    reviewed: bool
+    corrections: int
+    notes: bool
+
+    def text(self):
+        """``"✓ reviewed · 3 corrected · note"`` ("" for an untouched review)."""
+        parts = ["✓ reviewed"] if self.reviewed else []
+        parts += [f"{self.corrections} corrected"] if self.corrections else []
+        parts += ["note"] if self.notes else []
+        return " · ".join(parts)
 
 
 def _restore(review, before):
@@ -238,4 +355,4 @@ def _name(path):
     return Path(path).name
 
 
-__all__ = ["NO_SPEECH", "ReviewController"]
+__all__ = ["NO_SPEECH", "ReviewController", "ReviewMark"]

@@ -16,9 +16,12 @@ Events (arguments in brackets):
 - ``added`` (paths), ``changed`` (path), ``cleared`` (): the queue.
 - ``selected`` (path, "" for none), ``segment`` (index, -1 for the whole recording).
 - ``model`` (): loading, ready or failed (:attr:`Session.model_state`, :attr:`Session.model`).
-- ``review`` (path): the clinician tier of ``path`` changed and was saved.
-- ``review`` (path): the clinician tier of ``path`` changed and was saved: a label, or who speaks
-  (a segment given to another speaker, speakers merged or named, the patient chosen, an undo).
+- ``removed`` (path): one recording left the queue.
+- ``review`` (path): the review of ``path`` changed and was saved: a label (of a segment or a
+  stretch), a split, a merge, a boundary moved, a note, the reviewed state, imported annotations,
+  who speaks (a segment given to another speaker, speakers merged or named, the patient chosen),
+  an undo or a redo.
+- ``queue_view`` (): what the queue shows changed (:class:`~desktop.queue_view.QueueView`).
 - ``job`` (:class:`Job`): these files are to be analysed now, and how (the window sends it to
   the analysis worker); ``stop`` (): the running job must stop (Cancel, Clear).
 - ``progress`` (): the batch moved; ``idle`` (): nothing queued or analysing and the model settled.
@@ -28,13 +31,21 @@ Events (arguments in brackets):
 - ``check_reference`` (:class:`Reference`): a neutral reference the user marked, for the worker
   to build (it answers :meth:`Session.reference_checked`); ``reference`` (): the references in
   use, or the refusal of one, changed.
-- ``stretch`` (): the stretch of the selected recording the user marked (Shift+drag) changed.
+- ``stretch`` (): the stretch of the selected recording the user marked changed (Shift+drag in
+  the timeline, a drag in the clinician tier, a click on a label of the clinician's).
 - ``scope`` (): whose answer the headline and bars show changed (a speaker, or all of them).
 
 **Speakers.** The number of speakers (1, 2, 3 or :data:`ESTIMATE`) is chosen for the selected
 recording — it is analysed again with it, and its review remembers it — and becomes the number
 for recordings analysed next. A recording with speakers answers for each of them; the headline
 shows the patient's answer (the speaker the user chose, remembered in the review) first.
+
+**The clinician's review.** What 1–8, 0 and N act on is the *target*: the marked stretch when
+there is one, else the selected segment (marking a stretch drops the segment's selection and
+selecting a segment drops the stretch, so there is one target at a time). Split and merge act
+on the clinician's label at the cursor; a boundary is moved by dragging it. Each edit is saved
+at once and is one step of Undo and Redo. Every finished recording carries its
+:class:`~desktop.review_controller.ReviewMark` (reviewed, corrections, notes) for the queue.
 
 **A neutral reference.** The user marks a recording, or a stretch of one, as the speaker's
 neutral reference. Every recording in the queue under the reference's folder (its folder and
@@ -47,13 +58,15 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime
 import logging
 from pathlib import Path
 from typing import Any
 
 from .events import EmitterGroup
 from .headline import Headline, headline, is_long
-from .review_controller import ReviewController
+from .queue_view import QueueView
+from .review_controller import ReviewController, ReviewMark
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +145,10 @@ class Entry:
     speakers: int | str | None = None
     #: The number of speakers its result was analysed with (as the worker resolved it).
     speakers_used: int | str | None = None
+    #: What its review holds, for the queue (None: not analysed, or its review unreadable).
+    mark: ReviewMark | None = None
+    #: When its result arrived (the report's "Analysed").
+    analysed_at: datetime.datetime | None = None
 
     @property
     def final(self) -> bool:
@@ -175,14 +192,16 @@ class Session:
     """The Analyse tab's model. All methods run on the GUI thread."""
 
     def __init__(self, *, reviews: ReviewController | None = None, default_labels: tuple[str, ...] = ()) -> None:
-        self.events = EmitterGroup("added", "changed", "cleared", "selected", "segment", "model", "review", "job",
-                                   "stop", "progress", "idle", "message", "baseline", "speakers", "check_reference",
-                                   "reference", "stretch", "scope")
+        self.events = EmitterGroup("added", "changed", "cleared", "removed", "selected", "segment", "model", "review",
+                                   "job", "stop", "progress", "idle", "message", "baseline", "speakers",
+                                   "check_reference", "reference", "stretch", "scope", "queue_view")
         self.reviews = reviews if reviews is not None else ReviewController()
         self._entries: dict[str, Entry] = {}
         self._selected = ""
         self._segment = -1
         self._job: list[str] | None = None
+        self._requeue: set[str] = set()  # paths of a job stopped by a removal, analysed again
+        self._queue_view = QueueView()
         self._batch_done = 0
         self._speaker_baseline = False
         self._speakers: int | str = DEFAULT_SPEAKERS
@@ -405,6 +424,7 @@ class Session:
             self.events.stop.emit()
         self._entries.clear()
         self._job = None
+        self._requeue.clear()
         self._batch_done = 0
         self._selected, self._segment = "", -1
         self._stretch, self._scope = None, None
@@ -416,6 +436,45 @@ class Session:
         self.events.selected.emit("")
         self.events.progress.emit()
         self.dispatch()
+
+    def remove(self, path: str, *, then_select: str | None = None) -> bool:
+        """Take ``path`` out of the queue (its review stays saved). The selection moves to
+        ``then_select`` (default: the next recording in the queue). A job analysing it is
+        stopped; the job's other files are analysed again."""
+        e = self._entries.get(path)
+        if e is None:
+            return False
+        order = self.paths()
+        if self._job is not None and path in self._job:
+            self._requeue |= set(self._job) - {path}
+            self.events.stop.emit()
+        if path == self._selected:
+            i = order.index(path)
+            neighbour = then_select if then_select in self._entries and then_select != path else (
+                order[i + 1] if i + 1 < len(order) else order[i - 1] if i > 0 else "")
+            self.select(neighbour)
+        del self._entries[path]
+        self.reviews.forget(path)
+        self.events.removed.emit(path)
+        self.events.message.emit(f"{Path(path).name} removed from the queue (its review is kept)", 4000)
+        self.events.progress.emit()
+        self.dispatch()
+        return True
+
+    @property
+    def queue_view(self) -> QueueView:
+        """Which recordings the queue shows (:class:`~desktop.queue_view.QueueView`)."""
+        return self._queue_view
+
+    def set_queue_view(self, view: QueueView) -> None:
+        if view != self._queue_view:
+            self._queue_view = view
+            self.events.queue_view.emit()
+
+    def shown(self, path: str) -> bool:
+        """Whether the queue shows ``path`` under the current :attr:`queue_view`."""
+        e = self._entries.get(path)
+        return e is not None and self._queue_view.accepts(e)
 
     def cancel(self) -> None:
         """Stop the batch: the file being analysed stops within a block, the others become
@@ -561,6 +620,7 @@ class Session:
         if result.ok:
             e.status, e.result, e.error, e.duration = DONE, result, "", float(result.duration)
             e.headline = headline(result)
+            e.analysed_at = datetime.datetime.now().astimezone()
             if e.speakers is None:  # the number the user chose for this recording before, in its review
                 e.speakers = self.reviews.speaker_count(result)
             if e.speakers is not None and e.speakers_used not in (None, e.speakers):
@@ -571,6 +631,7 @@ class Session:
         else:
             e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
         self.reviews.forget(result.path)
+        e.mark = self.reviews.mark(result) if result.ok else None
         self._batch_done += 1
         if result.path == self._selected and self._segment >= len(e.segments()):
             self._segment = -1
@@ -587,9 +648,11 @@ class Session:
         for p in paths:
             e = self._entries.get(p)
             if e is not None and e.status == ANALYSING:
-                e.status = DONE if e.result is not None else CANCELLED
+                requeue = p in self._requeue  # stopped only because another file left the queue
+                e.status = QUEUED if requeue else DONE if e.result is not None else CANCELLED
                 e.progress, e.partial = None, []
                 self.events.changed.emit(p)
+        self._requeue.clear()
         self._job = None
         self.events.progress.emit()
         self.dispatch()
@@ -619,6 +682,9 @@ class Session:
             return False
         self._segment = index
         self.events.segment.emit(index)
+        if index >= 0 and self._stretch is not None:  # one target at a time
+            self._stretch = None
+            self.events.stretch.emit()
         return True
 
     def step_segment(self, delta: int, *, from_time: float = 0.0) -> bool:
@@ -634,31 +700,188 @@ class Session:
         return self.select_segment(index)
 
     # -- the clinician tier ------------------------------------------------------------------------------
-    def set_clinician_label(self, number: int) -> bool:
-        """Keys 1–8: the clinician's label for the selected segment (the model's labels, in
-        order); 0 clears it. Saved at once; the ``review`` event follows."""
-        from .timefmt import span
+    def target(self) -> tuple[float, float, str] | None:
+        """What 1–8, 0 and N act on: ``(start, end, "stretch")`` for the marked stretch, else
+        ``(start, end, "segment")`` for the selected segment; None when neither."""
+        if self._stretch is not None:
+            return (*self._stretch, "stretch")
+        seg = self.selected_segment()
+        return None if seg is None else (seg.start, seg.end, "segment")
 
+    def _editable(self, what: str = "Corrections") -> Entry | None:
+        """The selected finished recording, or None (and the status bar says why)."""
         e = self.selected_entry()
         if e is None or not e.final:
-            self.events.message.emit("Corrections can be made once the analysis of this file is finished", 5000)
+            self.events.message.emit(f"{what} can be made once the analysis of this file is finished", 5000)
+            return None
+        return e
+
+    def _review_changed(self, path: str) -> None:
+        """The review of ``path`` was saved: its queue mark, then the ``review`` event."""
+        e = self._entries.get(path)
+        if e is not None and e.result is not None:
+            e.mark = self.reviews.mark(e.result)
+        self.events.review.emit(path)
+
+    def _after_edit(self, e: Entry, error: str, done: str) -> bool:
+        if error:
+            self.events.message.emit(f"Not saved: {error}", 10000)
             return False
-        seg = self.selected_segment()
-        if seg is None:
-            self.events.message.emit("Select a segment first: click it in the timeline or the segment list", 5000)
+        self.events.message.emit(f"{done} (saved; Ctrl+Z undoes it)", 4000)
+        self._review_changed(e.path)
+        return True
+
+    def set_clinician_label(self, number: int) -> bool:
+        """Keys 1–8: the clinician's label (the model's labels, in order) for the marked stretch,
+        else the selected segment; 0 clears it. Saved at once; the ``review`` event follows."""
+        from .timefmt import span
+
+        e = self._editable()
+        if e is None:
+            return False
+        target = self.target()
+        if target is None:
+            self.events.message.emit("Select a segment first (click it in the timeline or the segment list), or "
+                                     "drag in the clinician tier to mark a stretch", 5000)
             return False
         labels = self.labels()
         if not 0 <= number <= len(labels):
             return False
         label = None if number == 0 else labels[number - 1]
-        error = self.reviews.set_label(e.result, seg, label)
-        if error:
-            self.events.message.emit(f"Correction not saved: {error}", 10000)
-            return False
+        start, end, kind = target
+        if kind == "stretch":
+            error = self.reviews.set_range_label(e.result, start, end, label)
+        else:
+            error = self.reviews.set_label(e.result, self.selected_segment(), label)
         what = f"set to {label}" if label else "cleared"
-        self.events.message.emit(f"Your label for {span(seg.start, seg.end)} {what} (saved)", 4000)
-        self.events.review.emit(e.path)
+        return self._after_edit(e, error, f"Your label for {span(start, end)} {what}")
+
+    def mark_clinician_label(self, t: float) -> bool:
+        """A click on the clinician's label at ``t``: its stretch becomes the target."""
+        e = self.selected_entry()
+        found = self.reviews.interval_at(e.result, t) if e is not None and e.final else None
+        if found is None:
+            return False
+        self.set_stretch(found[0], found[1])
         return True
+
+    def split_label(self, t: float) -> bool:
+        """Cut the clinician's label at ``t`` (the cursor) in two."""
+        from .timefmt import clock
+
+        e = self._editable()
+        return e is not None and self._after_edit(e, self.reviews.split(e.result, t),
+                                                  f"Your label split at {clock(t)}")
+
+    def merge_label(self, t: float) -> bool:
+        """Merge the clinician's label at ``t`` (the cursor) with the next one."""
+        e = self._editable()
+        if e is None:
+            return False
+        error = self.reviews.merge_next(e.result, t)
+        merged = self.reviews.interval_at(e.result, t) if not error else None
+        if merged is not None and self._stretch is not None:
+            self.set_stretch(merged[0], merged[1])
+        return self._after_edit(e, error, "Your labels merged")
+
+    def move_boundary(self, t: float, new_t: float) -> bool:
+        """Move the boundary at ``t`` of the clinician's labels to ``new_t`` (a drag)."""
+        from .timefmt import clock
+
+        e = self._editable()
+        if e is None:
+            return False
+        error = self.reviews.move_boundary(e.result, t, new_t)
+        if not error and self._stretch is not None:  # the marked label follows its edge
+            found = self.reviews.interval_at(e.result, (self._stretch[0] + self._stretch[1]) / 2)
+            if found is not None:
+                self.set_stretch(found[0], found[1])
+        edges = self.reviews.boundaries(e.result)
+        where = min(edges, key=lambda b: abs(b - new_t)) if edges else new_t
+        return self._after_edit(e, error, f"Boundary moved from {clock(t)} to {clock(where)}")
+
+    # -- notes and the reviewed state ------------------------------------------------------------------
+    def target_note(self) -> str:
+        """The note on the target ("" when none)."""
+        e, target = self.selected_entry(), self.target()
+        if e is None or not e.final or target is None:
+            return ""
+        return self.reviews.note_for(e.result, target[0], target[1])
+
+    def recording_note(self) -> str:
+        result = self.selected_result()
+        return self.reviews.note(result) if result is not None else ""
+
+    def set_target_note(self, text: str) -> bool:
+        """The note on the target (the marked stretch or the selected segment; "" removes it)."""
+        from .timefmt import span
+
+        e = self._editable("Notes")
+        if e is None:
+            return False
+        target = self.target()
+        if target is None:
+            self.events.message.emit("Select a segment or mark a stretch first; Shift+N writes a note on the "
+                                     "whole recording", 5000)
+            return False
+        error = self.reviews.set_segment_note(e.result, target[0], target[1], text)
+        done = f"Your note on {span(target[0], target[1])}" + ("" if text.strip() else " removed")
+        return self._after_edit(e, error, done)
+
+    def set_recording_note(self, text: str) -> bool:
+        """The note on the selected recording ("" removes it)."""
+        e = self._editable("Notes")
+        if e is None:
+            return False
+        error = self.reviews.set_note(e.result, text)
+        done = f"Your note on {Path(e.path).name}" + ("" if text.strip() else " removed")
+        return self._after_edit(e, error, done)
+
+    def is_reviewed(self, path: str | None = None) -> bool:
+        e = self._entries.get(path or self._selected)
+        return bool(e is not None and e.mark is not None and e.mark.reviewed)
+
+    def set_reviewed(self, reviewed: bool) -> bool:
+        """Mark the selected recording reviewed (or not); the queue shows it."""
+        e = self._editable("The review")
+        if e is None:
+            return False
+        error = self.reviews.set_reviewed(e.result, reviewed)
+        done = f"{Path(e.path).name} marked {'reviewed' if reviewed else 'not reviewed'}"
+        return self._after_edit(e, error, done)
+
+    def toggle_reviewed(self) -> bool:
+        return self.set_reviewed(not self.is_reviewed())
+
+    def import_annotations(self, imported: Any, *, replace: bool) -> bool:
+        """An :class:`~ser_engine.annotations.ImportedTier` becomes the clinician tier of the
+        selected recording (replacing it, or laid over it); one undo step."""
+        e = self._editable("An import")
+        if e is None:
+            return False
+        error = self.reviews.import_tier(e.result, imported, replace=replace)
+        return self._after_edit(e, error, f"Imported {imported.describe()}")
+
+    # -- navigation ---------------------------------------------------------------------------------------
+    def step_uncertain(self, delta: int, *, from_time: float = 0.0) -> bool:
+        """Select the next (``delta`` 1) or previous (-1) uncertain speech segment, from the
+        selected one or, with none, from ``from_time`` (the cursor)."""
+        segs = self.segments_of(self._selected)
+        unsure = [i for i, seg in enumerate(segs) if seg.is_speech and seg.uncertain]
+        if not unsure:
+            self.events.message.emit("No uncertain segment in this recording", 4000)
+            return False
+        if self._segment >= 0:
+            here = self._segment
+            found = ([i for i in unsure if i > here] if delta > 0 else [i for i in unsure if i < here][-1:])
+        else:
+            found = ([i for i in unsure if segs[i].end > from_time] if delta > 0
+                     else [i for i in unsure if segs[i].start < from_time][-1:])
+        if not found:
+            self.events.message.emit(f"No uncertain segment {'after' if delta > 0 else 'before'} this one "
+                                     f"({_plural(len(unsure), 'uncertain segment')} in all)", 4000)
+            return False
+        return self.select_segment(found[0])
 
     # -- who speaks -------------------------------------------------------------------------------------
     def set_speakers(self, count: int | str, *, reanalyse: bool = True) -> None:
@@ -730,7 +953,7 @@ class Session:
         if self._scope is not None and self._scope not in self.speakers_of(e.path):
             self._scope = self._default_scope()
         self.events.message.emit(f"{done} (saved; Ctrl+Z undoes it)", 5000)
-        self.events.review.emit(e.path)
+        self._review_changed(e.path)
         self.events.scope.emit()
         return True
 
@@ -793,21 +1016,28 @@ class Session:
         return self._after_speaker_edit(e, error, done)
 
     def undo(self) -> bool:
-        """Take back the last correction (a label or a speaker correction), of any recording."""
+        """Take back the last edit of the clinician's, of any recording."""
+        return self._undo_or_redo(self.reviews.undo, "Undo", "Undone")
+
+    def redo(self) -> bool:
+        """Put back the last edit undone."""
+        return self._undo_or_redo(self.reviews.redo, "Redo", "Redone")
+
+    def _undo_or_redo(self, step: Any, word: str, done: str) -> bool:
         patient_before = self._default_scope()
-        got = self.reviews.undo()
+        got = step()
         if got is None:
-            self.events.message.emit("Nothing to undo", 3000)
+            self.events.message.emit(f"Nothing to {word.lower()}", 3000)
             return False
         path, what, error = got
         if error:
-            self.events.message.emit(f"Undo not saved: {error}", 10000)
+            self.events.message.emit(f"{word} not saved: {error}", 10000)
             return False
         if path == self._selected and (self._scope not in self.speakers_of()
                                        or (self._scope == patient_before and self._default_scope() != patient_before)):
             self._scope = self._default_scope()  # the speaker shown went, or was shown as the patient
-        self.events.message.emit(f"Undone: {what}" if what else "Undone", 4000)
-        self.events.review.emit(path)
+        self.events.message.emit(f"{done}: {what}" if what else done, 4000)
+        self._review_changed(path)
         self.events.scope.emit()
         return True
 
@@ -824,6 +1054,9 @@ class Session:
         if stretch != self._stretch:
             self._stretch = stretch
             self.events.stretch.emit()
+        if stretch is not None and self._segment >= 0:  # one target at a time
+            self._segment = -1
+            self.events.segment.emit(-1)
 
     def mark_reference(self, *, whole: bool) -> bool:
         """The selected recording (``whole``), or its marked stretch (else its selected

@@ -130,12 +130,14 @@ def card_limits(card: str) -> list[str]:
 
 
 def clinician_notes(review: Any) -> list[str]:
-    """The clinician's notes in a review, whatever shape they take, as lines of text.
+    """The clinician's notes in a review, as lines of text: the recording's note first
+    (:attr:`~ser_engine.review.Review.note`), then the notes on stretches in time order
+    (:attr:`~ser_engine.review.Review.segment_notes`, :class:`~ser_engine.review.Note` objects:
+    ``start``, ``end``, ``text``), each as "0:06.0–0:12.0: text".
 
-    Reviews of today hold no notes; the format is being extended with a note per recording
-    and per segment, so this reads what is there and never fails: a recording note (``note``
-    or ``notes`` as text), and notes with times (``notes`` or ``segment_notes`` as a list or a
-    dict of objects or dicts with ``text``/``note`` and ``start``/``end``).
+    It never fails on a review of another shape (a hand-edited or future one): text in
+    ``note``/``notes``/``recording_note``, and lists or dicts of objects or dicts with
+    ``text``/``note`` and ``start``/``end`` in ``notes``/``segment_notes``.
     """
     if review is None:
         return []

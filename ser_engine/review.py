@@ -17,6 +17,15 @@ before, loads with none of it): the number of speakers chosen for the recording,
 (by the segment's bounds, like a corrected label) and speakers merged into another. Speakers
 are the engine's indices (0 for S1), numbered by first appearance: the same recording analysed
 with the same count finds the same speakers, so the corrections apply again.
+
+Format 3 adds what a reviewer writes and decides: a free-text note for the recording and notes
+for stretches of it (a segment, by its bounds like a corrected label), and whether the
+recording was marked *reviewed* (and when). The clinician tier's intervals can be split at a
+time, merged with the next one and have a boundary moved (:meth:`Review.split`,
+:meth:`Review.merge_next`, :meth:`Review.move_boundary`). Files of format 1 and 2 load
+(:func:`migrate`): nothing in them is dropped, keys this version does not know are kept and
+written back, and the first save in format 3 keeps the old file beside it
+(``<sha256>.format2.json``), so an older SER Studio still finds the review it wrote.
 """
 
 import dataclasses
@@ -24,16 +33,21 @@ import datetime
 import json
 from pathlib import Path
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_bytes, atomic_write_text
 from .errors import SerError
 from .paths import user_data_dir
 from .results import NO_SPEECH, speaker_name
 from .segments import file_sha256
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: The keys of a review file this version writes (any other key is kept as it was read).
+_KNOWN_KEYS = frozenset({"format", "format_version", "audio", "model", "created", "updated", "clinician", "speakers",
+                         "notes", "reviewed", "reviewed_at"})
 #: The number of speakers a user can choose: a count, or :data:`ESTIMATE` (the engine guesses).
 ESTIMATE = "estimate"
 _TOL = 1e-3  # seconds: bounds closer than this are the same bound
+#: The shortest clinician interval a split or a boundary move leaves (seconds).
+MIN_INTERVAL_S = 0.02
 
 
 class ReviewError(SerError):
@@ -48,6 +62,18 @@ class Interval:
 
     def to_dict(self):
         return {"start": round(self.start, 3), "end": round(self.end, 3), "label": self.label}
+
+
+@dataclasses.dataclass
+class Note:
+    """The clinician's note on the stretch ``[start, end]`` (a segment, by its bounds)."""
+
+    start: float
+    end: float
+    text: str
+
+    def to_dict(self):
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text}
 
 
 @dataclasses.dataclass
@@ -85,6 +111,16 @@ class Review:
         Segments given to another speaker, sorted by start.
     speaker_merges : dict
         ``{speaker index: index it was merged into}``.
+    note : str
+        The clinician's note on the whole recording ("" for none).
+    segment_notes : list of Note
+        Notes on stretches (segments, by their bounds), sorted by start.
+    reviewed : bool
+        The clinician marked the recording reviewed; ``reviewed_at`` says when (ISO 8601).
+    extra : dict
+        Keys of the file this version does not know, written back as they were.
+    loaded_format : int
+        The format the file was read in (:data:`FORMAT_VERSION` for a new review).
     path : Path or None
         Where it is saved (None: the default place, ``review_path(audio_sha256)``).
     """
@@ -102,6 +138,12 @@ class Review:
     patient: int | None = None
     speaker_moves: list = dataclasses.field(default_factory=list)
     speaker_merges: dict = dataclasses.field(default_factory=dict)
+    note: str = ""
+    segment_notes: list = dataclasses.field(default_factory=list)
+    reviewed: bool = False
+    reviewed_at: str | None = None
+    extra: dict = dataclasses.field(default_factory=dict)
+    loaded_format: int = FORMAT_VERSION
 
     # -- editing -------------------------------------------------------------------------
 
@@ -150,6 +192,125 @@ class Review:
             if iv.end > end + _TOL:
                 out.append(Interval(end, iv.end, iv.label))
         self.intervals = sorted(out, key=lambda i: i.start)
+
+    # -- the clinician's segments: split, merge, boundaries ---------------------------------
+
+    def interval_at(self, t):
+        """The clinician interval covering ``t`` (its start included), or None."""
+        for iv in self.intervals:
+            if iv.start - _TOL <= t < iv.end:
+                return iv
+        return None
+
+    def boundaries(self):
+        """Every start and end of the clinician tier, sorted, each once."""
+        out: list[float] = []
+        for t in sorted([iv.start for iv in self.intervals] + [iv.end for iv in self.intervals]):
+            if not out or t - out[-1] >= _TOL:
+                out.append(t)
+        return out
+
+    def split(self, t):
+        """Cut the clinician interval covering ``t`` in two at ``t`` (both keep its label; a
+        note on it stays with the first part). Returns the two intervals.
+
+        Raises ValueError when no interval covers ``t``, or either part would be shorter than
+        :data:`MIN_INTERVAL_S`."""
+        iv = self.interval_at(t)
+        if iv is None:
+            raise ValueError(f"no label of yours at {t:.2f} s to split")
+        if t - iv.start < MIN_INTERVAL_S or iv.end - t < MIN_INTERVAL_S:
+            raise ValueError(f"{t:.2f} s is at the edge of your label {iv.label!r}: nothing to split")
+        first, second = Interval(iv.start, float(t), iv.label), Interval(float(t), iv.end, iv.label)
+        self._renote(iv.start, iv.end, first.start, first.end)
+        self.intervals = sorted([i for i in self.intervals if i is not iv] + [first, second], key=lambda i: i.start)
+        return first, second
+
+    def merge_next(self, t):
+        """Merge the clinician interval covering ``t`` with the next one into one interval with
+        the first's label (a gap between them is covered too; their notes are joined). Returns
+        the merged interval; raises ValueError when there is no interval at ``t`` or after it."""
+        iv = self.interval_at(t)
+        if iv is None:
+            raise ValueError(f"no label of yours at {t:.2f} s to merge")
+        later = [i for i in self.intervals if i.start >= iv.end - _TOL and i is not iv]
+        if not later:
+            raise ValueError(f"your label {iv.label!r} has no label after it to merge with")
+        nxt = min(later, key=lambda i: i.start)
+        merged = Interval(iv.start, nxt.end, iv.label)
+        texts = [n.text for n in self.segment_notes if _same(n, iv) or _same(n, nxt)]
+        self.segment_notes = [n for n in self.segment_notes if not (_same(n, iv) or _same(n, nxt))]
+        if texts:
+            self.segment_notes.append(Note(merged.start, merged.end, "\n".join(texts)))
+            self.segment_notes.sort(key=lambda n: n.start)
+        self.intervals = sorted([i for i in self.intervals if i is not iv and i is not nxt] + [merged],
+                                key=lambda i: i.start)
+        return merged
+
+    def move_boundary(self, t, new_t):
+        """Move the clinician tier's boundary at ``t`` (an interval's start or end; a boundary
+        two touching intervals share moves for both) to ``new_t``, kept inside its neighbours
+        so no interval becomes shorter than :data:`MIN_INTERVAL_S` or overlaps another. Notes
+        on the intervals follow. Returns where the boundary went; raises ValueError when there
+        is no boundary at ``t``."""
+        ending = [iv for iv in self.intervals if abs(iv.end - t) < _TOL]
+        starting = [iv for iv in self.intervals if abs(iv.start - t) < _TOL]
+        if not ending and not starting:
+            raise ValueError(f"no boundary of your labels at {t:.2f} s")
+        lo = max([iv.start + MIN_INTERVAL_S for iv in ending]
+                 + [iv.end for iv in self.intervals if iv.end <= t + _TOL and iv not in ending and iv not in starting],
+                 default=0.0)
+        hi = min([iv.end - MIN_INTERVAL_S for iv in starting]
+                 + [iv.start for iv in self.intervals if iv.start >= t - _TOL and iv not in ending
+                    and iv not in starting], default=float("inf"))
+        new_t = float(min(max(new_t, lo), hi))
+        for iv in ending:
+            self._renote(iv.start, iv.end, iv.start, new_t)
+            iv.end = new_t
+        for iv in starting:
+            self._renote(iv.start, iv.end, new_t, iv.end)
+            iv.start = new_t
+        self.intervals.sort(key=lambda i: i.start)
+        return new_t
+
+    # -- notes and the reviewed state ----------------------------------------------------------
+
+    def set_note(self, text):
+        """The note on the whole recording ("" removes it)."""
+        self.note = str(text or "").strip()
+
+    def note_for(self, start, end):
+        """The note on exactly ``[start, end]`` ("" when none)."""
+        for n in self.segment_notes:
+            if abs(n.start - start) < _TOL and abs(n.end - end) < _TOL:
+                return n.text
+        return ""
+
+    def set_segment_note(self, start, end, text):
+        """The note on ``[start, end]`` (a segment, by its bounds; "" removes it)."""
+        if end <= start:
+            raise ValueError(f"empty interval {start}-{end}")
+        text = str(text or "").strip()
+        self.segment_notes = [n for n in self.segment_notes
+                              if not (abs(n.start - start) < _TOL and abs(n.end - end) < _TOL)]
+        if text:
+            self.segment_notes.append(Note(float(start), float(end), text))
+            self.segment_notes.sort(key=lambda n: n.start)
+
+    def set_reviewed(self, reviewed, *, when=None):
+        """Mark the recording reviewed (``when``: an ISO time, default now) or not."""
+        self.reviewed = bool(reviewed)
+        self.reviewed_at = (when or _now()) if self.reviewed else None
+
+    def has_corrections(self):
+        """True when the clinician labelled, noted or corrected who speaks."""
+        return bool(self.intervals or self.note or self.segment_notes or self.has_speaker_corrections())
+
+    def _renote(self, start, end, new_start, new_end):
+        for n in self.segment_notes:
+            if abs(n.start - start) < _TOL and abs(n.end - end) < _TOL:
+                n.start, n.end = float(new_start), float(new_end)
+        self.segment_notes.sort(key=lambda n: n.start)
 
     # -- who speaks --------------------------------------------------------------------------
 
@@ -271,12 +432,16 @@ class Review:
     # -- persistence ----------------------------------------------------------------------
 
     def to_dict(self):
-        return {"format": "ser-studio-review", "format_version": FORMAT_VERSION,
-                "audio": {"sha256": self.audio_sha256, "name": self.audio_name},
-                "model": {"id": self.model_id, "version": self.model_version},
-                "created": self.created, "updated": self.updated,
-                "clinician": [iv.to_dict() for iv in self.intervals],
-                "speakers": self.speakers_dict()}
+        d = dict(self.extra)
+        d.update({"format": "ser-studio-review", "format_version": FORMAT_VERSION,
+                  "audio": {"sha256": self.audio_sha256, "name": self.audio_name},
+                  "model": {"id": self.model_id, "version": self.model_version},
+                  "created": self.created, "updated": self.updated,
+                  "clinician": [iv.to_dict() for iv in self.intervals],
+                  "speakers": self.speakers_dict(),
+                  "notes": {"recording": self.note, "segments": [n.to_dict() for n in self.segment_notes]},
+                  "reviewed": self.reviewed, "reviewed_at": self.reviewed_at})
+        return d
 
     def speakers_dict(self):
         """The speaker part of the file (format 2): count, names, patient, moves, merges."""
@@ -288,11 +453,10 @@ class Review:
 
     @classmethod
     def from_dict(cls, d, *, path=None):
-        """A review from its JSON form (format 1, before speakers were reviewed, or 2)."""
-        if not isinstance(d, dict) or d.get("format") != "ser-studio-review":
-            raise ValueError("not a SER Studio review file")
-        if int(d.get("format_version", 0)) > FORMAT_VERSION:
-            raise ValueError(f"made by a newer SER Studio (format {d.get('format_version')})")
+        """A review from its JSON form, of any format up to :data:`FORMAT_VERSION` (older ones
+        through :func:`migrate`)."""
+        loaded = _format_of(d)
+        d = migrate(d)
         model = d.get("model") or {}
         ivs = [Interval(float(i["start"]), float(i["end"]), str(i["label"])) for i in d.get("clinician", [])]
         sp = d.get("speakers") or {}
@@ -304,7 +468,79 @@ class Review:
                    patient=None if patient is None else _index(patient),
                    speaker_moves=sorted((SpeakerMove(float(m["start"]), float(m["end"]), _index(m["speaker"]))
                                          for m in sp.get("moves") or []), key=lambda m: m.start),
-                   speaker_merges={_index(k): _index(v) for k, v in (sp.get("merges") or {}).items()})
+                   speaker_merges={_index(k): _index(v) for k, v in (sp.get("merges") or {}).items()},
+                   note=_text(d["notes"].get("recording")),
+                   segment_notes=sorted((_note(n) for n in d["notes"].get("segments") or []), key=lambda n: n.start),
+                   reviewed=_flag(d.get("reviewed")), reviewed_at=_time(d.get("reviewed_at")),
+                   extra={k: v for k, v in d.items() if k not in _KNOWN_KEYS}, loaded_format=loaded)
+
+
+def _format_of(d):
+    """The format version of a review file's dict (ValueError: not a review, or a newer one)."""
+    if not isinstance(d, dict) or d.get("format") != "ser-studio-review":
+        raise ValueError("not a SER Studio review file")
+    version = d.get("format_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"not a format version: {version!r}")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"made by a newer SER Studio (format {version})")
+    return version
+
+
+def migrate(d):
+    """A review file's dict of format 1, 2 or 3 as format 3 (a new dict; nothing is dropped).
+
+    Format 1 (before speakers were reviewed) gets no speaker corrections; formats 1 and 2
+    (before notes and the reviewed state) get no notes and "not reviewed".
+    """
+    version = _format_of(d)
+    out = dict(d)
+    if version < 2:
+        out.setdefault("speakers", {})
+    if version < 3:
+        out.setdefault("notes", {"recording": "", "segments": []})
+        out.setdefault("reviewed", False)
+        out.setdefault("reviewed_at", None)
+    if not isinstance(out.get("notes"), dict):
+        raise ValueError(f"notes are not a mapping: {out.get('notes')!r}")
+    out["format_version"] = FORMAT_VERSION
+    return out
+
+
+def _same(note, interval):
+    return abs(note.start - interval.start) < _TOL and abs(note.end - interval.end) < _TOL
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"a note is not text: {value!r}")
+    return value.strip()
+
+
+def _note(d):
+    start, end = float(d["start"]), float(d["end"])
+    if not end > start:
+        raise ValueError(f"a note on an empty stretch: {start}-{end}")
+    return Note(start, end, _text(d["text"]))
+
+
+def _flag(value):
+    if not isinstance(value, bool):
+        raise ValueError(f"reviewed is not true or false: {value!r}")
+    return value
+
+
+def _time(value):
+    if value is None:
+        return None
+    datetime.datetime.fromisoformat(str(value))  # ValueError for anything but a time
+    return str(value)
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def _index(name):
@@ -389,16 +625,34 @@ def save_review(review, path=None):
     Returns the path written.
     """
     target = Path(path or review.path or review_path(review.audio_sha256))
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    now = _now()
     review.created = review.created or now
     review.updated = now
     try:
+        if review.loaded_format < FORMAT_VERSION:
+            _keep_older(target, review.loaded_format)
         atomic_write_text(target, json.dumps(review.to_dict(), indent=1, ensure_ascii=False) + "\n")
     except OSError as exc:
         raise ReviewError(f"{target}: could not be written ({_first_line(exc)})") from None
+    review.loaded_format = FORMAT_VERSION
     if path:
         review.path = Path(path)
     return target
+
+
+def older_copy(target, version):
+    """Where the first save in today's format keeps a review file of format ``version``."""
+    target = Path(target)
+    return target.with_name(f"{target.stem}.format{version}{target.suffix}")
+
+
+def _keep_older(target, version):
+    """Keep the file an older SER Studio wrote (once) before it is written in today's format."""
+    if not target.exists():
+        return
+    copy = older_copy(target, version)
+    if not copy.exists():
+        atomic_write_bytes(copy, target.read_bytes())
 
 
 def delete_review(review):
@@ -426,5 +680,6 @@ def _first_line(exc):
     return text.splitlines()[0]
 
 
-__all__ = ["ESTIMATE", "NO_SPEECH", "Interval", "Review", "ReviewError", "SpeakerMove", "delete_review",
-           "for_timeline", "load_review", "review_path", "reviews_dir", "save_review"]
+__all__ = ["ESTIMATE", "FORMAT_VERSION", "MIN_INTERVAL_S", "NO_SPEECH", "Interval", "Note", "Review", "ReviewError",
+           "SpeakerMove", "delete_review", "for_timeline", "load_review", "migrate", "older_copy", "review_path",
+           "reviews_dir", "save_review"]

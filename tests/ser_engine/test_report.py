@@ -59,6 +59,8 @@ def test_ser_report_on_a_session_with_its_saved_review(session, shipped_predicto
     review = Review(file_sha256(session.path), session.path.name)
     review.set_label(first[0], first[1], "sad")
     review.set_label(second[0], second[1], "frustrated")
+    review.set_note("Second visit.\nThe patient was tired.")  # the notes as the window writes them
+    review.set_segment_note(first[0], first[1], "long pause before this answer")
     save_review(review)
     out = tmp_path / "reports" / "session.pdf"
     code = main(["report", str(session.path), "--out", str(out)])
@@ -73,7 +75,8 @@ def test_ser_report_on_a_session_with_its_saved_review(session, shipped_predicto
                    "screening estimates", "not a diagnosis", tl.normalisation.describe(),
                    f"Signal-to-noise ratio: {tl.snr_db:.1f} dB", f"Duration: {clock(tl.duration)}",
                    f"Model's answer: {tl.label}, {tl.confidence:.0%} of the speech time", tl.sha256,
-                   "2 stretches labelled"):
+                   "2 stretches labelled", "Second visit. The patient was tired.",
+                   f"{clock(round(first[0], 3))}–{clock(round(first[1], 3))}: long pause before this answer"):
         assert needle in text, needle
     speech = sum(s.duration for s in tl.segments if s.is_speech)
     unsure = sum(s.duration for s in tl.segments if s.is_speech and s.uncertain)

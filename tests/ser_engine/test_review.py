@@ -8,11 +8,14 @@ from ser_engine.paths import user_data_dir
 from ser_engine.results import NO_SPEECH, Segment
 from ser_engine.review import (
     ESTIMATE,
+    FORMAT_VERSION,
+    Note,
     Review,
     ReviewError,
     delete_review,
     for_timeline,
     load_review,
+    older_copy,
     review_path,
     save_review,
 )
@@ -130,24 +133,150 @@ def _two_speakers():
             Segment(7.0, 8.0, "calm", 0.6, dict(probs), speaker=0)]
 
 
-def test_a_format_1_review_still_loads_and_is_saved_as_format_2(audio):
-    # a review written before speakers were reviewed (the exact shape format 1 wrote)
-    old = {"format": "ser-studio-review", "format_version": 1,
-           "audio": {"sha256": file_sha256(audio), "name": "session.wav"},
-           "model": {"id": "m", "version": "1"}, "created": "2026-11-20T10:00:00+00:00",
-           "updated": "2026-11-20T10:05:00+00:00",
-           "clinician": [{"start": 1.0, "end": 4.0, "label": "sad"}]}
-    target = review_path(old["audio"]["sha256"])
+#: A review as format 1 wrote it (before speakers were reviewed): the exact shape.
+FORMAT_1 = {"format": "ser-studio-review", "format_version": 1,
+            "audio": {"sha256": None, "name": "session.wav"},
+            "model": {"id": "m", "version": "1"}, "created": "2026-11-20T10:00:00+00:00",
+            "updated": "2026-11-20T10:05:00+00:00",
+            "clinician": [{"start": 1.0, "end": 4.0, "label": "sad"}, {"start": 6.2, "end": 6.8, "label": "angry"}]}
+#: A review as format 2 wrote it (who speaks), with a key a later version of format 2 might add.
+FORMAT_2 = {"format": "ser-studio-review", "format_version": 2,
+            "audio": {"sha256": None, "name": "session.wav"},
+            "model": {"id": "m", "version": "1"}, "created": "2026-11-21T09:00:00+00:00",
+            "updated": "2026-11-21T09:30:00+00:00",
+            "clinician": [{"start": 4.0, "end": 6.0, "label": "calm"}],
+            "speakers": {"count": 2, "names": {"S1": "Clinician", "S2": "Patient"}, "patient": "S2",
+                         "moves": [{"start": 6.0, "end": 7.0, "speaker": "S2"}], "merges": {"S3": "S2"}},
+            "site": {"ward": "B"}}
+
+
+def _write_old(audio, old):
+    d = json.loads(json.dumps(old))
+    d["audio"]["sha256"] = file_sha256(audio)
+    target = review_path(d["audio"]["sha256"])
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(old))
+    text = json.dumps(d, indent=1)
+    target.write_text(text)
+    return d, target, text
+
+
+@pytest.mark.parametrize("old", [FORMAT_1, FORMAT_2], ids=["format-1", "format-2"])
+def test_older_formats_load_and_are_saved_as_format_3_intact(audio, old):
+    d, target, text = _write_old(audio, old)
     r = load_review(audio)
-    assert r.label_for(1.0, 4.0) == "sad" and r.model_id == "m"
-    assert (r.speaker_count, r.speaker_names, r.patient, r.speaker_moves, r.speaker_merges) == (None, {}, None, [], {})
-    r.rename_speaker(1, "Patient")
+    assert r.loaded_format == d["format_version"] and r.model_id == "m"
+    assert [iv.to_dict() for iv in r.intervals] == d["clinician"]
+    assert (r.note, r.segment_notes, r.reviewed, r.reviewed_at) == ("", [], False, None)
+    save_review(r)  # re-saved untouched
+    again = json.loads(target.read_text())
+    assert again["format_version"] == FORMAT_VERSION == 3
+    for key, value in d.items():  # everything the old file held, as it was (the dates but "updated")
+        if key not in ("format_version", "updated", "speakers"):
+            assert again[key] == value, key
+    if "speakers" in d:
+        assert again["speakers"] == d["speakers"]
+    else:
+        assert again["speakers"] == {"count": None, "names": {}, "patient": None, "moves": [], "merges": {}}
+    assert again["notes"] == {"recording": "", "segments": []} and again["reviewed"] is False
+    # the file the older SER Studio wrote is kept beside it, once, byte for byte
+    kept = older_copy(target, d["format_version"])
+    assert kept.read_text() == text
+    r2 = load_review(audio)
+    assert r2.loaded_format == 3
+    r2.set_note("second visit")
+    save_review(r2)
+    assert kept.read_text() == text and json.loads(target.read_text())["notes"]["recording"] == "second visit"
+
+
+def test_a_format_2_review_keeps_who_speaks_through_an_edit_in_format_3(audio):
+    d, target, _ = _write_old(audio, FORMAT_2)
+    r = load_review(audio)
+    assert (r.speaker_count, r.patient, r.speaker_names, r.speaker_merges) == (2, 1, {0: "Clinician", 1: "Patient"},
+                                                                              {2: 1})
+    r.set_label(1.0, 4.0, "sad")
+    r.set_segment_note(1.0, 4.0, "cries here")
+    r.set_reviewed(True, when="2026-11-22T08:00:00+00:00")
     save_review(r)
-    d = json.loads(target.read_text())
-    assert d["format_version"] == 2 and d["clinician"] == old["clinician"]
-    assert d["speakers"]["names"] == {"S2": "Patient"} and d["created"] == old["created"]
+    again = json.loads(target.read_text())
+    assert again["speakers"] == d["speakers"] and again["site"] == {"ward": "B"}
+    assert again["clinician"] == [{"start": 1.0, "end": 4.0, "label": "sad"},
+                                  {"start": 4.0, "end": 6.0, "label": "calm"}]
+    assert again["notes"]["segments"] == [{"start": 1.0, "end": 4.0, "text": "cries here"}]
+    assert (again["reviewed"], again["reviewed_at"]) == (True, "2026-11-22T08:00:00+00:00")
+
+
+def test_notes_and_the_reviewed_state_survive_a_restart(audio):
+    r = load_review(audio)
+    r.set_note("  Second visit; the patient was tired.\nAsked about sleep.  ")
+    r.set_segment_note(4.0, 6.0, "raised voice: about the neighbours")
+    r.set_segment_note(1.0, 4.0, "long pause before answering")
+    r.set_segment_note(1.0, 4.0, "long pause before answering (twice)")  # the same bounds: replaced
+    r.set_reviewed(True)
+    save_review(r)
+    again = load_review(audio)
+    assert again.note == "Second visit; the patient was tired.\nAsked about sleep."
+    assert [(n.start, n.end, n.text) for n in again.segment_notes] == [
+        (1.0, 4.0, "long pause before answering (twice)"), (4.0, 6.0, "raised voice: about the neighbours")]
+    assert again.note_for(4.0, 6.0).startswith("raised") and again.note_for(0.0, 1.0) == ""
+    assert again.reviewed and again.reviewed_at and again.has_corrections()
+    again.set_segment_note(4.0, 6.0, "   ")  # empty: removed
+    again.set_reviewed(False)
+    assert [n.start for n in again.segment_notes] == [1.0] and (again.reviewed, again.reviewed_at) == (False, None)
+    assert not Review("x").has_corrections()
+
+
+def test_split_merge_and_move_boundaries_of_the_clinician_tier():
+    r = Review("abc")
+    r.set_label(1.0, 4.0, "sad")
+    r.set_label(4.0, 6.0, "angry")
+    r.set_segment_note(1.0, 4.0, "note on the sad stretch")
+    first, second = r.split(2.5)
+    assert [(i.start, i.end, i.label) for i in r.intervals] == [(1.0, 2.5, "sad"), (2.5, 4.0, "sad"),
+                                                                 (4.0, 6.0, "angry")]
+    assert r.note_for(1.0, 2.5) == "note on the sad stretch"
+    r.set_label(2.5, 4.0, "calm")
+    assert r.boundaries() == [1.0, 2.5, 4.0, 6.0]
+    # a shared boundary moves for both intervals, never past a neighbour's edge
+    assert r.move_boundary(4.0, 5.0) == 5.0
+    assert [(i.start, i.end) for i in r.intervals] == [(1.0, 2.5), (2.5, 5.0), (5.0, 6.0)]
+    assert r.move_boundary(5.0, 9.0) == pytest.approx(6.0 - 0.02)
+    assert r.move_boundary(1.0, -3.0) == 0.0  # an outer edge: as far as the recording's start
+    assert r.move_boundary(6.0, 8.0) == 8.0
+    r.set_label(9.0, 10.0, "happy")
+    assert r.move_boundary(8.0, 12.0) == 9.0  # not over the next label
+    assert r.note_for(0.0, 2.5) == "note on the sad stretch"  # the note followed its interval
+    merged = r.merge_next(0.5)
+    assert (merged.start, merged.end, merged.label) == (0.0, 5.98, "sad")
+    assert r.note_for(0.0, 5.98) == "note on the sad stretch"
+    assert r.merge_next(7.0).end == 10.0  # across the gap to the happy label
+    assert [(i.start, i.end, i.label) for i in r.intervals] == [(0.0, 5.98, "sad"), (5.98, 10.0, "angry")]
+    with pytest.raises(ValueError, match="no label of yours"):
+        r.split(11.0)
+    with pytest.raises(ValueError, match="edge"):
+        r.split(5.99)
+    with pytest.raises(ValueError, match="nothing after|no label after"):
+        r.merge_next(7.0)
+    with pytest.raises(ValueError, match="no boundary"):
+        r.move_boundary(3.3, 3.0)
+    assert isinstance(r.segment_notes[0], Note)
+
+
+@pytest.mark.parametrize("change", [{"notes": "text"}, {"notes": {"recording": 3}},
+                                    {"notes": {"segments": [{"start": 2, "end": 1, "text": "x"}]}},
+                                    {"notes": {"segments": [{"start": 1, "end": 2}]}},
+                                    {"reviewed": "yes"}, {"reviewed_at": "yesterday"}, {"format_version": "3"},
+                                    {"format_version": 0}])
+def test_damaged_notes_or_reviewed_state_are_refused_with_the_file_named(audio, change):
+    sha = file_sha256(audio)
+    target = review_path(sha)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    d = {"format": "ser-studio-review", "format_version": 3, "audio": {"sha256": sha}, "clinician": [],
+         "notes": {"recording": "", "segments": []}, "reviewed": False, "reviewed_at": None}
+    d.update(change)
+    target.write_text(json.dumps(d))
+    with pytest.raises(ReviewError, match="not a readable review") as err:
+        load_review(audio)
+    assert str(target) in str(err.value)
 
 
 def test_speaker_corrections_survive_a_restart(audio):
