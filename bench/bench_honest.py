@@ -51,10 +51,12 @@ BASE = dict(epochs=40, patience=6, folds=5, ensemble=1, workers=1)
 EVAL_NOISE_SNRS = (30,)
 #: (name, what it is, TrainConfig overrides on top of BASE)
 SKEW = {"skewed_baselines": 0.5, "speaker_scale": "global"}
+CLASSIC = {"front_end": {"kind": "classic"}}
 CANDIDATES = [
-    ("classic", "Classic frames (119 per 10 ms); baselines as before: centre and scale, all clips in training", {}),
+    ("classic", "Classic frames (119 per 10 ms); baselines as before: centre and scale, all clips in training",
+     {**CLASSIC, "skewed_baselines": 0.0, "speaker_scale": "speaker"}),
     ("classic_skew", "Classic frames; skewed baselines in training (half of the speaker-normalised windows), "
-     "a baseline centres only (the training data's scale)", SKEW),
+     "a baseline centres only (the training data's scale)", {**CLASSIC, **SKEW}),
     ("encoder_skew", "Speech-encoder frames only (Whisper tiny.en, 384 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "encoder"}}),
     ("both_skew", "Classic and speech-encoder frames together (503 per 20 ms); skewed baselines, centre only",

@@ -136,14 +136,15 @@ def test_a_baseline_from_too_little_speech_falls_back_to_global_statistics_as_in
     from training.config import TrainConfig
     from training.scoring import baseline_stats, recordings_of
 
-    cfg = TrainConfig()
+    cfg = TrainConfig(front_end={"kind": "classic"}, speaker_scale="speaker")
     paths = ravdess_files([2], per_emotion=2)  # 16 clips
     recs = recordings_of({p: compute_features(load_audio(p), config=cfg.feature) for p in paths}, cfg)
     g = _unit_stats(cfg.feature.n_features)
     assert baseline_stats([recs[paths[0]]], g, cfg) is None  # one clip: about 2 s of speech
     enough = baseline_stats(list(recs.values()), g, cfg)
     assert enough is not None and enough.n_frames / cfg.feature.frame_rate >= 10
-    centre_only = baseline_stats(list(recs.values()), g, TrainConfig(speaker_scale="global"))
+    centre_only = baseline_stats(list(recs.values()), g,
+                                 TrainConfig(front_end={"kind": "classic"}, speaker_scale="global"))
     np.testing.assert_array_equal(centre_only.std, g.std)
     np.testing.assert_array_equal(centre_only.mean, enough.mean)
 

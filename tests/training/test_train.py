@@ -28,7 +28,8 @@ def _actor_material(cfg, emotions=range(1, 9), per_emotion=2):
 
 @requires_data
 def test_the_sampler_draws_windows_from_the_pitch_shifted_copies_each_with_its_own_baseline():
-    cfg = TrainConfig(speeds=(), noise_snrs=(), pitch_steps=(-2, 2), time_masks=0, freq_masks=0, speaker_mix=1.0)
+    cfg = TrainConfig(speeds=(), noise_snrs=(), pitch_steps=(-2, 2), time_masks=0, freq_masks=0, speaker_mix=1.0,
+                      front_end={"kind": "classic"}, skewed_baselines=0.0)
     items, recs, g = _actor_material(cfg, emotions=[5, 6, 7, 8], per_emotion=2)
     baselines = training_baselines(items, recs, g, cfg, np.random.default_rng(0))
     assert {(1, None), (1, pitch_key(-2)), (1, pitch_key(2))} == set(baselines)  # each copy its own speaker
@@ -42,15 +43,15 @@ def test_the_sampler_draws_windows_from_the_pitch_shifted_copies_each_with_its_o
 def test_skewed_baselines_are_drawn_when_asked_and_never_otherwise():
     """Training sees a window normalised by a baseline of, e.g., only the speaker's sad clips:
     what a patient's session gives the app."""
-    cfg = TrainConfig(speeds=(), noise_snrs=(), speaker_mix=1.0, skewed_baselines=1.0)
-    items, recs, g = _actor_material(cfg, per_emotion=4)
+    cfg = TrainConfig(speeds=(), noise_snrs=(), speaker_mix=1.0, skewed_baselines=1.0, front_end={"kind": "classic"})
+    items, recs, g = _actor_material(cfg, per_emotion=8)  # all 60 clips
     base = training_baselines(items, recs, g, cfg, np.random.default_rng(0))[(1, None)]
-    # a baseline the app would refuse (under 10 s of speech: one emotion's four clips) is never drawn
+    # a baseline the app would refuse (under 10 s of speech) is never drawn
     assert {"all", "low_arousal", "high_arousal", "random_20"} <= set(base) <= set(CONDITIONS)
     assert len(base["all"]) == 1 and len(base.get("single_emotion", [])) < 8
     sampler = WindowSampler(items, recs, g, {(1, None): base}, cfg, np.random.default_rng(0))
     drawn = {id(sampler._stats(base)) for _ in range(200)}
     assert id(base["all"][0]) not in drawn and len(drawn) > 5
-    plain = TrainConfig(speeds=(), noise_snrs=(), speaker_mix=1.0)
+    plain = TrainConfig(speeds=(), noise_snrs=(), speaker_mix=1.0, skewed_baselines=0.0, front_end={"kind": "classic"})
     only_all = training_baselines(items, recs, g, plain, np.random.default_rng(0))[(1, None)]
     assert set(only_all) == {"all"}
