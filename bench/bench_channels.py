@@ -5,7 +5,8 @@ own test actors' clips, labelled through the app's path.
 
 A front end that wins on one recording set and loses on the next is no win for a clinic. Each
 recorded run of bench/bench_honest.py keeps its five fold models; here each one labels clips of
-actors of its own test fold (never heard in training) after one of these channels:
+actors of its own test fold (never heard in training; every other clip of the first test actor of
+each fold) after one of these channels:
 
 - **telephone**: band 300-3,400 Hz (4th-order Butterworth) and 8 kHz sampling (soxr down and up);
 - **laptop microphone**: a small capsule's response: high-pass 200 Hz, a +6 dB presence peak at
@@ -98,7 +99,7 @@ def channel(y, name, *, seed=0):
     raise ValueError(f"unknown channel {name!r}")
 
 
-def score_run(name, seed, actors_per_fold):
+def score_run(name, seed, actors_per_fold, clip_step=2):
     """Accuracy per channel and normalisation of one recorded run's fold models."""
     import types
 
@@ -106,9 +107,10 @@ def score_run(name, seed, actors_per_fold):
 
     from bench.bench_honest import MODELS, FoldBundle
     from ser_engine.audio import load_audio
+    from ser_engine.baseline import global_baseline
     from ser_engine.normalise import FeatureStats
     from ser_engine.predictor import Predictor
-    from ser_engine.segments import group_stats, recording_from_signal
+    from ser_engine.segments import group_stats, label_recording, recording_from_signal
     from training.config import TrainConfig
     from training.dataset import discover
     from training.evaluate import actor_folds
@@ -127,16 +129,16 @@ def score_run(name, seed, actors_per_fold):
         from ser_engine.baseline import speaker_baseline
 
         for actor in test_actors[:actors_per_fold]:
-            items = [it for it in ds.items if it.actor == actor]
+            items = [it for it in ds.items if it.actor == actor][::clip_step]
             clips = [load_audio(it.path) for it in items]
             for ch in CHANNELS:
-                shifted = [channel(y, ch, seed=i) for i, y in enumerate(clips)]
-                recs = [recording_from_signal(predictor, y) for y in shifted]
+                # each clip read once (features, encoder states), labelled under both normalisations
+                recs = [recording_from_signal(predictor, channel(y, ch, seed=i)) for i, y in enumerate(clips)]
                 base = speaker_baseline(group_stats(recs), global_stats=stats, scale=cfg.speaker_scale,
                                         frame_rate=predictor.frame_rate, source="the actor's clips")
-                for mode, b in (("global", None), ("speaker", base)):
-                    for it, y in zip(items, shifted, strict=True):
-                        tl = predictor.predict_array(y, baseline=b)
+                for mode, b in (("global", global_baseline(stats)), ("speaker", base)):
+                    for it, rec in zip(items, recs, strict=True):
+                        tl = label_recording(predictor, rec, b)
                         right.setdefault(f"{ch}:{mode}", []).append(tl.label == it.emotion)
         print(f"{name} seed {seed} fold {k + 1} done", flush=True)
     return {key: float(np.mean(v)) for key, v in right.items()} | {"n_clips": len(right["clean:global"])}
@@ -156,11 +158,12 @@ def table(results):
 def write(results):
     n = {rec["n_clips"] for rec in results.values()}
     body = "\n".join([
-        f"The fold models of each run of `bench_honest.py` label {', '.join(map(str, sorted(n)))} clips (the first "
-        "actor of each fold's test actors: never heard in training) after a channel: telephone (300-3,400 Hz at 8 "
-        "kHz), a laptop microphone's response (high-pass 200 Hz, +6 dB at 3 kHz, low-pass 7 kHz), MP3 and Opus at "
-        "about 20 and 10 kbit/s, 20 dB quieter, and a room with RT60 0.5 s. Each clip goes through "
-        "`Predictor.predict_array` (the app's path), alone and with a baseline from all of the actor's clips in "
+        f"The fold models of each run of `bench_honest.py` label {', '.join(map(str, sorted(n)))} clips (every other "
+        "clip of the first actor of each fold's test actors: never heard in training) after a channel: "
+        "telephone (300-3,400 Hz at 8 kHz), a laptop microphone's response (high-pass 200 Hz, +6 dB at 3 kHz, "
+        "low-pass 7 kHz), MP3 and Opus at about 20 and 10 kbit/s, 20 dB quieter, and a room with RT60 0.5 s. "
+        "Each clip is read once through the app's path (voice activity, features, encoder states) and labelled "
+        "by the labelling core, alone and with a baseline from all of the actor's clips in "
         "the same channel. Accuracy, chance 12.5%.", "", table(results)])
     write_section("bench_channels", "Robustness across recordings (channel shifts)", body, "bench/bench_channels.py")
     return body
