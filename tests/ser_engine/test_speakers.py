@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from ser_engine.bundle import load_bundle
-from ser_engine.features import FeatureConfig, compute_features, frame_energy
+from ser_engine.features import FeatureConfig, compute_features
 from ser_engine.paths import shipped_model_dir
-from ser_engine.segments import speech_regions, vad_mask
+from ser_engine.segments import speech_regions
 from ser_engine.speakers import (
     SpeakerConfig,
     SpeakerError,
@@ -19,6 +19,7 @@ from ser_engine.speakers import (
     load_space,
     speaker_turns,
 )
+from ser_engine.vad import speech_mask
 from tests.conftest import SPEECH_16K, requires_data
 
 SR = 16000
@@ -55,7 +56,8 @@ def _recording(turns, *, config, banks, seed=0):
             n += gap + len(y)
     audio = np.concatenate(pieces + [np.zeros(SR, np.float32)])
     X = compute_features(audio, config=config, banks=banks)
-    regions = speech_regions(vad_mask(frame_energy(X, config=config), config=config), config=config)
+    mask = speech_mask(audio, sample_rate=SR, hop_length=config.hop_length)  # the app's speech detector
+    regions = speech_regions(mask[:len(X)], config=config)
     t = np.full(len(X), -1)
     for a, b, who in truth:
         t[a // config.hop_length:b // config.hop_length] = who
