@@ -17,7 +17,7 @@ import logging
 from pathlib import Path
 
 from .atomic import atomic_write_text
-from .bundle import load_bundle
+from .bundle import MANIFEST, load_bundle
 from .errors import ModelLoadError
 from .paths import shipped_model_dir, user_data_dir
 
@@ -158,20 +158,31 @@ def reset_active():
         p.unlink()
 
 
+def bundle_folder(path):
+    """The bundle a path names: itself, or the ``model`` folder inside a training run's folder
+    (what ``ser-train --out DIR`` wrote), so either can be given as ``--model``."""
+    path = Path(path)
+    inner = path / "model"
+    if path.is_dir() and not (path / MANIFEST).is_file() and (inner / MANIFEST).is_file():
+        return inner
+    return path
+
+
 def resolve_bundle(path=None):
     """The bundle to use and a warning (or None).
 
     Parameters
     ----------
     path : str or Path or None
-        An explicit bundle (``--model``): loaded or refused, never replaced.
+        An explicit bundle (``--model``; a training run's folder stands for the bundle inside it):
+        loaded or refused, never replaced.
 
     Returns
     -------
     (ModelBundle, str or None)
     """
     if path is not None:
-        return load_bundle(path), None
+        return load_bundle(bundle_folder(path)), None
     pointer = active_pointer_path()
     warning = None
     if pointer.exists():

@@ -27,6 +27,24 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def test_model_accepts_the_folder_ser_train_wrote(tiny_bundle, folder, capsys):
+    """``ser-train --out DIR`` puts the bundle in DIR/model; ``--model DIR`` means that bundle."""
+    run_dir = tiny_bundle.parent
+    assert not (run_dir / "manifest.json").exists()
+    code, out, err = run(capsys, "predict", str(folder), "--json", "--model", str(run_dir))
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 3 and {r["model"]["id"] for r in rows} == {"tiny-test-model"}
+
+
+def test_model_refuses_a_folder_holding_no_bundle(folder, tmp_path, capsys):
+    empty = tmp_path / "not a model"
+    empty.mkdir()
+    code, out, err = run(capsys, "predict", str(folder), "--model", str(empty))
+    assert code != 0 and out == ""
+    assert str(empty) in err and "not a model bundle" in err and "Traceback" not in err
+
+
 def test_json_lines_schema(tiny_bundle, folder, capsys):
     code, out, _ = run(capsys, "predict", str(folder), "--json", "--model", str(tiny_bundle))
     assert code == 0
