@@ -213,9 +213,14 @@ def test_blas_threads_are_restored_after_an_analysis(shipped_predictor, long_rec
 def test_the_room_between_utterances_is_not_speech_when_it_is_30_dB_down(shipped_predictor, tmp_path):  # noqa: F811
     """Speech at -24 dBFS in a room at -55 dBFS: within 40 dB of the loudest frames lies the
     room itself, so the whole recording was "speech" and its baseline the room's."""
-    from bench.bench_vad import build_session
+    import soundfile as sf
 
-    truth = build_session(tmp_path / "room.wav", level_a=-24, level_b=None, room=-55, minutes=0.5)
+    from bench.rooms import BenchRoom, in_room
+    from bench.sessions import one_speaker
+
+    session = in_room(one_speaker(1, minutes=0.5, level=-24.0), BenchRoom("room", "pink", snr_db=31.0), seed=0)
+    sf.write(tmp_path / "room.wav", session.audio, 16000)
+    truth = [(c.start, c.end) for c in session.clips]
     tl = analyse_recording(shipped_predictor, tmp_path / "room.wav")
     pauses = [(a[1] + 0.3, b[0] - 0.3) for a, b in zip(truth, truth[1:], strict=False) if b[0] - a[1] > 1.0]
     quiet = [s for s in tl.segments if s.label == NO_SPEECH]
