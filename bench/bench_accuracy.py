@@ -78,7 +78,7 @@ LEVERS = [
      "time masks still ≤ 0.2 s (10 frames)", {"feature": {"hop_length": 320}, "window": {"length": 150, "hop": 50}, "time_mask_frames": 10}),
 ]
 #: Every run also scores its models on the test and validation files with white noise this far
-#: (dB) below the speech: an ordinary room, where the shipped model loses most (bench_vad).
+#: (dB) below the speech: an ordinary room, where the shipped model loses most (bench_rooms).
 EVAL_NOISE_SNRS = (30,)
 MODES_SHOWN = ("global", "speaker")
 #: Balanced accuracy the intensity head must reach, alone and with baseline, to be shown to users.

@@ -573,7 +573,10 @@ def main():
         save()
     body = render(res)
     out = REPO / "bench" / "results" / "speakers.md"
-    out.write_text(body + "\n", encoding="utf-8")
+    from bench.record import stamp
+
+    # the file stands alone, so it carries the stamp; BENCHMARKS.md's section gets its own
+    out.write_text(stamp().format(script="bench/bench_speakers.py") + "\n\n" + body + "\n", encoding="utf-8")
     print(f"wrote {out}")
     if args.benchmarks:
         from bench.record import write_section
@@ -582,11 +585,8 @@ def main():
 
 
 def render(res):
-    from bench.record import stamp
-
     pairs, same, one, count = res["summary"]
-    lines = [stamp().format(script="bench/bench_speakers.py"), "",
-             f"Sessions from `bench/sessions.py`: turns of {TURN[0]:g}-{TURN[1]:g} s of speech, pauses of "
+    lines = [f"Sessions from `bench/sessions.py`: turns of {TURN[0]:g}-{TURN[1]:g} s of speech, pauses of "
              f"{PAUSE[0]:g}-{PAUSE[1]:g} s, each speaker at a level drawn from {LEVELS[0]:g} to {LEVELS[1]:g} dBFS; "
              "in a pair one actor speaks its 12 calm and neutral clips, the other three clips of every emotion; "
              "alone, three clips of every emotion. Speaker space fitted and count threshold chosen on actors "
