@@ -360,7 +360,7 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
     if not todo:
         return out
     groups = [todo[i:i + files_per_call] for i in range(0, len(todo), files_per_call)]
-    jobs = [(keys, [features[k] for k in keys], [digests[k] for k in keys]) for keys in groups]
+    jobs = [(keys, [digests[k] for k in keys]) for keys in groups]  # small: a worker makes the audio again
     if runner is not None:
         from .distributed import encode_task
 
@@ -384,7 +384,7 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
     return out
 
 
-def encode_group(encoder, bank, keys, feats, digests, *, config, seg, front_end):
+def encode_group(encoder, bank, keys, digests, *, config, seg, front_end):
     """Encoder states of the speech regions of a few recordings or copies, in one call of
     the encoder: ``{key: [states of each region]}`` (:func:`extract_encoder_states`)."""
     from ser_engine.encoder import region_states
@@ -392,7 +392,7 @@ def encode_group(encoder, bank, keys, feats, digests, *, config, seg, front_end)
     from ser_engine.vad import speech_mask
 
     pieces, owner = [], []
-    for key, X, digest in zip(keys, feats, digests):
+    for key, digest in zip(keys, digests, strict=True):
         y = _variant_of(key, config, digest)
         # the app's regions: the speech detector's, on the copy's own samples
         mask = speech_mask(y, sample_rate=config.sample_rate, hop_length=config.hop_length)

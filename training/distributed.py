@@ -235,9 +235,10 @@ def describe(task):
     if isinstance(task, FitTask):
         where = f"fold {task.event['fold']}" if task.event.get("phase") == "fold" else "the final model"
         return f"the fit of {where}, model {task.member + 1}"
-    if isinstance(task, tuple) and len(task) == 2:  # extract_task's (path, seed)
-        return f"the features of {task[0]}"
-    return f"the speech encoder on {task[0][0]} and {len(task[0]) - 1} more"  # encode_task's group
+    first = task[0]
+    if isinstance(first, list):  # encode_task's (keys, digests)
+        return f"the speech encoder on {first[0]} and {len(first) - 1} more"
+    return f"the features of {first}"  # extract_task's (path, seed)
 
 
 @contextlib.contextmanager
@@ -576,9 +577,9 @@ def encode_task(group, *, config, seg, front_end, spec, threads=None):
     if held is None or held[0] != spec.sha256:
         held = (spec.sha256, SpeechEncoder(spec), whisper_mel_bank())
         _ENCODERS.held = held
-    keys, feats, digests = group
+    keys, digests = group
     with pinned(threads):  # Whisper's log-mel is a BLAS product; the encoder has its own 2 threads everywhere
-        return encode_group(held[1], held[2], keys, feats, digests, config=config, seg=seg, front_end=front_end)
+        return encode_group(held[1], held[2], keys, digests, config=config, seg=seg, front_end=front_end)
 
 
 def check_unreadable(path, unreadable):

@@ -123,6 +123,28 @@ def test_a_training_on_a_local_cluster_is_the_local_one_exactly(data, tmp_path, 
         ("fold", f, m) for f in (1, 2, 3) for m in (0, 1)} | {("final", None, 0), ("final", None, 1)}
 
 
+def test_the_workers_encode_speech_as_this_process_does(data, tmp_path, local_cluster):
+    """The encoder front end's states (the speech encoder on each recording and noisy copy, in
+    groups), computed on the workers, are this process's, and come back in order."""
+    from ser_engine.segments import SegmentConfig
+    from training.cache import extract_encoder_states, extract_training_features
+    from training.distributed import ClusterRunner
+
+    _, client = local_cluster
+    cfg = TrainConfig(speeds=(), noise_snrs=(20,), front_end={"kind": "both"})
+    paths = sorted((data / "Actor_01").iterdir())[:5]
+    feats, _, _ = extract_training_features(paths, config=cfg.feature, noise_snrs=cfg.noise_snrs, workers=1)
+    kwargs = dict(config=cfg.feature, seg=SegmentConfig(), front_end=cfg.front_end, files_per_call=4)
+    local_events, dask_events = [], []
+    local = extract_encoder_states(feats, progress=lambda *a: local_events.append(a), **kwargs)
+    dist = extract_encoder_states(feats, progress=lambda *a: dask_events.append(a), runner=ClusterRunner(client),
+                                  **kwargs)
+    assert list(dist) == list(local) and len(local) == 10
+    assert all(len(dist[k]) == len(local[k]) > 0 for k in local)
+    assert all(np.array_equal(a, b) for k in local for a, b in zip(dist[k], local[k], strict=True))
+    assert dask_events == local_events == [(0, 10, 0), (4, 10, 0), (8, 10, 0), (10, 10, 0)]
+
+
 def test_a_local_run_does_not_import_dask():
     code = ("import sys\nfrom training.distributed import open_runner\nimport training.pipeline, training.cli\n"
             "with open_runner() as runner:\n    assert runner is None\nprint('distributed' in sys.modules)")
