@@ -82,11 +82,16 @@ def main(argv=None):
               "|---|" + "---|" * len(modes)]
     for emo in next(iter(modes.values()))["per_class_recall"]:
         recall.append(f"| {emo} | " + " | ".join(f"{m['per_class_recall'][emo]:.1%}" for m in modes.values()) + " |")
+    conditions = ["| Speaker baseline of a test actor | Accuracy (mean ± std over folds) | Recordings scored |",
+                  "|---|---|---|"]
+    for c in rep["evaluation"].get("conditions", {}).values():
+        conditions.append(f"| {c['title']} | {fmt(c)} | {c['n_scored']} |")
     body = "\n".join([
         f"{cfg.folds}-fold speaker-independent cross-validation by actor on {rep['dataset']['files']} files of "
         f"actors {rep['dataset']['actors'][0]:02d}–{rep['dataset']['actors'][-1]:02d}; early stopping on "
         f"{cfg.val_actors} validation actors inside each training fold; the test fold is never seen in training. "
         "Mean ± std over folds.", "", *rows, "",
+        "Every honest condition (training/scoring.py), through the app's labelling core:", "", *conditions, "",
         "Per-class recall (pooled out-of-fold):", "", *recall, "",
         *folds, "",
         f"- Feature extraction of the {rep['dataset']['files']} recordings, {cfg.workers} processes, no cache: "
