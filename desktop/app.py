@@ -93,7 +93,8 @@ def main(argv=None):
     # nobody answers a dialog in a scripted run (--screenshot, --quit-when-idle): the log has it
     crash_handler = CrashHandler(app, show_dialog=not (args.screenshot or args.quit_when_idle))
     crash_handler.install()
-    window = MainWindow(model_path=args.model)
+    scripted = bool(args.screenshot or args.quit_when_idle)
+    window = MainWindow(model_path=args.model, restore_queue=not scripted)  # a script analyses what it was given
     window.show()
     mark("window")
     if not window.isVisible():
@@ -102,7 +103,7 @@ def main(argv=None):
         return 1
     paths = list(args.files) + list(args.open)
     if paths:
-        QTimer.singleShot(0, lambda: window.add_paths(paths))
+        QTimer.singleShot(0, lambda: window.open_paths(paths) if not scripted else window.add_paths(paths))
     if args.screenshot or args.quit_when_idle:
         from .harness import IdleHarness
 

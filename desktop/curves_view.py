@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from .widgets import font_points, set_relative_font
+
 logger = logging.getLogger(__name__)
 
 #: One colour per fold (then the final model); members of an ensemble share their fold's colour.
@@ -30,7 +32,7 @@ class CurvesView(QWidget):
         self.acc_plot = pg.PlotWidget(self)
         for plot, title, label in ((self.loss_plot, "Loss", "loss"), (self.acc_plot, "Accuracy", "accuracy")):
             plot.setBackground("w")
-            plot.setTitle(title, color="#333", size="10pt")
+            plot.setTitle(title, color="#333", size=font_points(1.1))
             plot.setLabel("bottom", "epoch")
             plot.setLabel("left", label)
             plot.showGrid(x=True, y=True, alpha=0.2)
@@ -40,7 +42,8 @@ class CurvesView(QWidget):
         self.key = QLabel(self)
         self.key.setTextFormat(Qt.TextFormat.RichText)
         self.key.setWordWrap(True)
-        self.key.setStyleSheet("color: #333; font-size: 11px; padding: 0 6px;")
+        self.key.setStyleSheet("color: #333; padding: 0 6px;")
+        set_relative_font(self.key, 0.88)
         plots = QHBoxLayout()
         plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.loss_plot)

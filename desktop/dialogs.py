@@ -50,6 +50,22 @@ class Dialogs:
     def open_folder(self, title: str, folder: str) -> str:
         return QFileDialog.getExistingDirectory(self.parent, title, folder)
 
+    def open_file(self, title: str, folder: str, filters: str) -> str:
+        """One existing file ("" when cancelled)."""
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, filters)
+        return path
+
+    def save_file(self, title: str, path: str, filters: str) -> str:
+        """Where to write a file, starting at ``path`` ("" when cancelled; replacing a file is
+        asked by the dialog)."""
+        chosen, _ = QFileDialog.getSaveFileName(self.parent, title, path, filters)
+        return chosen
+
+    def ask_note(self, title: str, label: str, text: str = "") -> str | None:
+        """Free text over several lines (None when cancelled; "" when emptied)."""
+        value, ok = QInputDialog.getMultiLineText(self.parent, title, label, text)
+        return value if ok else None
+
     def ask_export(self, folder: str, selected: str, *, can_selected: bool) -> tuple[str, str, bool] | None:
         """The export dialog: ``(fmt, destination, whole queue)``, or None when cancelled."""
         from .export_dialog import ExportDialog

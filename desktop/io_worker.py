@@ -1,5 +1,5 @@
 """The second worker: audio for the views (:mod:`ser_engine.display`), durations, exports,
-clearing the cache.
+session reports, clearing the cache.
 
 It never touches the model, so selecting a file shows its signal at once even while a long
 batch is being analysed by :class:`~desktop.analysis_worker.AnalysisWorker`. What is drawn is
@@ -22,6 +22,7 @@ class IOWorker(QObject):
     view_failed = Signal(str, str)      # path, reason
     durations_ready = Signal(object)    # {path: seconds}
     export_finished = Signal(str, str)  # path, error ("" on success)
+    report_finished = Signal(str, str)  # path, error ("" on success)
     slice_ready = Signal(str, object)   # path, ser_engine.display.ViewData of the stretch
     cache_cleared = Signal(object, object)  # bytes freed (int), entries kept (list of str)
 
@@ -116,6 +117,21 @@ class IOWorker(QObject):
             self.export_finished.emit(str(job.dest), _one_line(exc))
             return
         self.export_finished.emit(str(job.dest), "")
+
+    @Slot(object)
+    def report(self, job):
+        """Write a session report (:class:`desktop.review_tools_controller.ReportJob`); emits
+        ``report_finished``."""
+        try:
+            job.run()
+        except Exception as exc:  # ExportError names the file; anything else is a bug
+            from ser_engine.errors import SerError
+
+            if not isinstance(exc, (SerError, OSError)):
+                logger.exception("report to %s failed", job.dest)
+            self.report_finished.emit(str(job.dest), _one_line(exc))
+            return
+        self.report_finished.emit(str(job.dest), "")
 
     @Slot()
     def clear_cache(self):

@@ -10,8 +10,13 @@ timeline and transport (:class:`~desktop.timeline_controller.TimelineController`
 waveform and spectrogram (:class:`~desktop.view_controller.ViewController`), exports and the
 cache (:class:`~desktop.export_controller.ExportController`) and Help
 (:class:`~desktop.help_controller.HelpController`) and the Speakers menu's questions
-(:class:`~desktop.speaker_controller.SpeakerController`). Every box the window shows goes
-through its :class:`~desktop.dialogs.Dialogs`, which tests replace.
+(:class:`~desktop.speaker_controller.SpeakerController`), File ▸ Import annotations…, File ▸
+Report… and the notes (:class:`~desktop.review_tools_controller.ReviewToolsController`). Every
+box the window shows goes through its :class:`~desktop.dialogs.Dialogs`, which tests replace.
+
+The queue is saved in the settings whenever it changes and restored at the next start (its
+recordings analysed again; those no longer there are named in the status bar); File ▸ Open
+recent lists the files and folders opened last.
 
 Thread rules (docs/DESIGN.md): this window only draws. The model lives in
 :class:`~desktop.analysis_worker.AnalysisWorker`, audio for display, durations and exports in
@@ -47,7 +52,10 @@ from .help_controller import HelpController
 from .io_worker import IOWorker
 from .player import Player
 from .probability_panel import ProbabilityPanel
+from .queue_filter_bar import QueueFilterBar
 from .queue_table import QueueTable
+from .recent_menu import RecentMenu
+from .review_tools_controller import ReviewToolsController
 from .session import DEFAULT_SPEAKERS, MODEL_READY, SPEAKER_CHOICES, Session
 from .settings import open_settings
 from .signal_view import SignalView
@@ -55,7 +63,7 @@ from .speaker_controller import SpeakerController
 from .timeline_controller import TimelineController, keys_legend, timeline_help
 from .train_tab import TrainTab
 from .view_controller import ViewController
-from .widgets import fitted_size, titled
+from .widgets import fitted_size, set_relative_font, titled
 from .window_actions import build_actions
 
 logger = logging.getLogger(__name__)
@@ -72,6 +80,10 @@ DEFAULT_BASELINE = False
 #: Qt paints is a Python call needing the GIL; with a worker busy in Python each of those can
 #: wait a whole interval, and a repaint of the queue stalled the event loop for ~100 ms.
 GIL_SWITCH_INTERVAL_S = 0.0005
+#: The queue is written to the settings this long after its last change (ms).
+QUEUE_SAVE_DELAY_MS = 500
+#: How long the status bar names the recordings of the last session that are gone (ms).
+RESTORE_NOTE_MS = 20000
 
 
 class MainWindow(QMainWindow):
@@ -79,6 +91,8 @@ class MainWindow(QMainWindow):
     open_files_action: QAction
     open_folder_action: QAction
     export_action: QAction
+    import_action: QAction
+    report_action: QAction
     clear_cache_action: QAction
     clear_action: QAction
     quit_action: QAction
@@ -95,8 +109,24 @@ class MainWindow(QMainWindow):
     patient_action: QAction
     merge_speakers_action: QAction
     undo_action: QAction
+    redo_action: QAction
+    reviewed_action: QAction
+    next_uncertain_action: QAction
+    previous_uncertain_action: QAction
+    split_action: QAction
+    merge_action: QAction
+    note_action: QAction
+    recording_note_action: QAction
     reanalyse_action: QAction
     play_action: QAction
+    start_action: QAction
+    end_action: QAction
+    back_action: QAction
+    forward_action: QAction
+    back_more_action: QAction
+    forward_more_action: QAction
+    slower_action: QAction
+    faster_action: QAction
     reset_zoom_action: QAction
     browser_action: QAction
     card_action: QAction
@@ -111,7 +141,10 @@ class MainWindow(QMainWindow):
     _switch_model_requested = Signal(object)  # bundle path, or None for the active one
     _durations_requested = Signal(object)
 
-    def __init__(self, model_path=None, *, settings=None, playback=True, dialogs=None):
+    def __init__(self, model_path=None, *, settings=None, playback=True, dialogs=None, restore_queue=True):
+        """``playback``: True, False (off) or :data:`desktop.player.SILENT` (a real player even
+        without an audio device: tests, scripted runs); ``restore_queue``: queue the recordings
+        of the last session (not for the self-test and scripted runs)."""
         super().__init__()
         from ser_engine import EMOTIONS  # light: no NumPy, no TensorFlow
 
@@ -138,6 +171,8 @@ class MainWindow(QMainWindow):
         # -- widgets and controllers --------------------------------------------------------
         self.browser = FileBrowser(self)
         self.table = QueueTable(self.session, self)
+        self.queue_filter = QueueFilterBar(self.session, self.table, self)
+        self.recent_menu = RecentMenu(self)
         self.signal_view = SignalView(self)
         self.panel = ProbabilityPanel(self.session, self)
         self.player = Player(self, enabled=playback)
@@ -148,6 +183,14 @@ class MainWindow(QMainWindow):
                                         parent=self)
         self.help = HelpController(self.session, self.dialogs, self)
         self.speakers = SpeakerController(self.session, self.dialogs, self)
+        self.review_tools = ReviewToolsController(self.session, self.dialogs, self)
+        self._restore_queue = restore_queue
+        self._saved_queue: tuple[list[str], str] | None = None
+        self._restore_note = ""  # which recordings of the last session are gone (said when idle)
+        self._queue_save_timer = QTimer(self)
+        self._queue_save_timer.setSingleShot(True)
+        self._queue_save_timer.setInterval(QUEUE_SAVE_DELAY_MS)
+        self._queue_save_timer.timeout.connect(self._write_queue)
         # the views' signals, also on the window: bench/ and scripts wait for them there
         self.view_shown = self.views.view_shown
         self.slice_shown = self.views.slice_shown
@@ -157,14 +200,20 @@ class MainWindow(QMainWindow):
         self._build_analyse_keys()
 
         # -- connections --------------------------------------------------------------------
-        self.browser.paths_activated.connect(self.add_paths)
+        self.browser.paths_activated.connect(self.open_paths)
+        self.recent_menu.path_chosen.connect(self._on_recent_chosen)
         self.panel.card_requested.connect(self.help.show_model_card)
+        self.panel.recording_note_requested.connect(self.review_tools.edit_recording_note)
+        self.panel.target_note_requested.connect(self.review_tools.edit_target_note)
         self.train_tab.active_model_changed.connect(self._on_active_model_changed)
         self._cancel_button.clicked.connect(self.cancel)
         events = self.session.events
         events.added.connect(self._on_added)
         events.changed.connect(self._on_entry_changed)
         events.cleared.connect(self._on_entry_changed)
+        events.cleared.connect(self._save_queue)
+        events.removed.connect(self._on_removed)
+        events.selected.connect(self._on_review_changed)
         events.message.connect(self._on_message)
         events.progress.connect(self._on_progress)
         events.idle.connect(self._on_idle)
@@ -200,6 +249,8 @@ class MainWindow(QMainWindow):
         self.exports.export_requested.connect(self._io.export)
         self.exports.clear_cache_requested.connect(self._io.clear_cache)
         self._io.export_finished.connect(self.exports._on_export_finished)
+        self.review_tools.report_requested.connect(self._io.report)
+        self._io.report_finished.connect(self.review_tools._on_report_finished)
         self._io.cache_cleared.connect(self.exports._on_cache_cleared)
 
         self._sizes_restored = False
@@ -215,7 +266,13 @@ class MainWindow(QMainWindow):
         left = QSplitter(Qt.Orientation.Vertical, self)
         self._browser_box = titled("Files", self.browser)
         left.addWidget(self._browser_box)
-        left.addWidget(titled("Queue", self.table))
+        queue = QWidget(self)
+        queue_layout = QVBoxLayout(queue)
+        queue_layout.setContentsMargins(0, 0, 0, 0)
+        queue_layout.setSpacing(2)
+        queue_layout.addWidget(self.queue_filter)
+        queue_layout.addWidget(self.table, 1)
+        left.addWidget(titled("Queue", queue))
         left.setStretchFactor(0, 2)
         left.setStretchFactor(1, 3)
         left.setMinimumWidth(220)
@@ -227,12 +284,14 @@ class MainWindow(QMainWindow):
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.setSpacing(2)
         self._keys_legend = QLabel(keys_legend(labels), self)
-        self._keys_legend.setStyleSheet("color: #555; font-size: 11px; padding: 0 6px;")
+        self._keys_legend.setStyleSheet("color: #555; padding: 0 6px;")
+        set_relative_font(self._keys_legend, 0.88)
         self._keys_legend.setWordWrap(True)
         centre_layout.addWidget(self.signal_view, 1)
         centre_layout.addWidget(self._keys_legend)
         centre_layout.addLayout(self.timeline.transport)
         centre.setMinimumWidth(360)
+        self._centre = centre
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
@@ -288,11 +347,28 @@ class MainWindow(QMainWindow):
         self.loop_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.loop_action.triggered.connect(lambda _checked=False: self.timeline.toggle_loop())
         page.addAction(self.loop_action)
-        # S: the selected segment is the next speaker's (built with the Speakers menu)
-        self.next_speaker_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        page.addAction(self.next_speaker_action)
+        # S: the selected segment is the next speaker's (built with the Speakers menu); the
+        # Review menu's keys and the speed likewise act anywhere in the tab
+        for a in (self.next_speaker_action, self.next_uncertain_action, self.previous_uncertain_action,
+                  self.split_action, self.merge_action, self.note_action, self.recording_note_action,
+                  self.reviewed_action, self.slower_action, self.faster_action):
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            page.addAction(a)
+        # the cursor's keys act on the signal view and the transport: the queue and the file
+        # browser keep their own Home, End and arrows
+        for a in (self.start_action, self.end_action, self.back_action, self.forward_action, self.back_more_action,
+                  self.forward_more_action):
+            a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self._centre.addAction(a)
 
     # -- the queue (tests, bench/ and the self-test use these) ---------------------------------
+    def open_paths(self, paths):
+        """Files and folders the user opened (File ▸ Open, a drop, the file browser, Open recent,
+        the command line): remembered in Open recent, then queued."""
+        paths = [str(p) for p in paths]
+        self.recent_menu.add(paths)
+        return self.add_paths(paths)
+
     def add_paths(self, paths):
         """Queue files, and the audio files inside folders (walked recursively). Returns how
         many were new. Before the model is ready they wait in the queue."""
@@ -367,9 +443,53 @@ class MainWindow(QMainWindow):
             self.browser.set_folder(Path(paths[0]).parent)
         self._durations_requested.emit(list(paths))
         self._on_entry_changed()
+        self._save_queue()
 
     def _on_entry_changed(self, *_):
         self._summary.setText(self.session.counts_text())
+
+    def _on_removed(self, _path):
+        self._on_entry_changed()
+        self._save_queue()
+
+    def _save_queue(self, *_):
+        """The queue in the settings within :data:`QUEUE_SAVE_DELAY_MS` (a crash or a kill keeps
+        it for the next start): a burst of changes (a folder queued, a click through the rows)
+        writes once, and nothing is written when the queue and its selection did not change (each
+        write of the settings file is a disk flush, which stalled the GUI thread on a busy disk)."""
+        self._queue_save_timer.start()
+
+    def _write_queue(self, settings=None):
+        self._queue_save_timer.stop()
+        state = (self.session.paths(), self.session.selected)
+        if state == self._saved_queue and settings is None:
+            return
+        self._saved_queue = state
+        settings = settings if settings is not None else self._settings
+        settings.setValue("queue/paths", state[0])
+        settings.setValue("queue/selected", state[1])
+
+    def _restore_saved_queue(self, settings):
+        paths = settings.value("queue/paths", [])
+        if isinstance(paths, str):  # QSettings gives one item as a string
+            paths = [paths]
+        paths = [str(p) for p in paths or [] if str(p)]
+        if not paths:
+            return
+        there = [p for p in paths if Path(p).is_file()]
+        gone = [p for p in paths if p not in there]
+        if there:
+            self.session.add(there)
+            selected = str(settings.value("queue/selected", "") or "")
+            if selected in self.session:
+                self.session.select(selected)
+        if gone:
+            names = ", ".join(Path(p).name for p in gone[:3]) + (" …" if len(gone) > 3 else "")
+            # said once the restored queue is analysed: the model's and the analysis' messages
+            # would replace it at once
+            self._restore_note = (f"{len(gone)} recording{'s' * (len(gone) != 1)} of the last session "
+                                  f"{'are' if len(gone) != 1 else 'is'} no longer there: {names}")
+            self._save_queue()
 
     def _on_message(self, text, milliseconds):
         self.statusBar().showMessage(text, milliseconds)
@@ -392,6 +512,9 @@ class MainWindow(QMainWindow):
         self._progress.hide()
         self._cancel_button.hide()
         self.cancel_action.setEnabled(False)
+        if self._restore_note:
+            self.statusBar().showMessage(self._restore_note, RESTORE_NOTE_MS)
+            self._restore_note = ""
         self.idle.emit()
 
     def _on_model_changed(self):
@@ -428,9 +551,13 @@ class MainWindow(QMainWindow):
         self.reference_clear_action.setEnabled(bool(s.selected) and s.reference_for(s.selected) is not None)
 
     def _on_review_changed(self, _path=None):
-        what = self.session.reviews.undo_text()
-        self.undo_action.setEnabled(bool(what))
-        self.undo_action.setText(f"&Undo {what}" if what else "&Undo")
+        reviews = self.session.reviews
+        for a, word, what in ((self.undo_action, "&Undo", reviews.undo_text()),
+                              (self.redo_action, "&Redo", reviews.redo_text())):
+            a.setEnabled(bool(what))
+            a.setText(f"{word} {what}" if what else word)
+        self.reviewed_action.setChecked(self.session.is_reviewed())
+        self._save_queue()
 
     def _on_speakers_changed(self, *_):
         count = self.session.speakers_shown()
@@ -449,6 +576,10 @@ class MainWindow(QMainWindow):
 
     def _on_undo(self):
         self.session.undo()
+        self._on_review_changed()
+
+    def _on_redo(self):
+        self.session.redo()
         self._on_review_changed()
 
     def _on_stop(self):
@@ -492,13 +623,21 @@ class MainWindow(QMainWindow):
         paths = self.dialogs.open_files("Open recordings", self.browser.folder(),
                                         f"Audio files ({patterns});;All files (*)")
         if paths:
-            self.add_paths(paths)
+            self.open_paths(paths)
 
     def _on_open_folder(self):
         folder = self.dialogs.open_folder("Open a folder of recordings", self.browser.folder())
         if folder:
             self.browser.set_folder(folder)
-            self.add_paths([folder])
+            self.open_paths([folder])
+
+    def _on_recent_chosen(self, path):
+        if not Path(path).exists():
+            self.statusBar().showMessage(f"{path} is no longer there (removed from Open recent)", 8000)
+            return
+        if Path(path).is_dir():
+            self.browser.set_folder(path)
+        self.open_paths([path])
 
     def _on_baseline_toggled(self, on):
         self.session.set_speaker_baseline(on)
@@ -518,7 +657,7 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event):  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
-            self.add_paths(paths)
+            self.open_paths(paths)
             event.acceptProposedAction()
 
     # -- settings and shutdown --------------------------------------------------------------
@@ -534,6 +673,11 @@ class MainWindow(QMainWindow):
         self.train_tab.save_state(settings)
         self.signal_view.save_state(settings)
         self.exports.save_state(settings)
+        self.timeline.save_state(settings)
+        self.queue_filter.save_state(settings)
+        self.recent_menu.save_state(settings)
+        self.review_tools.save_state(settings)
+        self._write_queue(settings)
         settings.sync()
 
     def restore_state(self, settings):
@@ -557,6 +701,12 @@ class MainWindow(QMainWindow):
         self.train_tab.restore_state(settings)
         self.signal_view.restore_state(settings)
         self.exports.restore_state(settings)
+        self.timeline.restore_state(settings)
+        self.queue_filter.restore_state(settings)
+        self.recent_menu.restore_state(settings)
+        self.review_tools.restore_state(settings)
+        if self._restore_queue:
+            self._restore_saved_queue(settings)
 
     def showEvent(self, event):  # noqa: N802
         super().showEvent(event)

@@ -2,6 +2,15 @@
 
 QtMultimedia is optional: it is missing from PySide6-Essentials, needs libpulse on Linux and
 an audio device. Without it the player says why and every other part of the app works.
+
+The player keeps a *cursor*: where playback starts. A click in the waveform, the spectrogram
+or the timeline, a key or a selected segment moves it; Space plays from it. QMediaPlayer loses
+a position set while the file is still loading (``setPosition`` right after ``setSource`` is
+dropped, and play then starts at 0), so the cursor is kept here and given to the player when
+the file is loaded and again when playing starts. Playback speed goes from
+:data:`MIN_RATE` to :data:`MAX_RATE`; the pitch is kept where QtMultimedia can
+(``QMediaPlayer.pitchCompensation``, Qt 6.10 on, FFmpeg backend), and the player says when it
+cannot.
 """
 
 import logging
@@ -13,6 +22,15 @@ logger = logging.getLogger(__name__)
 
 #: How often the playhead moves while playing (ms).
 POSITION_INTERVAL_MS = 33
+#: The playback speeds offered, slowest first (1.0: as recorded).
+RATES = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+MIN_RATE, MAX_RATE = RATES[0], RATES[-1]
+DEFAULT_RATE = 1.0
+#: Positions closer than this (seconds) are the same place.
+_SAME_S = 0.05
+#: ``Player(enabled=SILENT)``: a real player even without an audio output device (tests and
+#: scripted runs on machines with none: the position moves as if it were heard).
+SILENT = "silent"
 
 
 def _import_multimedia():
@@ -36,6 +54,9 @@ class Player(QObject):
         self._reason = ""
         self._details = ""
         self._loop = None  # (start, end) seconds while a segment loops
+        self._cursor = 0.0
+        self._rate = DEFAULT_RATE
+        self._pitch_kept = False
         self._timer = QTimer(self)
         self._timer.setInterval(POSITION_INTERVAL_MS)
         self._timer.timeout.connect(self._on_tick)
@@ -44,15 +65,23 @@ class Player(QObject):
             return
         try:
             qm = _import_multimedia()
-            if not qm.QMediaDevices.audioOutputs():
+            if enabled != SILENT and not qm.QMediaDevices.audioOutputs():
                 self._reason = "Playback unavailable: no audio output device was found."
+                self._details = ("No sound card or audio server (PulseAudio, PipeWire) was found. Connect one "
+                                 "and restart SER Studio to listen; everything else works without it.")
                 return
             self._output = qm.QAudioOutput(self)
             self._player = qm.QMediaPlayer(self)
             self._player.setAudioOutput(self._output)
             self._player.playbackStateChanged.connect(self._on_state_changed)
+            self._player.mediaStatusChanged.connect(self._on_media_status)
             self._player.errorOccurred.connect(self._on_error)
             self._states = qm.QMediaPlayer.PlaybackState
+            self._status = qm.QMediaPlayer.MediaStatus
+            available = getattr(qm.QMediaPlayer, "PitchCompensationAvailability", None)
+            if available is not None and self._player.pitchCompensationAvailability() != available.Unavailable:
+                self._player.setPitchCompensation(True)
+                self._pitch_kept = bool(self._player.pitchCompensation())
         except Exception as exc:  # ImportError (module or libpulse missing) or a backend failure
             logger.info("playback disabled: %s", exc)
             self._player = None
@@ -82,6 +111,27 @@ class Player(QObject):
         """``(start, end)`` of the segment being looped, or None."""
         return self._loop
 
+    # -- speed --------------------------------------------------------------------------------
+    def rate(self):
+        return self._rate
+
+    def set_rate(self, rate):
+        """Play at ``rate`` times the recorded speed (clamped to MIN_RATE..MAX_RATE)."""
+        self._rate = float(min(max(float(rate), MIN_RATE), MAX_RATE))
+        if self.available:
+            self._player.setPlaybackRate(self._rate)
+        return self._rate
+
+    def pitch_kept(self):
+        """Whether a speed other than 1× keeps the voice's pitch (QtMultimedia's pitch
+        compensation); False when playback is unavailable."""
+        return self.available and self._pitch_kept
+
+    # -- where and what ----------------------------------------------------------------------
+    def cursor(self):
+        """Where playback starts (and, while playing, where it is)."""
+        return self._cursor
+
     def set_loop(self, start=None, end=None):
         """Loop ``[start, end]`` seconds (from its start, playing); no arguments: stop looping.
 
@@ -91,34 +141,45 @@ class Player(QObject):
             return False
         self._loop = (float(start), float(end))
         self.seek(start)
-        if not self.is_playing():
-            self._player.play()
+        self.play()
         return True
 
     def play_from(self, seconds):
-        """Seek to ``seconds`` and play (does nothing when playback is unavailable)."""
+        """Move the cursor to ``seconds`` and play (does nothing when playback is unavailable)."""
         if not self.available or not self._path:
             return
         self._loop = None
         self.seek(seconds)
-        if not self.is_playing():
-            self._player.play()
+        self.play()
+
+    def play(self):
+        """Play from the cursor (a cursor at the end: from the start)."""
+        if not self.available or not self._path or self.is_playing():
+            return
+        duration = self.duration()
+        if duration and self._cursor >= duration - _SAME_S:
+            self._cursor = 0.0
+        if abs(self.position() - self._cursor) > _SAME_S:
+            self._player.setPosition(int(round(self._cursor * 1000)))
+        self._player.setPlaybackRate(self._rate)
+        self._player.play()
 
     def load(self, path):
         self._loop = None
         self.stop()
         self._path = path or ""
+        self._cursor = 0.0
         if self.available:
             self._player.setSource(QUrl.fromLocalFile(self._path) if self._path else QUrl())
 
     def toggle(self):
-        """Play or pause; returns whether it is now playing (False when unavailable)."""
+        """Play from the cursor or pause; returns whether it is now playing (False when unavailable)."""
         if not self.available or not self._path:
             return False
         if self.is_playing():
             self._player.pause()
         else:
-            self._player.play()
+            self.play()
         return self.is_playing()
 
     def stop(self):
@@ -127,26 +188,42 @@ class Player(QObject):
         self._timer.stop()
 
     def seek(self, seconds):
+        """Move the cursor (and the playback, while playing) to ``seconds``."""
+        self._cursor = max(float(seconds), 0.0)
         if self.available and self._path:
-            self._player.setPosition(int(round(seconds * 1000)))
+            self._player.setPosition(int(round(self._cursor * 1000)))
 
     def position(self):
-        return self._player.position() / 1000 if self.available else 0.0
+        return self._player.position() / 1000 if self.available else self._cursor
 
+    def duration(self):
+        """The loaded file's length in seconds (0 until it is loaded, or without playback)."""
+        return self._player.duration() / 1000 if self.available else 0.0
+
+    # -- the player's events -----------------------------------------------------------------
     def _on_state_changed(self, state):
         playing = state == self._states.PlayingState
         if playing:
             self._timer.start()
         else:
             self._timer.stop()
-            self.position_changed.emit(self.position())
+            if self._player.mediaStatus() != self._status.EndOfMedia:
+                self._cursor = self.position()
+            self.position_changed.emit(self._cursor)
         self.playing_changed.emit(playing)
+
+    def _on_media_status(self, status):
+        if status == self._status.LoadedMedia and self._cursor > 0 and abs(self.position() - self._cursor) > _SAME_S:
+            self._player.setPosition(int(round(self._cursor * 1000)))  # a seek made while it was loading
+        elif status == self._status.EndOfMedia:
+            self._cursor = self.duration()
 
     def _on_tick(self):
         position = self.position()
         if self._loop is not None and position >= self._loop[1]:
             self.seek(self._loop[0])
             position = self._loop[0]
+        self._cursor = position
         self.position_changed.emit(position)
 
     def _on_error(self, _error, message):

@@ -1,9 +1,13 @@
-"""The right-hand panel: the selected recording's (or segment's, or speaker's) label, the number
+"""The right-hand panel: whether the selected recording is reviewed and the clinician's note on
+it; the recording's (or segment's, or speaker's) label, the number
 beside it and what that number is, the probabilities of all classes (the headline's number is
 its label's bar), why a label is uncertain (low confidence or too noisy), how far the speech
 lies above the noise, how it was normalised and from what (a neutral reference, or why one was
-refused), who speaks, the clinician's label of the selected segment, the summary chart (one
-per speaker, the patient first) and the segment list.
+refused), who speaks, the clinician's label and note of the selected segment or marked
+stretch, the summary chart (one per speaker, the patient first) and the segment list.
+
+Text sizes follow the system's font (:func:`~desktop.widgets.set_relative_font`); colours are
+never the only cue (each bar and chart row carries its emotion's name, the chart its pattern).
 
 A view of the :class:`~desktop.session.Session`: it redraws on the session's events and reads
 what to show from :mod:`desktop.readout` (one function per part), so what the panel answers is
@@ -16,6 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -35,11 +40,16 @@ from .colours import ERROR_FOREGROUND, UNCERTAIN_COLOUR, emotion_colour, text_co
 from .session import MODEL_FAILED, MODEL_LOADING, Session
 from .speaker_summaries import SpeakerSummaries
 from .summary_chart import SummaryChart
+from .widgets import set_relative_font
 
 logger = logging.getLogger(__name__)
 
 BAR_STEPS = 1000
-HEADLINE_EMPTY_STYLE = "font-size: 22px; color: #999; border-radius: 6px;"
+HEADLINE_EMPTY_STYLE = "color: #999; border-radius: 6px;"
+#: Text sizes, relative to the system's font.
+HEADLINE_SCALE, SMALL_SCALE = 1.7, 0.88
+NOTE_STYLE = "color: #333; background: #fff8dc; border: 1px solid #e6d8a8; border-radius: 3px; padding: 3px;"
+LINK_STYLE = "QPushButton { color: #1f6fd1; text-align: left; padding: 0; }"
 
 
 def percent(p):
@@ -52,6 +62,8 @@ class ProbabilityPanel(QWidget):
     """Draws the selection of a :class:`~desktop.session.Session`."""
 
     card_requested = Signal()
+    recording_note_requested = Signal()  # the user wants to write the recording's note
+    target_note_requested = Signal()     # ... the selected segment's or marked stretch's
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -63,14 +75,33 @@ class ProbabilityPanel(QWidget):
 
         self._file = QLabel("No recording selected", self)
         self._file.setWordWrap(True)
-        self._file.setStyleSheet("font-weight: 600;")
+        set_relative_font(self._file, bold=True)
+        self._reviewed = QCheckBox("Reviewed", self)
+        self._reviewed.setToolTip("You reviewed this recording (Ctrl+Enter); the queue shows it, and can show only "
+                                  "the recordings not reviewed yet")
+        self._reviewed.clicked.connect(self._on_reviewed_clicked)
+        self._reviewed.hide()
+        self._note = QLabel("", self)
+        self._note.setWordWrap(True)
+        self._note.setStyleSheet(NOTE_STYLE)
+        self._note.setTextFormat(Qt.TextFormat.PlainText)  # the clinician's text as typed, never markup
+        self._note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._note.hide()
+        self._note_button = QPushButton("Note on the recording…", self)
+        self._note_button.setFlat(True)
+        self._note_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._note_button.setStyleSheet(LINK_STYLE)
+        self._note_button.setToolTip("Write a note on the whole recording (Shift+N); it is saved in its review and "
+                                     "printed in the report")
+        self._note_button.clicked.connect(self.recording_note_requested)
+        self._note_button.hide()
         self._scope = QLabel("", self)
         self._scope.setStyleSheet("color: #555;")
         self._scope.setWordWrap(True)
         self._whole = QPushButton("Show whole recording", self)
         self._whole.setFlat(True)
         self._whole.setCursor(Qt.CursorShape.PointingHandCursor)
-        self._whole.setStyleSheet("QPushButton { color: #1f6fd1; text-align: left; padding: 0; }")
+        self._whole.setStyleSheet(LINK_STYLE)
         self._whole.clicked.connect(self._on_whole_clicked)
         self._whole.hide()
         self._speakers = QLabel("", self)
@@ -89,14 +120,15 @@ class ProbabilityPanel(QWidget):
 
         self._headline = QLabel("—", self)
         self._headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._headline.setMinimumHeight(44)
+        set_relative_font(self._headline, HEADLINE_SCALE, bold=True)
+        self._headline.setMinimumHeight(self._headline.fontMetrics().height() + 14)
         self._confidence = QLabel("", self)
         self._confidence.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._confidence.setStyleSheet("font-size: 13px;")
         self._definition = QLabel("", self)
         self._definition.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._definition.setWordWrap(True)
-        self._definition.setStyleSheet("color: #666; font-size: 11px;")
+        self._definition.setStyleSheet("color: #666;")
+        set_relative_font(self._definition, SMALL_SCALE)
         self._uncertain = QLabel("", self)
         self._uncertain.setWordWrap(True)
         self._uncertain.setStyleSheet(f"color: {UNCERTAIN_COLOUR}; font-weight: 600;")
@@ -121,8 +153,22 @@ class ProbabilityPanel(QWidget):
         self._clinician.setStyleSheet("color: #333;")
         self._clinician.setTextFormat(Qt.TextFormat.RichText)
         self._clinician.hide()
+        self._target_note = QLabel("", self)
+        self._target_note.setWordWrap(True)
+        self._target_note.setStyleSheet(NOTE_STYLE)
+        self._target_note.setTextFormat(Qt.TextFormat.PlainText)
+        self._target_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._target_note.hide()
+        self._target_note_button = QPushButton("Note on this…", self)
+        self._target_note_button.setFlat(True)
+        self._target_note_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._target_note_button.setStyleSheet(LINK_STYLE)
+        self._target_note_button.setToolTip("Write a note on the selected segment or the marked stretch (N)")
+        self._target_note_button.clicked.connect(self.target_note_requested)
+        self._target_note_button.hide()
         self._summary_title = QLabel("Share of speech time", self)
-        self._summary_title.setStyleSheet("font-weight: 600; color: #333;")
+        self._summary_title.setStyleSheet("color: #333;")
+        set_relative_font(self._summary_title, bold=True)
         self.summary_chart = SummaryChart(self)
         self.speaker_summaries = SpeakerSummaries(self)
         self.speaker_summaries.hide()
@@ -141,7 +187,7 @@ class ProbabilityPanel(QWidget):
             bar.setRange(0, BAR_STEPS)
             bar.setTextVisible(True)
             bar.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            bar.setFixedHeight(20)
+            bar.setFixedHeight(max(20, bar.fontMetrics().height() + 6))
             bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             grid.addWidget(name, i, 0)
             grid.addWidget(bar, i, 1)
@@ -149,7 +195,8 @@ class ProbabilityPanel(QWidget):
             self._bars.append(bar)
 
         self._segments_title = QLabel("Segments", self)
-        self._segments_title.setStyleSheet("font-weight: 600; color: #333;")
+        self._segments_title.setStyleSheet("color: #333;")
+        set_relative_font(self._segments_title, bold=True)
         self._segment_list = QListWidget(self)
         self._segment_list.setMinimumHeight(60)
         self._segment_list.setMaximumHeight(200)
@@ -169,13 +216,15 @@ class ProbabilityPanel(QWidget):
         note = QLabel("Probabilities are the model's calibrated estimates for this recording; "
                       "they are not a diagnosis.", self)
         note.setWordWrap(True)
-        note.setStyleSheet("color: #666; font-size: 11px;")
+        note.setStyleSheet("color: #666;")
+        set_relative_font(note, SMALL_SCALE)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.setSpacing(6)
-        for w in (self._file, self._speakers, self._answer_row, self._scope, self._whole, self._headline,
-                  self._confidence, self._definition, self._uncertain, self._speaker, self._clinician):
+        for w in (self._file, self._reviewed, self._note, self._note_button, self._speakers, self._answer_row,
+                  self._scope, self._whole, self._headline, self._confidence, self._definition, self._uncertain,
+                  self._speaker, self._clinician, self._target_note, self._target_note_button):
             layout.addWidget(w)
         layout.addSpacing(4)
         layout.addWidget(self._bars_box)
@@ -202,6 +251,7 @@ class ProbabilityPanel(QWidget):
         session.events.model.connect(self._on_model_changed)
         session.events.scope.connect(self._on_selection_changed)
         session.events.reference.connect(self._on_selection_changed)
+        session.events.stretch.connect(self._on_selection_changed)
         self._on_model_changed()
         self.redraw()
 
@@ -267,6 +317,21 @@ class ProbabilityPanel(QWidget):
     def clinician_text(self):
         return self._clinician.text() if not self._clinician.isHidden() else ""
 
+    def reviewed_shown(self):
+        """``(shown, checked)`` of the Reviewed box."""
+        return not self._reviewed.isHidden(), self._reviewed.isChecked()
+
+    def note_text(self):
+        """The recording's note as shown ("" when none)."""
+        return self._note.text() if not self._note.isHidden() else ""
+
+    def target_note_text(self):
+        """The note of the selected segment or marked stretch as shown ("" when none)."""
+        return self._target_note.text() if not self._target_note.isHidden() else ""
+
+    def headline_font(self):
+        return self._headline.font()
+
     def segment_rows(self):
         """The segment list's texts."""
         return [self._segment_list.item(i).text() for i in range(self._segment_list.count())]
@@ -316,6 +381,7 @@ class ProbabilityPanel(QWidget):
         self._show_bars(readout.bars_view(s))
         self._show_summary(readout.summary_view(s))
         self._show_clinician(readout.clinician_view(s))
+        self._show_review()
         self._show_normalisation(readout.normalisation_view(s))
         self._noise.setText(readout.noise_text(s))
         self._fill_segments()
@@ -341,6 +407,8 @@ class ProbabilityPanel(QWidget):
         self._speaker.hide()
         self._answer_row.hide()
         self._clinician.hide()
+        for w in (self._reviewed, self._note, self._note_button, self._target_note, self._target_note_button):
+            w.hide()
         self._show_bars([])
         self._show_summary(None)
         self._segment_list.blockSignals(True)
@@ -358,8 +426,7 @@ class ProbabilityPanel(QWidget):
         colour = emotion_colour(h.label)
         self._headline.setText(h.label.capitalize())
         self._headline.setStyleSheet(
-            f"font-size: 22px; font-weight: 700; border-radius: 6px; padding: 4px;"
-            f"background: {colour.name()}; color: {text_colour_on(colour).name()};")
+            f"border-radius: 6px; padding: 4px; background: {colour.name()}; color: {text_colour_on(colour).name()};")
         self._confidence.setText(h.value)
         self._definition.setText(h.definition)
         self._scope.setText(h.scope)
@@ -448,9 +515,33 @@ class ProbabilityPanel(QWidget):
             self._clinician.setText(f"Your label: <b><span style='background:{c.name()};"
                                     f"color:{text_colour_on(c).name()}'>&nbsp;{text}&nbsp;</span></b>"
                                     " &nbsp;(0 clears it)")
+        elif kind == "stretch":
+            self._clinician.setText(f"Marked stretch {text} — keys 1–8 label it, 0 clears it, B/M split/merge "
+                                    "your label, drag its edge to move it")
         else:
             self._clinician.setText("Your label: none yet — keys 1–8 set it, L loops the segment")
         self._clinician.show()
+
+    def _show_review(self):
+        s = self._session
+        self._reviewed.setChecked(s.is_reviewed())
+        self._reviewed.show()
+        note = s.recording_note()
+        self._note.setText(f"Note: {note}" if note else "")
+        self._note.setVisible(bool(note))
+        self._note_button.setText("Edit the note on the recording…" if note else "Note on the recording…")
+        self._note_button.show()
+        target = s.target()
+        note = s.target_note() if target is not None else ""
+        self._target_note.setText(f"Your note: {note}" if note else "")
+        self._target_note.setVisible(bool(note))
+        what = "the marked stretch" if target is not None and target[2] == "stretch" else "this segment"
+        self._target_note_button.setText(f"{'Edit your note' if note else 'Note'} on {what}…")
+        self._target_note_button.setVisible(target is not None)
+
+    def _on_reviewed_clicked(self, checked):
+        if not self._session.set_reviewed(checked):
+            self._reviewed.setChecked(not checked)
 
     def _fill_segments(self):
         s = self._session

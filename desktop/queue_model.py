@@ -5,6 +5,10 @@ A row's Label and Confidence come from :mod:`desktop.headline`: the recording-le
 and its confidence for a clip, the dominant emotion and its share of the speech time for a
 long recording. While a file is analysed its Status shows how far the analysis got.
 
+The Review column says what the clinician did: "✓ reviewed", how many stretches they corrected,
+"note" (:class:`~desktop.review_controller.ReviewMark`); sorting on it puts the recordings not
+yet reviewed first. A hidden Uncertain column lets the queue be sorted uncertain first.
+
 Each result names the model that gave it. When another model becomes active, finished rows
 keep their labels (nothing is re-labelled silently); their Model cell turns amber and says
 which model labelled them until the user analyses them again.
@@ -13,7 +17,7 @@ which model labelled them until the user analyses them again.
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from .colours import ERROR_BACKGROUND, ERROR_FOREGROUND, OTHER_MODEL_COLOUR, UNCERTAIN_COLOUR, emotion_colour
@@ -24,14 +28,18 @@ logger = logging.getLogger(__name__)
 
 #: What a clinician reads first comes first: at a laptop's width the queue shows the file and
 #: its label, and scrolls for the rest.
-COLUMNS = ("File", "Label", "Confidence", "Folder", "Duration", "Status", "Model")
-FILE, LABEL, CONFIDENCE, FOLDER, DURATION, STATUS, MODEL = range(len(COLUMNS))
+COLUMNS = ("File", "Label", "Confidence", "Review", "Folder", "Duration", "Status", "Model", "Uncertain")
+FILE, LABEL, CONFIDENCE, REVIEW, FOLDER, DURATION, STATUS, MODEL, UNCERTAIN = range(len(COLUMNS))
+#: Columns for sorting only, never shown.
+HIDDEN_COLUMNS = (UNCERTAIN,)
 STATUS_ORDER = {ANALYSING: 0, QUEUED: 1, CANCELLED: 2, DONE: 3, ERROR: 4}
 STATUS_COLOURS = {QUEUED: "#5f6b76", ANALYSING: "#1f6fd1", CANCELLED: "#8a6d00", DONE: "#1b7a3a",
                   ERROR: ERROR_FOREGROUND}
 #: The sort role: numbers sort as numbers, not as their text.
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
+#: "1" when the session's queue view shows the row, else "" (the proxy filters on it).
+SHOWN_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 _ERROR_BRUSH = QBrush(QColor(ERROR_BACKGROUND))
@@ -48,7 +56,7 @@ _DISPLAY, _SORT, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN 
     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.TextAlignmentRole)
 #: The invisible root of a table model (the default parent).
 _ROOT = QModelIndex()
-_ROLES = {_DISPLAY, _SORT, PATH_ROLE, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN}
+_ROLES = {_DISPLAY, _SORT, PATH_ROLE, SHOWN_ROLE, _TOOLTIP, _DECORATION, _BACKGROUND, _FOREGROUND, _FONT, _ALIGN}
 
 
 class QueueModel(QAbstractTableModel):
@@ -64,6 +72,8 @@ class QueueModel(QAbstractTableModel):
         session.events.added.connect(self._on_added)
         session.events.changed.connect(self._on_changed)
         session.events.cleared.connect(self._on_cleared)
+        session.events.removed.connect(self._on_removed)
+        session.events.review.connect(self._on_changed)
         session.events.model.connect(self._on_model_changed)
 
     # -- queries --------------------------------------------------------------------------
@@ -75,6 +85,9 @@ class QueueModel(QAbstractTableModel):
 
     def path_at(self, row):
         return self._entries[row].path
+
+    def entry_at(self, row):
+        return self._entries[row]
 
     def _active_model(self):
         return self._session.model.model_id if self._session.model is not None else ""
@@ -92,6 +105,15 @@ class QueueModel(QAbstractTableModel):
         self.beginResetModel()
         self._entries, self._rows = [], {}
         self.endResetModel()
+
+    def _on_removed(self, path):
+        row = self._rows.get(path)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._entries[row]
+        self._rows = {e.path: i for i, e in enumerate(self._entries)}
+        self.endRemoveRows()
 
     def _on_changed(self, path):
         row = self._rows.get(path)
@@ -118,6 +140,9 @@ class QueueModel(QAbstractTableModel):
         if horizontal and role == Qt.ItemDataRole.ToolTipRole and section in (LABEL, CONFIDENCE):
             return ("Clips: the model's label for the whole clip and its confidence.\n"
                     "Sessions (longer than 30 s): the dominant emotion and its share of the speech time.")
+        if horizontal and role == Qt.ItemDataRole.ToolTipRole and section == REVIEW:
+            return ("What you did: ✓ reviewed (Ctrl+Enter), how many stretches you corrected, whether you wrote a "
+                    "note. Sorting on it puts what is not reviewed first.")
         if horizontal and role == Qt.ItemDataRole.TextAlignmentRole and section in (DURATION, CONFIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -153,6 +178,10 @@ class QueueModel(QAbstractTableModel):
                 return e.headline.value_text() if r is not None else ""
             if col == MODEL:
                 return r.model_id if r else ""
+            if col == REVIEW:
+                return e.mark.text() if e.mark is not None else ""
+            if col == UNCERTAIN:
+                return "uncertain" if r is not None and e.headline.uncertain else ""
         elif role == _BACKGROUND:
             return _ERROR_BRUSH if e.status == ERROR else None
         elif role == _FOREGROUND:
@@ -162,6 +191,8 @@ class QueueModel(QAbstractTableModel):
                 return _STATUS_BRUSHES.get(e.status)
             if col == LABEL and r is not None and e.headline.uncertain:
                 return _UNCERTAIN_TEXT
+            if col == REVIEW and e.mark is not None and e.mark.reviewed:
+                return _STATUS_BRUSHES[DONE]
             if col == MODEL and r is not None and r.model_id != self._active_model():
                 return _OTHER_MODEL_TEXT
         elif role == _DECORATION:
@@ -186,8 +217,20 @@ class QueueModel(QAbstractTableModel):
                 return h.value if r is not None and h.value is not None else -1.0
             if col == MODEL:
                 return r.model_id if r else ""
+            if col == REVIEW:  # not reviewed first (the most corrected first), then reviewed, then the rest
+                m = e.mark
+                if r is None or m is None:
+                    return 2000 if r is None else 1500
+                return (1000 if m.reviewed else 0) - min(m.corrections, 999)
+            if col == UNCERTAIN:  # uncertain first, the least confident first among them
+                h = e.headline
+                if r is None:
+                    return 3.0
+                return (0.0 if h.uncertain else 1.0) + (h.value if h.value is not None else 0.0)
         elif role == PATH_ROLE:
             return e.path
+        elif role == SHOWN_ROLE:
+            return "1" if self._session.queue_view.accepts(e) else ""
         elif role == _TOOLTIP:
             if e.status == ERROR:
                 return f"{e.path}\n\nCould not be analysed: {e.error}"
@@ -218,3 +261,30 @@ def _normalisation(result):
     if describe is not None:
         return describe()
     return "speaker baseline" if norm == "speaker" else "global"
+
+
+def queue_proxy(session: Session, source: QueueModel, parent=None) -> QSortFilterProxyModel:
+    """The queue as the table shows it: sorted on a column's :data:`SORT_ROLE`, and filtered by
+    the session's :class:`~desktop.queue_view.QueueView` (re-applied when it changes, and for a
+    row when its entry or its review changes).
+
+    A plain Qt proxy filtering on :data:`SHOWN_ROLE`, not a Python subclass: every call the
+    table makes on a Python-derived proxy (several per painted cell) would need the GIL, and a
+    worker busy in Python stalled the repaints of the queue. Unfiltered, the proxy asks nothing."""
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(source)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setFilterRole(SHOWN_ROLE)
+    proxy.setFilterKeyColumn(0)
+    proxy.setDynamicSortFilter(True)
+
+    def on_queue_view_changed():
+        if session.queue_view.is_filtered():
+            proxy.setFilterFixedString("1")
+            proxy.invalidate()  # (the same pattern again does not filter again)
+        else:
+            proxy.setFilterFixedString("")
+
+    session.events.queue_view.connect(on_queue_view_changed)
+    on_queue_view_changed()
+    return proxy

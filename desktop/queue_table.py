@@ -1,17 +1,22 @@
-"""The queue as a sortable table: file, label, confidence, folder, duration, status, model.
+"""The queue as a sortable table: file, label, confidence, review, folder, duration, status, model.
 
 A view of the :class:`~desktop.session.Session`: the current row is the session's selection
 (both ways), and newly queued files are scrolled into view. File names are never elided in
 the middle (RAVDESS-style names differ in their middle and end: "03-01-05-01-02-01-12"); the
 File column widens to the longest name, the Folder column tells ``visit1/recording.flac`` from
 ``visit2/recording.flac``, and a row's tooltip gives its whole path. Tab leaves the table.
+
+The rows shown are the session's :class:`~desktop.queue_view.QueueView` (the filter bar above
+the table sets it). Delete, or the row's context menu, removes the recording from the queue (its
+review stays saved); the next row shown is selected.
 """
 
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from .queue_model import (
     COLUMNS,
@@ -19,12 +24,15 @@ from .queue_model import (
     DURATION,
     FILE,
     FOLDER,
+    HIDDEN_COLUMNS,
     LABEL,
     MODEL,
     PATH_ROLE,
-    SORT_ROLE,
+    REVIEW,
     STATUS,
+    UNCERTAIN,
     QueueModel,
+    queue_proxy,
 )
 from .session import Session
 
@@ -32,7 +40,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
 DEFAULT_SORT_ORDER = Qt.SortOrder.AscendingOrder
-DEFAULT_WIDTHS = {FILE: 150, LABEL: 165, CONFIDENCE: 96, FOLDER: 80, DURATION: 62, STATUS: 86, MODEL: 90}
+DEFAULT_WIDTHS = {FILE: 150, LABEL: 165, CONFIDENCE: 96, REVIEW: 130, FOLDER: 80, DURATION: 62, STATUS: 86,
+                  MODEL: 90, UNCERTAIN: 60}
+#: Row height as lines of the font (the system's size, as the user set it) plus a margin.
+ROW_MARGIN = 8
 #: The File column grows to its longest name up to this many pixels.
 MAX_FILE_WIDTH = 320
 CELL_MARGIN = 16
@@ -45,10 +56,7 @@ class QueueTable(QTableView):
         super().__init__(parent)
         self._session = session
         self._source = QueueModel(session, self)
-        self._proxy = QSortFilterProxyModel(self)
-        self._proxy.setSourceModel(self._source)
-        self._proxy.setSortRole(SORT_ROLE)
-        self._proxy.setDynamicSortFilter(True)
+        self._proxy = queue_proxy(session, self._source, self)
         self.setModel(self._proxy)
         self.setSortingEnabled(True)
         self.sortByColumn(DEFAULT_SORT_COLUMN, DEFAULT_SORT_ORDER)
@@ -62,13 +70,15 @@ class QueueTable(QTableView):
         self.setShowGrid(False)
         self.setAcceptDrops(False)  # drops reach the window, which walks folders
         self.verticalHeader().hide()
-        self.verticalHeader().setDefaultSectionSize(24)
+        self.verticalHeader().setDefaultSectionSize(max(24, self.fontMetrics().height() + ROW_MARGIN))
         header = self.horizontalHeader()
         # Fixed widths: ResizeToContents would ask every row's data on every change (a Python
         # call each), which stalled the event loop during a batch.
         for col, width in DEFAULT_WIDTHS.items():
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, width)
+        for col in HIDDEN_COLUMNS:
+            self.setColumnHidden(col, True)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
         header.setMinimumSectionSize(40)
@@ -76,6 +86,16 @@ class QueueTable(QTableView):
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         session.events.selected.connect(self._on_session_selected)
         session.events.added.connect(self._on_added)
+        self.remove_action = QAction("&Remove from the queue", self)
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.setStatusTip("Take the selected recording out of the queue (its review stays saved)")
+        self.remove_action.triggered.connect(self._on_remove_triggered)
+        self.addAction(self.remove_action)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu)
+        #: More actions for the row's context menu (the window adds its own: reviewed, report).
+        self.row_actions: list = []
 
     @property
     def queue_model(self) -> QueueModel:
@@ -106,6 +126,32 @@ class QueueTable(QTableView):
 
     def _proxy_index(self, path):
         return self._proxy.mapFromSource(self._source.index(self._source.row_of(path), 0))
+
+    def remove_path(self, path):
+        """Take ``path`` out of the queue; the row shown after it (else before it) is selected."""
+        shown = self.visible_paths()
+        then = None
+        if path in shown:
+            i = shown.index(path)
+            rest = shown[i + 1:] + shown[:i][::-1]
+            then = rest[0] if rest else None
+        return self._session.remove(path, then_select=then)
+
+    def _on_remove_triggered(self, _checked=False):
+        path = self.current_path()
+        if path:
+            self.remove_path(path)
+
+    def _on_context_menu(self, pos):
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        self._session.select(index.data(PATH_ROLE))
+        menu = QMenu(self)
+        menu.addAction(self.remove_action)
+        for a in self.row_actions:
+            menu.addAction(a)
+        menu.popup(self.viewport().mapToGlobal(pos))
 
     def _on_current_row_changed(self, current, _previous):
         self._session.select(current.data(PATH_ROLE) if current.isValid() else "")
@@ -142,9 +188,14 @@ class QueueTable(QTableView):
         if isinstance(state, QByteArray) and not state.isEmpty():
             header = self.horizontalHeader()
             header.restoreState(state)
-            if header.count() != len(COLUMNS):  # saved before a column was added: start afresh
+            if header.count() != len(COLUMNS) or header.isSectionHidden(REVIEW):  # saved before a column was added
                 for col, width in DEFAULT_WIDTHS.items():
                     header.resizeSection(col, width)
+                    header.setSectionHidden(col, col in HIDDEN_COLUMNS)
+
+    def sort_column(self):
+        """``(column, order)`` the rows are sorted by (column -1: the order they were added)."""
+        return self._proxy.sortColumn(), self._proxy.sortOrder()
 
 
-__all__ = ["QueueTable", "FILE", "FOLDER", "DURATION", "STATUS", "LABEL", "CONFIDENCE", "MODEL"]
+__all__ = ["QueueTable", "FILE", "FOLDER", "DURATION", "STATUS", "LABEL", "CONFIDENCE", "MODEL", "REVIEW", "UNCERTAIN"]

@@ -381,16 +381,23 @@ def speaker_line(session: Session) -> str:
 
 
 def clinician_view(session: Session) -> tuple[str, str] | None:
-    """The clinician line for the selected segment: ``(kind, text)`` with kind "label" (text:
-    the label), "none" or "unavailable" (text: why); None without a selected segment."""
+    """The clinician line for the target (the selected segment or the marked stretch):
+    ``(kind, text)`` with kind "label" (text: the label), "none", "stretch" (text: the marked
+    stretch's time, and its label when it is exactly one of the clinician's) or "unavailable"
+    (text: why); None without a target."""
     result = session.selected_result()
-    seg = session.selected_segment()
-    if result is None or seg is None:
+    target = session.target()
+    if result is None or target is None:
         return None
     problem = session.reviews.problem(result.path)
     if problem:
         return "unavailable", problem
-    label = session.reviews.label_for(result, seg)
+    start, end, kind = target
+    if kind == "stretch":
+        found = session.reviews.interval_at(result, (start + end) / 2)
+        same = found is not None and abs(found[0] - start) < 1e-3 and abs(found[1] - end) < 1e-3
+        return "stretch", span(start, end) + (f": {found[2]}" if same else "")
+    label = session.reviews.label_for(result, session.selected_segment())
     return ("label", label) if label else ("none", "")
 
 

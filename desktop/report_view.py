@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .widgets import font_points
+
 logger = logging.getLogger(__name__)
 
 #: Pixels beyond the metrics table's columns, so its cells never elide.
@@ -144,7 +146,7 @@ class ReportView(QWidget):
         cm = np.array(res["confusion"], float)
         norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
         plot = self.confusion.addPlot(row=0, col=col)
-        plot.setTitle(f"{res['title']}: {res['accuracy']['mean']:.1%}", color="#333", size="9pt")
+        plot.setTitle(f"{res['title']}: {res['accuracy']['mean']:.1%}", color="#333", size=font_points())
         img = pg.ImageItem(norm.T.astype(np.float32))  # ImageItem's first axis is x (predicted)
         img.setLookupTable(_blues())
         img.setLevels((0, 1))

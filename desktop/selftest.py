@@ -61,7 +61,7 @@ def run_selftest(argv0="ser-studio"):
 
     files = sample_files()
     app = QApplication.instance() or QApplication([argv0])
-    window = MainWindow()
+    window = MainWindow(restore_queue=False)  # the samples only, never the user's last queue
     started = time.perf_counter()
     outcome = {"code": 2}
 

@@ -5,8 +5,10 @@ Draws :class:`ser_engine.display.ViewData` (computed in the I/O worker). Long re
 arrive as an overview; when the user zooms in to :data:`~ser_engine.display.SLICE_MAX_SECONDS`
 or less, the view asks (debounced, so a drag or a wheel spin asks once) for the visible
 stretch at full resolution and draws it over the overview. The mouse zooms and pans time only
-(the frequency axis stays 0–8 kHz: a wheel over the spectrogram once zoomed both). ←/→ (when
-the view has focus) step through the segments; the window's Analyse tab owns 0–8 and L.
+(the frequency axis stays 0–8 kHz: a wheel over the spectrogram once zoomed both). A click in
+the waveform, the spectrogram or the timeline moves the cursor (the playhead) there; a click on
+a segment also selects it, a click on one of the clinician's labels marks its stretch. ←/→
+(when the view has focus) step through the segments; the window's Analyse tab owns the other keys.
 """
 
 import logging
@@ -31,8 +33,10 @@ WAVE_PEN = "#2b5d9b"
 PLAYHEAD_PEN = pg.mkPen("#00b3ff", width=2)
 #: Quiet time after the last zoom/scroll step before the visible slice is asked for (ms).
 SLICE_DEBOUNCE_MS = 150
-#: The timeline row's height in pixels for each number of tiers (model and clinician; and speaker).
+#: The timeline row's height in pixels for each number of tiers (model and clinician; and speaker),
+#: at the usual font size; a larger system font makes it taller (:data:`TIER_LINES` lines a tier).
 STRIP_HEIGHT = {2: 104, 3: 146}
+TIER_LINES = 2.4
 
 
 class SignalView(pg.GraphicsLayoutWidget):
@@ -44,6 +48,7 @@ class SignalView(pg.GraphicsLayoutWidget):
 
     seek_requested = Signal(float)    # seconds
     segment_clicked = Signal(int)     # index into the strip's segments
+    clinician_clicked = Signal(float)  # seconds: a click on one of the clinician's labels
     slice_requested = Signal(float, float)  # seconds: a long recording's stretch to show in full
     step_requested = Signal(int)      # -1 / +1: previous / next segment
 
@@ -170,7 +175,11 @@ class SignalView(pg.GraphicsLayoutWidget):
         self.strip.set_segments(segments)
 
     def _on_tiers_changed(self, tiers):
-        height = STRIP_HEIGHT.get(tiers, STRIP_HEIGHT[2])
+        from PySide6.QtGui import QFontMetrics
+        from PySide6.QtWidgets import QApplication
+
+        line = QFontMetrics(QApplication.font()).height()
+        height = max(STRIP_HEIGHT.get(tiers, STRIP_HEIGHT[2]), int(tiers * TIER_LINES * line) + 24)
         self.ci.layout.setRowMaximumHeight(2, height)
         self.ci.layout.setRowMinimumHeight(2, height)
 
@@ -274,6 +283,10 @@ class SignalView(pg.GraphicsLayoutWidget):
                 self.seek_requested.emit(seconds)
                 if plot is self.strip:
                     self.setFocus(Qt.FocusReason.MouseFocusReason)  # the keys act on the timeline now
+                    y = float(plot.getViewBox().mapSceneToView(pos).y())
+                    if self.strip.tier_at(y) == "clinician" and self.strip.clinician_at(seconds) is not None:
+                        self.clinician_clicked.emit(seconds)
+                        return
                     index = self.strip.segment_at(seconds)
                     if index >= 0:
                         self.segment_clicked.emit(index)

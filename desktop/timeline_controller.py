@@ -3,11 +3,18 @@
 It draws the selected recording's segments (filling in block by block while it is analysed),
 its clinician tier and, when its speakers were found, a speaker tier (as the clinician
 corrected and named them); moves the playhead to the selected segment; and turns the user's
-clicks and keys into changes of the session: a click on a segment selects it and plays from
-its start, ←/→ step through the segments, 1–8 set the clinician's label, 0 clears it, L loops
-the segment, S gives it to the next speaker, Space plays and pauses, Shift+drag marks a stretch
-(a neutral reference). The transport shows the playhead and the selected recording's length
-as clock times, read from the session (never from the previous file's view).
+clicks and keys into changes of the session: a click in the waveform, spectrogram or timeline
+moves the cursor (playback goes on from there), a click on a segment selects it and plays from
+its start, ←/→ step through the segments, U/Shift+U to the next/previous uncertain one, 1–8
+set the clinician's label, 0 clears it, L loops the segment, S gives it to the next speaker,
+Shift+drag (or a drag in the clinician tier) marks a stretch, a drag on a boundary of the
+clinician's labels moves it, B splits the label at the cursor and M merges it with the next.
+
+Playback: Space plays from the cursor and pauses; Home/End, Shift+←/→ (1 s) and Ctrl+←/→ (5 s)
+move the cursor; [ and ] change the speed (0.5× to 2×, the pitch kept where QtMultimedia can).
+While playing, the view follows the cursor: zoomed in on a long recording, it turns the page
+when the cursor reaches its right edge. The transport shows the cursor and the selected
+recording's length as clock times, read from the session (never from the previous file's view).
 """
 
 from __future__ import annotations
@@ -15,14 +22,20 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
-from .player import Player
+from .player import DEFAULT_RATE, RATES, Player
 from .session import ANALYSING, Session
 from .signal_view import SignalView
 from .timefmt import clock, span
 
 logger = logging.getLogger(__name__)
+
+#: Seconds the cursor moves with Shift+←/→ and with Ctrl+←/→.
+SMALL_STEP_S, LARGE_STEP_S = 1.0, 5.0
+#: While playing, the view turns its page when the cursor passes this share of its width, and
+#: puts the cursor at :data:`FOLLOW_LEAD` of the new page.
+FOLLOW_EDGE, FOLLOW_LEAD = 0.98, 0.05
 
 
 class TimelineController(QObject):
@@ -37,7 +50,9 @@ class TimelineController(QObject):
         self.transport = self._build_transport(parent)
 
         view.segment_clicked.connect(self._on_segment_clicked)
+        view.clinician_clicked.connect(self._on_clinician_clicked)
         view.strip.stretch_changed.connect(self._on_stretch_marked)
+        view.strip.boundary_moved.connect(self._on_boundary_moved)
         view.step_requested.connect(self._on_step_requested)
         view.seek_requested.connect(self._on_seek_requested)
         player.position_changed.connect(self._on_player_position_changed)
@@ -65,12 +80,29 @@ class TimelineController(QObject):
         self.playback_note.setStyleSheet("color: #8a6d00;")
         self.playback_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.playback_note.setMinimumWidth(40)
+        self.rate_combo = QComboBox(parent)
+        self.rate_combo.setObjectName("playback-rate")
+        for rate in RATES:
+            self.rate_combo.addItem(_rate_text(rate), rate)
+        self.rate_combo.setCurrentIndex(RATES.index(DEFAULT_RATE))
+        self.rate_combo.setEnabled(self._player.available)
+        self.rate_combo.setToolTip(self._rate_tip())
+        self.rate_combo.activated.connect(self._on_rate_chosen)
         row = QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 0)
         row.addWidget(self.play_button)
         row.addWidget(self.time_label)
+        row.addWidget(QLabel("Speed", parent))
+        row.addWidget(self.rate_combo)
         row.addWidget(self.playback_note, 1)
         return row
+
+    def _rate_tip(self) -> str:
+        if not self._player.available:
+            return "Playback speed (playback is unavailable)"
+        pitch = ("the voice keeps its pitch" if self._player.pitch_kept()
+                 else "the pitch changes with the speed here (QtMultimedia cannot keep it on this system)")
+        return f"Playback speed, 0.5× to 2× ([ slower, ] faster); {pitch}"
 
     def _update_time_label(self, seconds: float) -> None:
         total = self._session.selected_duration()
@@ -90,6 +122,83 @@ class TimelineController(QObject):
 
     def step(self, delta: int) -> None:
         self._session.step_segment(delta, from_time=self._view.playhead())
+
+    def step_uncertain(self, delta: int) -> None:
+        """U / Shift+U: the next / previous uncertain segment."""
+        self._session.step_uncertain(delta, from_time=self._view.playhead())
+
+    def split(self) -> None:
+        """B: split the clinician's label at the cursor."""
+        self._session.split_label(self._view.playhead())
+
+    def merge(self) -> None:
+        """M: merge the clinician's label at the cursor (or the marked one) with the next."""
+        stretch = self._session.stretch
+        self._session.merge_label(stretch[0] if stretch is not None else self._view.playhead())
+
+    # -- the cursor and the speed ------------------------------------------------------------------
+    def cursor(self) -> float:
+        """Where playback starts: the playhead drawn over the views (seconds)."""
+        return float(self._view.playhead())
+
+    def seek_to(self, seconds: float) -> None:
+        """Move the cursor to ``seconds`` (inside the recording); playing goes on from there."""
+        total = self._session.selected_duration()
+        if not self._session.selected:
+            return
+        seconds = min(max(float(seconds), 0.0), total) if total else max(float(seconds), 0.0)
+        self._view.set_playhead(seconds)
+        self._player.seek(seconds)
+        self._update_time_label(seconds)
+        self._keep_in_view(seconds, page=False)
+
+    def seek_by(self, delta: float) -> None:
+        """Shift+←/→ and Ctrl+←/→: the cursor ``delta`` seconds on (back when negative)."""
+        self.seek_to(self.cursor() + delta)
+
+    def seek_start(self) -> None:
+        self.seek_to(0.0)
+
+    def seek_end(self) -> None:
+        self.seek_to(self._session.selected_duration())
+
+    def rate(self) -> float:
+        return self._player.rate()
+
+    def set_rate(self, rate: float) -> None:
+        """Play at ``rate`` × (one of :data:`~desktop.player.RATES`, or the nearest)."""
+        rate = min(RATES, key=lambda r: abs(r - float(rate)))
+        self._player.set_rate(rate)
+        self.rate_combo.setCurrentIndex(RATES.index(rate))
+        if self._player.available:
+            pitch = "" if rate == 1.0 or self._player.pitch_kept() else " (the pitch changes with it here)"
+            self._session.events.message.emit(f"Playback speed {_rate_text(rate)}{pitch}", 3000)
+
+    def faster(self) -> None:
+        """]: the next speed up."""
+        i = RATES.index(min(RATES, key=lambda r: abs(r - self.rate())))
+        self.set_rate(RATES[min(i + 1, len(RATES) - 1)])
+
+    def slower(self) -> None:
+        """[: the next speed down."""
+        i = RATES.index(min(RATES, key=lambda r: abs(r - self.rate())))
+        self.set_rate(RATES[max(i - 1, 0)])
+
+    def _on_rate_chosen(self, index: int) -> None:
+        self.set_rate(RATES[index])
+
+    def _keep_in_view(self, seconds: float, *, page: bool) -> None:
+        """Scroll a zoomed-in view so ``seconds`` is shown: when it left the view, or (``page``,
+        while playing) when it reaches the view's right edge, the next page starts at it."""
+        x0, x1 = self._view.visible_range()
+        width = x1 - x0
+        total = self._session.selected_duration()
+        if width <= 0 or not total or width >= total - 1e-6:
+            return
+        if x0 <= seconds <= x0 + width * (FOLLOW_EDGE if page else 1.0):
+            return
+        start = min(max(seconds - width * FOLLOW_LEAD, 0.0), max(total - width, 0.0))
+        self._view.show_time(start, start + width)
 
     def toggle_loop(self) -> None:
         """L: loop the selected segment (again: stop looping)."""
@@ -121,16 +230,21 @@ class TimelineController(QObject):
         self._session.set_stretch(t0, t1)
         if finished and self._session.stretch is not None:
             self._session.events.message.emit(
-                f"Marked {span(*self._session.stretch)}: Analysis ▸ Neutral reference ▸ Use the marked stretch "
-                "(Ctrl+Shift+R) makes it this speaker's neutral reference", 8000)
+                f"Marked {span(*self._session.stretch)}: 1–8 label it, N writes a note on it, Ctrl+Shift+R makes it "
+                "this speaker's neutral reference", 8000)
+
+    def _on_clinician_clicked(self, seconds: float) -> None:
+        """A click on one of the clinician's labels: its stretch is marked (1–8, N, M act on it)."""
+        self._session.mark_clinician_label(seconds)
+
+    def _on_boundary_moved(self, boundary: float, seconds: float) -> None:
+        self._session.move_boundary(boundary, seconds)
 
     def _on_stretch_changed(self) -> None:
         self._view.strip.set_stretch(self._session.stretch)
 
     def _on_seek_requested(self, seconds: float) -> None:
-        self._view.set_playhead(seconds)
-        self._player.seek(seconds)
-        self._update_time_label(seconds)
+        self.seek_to(seconds)
 
     # -- session events ---------------------------------------------------------------------------
     def _on_selected(self, path: str) -> None:
@@ -226,6 +340,8 @@ class TimelineController(QObject):
     def _on_player_position_changed(self, seconds: float) -> None:
         self._view.set_playhead(seconds)
         self._update_time_label(seconds)
+        if self._player.is_playing():
+            self._keep_in_view(seconds, page=True)
 
     def _on_playing_changed(self, playing: bool) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
@@ -235,19 +351,42 @@ class TimelineController(QObject):
         self.playback_note.setText(reason)
         self.playback_note.setToolTip(reason)
 
+    # -- settings ------------------------------------------------------------------------------
+    def save_state(self, settings) -> None:
+        settings.setValue("playback/rate", self.rate())
+
+    def restore_state(self, settings) -> None:
+        try:
+            rate = float(settings.value("playback/rate", DEFAULT_RATE))
+        except (TypeError, ValueError):
+            rate = DEFAULT_RATE
+        rate = min(RATES, key=lambda r: abs(r - rate))
+        self._player.set_rate(rate)
+        self.rate_combo.setCurrentIndex(RATES.index(rate))
+
+
+def _rate_text(rate: float) -> str:
+    """``0.75×``, ``1×``, ``2×``."""
+    return f"{rate:g}×"
+
 
 def keys_legend(labels) -> str:
     """The line under the timeline: which number sets which clinician label."""
     keys = " · ".join(f"<b>{i}</b> {lab}" for i, lab in enumerate(labels[:8], 1))
-    return (f"Your label for the selected segment: {keys} · <b>0</b> clear · <b>←/→</b> previous/next segment · "
-            "<b>L</b> loop · <b>S</b> next speaker · <b>Shift+drag</b> mark a stretch · <b>Ctrl+Z</b> undo")
+    return (f"Your label for the selected segment or marked stretch: {keys} · <b>0</b> clear · <b>←/→</b> "
+            "previous/next segment · <b>U</b> next uncertain · <b>L</b> loop · <b>S</b> next speaker · "
+            "<b>drag</b> in the clinician tier: mark a stretch (on an edge: move it) · <b>B</b>/<b>M</b> split/merge · "
+            "<b>N</b> note · <b>Ctrl+Z</b>/<b>Ctrl+Shift+Z</b> undo/redo")
 
 
 def timeline_help(labels) -> str:
     """The signal view's tooltip: mouse, keys and the number of each clinician label."""
     keys = ", ".join(f"{i} {lab}" for i, lab in enumerate(labels[:8], 1))
-    return ("Mouse wheel or drag: zoom and pan along time (all rows together). Click: move the playhead.\n"
+    return ("Mouse wheel or drag: zoom and pan along time (all rows together). Click: move the cursor there.\n"
             "Click a segment in the timeline (or in the list on the right): select it and show its probabilities.\n"
-            "Shift+drag in the timeline: mark a stretch (Analysis ▸ Neutral reference).\n"
-            "Keys: ←/→ previous/next segment · L loop it · 0 clear your label · S the next speaker's · Ctrl+Z undo\n"
+            "Drag in the clinician tier (or Shift+drag anywhere): mark a stretch to label, note or use as the "
+            "neutral reference; drag an edge of your label to move it.\n"
+            "Keys: Space play from the cursor · Home/End · Shift+←/→ 1 s · Ctrl+←/→ 5 s · [ ] speed · "
+            "←/→ previous/next segment · U/Shift+U uncertain · L loop · 0 clear your label · S next speaker · "
+            "B split · M merge · N note · Ctrl+Z undo · Ctrl+Shift+Z redo\n"
             f"Your label (clinician tier): {keys}")

@@ -45,7 +45,7 @@ from .dialogs import Dialogs
 from .report_view import ReportView
 from .training_worker import FolderScanner, TrainingRunner
 from .wheel_guard import WheelGuard
-from .widgets import titled
+from .widgets import set_fixed_font, titled
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class TrainTab(QWidget):
         self.log_view = QPlainTextEdit(self)
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(5000)
-        self.log_view.setStyleSheet("font-family: monospace; font-size: 9pt;")
+        set_fixed_font(self.log_view, 0.95)
         right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(titled("Training curves", self.curves))
         right.addWidget(titled("Evaluation report", self.report_view))

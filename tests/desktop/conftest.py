@@ -3,7 +3,8 @@ in the test's folder, and SER_STUDIO_HOME, set per test, covers anything that op
 
 ``make_window(name)`` opens the main window on the tiny trained model, with its settings in
 ``name`` under the test's folder (the same name again: a restart) and a
-:class:`~tests.desktop.fakes.FakeDialogs`; ``window`` is one such window, closed afterwards."""
+:class:`~tests.desktop.fakes.FakeDialogs` (keywords go to the window: ``playback=SILENT``, …);
+``window`` is one such window, closed afterwards."""
 
 import pytest
 
@@ -26,9 +27,10 @@ def make_window(qtbot, tiny_bundle, tmp_path):
     from desktop.main_window import MainWindow
     from tests.desktop.fakes import FakeDialogs
 
-    def make(name="settings.ini"):
+    def make(name="settings.ini", **kwargs):
+        kwargs.setdefault("dialogs", FakeDialogs())
         w = MainWindow(model_path=str(tiny_bundle), settings=QSettings(str(tmp_path / name), QSettings.IniFormat),
-                       dialogs=FakeDialogs())
+                       **kwargs)
         qtbot.addWidget(w)
         w.show()
         return w

@@ -2,7 +2,7 @@
 
 
 class FakeDialogs:
-    def __init__(self, *, confirm=True, export=None, files=(), folder="", texts=(), choices=()):
+    def __init__(self, *, confirm=True, export=None, files=(), folder="", texts=(), choices=(), save_as=""):
         self.parent = None
         self.texts = list(texts)      # answers of ask_text, in order (None: cancelled)
         self.choices = list(choices)  # answers of choose: an option's text, or None (cancelled)
@@ -10,6 +10,7 @@ class FakeDialogs:
         self.export_choice = export
         self.files = list(files)
         self.folder = folder
+        self.save_as = save_as        # the answer of save_file ("" : cancelled)
         self.asked = []   # (kind, title, text)
         self.shown = []   # folders opened in the file manager
 
@@ -42,6 +43,18 @@ class FakeDialogs:
     def open_folder(self, title, folder):
         self.asked.append(("open_folder", title, folder))
         return self.folder
+
+    def open_file(self, title, folder, filters):
+        self.asked.append(("open_file", title, folder))
+        return self.files.pop(0) if self.files else ""
+
+    def save_file(self, title, path, filters):
+        self.asked.append(("save_file", title, path))
+        return self.save_as
+
+    def ask_note(self, title, label, text=""):
+        self.asked.append(("ask_note", title, text))
+        return self.texts.pop(0) if self.texts else None
 
     def ask_export(self, folder, selected, *, can_selected):
         self.asked.append(("export", folder, selected))
