@@ -49,7 +49,7 @@ SPEAKER_HATCHES = (None, Qt.BrushStyle.Dense6Pattern, None, Qt.BrushStyle.FDiagP
 STRETCH_BRUSH = (31, 111, 209, 60)
 #: The outline's shade of the block's colour (QColor.darker: 100 is the same colour).
 OUTLINE_DARKER = 125
-HINT = "clinician: click a segment (or drag here to mark a stretch), then 1–8 to label it"
+HINT = "your labels: select a segment or drag here, then 1–8"
 #: The pattern's ink: its alpha over the block's colour.
 PATTERN_ALPHA = 120
 

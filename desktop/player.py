@@ -66,7 +66,7 @@ class Player(QObject):
         try:
             qm = _import_multimedia()
             if enabled != SILENT and not qm.QMediaDevices.audioOutputs():
-                self._reason = "Playback unavailable: no audio output device was found."
+                self._reason = "Playback off: no audio output device."
                 self._details = ("No sound card or audio server (PulseAudio, PipeWire) was found. Connect one "
                                  "and restart SER Studio to listen; everything else works without it.")
                 return

@@ -6,6 +6,8 @@ and its confidence for a clip, the dominant emotion and its share of the speech 
 long recording. While a file is analysed its Status shows how far the analysis got.
 
 The Review column says what the clinician did: "✓ reviewed", how many stretches they corrected,
+"note"; a reviewed recording's name carries the tick too (the Review column may be scrolled out
+of sight in a narrow queue);
 "note" (:class:`~desktop.review_controller.ReviewMark`); sorting on it puts the recordings not
 yet reviewed first. A hidden Uncertain column lets the queue be sorted uncertain first.
 
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 #: its label, and scrolls for the rest.
 COLUMNS = ("File", "Label", "Confidence", "Review", "Folder", "Duration", "Status", "Model", "Uncertain")
 FILE, LABEL, CONFIDENCE, REVIEW, FOLDER, DURATION, STATUS, MODEL, UNCERTAIN = range(len(COLUMNS))
+#: Before the name of a recording marked reviewed (the Review column says more, further right).
+REVIEWED_MARK = "✓ "
 #: Columns for sorting only, never shown.
 HIDDEN_COLUMNS = (UNCERTAIN,)
 STATUS_ORDER = {ANALYSING: 0, QUEUED: 1, CANCELLED: 2, DONE: 3, ERROR: 4}
@@ -155,8 +159,9 @@ class QueueModel(QAbstractTableModel):
         col = index.column()
         r = e.result
         if role == _DISPLAY:
-            if col == FILE:
-                return Path(e.path).name
+            if col == FILE:  # reviewed: a tick before the name, seen however narrow the queue
+                name = Path(e.path).name
+                return REVIEWED_MARK + name if e.mark is not None and e.mark.reviewed else name
             if col == FOLDER:
                 return Path(e.path).parent.name
             if col == DURATION:

@@ -29,6 +29,7 @@ from .queue_model import (
     MODEL,
     PATH_ROLE,
     REVIEW,
+    REVIEWED_MARK,
     STATUS,
     UNCERTAIN,
     QueueModel,
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
 DEFAULT_SORT_ORDER = Qt.SortOrder.AscendingOrder
-DEFAULT_WIDTHS = {FILE: 150, LABEL: 165, CONFIDENCE: 96, REVIEW: 130, FOLDER: 80, DURATION: 62, STATUS: 86,
+DEFAULT_WIDTHS = {FILE: 150, LABEL: 140, CONFIDENCE: 86, REVIEW: 150, FOLDER: 80, DURATION: 62, STATUS: 86,
                   MODEL: 90, UNCERTAIN: 60}
 #: Row height as lines of the font (the system's size, as the user set it) plus a margin.
 ROW_MARGIN = 8
@@ -171,7 +172,7 @@ class QueueTable(QTableView):
     def _on_added(self, paths):
         """Widen the File column to the new names, and show the last of them."""
         metrics = self.fontMetrics()
-        widest = max(metrics.horizontalAdvance(Path(p).name) for p in paths) + CELL_MARGIN
+        widest = max(metrics.horizontalAdvance(REVIEWED_MARK + Path(p).name) for p in paths) + CELL_MARGIN
         wanted = min(max(widest, self._file_width), MAX_FILE_WIDTH)
         if wanted > self.columnWidth(FILE):
             self._file_width = wanted

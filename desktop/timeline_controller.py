@@ -373,10 +373,10 @@ def _rate_text(rate: float) -> str:
 def keys_legend(labels) -> str:
     """The line under the timeline: which number sets which clinician label."""
     keys = " · ".join(f"<b>{i}</b> {lab}" for i, lab in enumerate(labels[:8], 1))
-    return (f"Your label for the selected segment or marked stretch: {keys} · <b>0</b> clear · <b>←/→</b> "
-            "previous/next segment · <b>U</b> next uncertain · <b>L</b> loop · <b>S</b> next speaker · "
-            "<b>drag</b> in the clinician tier: mark a stretch (on an edge: move it) · <b>B</b>/<b>M</b> split/merge · "
-            "<b>N</b> note · <b>Ctrl+Z</b>/<b>Ctrl+Shift+Z</b> undo/redo")
+    return (f"Your label for the selected segment or marked stretch: {keys} · <b>0</b> clear · "
+            "<b>drag</b> in your tier: mark a stretch (from an edge: move it) · <b>B</b> split · <b>M</b> merge · "
+            "<b>N</b> note · <b>U</b> next uncertain · <b>←/→</b> segments · <b>L</b> loop · <b>S</b> next speaker · "
+            "<b>Ctrl+Z</b> undo")
 
 
 def timeline_help(labels) -> str:

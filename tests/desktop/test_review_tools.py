@@ -207,6 +207,7 @@ def test_reviewed_is_marked_by_key_box_and_menu_and_the_queue_shows_and_filters_
     key(w, Qt.Key.Key_Return, CTRL)
     assert w.session.is_reviewed() and w.reviewed_action.isChecked()
     assert model.data(model.index(row, REVIEW)) == "✓ reviewed"
+    assert model.data(model.index(row, 0)) == "✓ visit.wav"  # seen however narrow the queue is
     assert w.panel.reviewed_shown() == (True, True)
     # the queue's filter: not reviewed hides it, reviewed shows it alone
     bar = w.queue_filter
