@@ -236,6 +236,7 @@ def _run_on_disk(name, model_id, accuracy):
 
 def test_a_weaker_model_is_used_only_if_the_user_agrees(tab):
     from ser_engine.models import active_choice
+    from ser_engine.paths import shipped_model_dir
 
     run = _run_on_disk("20261202-100000-full", "weak-model", 0.31)
     tab.refresh_models()
@@ -243,7 +244,9 @@ def test_a_weaker_model_is_used_only_if_the_user_agrees(tab):
     tab._dialogs.answer = False
     assert tab.use_model() is False and active_choice() is None  # before: switched without asking
     kind, _, question = tab._dialogs.asked[-1]
-    assert kind == "confirm" and "31.0% alone" in question and "61.3% alone" in question
+    shipped = json.loads((shipped_model_dir() / "manifest.json").read_text())["evaluation"]["modes"]
+    in_use = shipped["global"]["accuracy"]["mean"]  # the model in use: the shipped one, alone
+    assert kind == "confirm" and "31.0% alone" in question and f"{in_use:.1%} alone" in question
     tab._dialogs.answer = True
     assert tab.use_model() is True and active_choice() == (run / "model").resolve()
 
