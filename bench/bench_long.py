@@ -74,7 +74,7 @@ print("JSON " + json.dumps({
     "features": marks["last_features"] - marks["last_reading"],
     "labelling": wall - (marks["last_features"] - t1),
     "duration": tl.duration, "segments": len(tl.segments), "runtime": predictor.runtime,
-    "speech": tl.summary().speech_seconds, "normalisation": tl.normalisation,
+    "speech": tl.summary().speech_seconds, "normalisation": tl.normalisation.describe(),
     "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 '''
 

@@ -1,11 +1,10 @@
 """The Train tab's choices: named training settings, each a :class:`TrainConfig`.
 
-"Full" is the k-fold report plus the final model, meant for issue 4's time goal (ten minutes for
-1,200 files on 2 cores): one model instead of an ensemble of three, fewer epochs and a shorter
-patience. It met the goal without noisy copies (6.5 min cold); with them it trains more epochs
-before early stopping and took 10.7 min cold, for +5.5 points (BENCHMARKS.md, ``bench_rebuild``).
-"Thorough" is the shipped model's recipe (about half an hour).
-The figures of each are in BENCHMARKS.md (``bench_rebuild`` and ``bench_training``).
+"Full" is the k-fold report plus the final model with one model per fold: since 2026-12-02 it
+is the shipped model's recipe (classic and speech-encoder frames, skewed baselines; chosen and
+measured by ``bench_honest``). "Thorough" trains an ensemble of three per fold for longer, which
+helped the classic recipe (BENCHMARKS.md, "Accuracy levers") and has not been measured with the
+speech encoder. The figures of each are in BENCHMARKS.md (``bench_training``, ``bench_rebuild``).
 """
 
 import dataclasses
@@ -33,15 +32,16 @@ PRESETS = {
         dict(epochs=8, patience=4, folds=0, ensemble=1)),
     "full": Preset(
         "full", "Full (k-fold report + model)",
-        "5-fold speaker-independent report, then the final model: one model, up to 40 epochs, "
-        "patience 6, speed perturbation and noisy copies (about 11 min for 1,200 files on an idle 2-core machine, "
-        "longer on a busy one; about 4–5 points below Thorough).",
-        dict(epochs=40, patience=6, folds=5, ensemble=1)),
-    "thorough": Preset(
-        "thorough", "Thorough (shipped settings)",
-        "The shipped model's recipe: an ensemble of 3 per fold, up to 60 epochs, patience 12, "
-        "speed perturbation and noisy copies "
-        "(about 33 minutes for 1,200 files on 2 cores).",
+        "The shipped model's recipe. 5-fold speaker-independent report, then the final model: one model, "
+        "up to 40 epochs, patience 6, speed perturbation and noisy copies, classic and speech-encoder frames "
+        "(37 min for 1,200 files on a shared 2-core machine, 21 of them for the speech encoder on the files and "
+        "their copies; a second run on the same folder reuses them).",
         dict()),
+    "thorough": Preset(
+        "thorough", "Thorough (ensemble of 3)",
+        "As Full, with an ensemble of 3 per fold, up to 60 epochs and patience 12: about three times Full's "
+        "training time (the speech encoder's part is the same). It helped the classic recipe; with the speech "
+        "encoder it has not been measured.",
+        dict(ensemble=3, epochs=60, patience=12)),
 }
 DEFAULT_PRESET = "full"
