@@ -248,6 +248,34 @@ def test_a_worker_that_cannot_read_the_data_ends_the_run_in_one_line(tmp_path, c
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(DASK is None, reason="the `dask` command is not installed")
+def test_ser_train_on_a_cluster_started_with_dasks_own_cli(data, tmp_path, capsys):
+    """`dask scheduler` and `dask worker` started by hand, as on a cluster: ser-train --scheduler
+    extracts, encodes and fits on that worker, and the bundle it writes labels a file."""
+    from ser_engine.cli import main as ser
+    from training.cli import main
+
+    cluster = DaskCLI(tmp_path / "cli-cluster")
+    try:
+        code = main(["--data", str(data), "--out", str(tmp_path / "run"), "--quick", "--epochs", "1",
+                     "--scheduler", cluster.address])
+        from distributed import Client
+
+        with Client(cluster.address, set_as_default=False, timeout=60) as client:
+            ran = set(client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes)))
+    finally:
+        cluster.close()
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err[-2000:]
+    # the tasks' names (training.distributed): features, speech encoder and fits all ran there
+    assert {"ser", "ser-encoder", "ser-fit"} <= ran, ran
+    clip = next((data / "Actor_01").iterdir())
+    assert ser(["predict", str(clip), "--json", "--model", str(tmp_path / "run")]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["model"]["id"] and row["label"] in row["probabilities"]
+
+
 @pytest.mark.parametrize("args, says", [
     (["--scheduler", "tcp://127.0.0.1:8786", "--workers", "2"], "with --scheduler the cluster's own workers train"),
     (["--workers", "0"], "--workers must be at least 1"),
