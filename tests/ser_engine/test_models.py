@@ -31,7 +31,8 @@ def test_trained_models_are_listed_with_their_figures_newest_first(tmp_path):
     assert [m.model_id for m in models[1:]] == ["newer-quick", "older-full"]
     shipped = models[0]
     assert shipped.shipped and shipped.active and shipped.report_path is None
-    assert shipped.accuracy_alone == pytest.approx(0.613, abs=0.01)
+    manifest = json.loads((shipped_model_dir() / "manifest.json").read_text())
+    assert shipped.accuracy_alone == pytest.approx(manifest["evaluation"]["modes"]["global"]["accuracy"]["mean"])
     older = models[2]
     assert (older.accuracy_alone, older.accuracy_baseline) == (pytest.approx(0.31), pytest.approx(0.42))
     assert older.figures_text() == "31.0% alone, 42.0% with speaker baseline"

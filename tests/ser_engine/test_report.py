@@ -173,7 +173,7 @@ def _timeline(duration, *, speakers=(), snr=22.5, step=6.0):
     speech = sum(s.duration for s in segs if s.is_speech)
     answer = {e: sum(s.probabilities.get(e, 0) * s.duration for s in segs if s.is_speech) / speech for e in EMOTIONS}
     label = max(answer, key=lambda k: answer[k])
-    return Timeline("/records/patient 7/visit.wav", duration, segs, EMOTIONS, "ser-cnnlstm-ravdess20-20261125",
+    return Timeline("/records/patient 7/visit.wav", duration, segs, EMOTIONS, load_bundle(shipped_model_dir()).model_id,
                     "0.1.0", Normalisation("speaker", "this recording", speech), label=label,
                     confidence=answer[label], probabilities=answer, sha256="0f" * 32, speakers=list(speakers),
                     snr_db=snr)
