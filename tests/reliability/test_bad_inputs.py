@@ -248,24 +248,23 @@ def test_plain_predict_does_not_give_silence_or_noise_a_confident_emotion(tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("segments", [False, True], ids=["predict", "predict-segments"])
-def test_a_two_hour_recording_is_labelled_in_bounded_time_and_memory(tmp_path, segments):
+def test_a_two_hour_recording_is_labelled_in_bounded_time_and_memory(tmp_path):
     import resource
 
     # silence with one second of voice at the start of every minute: the last at 7140-7141 s
     path = write_long_flac(tmp_path / "two hours.flac", hours=2.0)
-    proc = run_ser(["predict", "--json", *(["--segments"] if segments else []), path], cwd=tmp_path, timeout=900)
+    # `predict` and `predict --segments` are one path now (tests/ser_engine/test_one_path.py): one run
+    proc = run_ser(["predict", "--json", "--segments", path], cwd=tmp_path, timeout=900)
     assert_no_traceback(proc)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)
     assert result["label"] in EMOTIONS and result["duration"] == pytest.approx(7200, abs=0.01)
-    if segments:  # a timeline covers the file end to end; most of it is no speech
-        assert result["segments"][0]["start"] == 0 and result["segments"][-1]["end"] == pytest.approx(7200)
-        assert result["segments"][-1]["label"] == NO_SPEECH
-        assert result["summary"]["no_speech_seconds"] > 0.9 * 7200
-    else:  # the same timeline: its last speech is the last voice, at 7140-7141 s
-        speech = [s for s in result["segments"] if s["label"] != NO_SPEECH]
-        assert speech[-1]["end"] == pytest.approx(7141, abs=1.5)
+    # a timeline covers the file end to end; most of it is no speech; its last speech is the last voice
+    assert result["segments"][0]["start"] == 0 and result["segments"][-1]["end"] == pytest.approx(7200)
+    assert result["segments"][-1]["label"] == NO_SPEECH
+    assert result["summary"]["no_speech_seconds"] > 0.9 * 7200
+    speech = [s for s in result["segments"] if s["label"] != NO_SPEECH]
+    assert speech[-1]["end"] == pytest.approx(7141, abs=1.5)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2 ** 20  # GiB (Linux: KiB)
     assert peak < 6, f"{peak:.1f} GiB for two hours of audio"
 
