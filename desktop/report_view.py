@@ -1,6 +1,7 @@
 """The evaluation report of a training run: figures per mode, per-class recall, confusion heatmaps."""
 
 import logging
+import textwrap
 
 import numpy as np
 import pyqtgraph as pg
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 #: Pixels beyond the metrics table's columns, so its cells never elide.
 TABLE_SLACK = 8
+#: A recall column's header wraps at this many characters: a column is half the metrics
+#: table's width, and a mode's title ("with speaker baseline (all of the speaker's clips)") is longer.
+RECALL_HEADER_CHARS = 24
 METRICS = (("accuracy", "Accuracy", True), ("macro_f1", "Macro-F1", False), ("uar", "UAR", False))
 
 
@@ -128,7 +132,11 @@ class ReportView(QWidget):
         emotions = list(next(iter(modes.values()))["per_class_recall"])
         self.recall.setColumnCount(len(modes))
         self.recall.setRowCount(len(emotions))
-        self.recall.setHorizontalHeaderLabels([f"recall, {m['title']}" for m in modes.values()])
+        # wrapped, as the table is as narrow as the figures above it; whole in the tooltip
+        for c, m in enumerate(modes.values()):
+            head = QTableWidgetItem(textwrap.fill(f"recall, {m['title']}", RECALL_HEADER_CHARS))
+            head.setToolTip(f"recall, {m['title']}")
+            self.recall.setHorizontalHeaderItem(c, head)
         self.recall.setVerticalHeaderLabels(emotions)
         for c, res in enumerate(modes.values()):
             for r, emo in enumerate(emotions):

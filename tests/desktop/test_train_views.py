@@ -22,7 +22,8 @@ def fake_report():
             "timing": {"total_seconds": 853.6},
             "evaluation": {"protocol": "5-fold speaker-independent cross-validation by actor",
                            "modes": {"global": mode("each file alone", 0.543),
-                                     "speaker": mode("with speaker baseline", 0.621)}}}
+                                     "speaker": mode("with speaker baseline (all of the speaker's clips)",
+                                                     0.621)}}}
 
 
 def test_the_report_figures_are_shown_whole_not_elided(qtbot):
@@ -43,6 +44,27 @@ def test_the_report_figures_are_shown_whole_not_elided(qtbot):
     for r in range(table.rowCount()):
         for c in range(table.columnCount()):
             assert metrics.horizontalAdvance(table.item(r, c).text()) < table.columnWidth(c)
+    tab.shutdown()
+
+
+def test_the_recall_headers_are_read_whole_at_1920_by_1080(qtbot):
+    # Seen in a screenshot: "l, with speaker baseline (all of the speaker's c", cut at both ends.
+    from desktop.train_tab import TrainTab
+
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.resize(1920, 1000)
+    tab.show()
+    tab.report_view.show_report(fake_report())
+    qtbot.wait(50)
+    table = tab.report_view.recall
+    metrics = table.horizontalHeader().fontMetrics()
+    for c, title in enumerate(("each file alone", "with speaker baseline (all of the speaker's clips)")):
+        head = table.horizontalHeaderItem(c)
+        assert " ".join(head.text().split()) == f"recall, {title}" == head.toolTip()
+        lines = head.text().splitlines()
+        assert all(metrics.horizontalAdvance(line) < table.columnWidth(c) for line in lines), (lines, table.columnWidth(c))
+        assert table.horizontalHeader().height() >= len(lines) * metrics.height()
     tab.shutdown()
 
 
