@@ -13,23 +13,27 @@ import dataclasses
 
 from ser_engine.results import LONG_RECORDING_S, NO_SPEECH
 
-__all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "summary_of"]
+__all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "share_headline", "summary_of"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Headline:
     """``label`` (an emotion, or "no speech" when the recording has none), ``value`` in [0, 1]
-    or None, ``kind`` "confidence" (clip) or "share" (session), ``uncertain``."""
+    or None, ``kind`` "confidence" (clip) or "share" (session), ``uncertain``; ``patient``
+    when it is the patient's answer (their share of their own speech time), not everyone's."""
 
     label: str
     value: float | None
     kind: str
     uncertain: bool = False
+    patient: bool = False
 
     def value_text(self):
         if self.value is None:
             return ""
-        return f"{self.value:.0%}" if self.kind == "confidence" else f"{self.value:.0%} of speech"
+        if self.kind == "confidence":
+            return f"{self.value:.0%}"
+        return f"{self.value:.0%} of the patient's speech" if self.patient else f"{self.value:.0%} of speech"
 
 
 def is_long(result):
@@ -40,6 +44,17 @@ def summary_of(result, labels=None):
     """The model's :class:`~ser_engine.summary.Summary` of a recording: its answer's shares of
     the speech time (:meth:`ser_engine.results.Timeline.summary`)."""
     return result.summary()
+
+
+def share_headline(summary, *, uncertain_below, noisy=False, patient=False):
+    """The :class:`Headline` of one speaker's speech (a :class:`~ser_engine.summary.Summary`
+    of their segments): the emotion with the largest share of their speech time, uncertain
+    below the model's threshold or in a recording too noisy to label."""
+    if summary.speech_seconds <= 0:
+        return Headline(NO_SPEECH, None, "share", False, patient)
+    label = max(summary.shares, key=lambda lab: summary.shares[lab])
+    share = float(summary.shares[label])
+    return Headline(label, share, "share", share < uncertain_below or noisy, patient)
 
 
 def headline(result):

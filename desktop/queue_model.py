@@ -3,7 +3,8 @@ row per file, its folder, status and result.
 
 A row's Label and Confidence come from :mod:`desktop.headline`: the recording-level label
 and its confidence for a clip, the dominant emotion and its share of the speech time for a
-long recording. While a file is analysed its Status shows how far the analysis got.
+long recording; once the user chose the patient of a recording with speakers, the patient's
+answer (the one the panel's headline shows first). While a file is analysed its Status shows how far the analysis got.
 
 The Review column says what the clinician did: "✓ reviewed", how many stretches they corrected,
 "note"; a reviewed recording's name carries the tick too (the Review column may be scrolled out
@@ -175,18 +176,18 @@ class QueueModel(QAbstractTableModel):
                     return e.error
                 if r is None:
                     return ""
-                h = e.headline
+                h = e.answer
                 if h.kind == "share":
                     return h.label  # the Confidence column says "NN% of speech"
                 return h.label + (" (uncertain)" if h.uncertain else "")
             if col == CONFIDENCE:
-                return e.headline.value_text() if r is not None else ""
+                return e.answer.value_text() if r is not None else ""
             if col == MODEL:
                 return r.model_id if r else ""
             if col == REVIEW:
                 return e.mark.text() if e.mark is not None else ""
             if col == UNCERTAIN:
-                return "uncertain" if r is not None and e.headline.uncertain else ""
+                return "uncertain" if r is not None and e.answer.uncertain else ""
         elif role == _BACKGROUND:
             return _ERROR_BRUSH if e.status == ERROR else None
         elif role == _FOREGROUND:
@@ -194,16 +195,16 @@ class QueueModel(QAbstractTableModel):
                 return _ERROR_TEXT
             if col == STATUS:
                 return _STATUS_BRUSHES.get(e.status)
-            if col == LABEL and r is not None and e.headline.uncertain:
+            if col == LABEL and r is not None and e.answer.uncertain:
                 return _UNCERTAIN_TEXT
             if col == REVIEW and e.mark is not None and e.mark.reviewed:
                 return _STATUS_BRUSHES[DONE]
             if col == MODEL and r is not None and r.model_id != self._active_model():
                 return _OTHER_MODEL_TEXT
         elif role == _DECORATION:
-            return emotion_colour(e.headline.label) if col == LABEL and r is not None else None
+            return emotion_colour(e.answer.label) if col == LABEL and r is not None else None
         elif role == _FONT:
-            return _BOLD if col == LABEL and r is not None and not e.headline.uncertain else None
+            return _BOLD if col == LABEL and r is not None and not e.answer.uncertain else None
         elif role == _ALIGN:
             return _RIGHT if col in (DURATION, CONFIDENCE) else None
         elif role == _SORT:
@@ -216,9 +217,9 @@ class QueueModel(QAbstractTableModel):
             if col == STATUS:
                 return STATUS_ORDER.get(e.status, 9)
             if col == LABEL:
-                return e.headline.label if r else ("~" + e.status)
+                return e.answer.label if r else ("~" + e.status)
             if col == CONFIDENCE:
-                h = e.headline
+                h = e.answer
                 return h.value if r is not None and h.value is not None else -1.0
             if col == MODEL:
                 return r.model_id if r else ""
@@ -228,7 +229,7 @@ class QueueModel(QAbstractTableModel):
                     return 2000 if r is None else 1500
                 return (1000 if m.reviewed else 0) - min(m.corrections, 999)
             if col == UNCERTAIN:  # uncertain first, the least confident first among them
-                h = e.headline
+                h = e.answer
                 if r is None:
                     return 3.0
                 return (0.0 if h.uncertain else 1.0) + (h.value if h.value is not None else 0.0)
@@ -240,9 +241,10 @@ class QueueModel(QAbstractTableModel):
             if e.status == ERROR:
                 return f"{e.path}\n\nCould not be analysed: {e.error}"
             if r is not None:
-                h = e.headline
+                h = e.answer
                 if h.kind == "share":
-                    text = (f"{e.path}\n{h.label}: the emotion with the most speech time"
+                    whose = "the patient's" if h.patient else "the"
+                    text = (f"{e.path}\n{h.label}: {whose} emotion with the most speech time"
                             + (f" ({h.value_text()})" if h.value is not None else "")
                             + "\nthe timeline below the waveform shows every segment")
                 else:

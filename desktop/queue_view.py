@@ -39,7 +39,7 @@ class QueueView:
         """Whether the queue shows ``entry`` (a :class:`~desktop.session.Entry`)."""
         if not self.is_filtered():
             return True
-        h = entry.headline if entry.result is not None else None
+        h = entry.answer if entry.result is not None else None
         mark = entry.mark
         if self.label and (h is None or h.label != self.label):
             return False

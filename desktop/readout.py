@@ -27,7 +27,7 @@ from typing import Any
 
 from ser_engine.results import NO_SPEECH, speaker_name
 
-from .headline import is_long, summary_of
+from .headline import is_long, share_headline, summary_of
 from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, QUEUED, Session
 from .timefmt import clock, span
 
@@ -208,19 +208,14 @@ def _speaker_views(session: Session, result: Any) -> list[SpeakerView]:
     turns = _turns(session, result)
     out = []
     for k in session.speakers_of():
-        segs = review.segments_of(result.segments, k) if review is not None else \
-            [s for s in result.segments if s.speaker == k]
+        segs = session.speaker_segments(k)
         summ = summarise(segs, labels)
         corrected = None
         if review is not None and any(iv.end > s.start and iv.start < s.end for s in segs for iv in review.intervals):
             corrected = review.summary(segs, labels, only_segments=True)
-        if summ.speech_seconds > 0:
-            label = max(summ.shares, key=lambda lab: summ.shares[lab])
-            share: float | None = summ.shares[label]
-        else:
-            label, share = NO_SPEECH, None
-        out.append(SpeakerView(k, display_name(session, k), k == patient, label, share, summ.speech_seconds,
-                               turns.get(k, 0), summ, corrected, share is not None and (share < below or noisy)))
+        h = share_headline(summ, uncertain_below=below, noisy=noisy)  # the queue's for the patient too
+        out.append(SpeakerView(k, display_name(session, k), k == patient, h.label, h.value, summ.speech_seconds,
+                               turns.get(k, 0), summ, corrected, h.uncertain))
     return out
 
 

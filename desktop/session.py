@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from .events import EmitterGroup
-from .headline import Headline, headline, is_long
+from .headline import Headline, headline, is_long, share_headline
 from .queue_view import QueueView
 from .review_controller import ReviewController, ReviewMark
 
@@ -130,7 +130,9 @@ class Entry:
 
     ``result`` is the engine's result as it is (a Timeline) once ``status`` is done;
     ``partial`` the segments already final while it is analysed; ``headline`` the result's
-    :class:`~desktop.headline.Headline`, computed once.
+    :class:`~desktop.headline.Headline`, computed once; ``answer`` what the queue says of it:
+    the patient's answer once the user chose the patient of a recording with speakers (the
+    panel's headline shows the same first), else ``headline``.
     """
 
     path: str
@@ -141,6 +143,7 @@ class Entry:
     progress: float | None = None
     partial: list = dataclasses.field(default_factory=list)
     headline: Headline | None = None
+    answer: Headline | None = None
     #: The number of speakers the user chose for this recording (None: not chosen).
     speakers: int | str | None = None
     #: The number of speakers its result was analysed with (as the worker resolved it).
@@ -316,6 +319,37 @@ class Session:
 
             return speaker_name(index)
         return self.reviews.speaker_label(e.result, index)
+
+    def speaker_segments(self, index: int, path: str | None = None) -> list:
+        """One speaker's segments of a finished recording (the selected one), after the
+        clinician's speaker corrections."""
+        result = self._entries[path or self._selected].result
+        review = self.reviews.speaker_review(result)
+        if review is not None:
+            return list(review.segments_of(result.segments, index))
+        return [s for s in result.segments if s.speaker == index]
+
+    def speaker_summary(self, index: int, path: str | None = None) -> Any:
+        """The :class:`~ser_engine.summary.Summary` of one speaker's speech (see
+        :meth:`speaker_segments`)."""
+        from ser_engine.summary import summarise
+
+        return summarise(self.speaker_segments(index, path), self.labels())
+
+    def _answer(self, e: Entry) -> Headline | None:
+        """``e.answer``: the patient's :class:`Headline` when the user chose the patient, else
+        the recording's."""
+        if not e.final or not e.result.speakers:
+            return e.headline
+        patient = self.reviews.patient(e.result)
+        if patient is None or patient not in self.speakers_of(e.path):
+            return e.headline
+        from ser_engine.vad import SNR_UNCERTAIN_DB
+
+        below = self.model.uncertain_below if self.model is not None else ModelInfo.uncertain_below
+        noisy = e.result.snr_db is not None and e.result.snr_db < SNR_UNCERTAIN_DB
+        return share_headline(self.speaker_summary(patient, e.path), uncertain_below=below, noisy=noisy,
+                              patient=True)
 
     def selected_entry(self) -> Entry | None:
         return self._entries.get(self._selected)
@@ -629,9 +663,10 @@ class Session:
                 self.events.message.emit(f"Analysing {Path(e.path).name} again with {speakers_text(e.speakers)} "
                                          "(as chosen for it)", 5000)
         else:
-            e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
+            e.status, e.result, e.error, e.headline, e.answer = ERROR, None, result.error, None, None
         self.reviews.forget(result.path)
         e.mark = self.reviews.mark(result) if result.ok else None
+        e.answer = self._answer(e)
         self._batch_done += 1
         if result.path == self._selected and self._segment >= len(e.segments()):
             self._segment = -1
@@ -721,6 +756,7 @@ class Session:
         e = self._entries.get(path)
         if e is not None and e.result is not None:
             e.mark = self.reviews.mark(e.result)
+            e.answer = self._answer(e)
         self.events.review.emit(path)
 
     def _after_edit(self, e: Entry, error: str, done: str) -> bool:

@@ -5,6 +5,7 @@ is uncertain, the normalisation and from what, each speaker's own answer with th
 import json
 
 import pytest
+from PySide6.QtCore import Qt
 
 from desktop import readout
 from desktop.session import DONE, ESTIMATE, QUEUED, ModelInfo, Reference, Session
@@ -173,6 +174,37 @@ def test_speaker_corrections_are_saved_and_undone_one_by_one():
     assert s.undo() and s.undo() and s.speaker_label(1) == "S2" and s.speaker_label(0) == "S1"
     assert not s.undo() and rec.last_message() == "Nothing to undo"
     assert json.loads(review_path(result.sha256).read_text())["speakers"]["names"] == {}
+
+
+def test_the_queue_gives_the_patients_answer_once_the_patient_is_chosen(qapp):
+    # Seen in a screenshot: the queue said the whole recording's answer while the headline, by
+    # default, said the patient's (once "angry" beside "Happy").
+    from desktop.queue_model import CONFIDENCE, LABEL, QueueModel
+    from desktop.queue_view import QueueView
+
+    s, rec, run = ready_session(lambda p, job: two_speakers(p))
+    s.set_speakers(2, reanalyse=False)
+    model = QueueModel(s)
+    s.add(["/v/session.wav"])
+    run()
+    result = s.selected_result()
+
+    def queue():
+        return tuple(model.index(0, col).data() for col in (LABEL, CONFIDENCE))
+
+    whole, patient = answer(result.segments), answer(result.segments, speaker=1)
+    assert whole[0] == "calm" and patient[0] == "sad"  # the clinician's calm outweighs the patient
+    assert queue() == ("calm", f"{whole[1]:.0%} of speech")  # no patient chosen: everyone's answer
+    assert s.set_patient(1)
+    h = readout.headline_view(s)
+    assert queue() == (h.label, f"{patient[1]:.0%} of the patient's speech") == ("sad", "42% of the patient's speech")
+    assert h.value == "42% of their speech" and h.scope.startswith("S2")
+    assert "the patient's emotion with the most speech time" in model.index(0, LABEL).data(Qt.ItemDataRole.ToolTipRole)
+    assert QueueView(label="sad").accepts(s.entry("/v/session.wav"))
+    assert not QueueView(label="calm").accepts(s.entry("/v/session.wav"))
+    assert s.merge_speakers(1, 0) and queue()[0] == answer(result.segments)[0]  # one speaker left: everyone's
+    assert s.undo() and queue()[0] == "sad"
+    assert s.undo() and queue() == ("calm", f"{whole[1]:.0%} of speech")  # the patient's choice undone
 
 
 def test_the_patient_is_marked_when_their_name_does_not_say_so():
