@@ -63,7 +63,8 @@ def test_the_recall_headers_are_read_whole_at_1920_by_1080(qtbot):
         head = table.horizontalHeaderItem(c)
         assert " ".join(head.text().split()) == f"recall, {title}" == head.toolTip()
         lines = head.text().splitlines()
-        assert all(metrics.horizontalAdvance(line) < table.columnWidth(c) for line in lines), (lines, table.columnWidth(c))
+        width = table.columnWidth(c)
+        assert all(metrics.horizontalAdvance(line) < width for line in lines), (lines, width)
         assert table.horizontalHeader().height() >= len(lines) * metrics.height()
     tab.shutdown()
 
