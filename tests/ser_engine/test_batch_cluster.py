@@ -116,9 +116,9 @@ def test_workers_option_starts_a_local_cluster_and_shows_the_progress_bar(folder
     assert _records(out) == _records(tmp_path / "local.json")
 
 
-def _long_copies(dest, source, n, minutes=2.0):
-    """``n`` recordings of ``minutes`` each: the long test recording repeated (each a few
-    tenths of a second of analysis, so a worker killed mid-batch is caught mid-recording)."""
+def _long_copies(dest, source, n, minutes=1.0):
+    """``n`` recordings of ``minutes`` each: the long test recording repeated (each one to two
+    seconds of analysis, so a worker killed mid-batch is caught mid-recording)."""
     y, sr = sf.read(source, dtype="float32")
     y = np.tile(y, int(np.ceil(minutes * 60 * sr / len(y))))[:int(minutes * 60 * sr)]
     dest.mkdir()

@@ -53,7 +53,7 @@ def _run(data, out, cache, **where):
 
     events = []
     outcome = run_training(data, out, TrainConfig(**CFG), cache_root=cache, progress=events.append,
-                           model_id="tiny", **where)
+                           model_id="tiny", litert=False, **where)
     return outcome, events
 
 
@@ -259,7 +259,7 @@ def test_ser_train_on_a_cluster_started_with_dasks_own_cli(data, tmp_path, capsy
     cluster = DaskCLI(tmp_path / "cli-cluster")
     try:
         code = main(["--data", str(data), "--out", str(tmp_path / "run"), "--quick", "--epochs", "1",
-                     "--scheduler", cluster.address])
+                     "--no-litert", "--scheduler", cluster.address])
         from distributed import Client
 
         with Client(cluster.address, set_as_default=False, timeout=60) as client:
@@ -270,8 +270,10 @@ def test_ser_train_on_a_cluster_started_with_dasks_own_cli(data, tmp_path, capsy
     assert code == 0 and "Traceback" not in err, err[-2000:]
     # the tasks' names (training.distributed): features, speech encoder and fits all ran there
     assert {"ser", "ser-encoder", "ser-fit"} <= ran, ran
+    bundle = tmp_path / "run" / "model"
+    assert (bundle / "filters.npz").exists() and not (bundle / "model.tflite").exists()  # --no-litert
     clip = next((data / "Actor_01").iterdir())
-    assert ser(["predict", str(clip), "--json", "--model", str(tmp_path / "run")]) == 0
+    assert ser(["predict", str(clip), "--json", "--model", str(tmp_path / "run")]) == 0  # through Keras
     row = json.loads(capsys.readouterr().out)
     assert row["model"]["id"] and row["label"] in row["probabilities"]
 
@@ -302,11 +304,11 @@ def test_the_stop_flag_reaches_a_worker_while_its_task_thread_is_busy(local_clus
         fut = client.submit(_wait_for_stop, channel, pure=False)
         time.sleep(0.5)
         stop.set()
-        assert fut.result(timeout=10) is True
+        assert fut.result(timeout=90) is True  # generous: the suite's other process may load both cores
 
 
 def _wait_for_stop(channel):
-    deadline = time.monotonic() + 8
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if channel.should_stop():
             return True

@@ -64,7 +64,8 @@ def test_the_summary_names_every_skip_before_a_run(messy):
 
 def test_training_goes_on_with_the_good_files_and_reports_every_skip(messy, tmp_path):
     root, bad = messy
-    outcome = run_training(root, tmp_path / "out", TrainConfig.quick(**TINY), cache_root=tmp_path / "cache")
+    outcome = run_training(root, tmp_path / "out", TrainConfig.quick(**TINY), cache_root=tmp_path / "cache",
+                           litert=False)
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     reasons = {str(Path(s["path"]).relative_to(root)): s["reason"] for s in report["skipped"]}
     assert set(reasons) == set(bad)

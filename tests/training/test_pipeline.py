@@ -29,7 +29,7 @@ def test_kfold_run_reports_both_modes(tmp_path):
     data = make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=1)
     events = []
     outcome = run_training(data, tmp_path / "out", TrainConfig(folds=3, val_actors=1, **TINY),
-                           cache_root=tmp_path / "cache", progress=events.append)
+                           cache_root=tmp_path / "cache", progress=events.append, litert=False)
     modes = outcome.report["evaluation"]["modes"]
     assert set(modes) == {"global", "speaker"}
     for res in modes.values():
@@ -162,7 +162,7 @@ def test_a_bundle_at_50_frames_per_second_places_speech_where_the_100_fps_one_do
     data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
     cfg = TrainConfig.quick(**{**TINY, "epochs": 1}, feature=FeatureConfig(hop_length=320),
                             window=WindowConfig(length=150, hop=50))
-    outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache")
+    outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache", litert=False)
     slow = Predictor(load_bundle(outcome.bundle_dir))
     assert slow.config.frame_rate == 50 and slow.window.length == 150
     clip = load_audio(ravdess_files([4], emotions=[5], per_emotion=1)[0], sr=16000)
