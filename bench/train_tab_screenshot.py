@@ -61,6 +61,8 @@ def main(argv=None):
         tab.start()
         status = wait_for(tab.run_finished, 3600)
         print(f"run finished: {status} in {(time.perf_counter() - t0) / 60:.1f} min", flush=True)
+    if not w.is_idle():  # the model still loading: the status bar would say so in the picture
+        wait_for(w.idle, 300)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.05)

@@ -33,7 +33,13 @@ class Headline:
             return ""
         if self.kind == "confidence":
             return f"{self.value:.0%}"
-        return f"{self.value:.0%} of the patient's speech" if self.patient else f"{self.value:.0%} of speech"
+        return f"{self.value:.0%} · patient" if self.patient else f"{self.value:.0%} of speech"
+
+    def value_words(self):
+        """:meth:`value_text` in words, for a tooltip."""
+        if self.patient and self.value is not None:
+            return f"{self.value:.0%} of the patient's speech"
+        return self.value_text()
 
 
 def is_long(result):

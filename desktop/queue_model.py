@@ -245,7 +245,7 @@ class QueueModel(QAbstractTableModel):
                 if h.kind == "share":
                     whose = "the patient's" if h.patient else "the"
                     text = (f"{e.path}\n{h.label}: {whose} emotion with the most speech time"
-                            + (f" ({h.value_text()})" if h.value is not None else "")
+                            + (f" ({h.value_words()})" if h.value is not None else "")
                             + "\nthe timeline below the waveform shows every segment")
                 else:
                     text = f"{e.path}\n{h.label}" + (f", {h.value:.0%} confidence" if h.value is not None else "")

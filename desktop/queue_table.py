@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SORT_COLUMN = -1  # the order files were added
 DEFAULT_SORT_ORDER = Qt.SortOrder.AscendingOrder
-DEFAULT_WIDTHS = {FILE: 150, LABEL: 140, CONFIDENCE: 86, REVIEW: 150, FOLDER: 80, DURATION: 62, STATUS: 86,
+DEFAULT_WIDTHS = {FILE: 150, LABEL: 140, CONFIDENCE: 110, REVIEW: 150, FOLDER: 80, DURATION: 62, STATUS: 86,
                   MODEL: 90, UNCERTAIN: 60}
 #: Row height as lines of the font (the system's size, as the user set it) plus a margin.
 ROW_MARGIN = 8

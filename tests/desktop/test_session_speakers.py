@@ -197,9 +197,10 @@ def test_the_queue_gives_the_patients_answer_once_the_patient_is_chosen(qapp):
     assert queue() == ("calm", f"{whole[1]:.0%} of speech")  # no patient chosen: everyone's answer
     assert s.set_patient(1)
     h = readout.headline_view(s)
-    assert queue() == (h.label, f"{patient[1]:.0%} of the patient's speech") == ("sad", "42% of the patient's speech")
+    assert queue() == (h.label, f"{patient[1]:.0%} · patient") == ("sad", "42% · patient")
     assert h.value == "42% of their speech" and h.scope.startswith("S2")
-    assert "the patient's emotion with the most speech time" in model.index(0, LABEL).data(Qt.ItemDataRole.ToolTipRole)
+    tip = model.index(0, LABEL).data(Qt.ItemDataRole.ToolTipRole)
+    assert "sad: the patient's emotion with the most speech time (42% of the patient's speech)" in tip
     assert QueueView(label="sad").accepts(s.entry("/v/session.wav"))
     assert not QueueView(label="calm").accepts(s.entry("/v/session.wav"))
     assert s.merge_speakers(1, 0) and queue()[0] == answer(result.segments)[0]  # one speaker left: everyone's
