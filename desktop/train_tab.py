@@ -17,6 +17,7 @@ makes it active, after asking when it scores below the model in use or was never
 import html
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ logger = logging.getLogger(__name__)
 LEFT_WIDTH = 400
 MAX_SKIPPED_SHOWN = 200
 DEFAULT_SPLITTER = [300, 420, 140]
+#: What the scheduler field accepts before a run is started (the run checks the address fully,
+#: with Dask's own parser, and ends in one line when no scheduler answers there).
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}$")
 IDLE, SCANNING, READY, RUNNING = "idle", "scanning", "ready", "running"
 _OK, _WARN, _BAD = "#1b7a3a", "#8a6d00", "#842029"
 
@@ -117,12 +121,21 @@ class TrainTab(QWidget):
         self.folds_spin.setRange(2, 10)
         self.folds_spin.setToolTip("Speaker-independent folds: each fold's actors are tested on a model "
                                    "that never heard them")
+        # advanced: the fits and the feature extraction on a running Dask cluster (training.distributed)
+        self.scheduler_edit = QLineEdit(self)
+        self.scheduler_edit.setPlaceholderText("empty: this computer")
+        self.scheduler_edit.setToolTip(
+            "Advanced: the address of a running Dask scheduler (tcp://HOST:PORT). Its workers extract the "
+            "features and train the models, and must read the training folder at the same path. Empty: "
+            "everything runs on this computer, and nothing opens a network connection.")
+        self.scheduler_edit.textChanged.connect(lambda *_: self._update_buttons())
         options_box = QGroupBox("2. Options", self)
         form = QFormLayout(options_box)
         form.addRow("Run", self.preset_combo)
         form.addRow(self.preset_note)
         form.addRow("Epochs (at most)", self.epochs_spin)
         form.addRow("Folds", self.folds_spin)
+        form.addRow("Dask scheduler", self.scheduler_edit)
         self.preset_combo.currentIndexChanged.connect(self._on_preset_changed)
         self.folds_spin.valueChanged.connect(lambda *_: self._update_buttons())
 
@@ -275,6 +288,8 @@ class TrainTab(QWidget):
         out_dir = new_run_dir(key, self._models_root)
         params = {"data_dir": self._folder, "out_dir": str(out_dir), "preset": key, "overrides": overrides,
                   "cache_root": str(self._cache_root) if self._cache_root else None}
+        if self.scheduler():
+            params["scheduler"] = self.scheduler()
         from training.progress import TrainingEta
 
         self._eta = TrainingEta({**self._presets[key].config(**overrides).to_dict()})
@@ -284,13 +299,18 @@ class TrainTab(QWidget):
         self.curves.clear()
         self.report_view.clear()
         self.log_view.clear()
-        self._log(f"Run: {self._presets[key].title}, {overrides}; output {out_dir}")
+        where = f"on the Dask cluster at {self.scheduler()}" if self.scheduler() else "on this computer"
+        self._log(f"Run: {self._presets[key].title}, {overrides}, {where}; output {out_dir}")
         self.status_label.setText("")
         self.progress.setValue(0)
         self._state = RUNNING
         self._update_buttons()
         self._runner.start(params)
         return True
+
+    def scheduler(self) -> str:
+        """The Dask scheduler's address the next run trains on ("" : this computer)."""
+        return self.scheduler_edit.text().strip()
 
     def cancel(self):
         if self.is_running():
@@ -428,12 +448,14 @@ class TrainTab(QWidget):
     def save_state(self, settings: QSettings):
         settings.setValue("train/folder", self._folder)
         settings.setValue("train/preset", self.preset_combo.currentData())
+        settings.setValue("train/scheduler", self.scheduler())
         settings.setValue("train/splitter", self._right.saveState())
 
     def restore_state(self, settings: QSettings):
         key = settings.value("train/preset", "")
         if key in self._presets:
             self.set_preset(key)
+        self.scheduler_edit.setText(str(settings.value("train/scheduler", "") or ""))
         state = settings.value("train/splitter")
         if state is not None and hasattr(state, "isEmpty") and not state.isEmpty():
             self._right.restoreState(state)
@@ -507,6 +529,9 @@ class TrainTab(QWidget):
     def _can_start(self):
         if self._summary is None:
             return False, ""
+        if self.scheduler() and not SCHEDULER_ADDRESS.match(self.scheduler()):
+            return False, (f"{self.scheduler()}: not a Dask scheduler address like tcp://HOST:PORT (leave it "
+                           "empty to train on this computer)")
         key = self.preset_combo.currentData()
         actors = len(self._summary["actors"])
         if key != "quick":
@@ -527,7 +552,7 @@ class TrainTab(QWidget):
         elif self._start_warning:  # the reason is gone (a quick check needs no folds): so is the warning
             self._set_status("", _OK)
         self.cancel_button.setEnabled(running)
-        for w in (self.folder_edit, self.preset_combo, self.epochs_spin):
+        for w in (self.folder_edit, self.preset_combo, self.epochs_spin, self.scheduler_edit):
             w.setEnabled(not running)
         self.folds_spin.setEnabled(not running and self.preset_combo.currentData() != "quick")
         from ser_engine.models import active_choice

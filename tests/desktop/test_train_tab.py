@@ -268,3 +268,36 @@ def test_a_trained_model_can_be_chosen_again_after_a_revert_and_a_restart(qtbot,
     assert again.use_button.isEnabled() and again.use_model()
     assert active_choice() == (run / "model").resolve()
     again.shutdown()
+
+
+def test_a_dask_scheduler_address_is_checked_given_to_the_run_and_remembered(tab, qtbot, tmp_path, monkeypatch):
+    """The advanced option: the run itself on a cluster is tests/training/test_distributed's."""
+    from PySide6.QtCore import QSettings
+
+    from desktop.train_tab import READY, TrainTab
+
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    assert scan(qtbot, tab, data)
+    tab.set_preset("quick")
+    started = []
+    monkeypatch.setattr(tab._runner, "start", started.append)
+    assert tab.start_button.isEnabled() and tab.scheduler() == ""
+    tab.scheduler_edit.setText("foo:8786")
+    assert not tab.start_button.isEnabled()
+    assert "foo:8786: not a Dask scheduler address like tcp://HOST:PORT" in tab.start_button.toolTip()
+    tab.scheduler_edit.setText(" tcp://10.0.0.5:8786 ")
+    assert tab.start_button.isEnabled() and tab.start()
+    assert started[-1]["scheduler"] == "tcp://10.0.0.5:8786"
+    assert "on the Dask cluster at tcp://10.0.0.5:8786" in tab.log_view.toPlainText()
+    assert not tab.scheduler_edit.isEnabled()  # not changed under a running run
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    tab.save_state(settings)
+    again = TrainTab(cache_root=tmp_path / "cache", dialogs=FakeDialogs())
+    qtbot.addWidget(again)
+    again.restore_state(settings)
+    assert again.scheduler() == "tcp://10.0.0.5:8786"
+    again.shutdown()
+    # empty: this computer, no address in the run's parameters
+    tab._state = READY  # as when the run ends
+    tab.scheduler_edit.setText("")
+    assert tab.start() and "scheduler" not in started[-1]
