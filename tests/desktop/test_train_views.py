@@ -26,16 +26,22 @@ def fake_report():
                                                      0.621)}}}
 
 
-def test_the_report_figures_are_shown_whole_not_elided(qtbot):
-    # Seen in a screenshot: "54.3% ± ..." where the table was narrower than its text.
+def tab_showing(qtbot, report, width, height):
+    """A Train tab of that size showing ``report``."""
     from desktop.train_tab import TrainTab
 
     tab = TrainTab()
     qtbot.addWidget(tab)
-    tab.resize(1500, 900)
+    tab.resize(width, height)
     tab.show()
-    tab.report_view.show_report(fake_report())
+    tab.report_view.show_report(report)
     qtbot.wait(50)
+    return tab
+
+
+def test_the_report_figures_are_shown_whole_not_elided(qtbot):
+    # Seen in a screenshot: "54.3% ± ..." where the table was narrower than its text.
+    tab = tab_showing(qtbot, fake_report(), 1500, 900)
     table = tab.report_view.metrics
     metrics = table.fontMetrics()
     shown = table.viewport().width()
@@ -49,14 +55,7 @@ def test_the_report_figures_are_shown_whole_not_elided(qtbot):
 
 def test_the_recall_headers_are_read_whole_at_1920_by_1080(qtbot):
     # Seen in a screenshot: "l, with speaker baseline (all of the speaker's c", cut at both ends.
-    from desktop.train_tab import TrainTab
-
-    tab = TrainTab()
-    qtbot.addWidget(tab)
-    tab.resize(1920, 1000)
-    tab.show()
-    tab.report_view.show_report(fake_report())
-    qtbot.wait(50)
+    tab = tab_showing(qtbot, fake_report(), 1920, 1000)
     table = tab.report_view.recall
     metrics = table.horizontalHeader().fontMetrics()
     for c, title in enumerate(("each file alone", "with speaker baseline (all of the speaker's clips)")):
