@@ -89,6 +89,9 @@ class TrainTab(QWidget):
         self._cache_note = ""            # "3600 of 3600 feature sets from the cache" once known
         #: TrainConfig fields not on the form (tests use a tiny network); empty for users.
         self.extra_overrides = {}
+        #: run_training arguments not on the form (tests that do not read the LiteRT copy skip it:
+        #: {"litert": False}); empty for users.
+        self.extra_params: dict[str, Any] = {}
 
         # -- folder and summary ----------------------------------------------------------------
         self.folder_edit = QLineEdit(self)
@@ -290,6 +293,7 @@ class TrainTab(QWidget):
                   "cache_root": str(self._cache_root) if self._cache_root else None}
         if self.scheduler():
             params["scheduler"] = self.scheduler()
+        params.update(self.extra_params)
         from training.progress import TrainingEta
 
         self._eta = TrainingEta({**self._presets[key].config(**overrides).to_dict()})

@@ -2,6 +2,8 @@
 offscreen Qt and quiet TensorFlow, and never touches the network."""
 
 import atexit
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -60,33 +62,50 @@ TINY = dict(epochs=2, patience=2, conv_filters=16, lstm_units=8, batch_size=16, 
             front_end={"kind": "classic"})
 
 
+@contextlib.contextmanager
+def built_once(tmp_path_factory, name):
+    """A folder for a session fixture's product, built by the first test process that needs it
+    and read by the others (``make test`` runs two, pytest-xdist): yields ``(folder, built)``
+    under a lock, ``built`` True when a process before this one finished it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, shared by its workers
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        folder, done = root / name, root / name / ".built"
+        yield folder, done.exists()
+        done.touch()
+
+
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory):
-    """A really trained (tiny, two-epoch) bundle from 3 actors, made once per session."""
+    """A really trained (tiny, two-epoch) bundle from 3 actors, made once per test run."""
     if not SPEECH_16K.is_dir():
         pytest.skip(f"RAVDESS data not found at {DATA}")
-    from training.config import TrainConfig
-    from training.pipeline import run_training
+    with built_once(tmp_path_factory, "tiny") as (root, built):
+        if not built:
+            from training.config import TrainConfig
+            from training.pipeline import run_training
 
-    root = tmp_path_factory.mktemp("tiny")
-    data = make_mini_dataset(root / "data")
-    outcome = run_training(data, root / "out", TrainConfig.quick(**TINY), cache_root=root / "cache",
-                           model_id="tiny-test-model")
-    return outcome.bundle_dir
+            data = make_mini_dataset(root / "data")
+            run_training(data, root / "out", TrainConfig.quick(**TINY), cache_root=root / "cache",
+                         model_id="tiny-test-model")
+    return root / "out" / "model"
 
 
 @pytest.fixture(scope="session")
 def tiny_encoder_bundle(tmp_path_factory):
     """A really trained (tiny) bundle that reads both classic and speech-encoder frames, made
-    once per session with the real encoder (its states of 48 clips)."""
+    once per test run with the real encoder (its states of 48 clips)."""
     if not SPEECH_16K.is_dir():
         pytest.skip(f"RAVDESS data not found at {DATA}")
-    from training.config import TrainConfig
-    from training.pipeline import run_training
+    with built_once(tmp_path_factory, "tiny-encoder") as (root, built):
+        if not built:
+            from training.config import TrainConfig
+            from training.pipeline import run_training
 
-    root = tmp_path_factory.mktemp("tiny-encoder")
-    data = make_mini_dataset(root / "data")
-    cfg = TrainConfig.quick(**{**TINY, "speeds": (), "noise_snrs": (), "front_end": {"kind": "both"}},
-                            speaker_scale="global", skewed_baselines=0.5)
-    outcome = run_training(data, root / "out", cfg, cache_root=root / "cache", model_id="tiny-encoder-model")
-    return outcome.bundle_dir
+            data = make_mini_dataset(root / "data")
+            cfg = TrainConfig.quick(**{**TINY, "speeds": (), "noise_snrs": (), "front_end": {"kind": "both"}},
+                                    speaker_scale="global", skewed_baselines=0.5)
+            run_training(data, root / "out", cfg, cache_root=root / "cache", model_id="tiny-encoder-model")
+    return root / "out" / "model"

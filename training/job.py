@@ -98,7 +98,8 @@ def child_main(params, events, stop):
     ``params``: ``data_dir``, ``out_dir``, ``preset``, ``overrides`` (TrainConfig fields), and
     optionally ``cache_root``, ``model_id``, ``description``, ``scheduler`` (a Dask scheduler's
     address: its workers extract and train, :mod:`training.distributed`) or ``workers`` (a
-    LocalCluster of that many processes, in this child's process group).
+    LocalCluster of that many processes, in this child's process group), ``litert`` (False: no
+    LiteRT copy in the bundle, :func:`~training.pipeline.run_training`).
     """
     def send(event):
         events.put(_plain(event))
@@ -124,7 +125,8 @@ def child_main(params, events, stop):
             outcome = run_training(params["data_dir"], params["out_dir"], cfg, progress=send,
                                    should_stop=stop.is_set, cache_root=params.get("cache_root"),
                                    model_id=params.get("model_id"), description=params.get("description"),
-                                   scheduler=params.get("scheduler"), workers=params.get("workers"))
+                                   scheduler=params.get("scheduler"), workers=params.get("workers"),
+                                   litert=params.get("litert", True))
         except TrainingCancelled as exc:
             send({"phase": "finished", "status": "cancelled", "message": str(exc)})
             return

@@ -114,6 +114,7 @@ def test_a_rerun_reuses_the_feature_cache_and_says_so(tab, qtbot, tmp_path):
     assert scan(qtbot, tab, data)
     tab.set_preset("quick")
     tab.extra_overrides = {**TINY, "epochs": 1}
+    tab.extra_params = {"litert": False}  # the cache is what this test reads
     n_sets = 16 * 5  # 16 recordings, their two speed-perturbed copies and their two noisy copies
     for expected_cached in (0, n_sets):
         with qtbot.waitSignal(tab.run_finished, timeout=LONG) as blocker:
