@@ -13,7 +13,7 @@ import dataclasses
 
 from ser_engine.results import LONG_RECORDING_S, NO_SPEECH
 
-__all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "share_headline", "summary_of"]
+__all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "share_headline", "summary_of", "too_noisy"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +50,14 @@ def summary_of(result, labels=None):
     """The model's :class:`~ser_engine.summary.Summary` of a recording: its answer's shares of
     the speech time (:meth:`ser_engine.results.Timeline.summary`)."""
     return result.summary()
+
+
+def too_noisy(snr_db):
+    """Whether speech this far above the noise (dB; None: unknown) is too noisy to label
+    (:data:`ser_engine.vad.SNR_UNCERTAIN_DB`)."""
+    from ser_engine.vad import SNR_UNCERTAIN_DB
+
+    return snr_db is not None and snr_db < SNR_UNCERTAIN_DB
 
 
 def share_headline(summary, *, uncertain_below, noisy=False, patient=False):

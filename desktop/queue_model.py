@@ -4,7 +4,8 @@ row per file, its folder, status and result.
 A row's Label and Confidence come from :mod:`desktop.headline`: the recording-level label
 and its confidence for a clip, the dominant emotion and its share of the speech time for a
 long recording; once the user chose the patient of a recording with speakers, the patient's
-answer (the one the panel's headline shows first). While a file is analysed its Status shows how far the analysis got.
+answer (the one the panel's headline shows first). While a file is analysed its Status shows
+how far the analysis got.
 
 The Review column says what the clinician did: "✓ reviewed", how many stretches they corrected,
 "note"; a reviewed recording's name carries the tick too (the Review column may be scrolled out

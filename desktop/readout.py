@@ -27,14 +27,12 @@ from typing import Any
 
 from ser_engine.results import NO_SPEECH, speaker_name
 
-from .headline import is_long, share_headline, summary_of
+from .headline import is_long, share_headline, summary_of, too_noisy
 from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, QUEUED, Session
 from .timefmt import clock, span
 
 #: What the panel says of a recording that has no result yet.
 PENDING_TEXT = {QUEUED: "Waiting in the queue…", ANALYSING: "Analysing…", CANCELLED: "Cancelled: not analysed"}
-#: The "uncertain" threshold before a model is loaded.
-DEFAULT_UNCERTAIN_BELOW = 0.4
 #: What the headline's number means, under it.
 SHARE_DEFINITION = "the estimated share of the speech time; the bars are every emotion's share"
 CONFIDENCE_DEFINITION = "the probability of the emotion; the bars are every emotion's"
@@ -108,10 +106,6 @@ def state_view(session: Session) -> StateView | None:
     if e.status == ANALYSING and e.progress is not None:
         return StateView(name, f"Analysing… {e.progress:.0%} (the timeline fills as blocks finish)")
     return StateView(name, PENDING_TEXT.get(e.status, e.status))
-
-
-def _uncertain_below(session: Session) -> float:
-    return session.model.uncertain_below if session.model is not None else DEFAULT_UNCERTAIN_BELOW
 
 
 def display_name(session: Session, index: int) -> str:
@@ -193,7 +187,7 @@ def speaker_views(session: Session) -> list[SpeakerView]:
     result = session.selected_result()
     if result is None or len(result.speakers) < 2:
         return []
-    key = ("speaker_views", session.labels(), _uncertain_below(session))
+    key = ("speaker_views", session.labels(), session.uncertain_below)
     return session.reviews.memo(result, key, lambda: _speaker_views(session, result))
 
 
@@ -203,8 +197,8 @@ def _speaker_views(session: Session, result: Any) -> list[SpeakerView]:
     review = session.reviews.speaker_review(result)
     labels = session.labels()
     patient = session.reviews.patient(result)
-    below = _uncertain_below(session)
-    noisy = _too_noisy(result.snr_db) is not None
+    below = session.uncertain_below
+    noisy = too_noisy(result.snr_db)
     turns = _turns(session, result)
     out = []
     for k in session.speakers_of():
@@ -252,7 +246,7 @@ def scope_choices(session: Session) -> list[tuple[int | None, str]]:
 def _too_noisy(snr: float | None) -> str | None:
     from ser_engine.vad import SNR_UNCERTAIN_DB
 
-    if snr is None or snr >= SNR_UNCERTAIN_DB:
+    if not too_noisy(snr):
         return None
     return (f"too noisy: speech only {snr:.0f} dB above the noise (below {SNR_UNCERTAIN_DB:.0f} dB labels are "
             "often wrong)")
@@ -265,7 +259,7 @@ def uncertain_reasons(session: Session) -> list[str]:
     result = session.selected_result()
     if h is None or not h.uncertain or result is None:
         return []
-    below = _uncertain_below(session)
+    below = session.uncertain_below
     seg = session.selected_segment()
     if seg is not None:
         conf, snr = seg.confidence, seg.snr_db

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from .events import EmitterGroup
-from .headline import Headline, headline, is_long, share_headline
+from .headline import Headline, headline, is_long, share_headline, too_noisy
 from .queue_view import QueueView
 from .review_controller import ReviewController, ReviewMark
 
@@ -320,6 +320,11 @@ class Session:
             return speaker_name(index)
         return self.reviews.speaker_label(e.result, index)
 
+    @property
+    def uncertain_below(self) -> float:
+        """The model's "uncertain" threshold (its default before a model is loaded)."""
+        return self.model.uncertain_below if self.model is not None else ModelInfo.uncertain_below
+
     def speaker_segments(self, index: int, path: str | None = None) -> list:
         """One speaker's segments of a finished recording (the selected one), after the
         clinician's speaker corrections."""
@@ -344,12 +349,8 @@ class Session:
         patient = self.reviews.patient(e.result)
         if patient is None or patient not in self.speakers_of(e.path):
             return e.headline
-        from ser_engine.vad import SNR_UNCERTAIN_DB
-
-        below = self.model.uncertain_below if self.model is not None else ModelInfo.uncertain_below
-        noisy = e.result.snr_db is not None and e.result.snr_db < SNR_UNCERTAIN_DB
-        return share_headline(self.speaker_summary(patient, e.path), uncertain_below=below, noisy=noisy,
-                              patient=True)
+        return share_headline(self.speaker_summary(patient, e.path), uncertain_below=self.uncertain_below,
+                              noisy=too_noisy(e.result.snr_db), patient=True)
 
     def selected_entry(self) -> Entry | None:
         return self._entries.get(self._selected)
@@ -663,7 +664,7 @@ class Session:
                 self.events.message.emit(f"Analysing {Path(e.path).name} again with {speakers_text(e.speakers)} "
                                          "(as chosen for it)", 5000)
         else:
-            e.status, e.result, e.error, e.headline, e.answer = ERROR, None, result.error, None, None
+            e.status, e.result, e.error, e.headline = ERROR, None, result.error, None
         self.reviews.forget(result.path)
         e.mark = self.reviews.mark(result) if result.ok else None
         e.answer = self._answer(e)

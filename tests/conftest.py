@@ -77,35 +77,29 @@ def built_once(tmp_path_factory, name):
         done.touch()
 
 
-@pytest.fixture(scope="session")
-def tiny_bundle(tmp_path_factory):
-    """A really trained (tiny, two-epoch) bundle from 3 actors, made once per test run."""
+def _trained_once(tmp_path_factory, name, model_id, **config):
+    """The bundle of a tiny run on 3 actors (``TINY`` with ``config``), trained once per test run."""
     if not SPEECH_16K.is_dir():
         pytest.skip(f"RAVDESS data not found at {DATA}")
-    with built_once(tmp_path_factory, "tiny") as (root, built):
+    with built_once(tmp_path_factory, name) as (root, built):
         if not built:
             from training.config import TrainConfig
             from training.pipeline import run_training
 
-            data = make_mini_dataset(root / "data")
-            run_training(data, root / "out", TrainConfig.quick(**TINY), cache_root=root / "cache",
-                         model_id="tiny-test-model")
+            run_training(make_mini_dataset(root / "data"), root / "out", TrainConfig.quick(**{**TINY, **config}),
+                         cache_root=root / "cache", model_id=model_id)
     return root / "out" / "model"
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory):
+    """A really trained (tiny, two-epoch) bundle from 3 actors, made once per test run."""
+    return _trained_once(tmp_path_factory, "tiny", "tiny-test-model")
 
 
 @pytest.fixture(scope="session")
 def tiny_encoder_bundle(tmp_path_factory):
     """A really trained (tiny) bundle that reads both classic and speech-encoder frames, made
     once per test run with the real encoder (its states of 48 clips)."""
-    if not SPEECH_16K.is_dir():
-        pytest.skip(f"RAVDESS data not found at {DATA}")
-    with built_once(tmp_path_factory, "tiny-encoder") as (root, built):
-        if not built:
-            from training.config import TrainConfig
-            from training.pipeline import run_training
-
-            data = make_mini_dataset(root / "data")
-            cfg = TrainConfig.quick(**{**TINY, "speeds": (), "noise_snrs": (), "front_end": {"kind": "both"}},
-                                    speaker_scale="global", skewed_baselines=0.5)
-            run_training(data, root / "out", cfg, cache_root=root / "cache", model_id="tiny-encoder-model")
-    return root / "out" / "model"
+    return _trained_once(tmp_path_factory, "tiny-encoder", "tiny-encoder-model", speeds=(), noise_snrs=(),
+                         front_end={"kind": "both"}, speaker_scale="global", skewed_baselines=0.5)
