@@ -99,7 +99,7 @@ class FoldBundle:
     def filter_banks(self):
         return None
 
-    def load_inference_model(self):
+    def load_inference_model(self, *, threads=None):
         return self._tm.model
 
     def temperature(self, mode):

@@ -6,7 +6,9 @@ analysis task, and the checks made before the first recording is sent.
   content differs from the client's (same manifest, so the same files by their sha256). The
   model itself is loaded by the worker thread that first uses it and kept: once per worker
   with one thread per worker (``dask worker --nthreads 1``, and the LocalCluster of
-  ``--workers``); one per thread otherwise, since a predictor is not thread-safe.
+  ``--workers``); one per thread otherwise, since a predictor is not thread-safe. Its runtimes
+  (LiteRT, the speech encoder) run :func:`runtime_threads` threads each: a worker process is one
+  core's worth of work, as its one feature thread is, not two per process on a shared machine.
 - **Shared storage, checked up front.** Every worker opens the first recording of every folder
   of the batch (one the client can open itself; a file nobody can read is an error row, as in a
   local run) before anything is sent. The task checks its own file again, so a later worker or
@@ -35,6 +37,16 @@ class WorkerSetupError(SerError):
     """A worker cannot use the batch's model; the message names the worker and the reason."""
 
 
+def runtime_threads():
+    """Threads for a worker's LiteRT and speech encoder: ``OMP_NUM_THREADS``, which Dask's nanny
+    sets to 1 in every worker process (``distributed.nanny.pre-spawn-environ``) and a user may
+    raise for a worker with cores to itself; 1 where it is unset or not a number."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
 def bundle_fingerprint(bundle):
     """The sha256 of a bundle's manifest, which holds the sha256 of every other file."""
     return hashlib.sha256(json.dumps(bundle.manifest, sort_keys=True).encode("utf-8")).hexdigest()
@@ -59,6 +71,7 @@ class ModelPlugin(WorkerPlugin):
         self.address, self.bundle, self.error = worker.address, None, None
         self._local = threading.local()
         self.loads = 0  # models loaded on this worker (one per thread that analysed)
+        self.threads = None  # the runtimes' threads of the last model loaded
         try:
             bundle = load_bundle(self.source)
         except (SerError, OSError) as exc:
@@ -82,10 +95,11 @@ class ModelPlugin(WorkerPlugin):
         if predictor is None:
             from .predictor import Predictor
 
-            predictor = Predictor(self.bundle)
+            predictor = Predictor(self.bundle, threads=runtime_threads())
             predictor.warm_up()
             self._local.predictor = predictor
             self.loads += 1
+            self.threads = predictor.threads
         return predictor
 
 

@@ -125,14 +125,15 @@ class ModelBundle:
                                  f"{len(self.labels)} labels")
         return model
 
-    def load_inference_model(self):
+    def load_inference_model(self, *, threads=None):
         """The model to label with: LiteRT when the bundle has ``model.tflite`` and the
-        runtime loads (no TensorFlow import), else Keras, with a warning in the log."""
+        runtime loads (no TensorFlow import; ``threads``: its threads, None for its default),
+        else Keras, with a warning in the log."""
         if TFLITE_FILE in self.files:
             try:
                 from .litert import LiteRTModel
 
-                model = LiteRTModel(self.files[TFLITE_FILE])
+                model = LiteRTModel(self.files[TFLITE_FILE], num_threads=threads)
             except Exception as exc:  # missing or broken runtime: Keras still gives the same answers
                 logger.warning("%s: LiteRT could not load model.tflite (%s: %s); using Keras instead",
                                self.source, type(exc).__name__, exc)

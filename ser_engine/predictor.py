@@ -31,11 +31,16 @@ BATCH_SIZE = {"litert": 16, "keras": 64}
 
 
 class Predictor:
-    """Labels recordings with one model bundle. Not thread-safe: use from one worker."""
+    """Labels recordings with one model bundle. Not thread-safe: use from one worker.
 
-    def __init__(self, bundle, *, batch_size=None):
+    ``threads``: the threads LiteRT and the speech encoder each run (None: their defaults, 2,
+    this machine's cores); a process that shares the cores with others gives its share.
+    """
+
+    def __init__(self, bundle, *, batch_size=None, threads=None):
         self.bundle = bundle
         self._batch_size = batch_size
+        self._threads = threads
         self.config = bundle.feature_config
         self.window = bundle.window
         self.labels = bundle.labels
@@ -52,10 +57,15 @@ class Predictor:
         return cls(bundle), warning
 
     @property
+    def threads(self):
+        """The threads each runtime was asked for (None: its default)."""
+        return self._threads
+
+    @property
     def model(self):
         """LiteRT's interpreter for the bundle's ``model.tflite``, else the Keras model."""
         if self._model is None:
-            self._model = self.bundle.load_inference_model()
+            self._model = self.bundle.load_inference_model(threads=self._threads)
         return self._model
 
     @property
@@ -64,7 +74,7 @@ class Predictor:
         if self._encoder is None:
             from .encoder import SpeechEncoder
 
-            self._encoder = SpeechEncoder(self.bundle.encoder_spec)
+            self._encoder = SpeechEncoder(self.bundle.encoder_spec, threads=self._threads)
         return self._encoder
 
     @property

@@ -96,12 +96,27 @@ def test_a_cluster_writes_what_one_process_writes(folder, tmp_path, local_cluste
     # each worker loaded the model once, however many recordings it analysed
     loads = client.run(lambda dask_worker: {n: p.loads for n, p in dask_worker.plugins.items() if n.startswith("ser-")})
     assert sorted(v for per in loads.values() for v in per.values()) == [1, 1]
+    # and runs its runtimes on one core, as Dask's nanny says (OMP_NUM_THREADS=1): two workers
+    # asking for two threads each ran 2 workers at 1.5x one worker on this 2-core machine
+    threads = client.run(lambda dask_worker: [p.threads for n, p in dask_worker.plugins.items() if n.startswith("ser-")])
+    assert sorted(v for per in threads.values() for v in per) == [1, 1]
     # the same CSV too, and a second run resumes: nothing to do
     run_batch(folder, tmp_path / "local.csv", progress=False)
     run_batch(folder, tmp_path / "dask.csv", progress=False, scheduler=cluster.scheduler_address)
     assert (tmp_path / "dask.csv").read_text() == (tmp_path / "local.csv").read_text()
     again = run_batch(folder, tmp_path / "dask.csv", progress=False, scheduler=cluster.scheduler_address)
     assert (again.skipped, again.done) == (7, 0)
+
+
+@pytest.mark.parametrize(("omp", "threads"), [(None, 1), ("1", 1), ("4", 4), ("0", 1), ("many", 1)])
+def test_a_workers_runtimes_take_dasks_thread_setting(monkeypatch, omp, threads):
+    from ser_engine.batch_cluster import runtime_threads
+
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    assert runtime_threads() == threads
 
 
 def test_workers_option_starts_a_local_cluster_and_shows_the_progress_bar(folder, tmp_path):

@@ -109,3 +109,29 @@ def test_group_progress_reaches_its_total_when_a_clip_cannot_be_read(predictor, 
     seen = []
     predictor.analyse_group(files + [bad], on_file=lambda done, total: seen.append((done, total)))
     assert seen[-1][0] == seen[-1][1] and all(a[0] < b[0] for a, b in zip(seen, seen[1:], strict=False))
+
+
+def test_threads_reach_both_runtimes_and_default_to_theirs(tiny_encoder_bundle, monkeypatch):
+    """A process sharing the cores (a Dask worker) asks LiteRT and the speech encoder for its share."""
+    from ser_engine import encoder, litert
+
+    asked = []
+    real_litert, real_encoder = litert.LiteRTModel.__init__, encoder.SpeechEncoder.__init__
+
+    def spy_litert(self, path, *, num_threads=None):
+        asked.append(("litert", num_threads))
+        real_litert(self, path, num_threads=num_threads)
+
+    def spy_encoder(self, spec=None, *, threads=None, folder=None):
+        asked.append(("encoder", threads))
+        real_encoder(self, spec, threads=threads, folder=folder)
+
+    monkeypatch.setattr(litert.LiteRTModel, "__init__", spy_litert)
+    monkeypatch.setattr(encoder.SpeechEncoder, "__init__", spy_encoder)
+    one = Predictor.from_path(tiny_encoder_bundle)[0]
+    assert one.threads is None
+    one.warm_up()
+    shared = Predictor(one.bundle, threads=1)
+    assert shared.threads == 1
+    shared.warm_up()
+    assert asked == [("litert", None), ("encoder", None), ("litert", 1), ("encoder", 1)]
