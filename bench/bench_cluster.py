@@ -258,6 +258,23 @@ def load_average():
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def cpu_times():
+    """``(steal, total)`` jiffies of all CPUs so far (/proc/stat; zeros where there is none)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[7], sum(fields)
+
+
+def steal_since(start):
+    """The share of the CPU time since ``start`` (:func:`cpu_times`) the host gave to others: a
+    virtual machine's steal, which slows every set-up alike but makes seconds of two runs apart
+    incomparable."""
+    steal, total = cpu_times()
+    return (steal - start[0]) / (total - start[1]) if total > start[1] else 0.0
+
+
 def run_batches(batches, repeats, tmp):
     """{batch: {setup: [runs]}}, the set-ups alternating within each round."""
     runs = {b: {s[0]: [] for s in SETUPS} for b in batches}
@@ -319,7 +336,7 @@ def main():
 
 
 def batch_part(args):
-    loads = [load_average()]
+    loads, t0 = [load_average()], cpu_times()
     with tempfile.TemporaryDirectory(prefix="ser-bench-cluster-") as tmp:
         tmp = Path(tmp)
         clips, n_clips = clip_folder(tmp / "clips", args.files)
@@ -333,7 +350,7 @@ def batch_part(args):
                 startup[which].append(child(CHILD_STARTUP, which, script=True))
         noop = child(CHILD_NOOP, args.noop, script=True)
         loads.append(load_average())
-    return report(args, batches, runs, startup, noop, loads)
+    return report(args, batches, runs, startup, noop, loads, steal_since(t0))
 
 
 def training_part(args):
@@ -345,7 +362,7 @@ def training_part(args):
         overrides["ensemble"] = args.train_ensemble
     if args.train_no_copies:
         overrides.update(speeds=(), noise_snrs=())
-    loads = [load_average()]
+    loads, t0 = [load_average()], cpu_times()
     runs = {name: [] for name, _ in TRAIN_SETUPS}
     with tempfile.TemporaryDirectory(prefix="ser-bench-cluster-train-") as tmp:
         tmp = Path(tmp)
@@ -362,10 +379,10 @@ def training_part(args):
                 runs[name].append(res)
                 print(f"training / {name}: {res}", file=sys.stderr, flush=True)
         loads.append(load_average())
-    return training_report(args, overrides, n, runs, loads)
+    return training_report(args, overrides, n, runs, loads, steal_since(t0))
 
 
-def training_report(args, overrides, n_files, runs, loads):
+def training_report(args, overrides, n_files, runs, loads, steal):
     from training.presets import PRESETS
 
     cfg = PRESETS[args.train_preset].config(**overrides)
@@ -405,12 +422,13 @@ def training_report(args, overrides, n_files, runs, loads):
         f"{accuracy.get('speaker', float('nan')):.1%} with a speaker baseline.",
         "",
         f"Load average (1/5/15 min) before, after the warm-up, after the runs: {'; '.join(loads)} "
-        "(the machine is shared: other sessions' work runs beside these figures).",
+        f"(the machine is shared: other sessions' work runs beside these figures); the host took {steal:.0%} of "
+        "this virtual machine's CPU time during the part (steal, /proc/stat).",
     ]
     return "\n".join(body)
 
 
-def report(args, batches, runs, startup, noop, loads):
+def report(args, batches, runs, startup, noop, loads, steal):
     names = [s[0] for s in SETUPS]
     rows = ["| Batch | " + " | ".join(f"{n}: wall (set-up; analysis)" for n in names)
             + " | 2 workers ÷ 1 worker: wall (after set-up) | 2 workers ÷ in-process: wall |",
@@ -445,7 +463,8 @@ def report(args, batches, runs, startup, noop, loads):
         f"end, 1.5 s pauses of low noise, `bench_long.build_recording`); {args.long} such recordings in one batch. "
         "In-process: `ser batch` without `--workers` (2 feature threads; set-up: its model loaded and warmed up). "
         "1 and 2 workers: a LocalCluster of worker "
-        "processes on loopback, one thread and 1 feature thread each (`--workers 2` is the second). Wall: from the "
+        "processes on loopback, one thread and 1 feature thread each, LiteRT and the speech encoder on 1 thread "
+        "(`OMP_NUM_THREADS=1`, as Dask's nanny sets it) (`--workers 2` is the second). Wall: from the "
         "call to the last record written, cluster start and model loads included; set-up: until the first "
         "recording could be sent; analysis: the workers' time in `analyse_recording`, summed.",
         "",
@@ -454,7 +473,7 @@ def report(args, batches, runs, startup, noop, loads):
         f"Goal (issue 22): 2 workers ≥ {GOAL_SPEEDUP}× 1 worker on the clips and on the long batch — "
         f"**{'met' if met else 'not met'}** ({speedups['clips']:.2f}× and {speedups['long batch']:.2f}×). "
         f"One recording is one task: 2 workers do not split it ({speedups['one long']:.2f}×), and a worker gives it "
-        "1 feature thread where `ser batch` alone gives it 2.",
+        "1 thread for its features and models where `ser batch` alone gives it 2.",
         "",
         f"Per-task overhead: (a) around each clip's analysis on 1 worker, **{overhead * 1000:.1f} ms** "
         f"(analysis {a_clip * 1000:.1f} ms per clip); (b) the client and scheduler per empty task, in order, on 2 "
@@ -491,7 +510,8 @@ def report(args, batches, runs, startup, noop, loads):
         "recording does.",
         "",
         f"Load average (1/5/15 min) before, after the batches, after start-up and overhead: {'; '.join(loads)} "
-        "(the machine is shared: other sessions' work runs beside these figures).",
+        f"(the machine is shared: other sessions' work runs beside these figures); the host took {steal:.0%} of "
+        "this virtual machine's CPU time during the part (steal, /proc/stat).",
     ]
     return "\n".join(body)
 

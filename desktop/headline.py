@@ -12,6 +12,7 @@ panel's headline and the summary chart all read it from here, so they never disa
 import dataclasses
 
 from ser_engine.results import LONG_RECORDING_S, NO_SPEECH
+from ser_engine.vad import too_noisy
 
 __all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "share_headline", "summary_of", "too_noisy"]
 
@@ -52,23 +53,14 @@ def summary_of(result, labels=None):
     return result.summary()
 
 
-def too_noisy(snr_db):
-    """Whether speech this far above the noise (dB; None: unknown) is too noisy to label
-    (:data:`ser_engine.vad.SNR_UNCERTAIN_DB`)."""
-    from ser_engine.vad import SNR_UNCERTAIN_DB
-
-    return snr_db is not None and snr_db < SNR_UNCERTAIN_DB
-
-
 def share_headline(summary, *, uncertain_below, noisy=False, patient=False):
     """The :class:`Headline` of one speaker's speech (a :class:`~ser_engine.summary.Summary`
     of their segments): the emotion with the largest share of their speech time, uncertain
-    below the model's threshold or in a recording too noisy to label."""
-    if summary.speech_seconds <= 0:
-        return Headline(NO_SPEECH, None, "share", False, patient)
-    label = max(summary.shares, key=lambda lab: summary.shares[lab])
-    share = float(summary.shares[label])
-    return Headline(label, share, "share", share < uncertain_below or noisy, patient)
+    below the model's threshold or in a recording too noisy to label (the report's rule too:
+    :meth:`ser_engine.summary.Summary.top`)."""
+    label, share = summary.top()
+    return Headline(label, share, "share", summary.answer_uncertain(uncertain_below=uncertain_below, noisy=noisy),
+                    patient)
 
 
 def headline(result):

@@ -25,7 +25,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ser_engine.results import NO_SPEECH, speaker_name
+from ser_engine.results import NO_SPEECH, speaker_title
 
 from .headline import is_long, share_headline, summary_of, too_noisy
 from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, QUEUED, Session
@@ -110,8 +110,7 @@ def state_view(session: Session) -> StateView | None:
 
 def display_name(session: Session, index: int) -> str:
     """``"Patient (S2)"`` for a named speaker, ``"S2"`` otherwise."""
-    name = session.speaker_label(index)
-    return name if name == speaker_name(index) else f"{name} ({speaker_name(index)})"
+    return speaker_title(session.speaker_label(index), index)
 
 
 def headline_view(session: Session) -> HeadlineView | None:
@@ -214,18 +213,11 @@ def _speaker_views(session: Session, result: Any) -> list[SpeakerView]:
 
 
 def _turns(session: Session, result: Any) -> dict[int, int]:
-    """How often each speaker takes the floor: runs of their speech segments in time order,
-    pauses included (the engine's count, with the clinician's corrections applied)."""
-    counts: dict[int, int] = {}
-    previous = None
-    for seg in result.segments:
-        if not seg.is_speech:
-            continue
-        k = session.reviews.speaker_of(result, seg)
-        if k is not None and k != previous:
-            counts[k] = counts.get(k, 0) + 1
-        previous = k
-    return counts
+    """How often each speaker takes the floor (:func:`ser_engine.summary.speaker_turns`, with the
+    clinician's corrections applied)."""
+    from ser_engine.summary import speaker_turns
+
+    return speaker_turns(result.segments, lambda seg: session.reviews.speaker_of(result, seg))
 
 
 def _speaker_in_scope(session: Session) -> SpeakerView | None:

@@ -63,6 +63,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ser_engine.results import UNCERTAIN_BELOW
+
 from .events import EmitterGroup
 from .headline import Headline, headline, is_long, share_headline, too_noisy
 from .queue_view import QueueView
@@ -173,7 +175,7 @@ class ModelInfo:
     version: str
     labels: tuple[str, ...]
     card: str = ""
-    uncertain_below: float = 0.4
+    uncertain_below: float = UNCERTAIN_BELOW
     source: str = ""
     warning: str = ""
 

@@ -31,6 +31,7 @@ from .features import FeatureConfig, check_banks, filter_banks
 from .frontend import FrontEndConfig
 from .inference import WindowConfig
 from .normalise import FeatureStats
+from .results import UNCERTAIN_BELOW
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def sha256_bytes(data):
 
 
 @dataclasses.dataclass
+
 class ModelBundle:
     """A verified bundle. ``files`` maps each file name to its bytes-on-disk path."""
 
@@ -109,7 +111,7 @@ class ModelBundle:
     @property
     def uncertain_below(self):
         """Calibrated confidence under which a label is shown as uncertain."""
-        return float(self.manifest["calibration"].get("uncertain_below", 0.4))
+        return float(self.manifest["calibration"].get("uncertain_below", UNCERTAIN_BELOW))
 
     def load_keras_model(self):
         """The Keras model (imports Keras: seconds). Loaded with ``safe_mode=True``."""

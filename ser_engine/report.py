@@ -2,12 +2,15 @@
 
 What it says, in this order: the recording (name, duration, content hash), when it was analysed,
 the model (id, version) and the sentence that these are screening estimates, not a diagnosis;
+the model's answer (the patient's, when the clinician chose the patient, then the whole
+recording's: as the queue and the panel give them);
 the timeline of both tiers (the model's segments in the emotion palette with their hatches and
 names, the uncertain ones marked on a row of their own, and the clinician's labels from the saved
 review); each emotion's share of the speech time as the model answers it
 (:meth:`Timeline.summary`, the recording's one answer) and as the clinician corrected it
 (:meth:`Review.summary`); the uncertain share of the speech time; each speaker's line when the
-speakers were found; the normalisation and the signal-to-noise ratio; the model's stated limits
+speakers were found (their answer, speaking time and turns after the clinician's speaker
+corrections, as the window's speaker summaries); the normalisation and the signal-to-noise ratio; the model's stated limits
 (its card's "## Limits" lines); and the clinician's notes, when the review has any.
 
 Why matplotlib's PDF backend: it is already a pinned dependency (training's report figures), it
@@ -38,7 +41,7 @@ from . import __version__
 from .atomic import SHARED, atomic_write_bytes
 from .errors import ExportError
 from .palette import colour_for, hatch_for, text_colour
-from .results import NO_SPEECH
+from .results import NO_SPEECH, UNCERTAIN_BELOW, speaker_title
 
 #: Said on every page, in these words.
 SCREENING = ("These are screening estimates made by an automatic model, not a diagnosis; "
@@ -213,6 +216,13 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
     else:
         answer = f"{timeline.label}, {timeline.confidence:.0%} of the speech time"
         answer += " (uncertain)" if timeline.uncertain else ""
+    below = _uncertain_below(timeline, bundle)
+    patient = _patient(timeline, review)
+    if patient is None:
+        answers = [("Model's answer", answer)]
+    else:  # the patient's answer first, as the queue and the panel give it once the patient is chosen
+        answers = [("Model's answer", _patient_answer(timeline, review, patient, below)),
+                   ("Whole recording", f"{answer} (all speakers)")]
     from .vad import SNR_UNCERTAIN_DB
 
     if timeline.snr_db is None:
@@ -225,7 +235,7 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
              ("Duration", f"{clock(dur)} ({clock(speech)} of speech)"),
              ("Analysed", analysed.strftime("%Y-%m-%d %H:%M %Z").strip()),
              ("Model", f"{timeline.model_id}, version {timeline.model_version} (SER Studio {__version__})"),
-             ("Model's answer", answer),
+             *answers,
              ("Uncertain", "no speech" if speech <= 0
               else f"{uncertain / speech:.0%} of the speech time is in segments marked uncertain"),
              ("Normalisation", timeline.normalisation.describe()),
@@ -243,11 +253,58 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
     return ReportContent(
         title=f"Session report: {name}", facts=facts, shares=shares,
         uncertain_share=None if speech <= 0 else uncertain / speech,
-        speakers=_speaker_lines(timeline, review), limits=limits, notes=clinician_notes(review),
+        speakers=_speaker_lines(timeline, review, below), limits=limits, notes=clinician_notes(review),
         corrected=bool(intervals), duration=dur,
         model_tier=[(s.start, s.end, s.label, bool(s.uncertain and s.is_speech)) for s in timeline.segments
                     if s.end > s.start],
         clinician_tier=[(iv.start, iv.end, iv.label) for iv in intervals if iv.end > iv.start])
+
+
+def _uncertain_below(timeline: Any, bundle: Any) -> float:
+    """The "uncertain" threshold of the model that analysed ``timeline`` (its default when the
+    model at hand is another)."""
+    if bundle is not None and getattr(bundle, "model_id", None) == timeline.model_id:
+        return float(getattr(bundle, "uncertain_below", UNCERTAIN_BELOW))
+    return UNCERTAIN_BELOW
+
+
+def _patient(timeline: Any, review: Any) -> int | None:
+    """The speaker the clinician chose as the patient, when they are among the recording's
+    speakers after the clinician's corrections; else None."""
+    patient = getattr(review, "patient", None)
+    if patient is None or not getattr(timeline, "speakers", None):
+        return None
+    return patient if patient in review.speakers_in(timeline.segments) else None
+
+
+def _speaker_of(review: Any) -> Any:
+    """A segment's speaker after the clinician's corrections (the analysis's without a review)."""
+    if review is not None:
+        return review.speaker_of
+    return lambda seg: getattr(seg, "speaker", None)
+
+
+def _speaker_summary(timeline: Any, review: Any, speaker: int) -> Any:
+    """One speaker's :class:`~ser_engine.summary.Summary` after the clinician's speaker
+    corrections, as the window's speaker summaries compute it."""
+    from .summary import summarise
+
+    speaker_of = _speaker_of(review)
+    return summarise([s for s in timeline.segments if speaker_of(s) == speaker], timeline.labels)
+
+
+def _patient_answer(timeline: Any, review: Any, patient: int, below: float) -> str:
+    """The patient's answer in the queue's words: the emotion with the largest share of their
+    own speech time (:meth:`~ser_engine.summary.Summary.top`)."""
+    from .vad import too_noisy
+
+    summary = _speaker_summary(timeline, review, patient)
+    label, share = summary.top()
+    name = speaker_title(review.speaker_label(patient), patient)
+    if share is None:
+        return f"no speech found for the patient ({name})"
+    uncertain = summary.answer_uncertain(uncertain_below=below, noisy=too_noisy(timeline.snr_db))
+    return f"{label}, {share:.0%} of the patient's speech time{' (uncertain)' if uncertain else ''} ({name})"
 
 
 def _review_line(review: Any, intervals: Sequence[Any]) -> str:
@@ -264,25 +321,35 @@ def _review_line(review: Any, intervals: Sequence[Any]) -> str:
     return text + (f", last saved {when}" if when and when != "None" else "")
 
 
-def _speaker_lines(timeline: Any, review: Any) -> list[str]:
+def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
+    """A line per speaker found, the patient first. A speaker's answer, speaking time and turns
+    are over their speech after the clinician's speaker corrections (moves, merges), as the
+    window's speaker summaries give them; a speaker merged into another says where they went."""
+    from .summary import speaker_turns
+    from .vad import too_noisy
+
     out = []
     patient = getattr(review, "patient", None)
+    turns = speaker_turns(timeline.segments, _speaker_of(review))
+    noisy = too_noisy(timeline.snr_db)
     # the patient first, as the window lists them; then in order of first appearance
     for sp in sorted(getattr(timeline, "speakers", None) or [], key=lambda sp: sp.index != patient):
-        name = sp.name
         label_of = getattr(review, "speaker_label", None)
-        if callable(label_of):
-            name = label_of(sp.index)
+        name = speaker_title(label_of(sp.index), sp.index) if callable(label_of) else sp.name
         if patient is not None and patient == sp.index:
             name += " (patient)"
-        answer = (f"{sp.label} {sp.confidence:.0%} of their speech" if sp.confidence is not None
-                  else "no speech found")
-        line = (f"{name}: {clock(sp.speaking_seconds)} of speech in {sp.turns} turn{'s' if sp.turns != 1 else ''}; "
-                f"{answer}{' (uncertain)' if sp.uncertain else ''}; {sp.normalisation.describe()}")
         resolve = getattr(review, "resolve", None)
-        if callable(resolve) and callable(label_of) and resolve(sp.index) != sp.index:
-            line += f"; merged by the clinician into {label_of(resolve(sp.index))}"
-        out.append(line)
+        into = resolve(sp.index) if callable(resolve) else sp.index
+        if callable(label_of) and into != sp.index:
+            out.append(f"{name}: merged by the clinician into {speaker_title(label_of(into), into)}")
+            continue
+        summary = _speaker_summary(timeline, review, sp.index)
+        label, share = summary.top()
+        n = turns.get(sp.index, 0)
+        answer = "no speech found" if share is None else f"{label} {share:.0%} of their speech"
+        uncertain = summary.answer_uncertain(uncertain_below=below, noisy=noisy)
+        out.append(f"{name}: {clock(summary.speech_seconds)} of speech in {n} turn{'s' if n != 1 else ''}; "
+                   f"{answer}{' (uncertain)' if uncertain else ''}; {sp.normalisation.describe()}")
     return out
 
 

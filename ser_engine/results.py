@@ -9,6 +9,8 @@ NO_SPEECH = "no speech"
 #: Recordings longer than this (seconds) are sessions: the desktop summarises them by their
 #: share of speech time per emotion, and a speaker group analyses them alone (their own baseline).
 LONG_RECORDING_S = 30.0
+#: The "uncertain" threshold of a bundle whose manifest names none, and of a model not at hand.
+UNCERTAIN_BELOW = 0.4
 
 
 @dataclasses.dataclass
@@ -64,6 +66,12 @@ class Segment:
 def speaker_name(index):
     """``0`` -> ``"S1"``: speakers are numbered from 1, by first appearance."""
     return f"S{index + 1}"
+
+
+def speaker_title(name, index):
+    """How a speaker is named on screen and in reports: ``"Mrs A (S2)"`` for one the user named,
+    ``"S2"`` otherwise (``name``: the user's name, or the default)."""
+    return name if name == speaker_name(index) else f"{name} ({speaker_name(index)})"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -55,7 +55,7 @@ from .stream import (
     region_sample_range,
     regions_features,
 )
-from .vad import SNR_UNCERTAIN_DB, SpeechDetector
+from .vad import SpeechDetector, too_noisy
 
 _EPS = 1e-7
 #: Shares of the progress bar of the stages reading, features and labelling (roughly their
@@ -480,14 +480,8 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                     model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
                     normalisation=_overall(per_speaker) if speakers is not None else baseline.normalisation,
                     label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
-                    uncertain=answer.uncertain or _noisy(snr), sha256=rec.sha256, speakers=speaker_results,
+                    uncertain=answer.uncertain or too_noisy(snr), sha256=rec.sha256, speakers=speaker_results,
                     snr_db=snr, overview=rec.overview)
-
-
-def _noisy(snr):
-    """Speech too close to the noise around it for its labels to be trusted (BENCHMARKS.md,
-    "Voice activity in rooms": accuracy by SNR)."""
-    return snr is not None and snr < SNR_UNCERTAIN_DB
 
 
 def _mark_noise(seg, meter, rate):
@@ -496,7 +490,7 @@ def _mark_noise(seg, meter, rate):
     if meter is None or not seg.is_speech:
         return
     seg.snr_db = meter(int(round(seg.start * rate)), int(round(seg.end * rate)))
-    seg.uncertain = seg.uncertain or _noisy(seg.snr_db)
+    seg.uncertain = seg.uncertain or too_noisy(seg.snr_db)
 
 
 def _turn_counts(turns, n):

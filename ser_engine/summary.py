@@ -30,6 +30,20 @@ class Summary:
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
                 "shares": {k: round(v, 4) for k, v in self.shares.items()}}
 
+    def top(self):
+        """``(label, share)`` of the emotion with the largest share of the speech time;
+        ``(NO_SPEECH, None)`` when there is no speech."""
+        if self.speech_seconds <= 0 or not self.shares:
+            return NO_SPEECH, None
+        label = max(self.shares, key=lambda lab: self.shares[lab])
+        return label, float(self.shares[label])
+
+    def answer_uncertain(self, *, uncertain_below, noisy=False):
+        """Whether :meth:`top` is uncertain: its share below the model's threshold, or the
+        recording too noisy to label (:func:`ser_engine.vad.too_noisy`)."""
+        share = self.top()[1]
+        return share is not None and (share < uncertain_below or bool(noisy))
+
     def rows(self):
         """``(label, seconds, share)`` per emotion, then the no-speech row (share of the whole file)."""
         out = [(k, self.seconds[k], self.shares[k]) for k in self.seconds]
@@ -68,6 +82,22 @@ def summarise(segments, labels, *, duration=None):
         else:
             seconds[s.label] = seconds.get(s.label, 0.0) + d
     return _summary(seconds, no_speech, end if duration is None else float(duration))
+
+
+def speaker_turns(segments, speaker_of):
+    """How often each speaker takes the floor: runs of their speech segments in time order,
+    pauses between them included. ``speaker_of(segment)``: its speaker (after any clinician's
+    corrections), None for none. Returns ``{speaker: turns}``."""
+    counts: dict = {}
+    previous = None
+    for seg in segments:
+        if seg.label == NO_SPEECH:
+            continue
+        k = speaker_of(seg)
+        if k is not None and k != previous:
+            counts[k] = counts.get(k, 0) + 1
+        previous = k
+    return counts
 
 
 def answer_summary(probabilities, labels, *, speech_seconds, duration):

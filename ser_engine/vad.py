@@ -53,6 +53,14 @@ _FLOOR_POWER = 1e-10
 #: (79% at 15-20 dB) and falls to 63% at 10-15 dB, 48% at 5-10 dB. Reverberation is not noise:
 #: it lowers accuracy without lowering this estimate.
 SNR_UNCERTAIN_DB = 15.0
+
+
+def too_noisy(snr_db):
+    """Whether speech this far above the noise around it (dB; None: not measured) is too noisy
+    for its labels to be trusted (:data:`SNR_UNCERTAIN_DB`)."""
+    return snr_db is not None and snr_db < SNR_UNCERTAIN_DB
+
+
 #: The SNR of speech in digital silence (no noise to measure) is reported as this.
 SNR_MAX_DB = 60.0
 

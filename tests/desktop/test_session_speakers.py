@@ -208,6 +208,51 @@ def test_the_queue_gives_the_patients_answer_once_the_patient_is_chosen(qapp):
     assert s.undo() and queue() == ("calm", f"{whole[1]:.0%} of speech")  # the patient's choice undone
 
 
+def test_the_report_gives_the_patients_answer_and_speakers_as_the_window_does(qapp):
+    # Seen in use: the session report led with the whole recording's answer and gave each
+    # speaker the analysis's answer before the clinician's speaker corrections, while the queue
+    # and the speaker summaries gave the patient's answer after them.
+    from desktop.queue_model import CONFIDENCE, LABEL, QueueModel
+    from ser_engine.report import report_content
+
+    s, rec, run = ready_session(lambda p, job: two_speakers(p))
+    s.set_speakers(2, reanalyse=False)
+    model = QueueModel(s)
+    s.add(["/v/session.wav"])
+    run()
+    result = s.selected_result()
+    s.rename_speaker(1, "Mrs A")
+    assert s.set_patient(1)
+    assert s.select_segment(4) and s.move_segment_speaker(1)  # the clinician's 19-24 s "calm" is the patient's
+
+    def report():
+        content = report_content(result, s.reviews.review(result), s.model)
+        return dict(content.facts), content.speakers
+
+    facts, speakers = report()
+    label, share = (model.index(0, col).data() for col in (LABEL, CONFIDENCE))
+    views = readout.speaker_views(s)
+    assert (label, share) == (views[0].label, f"{views[0].share:.0%} · patient")
+    share = share.removesuffix(" · patient")
+    assert views[0].uncertain  # 34% of the patient's speech, under the model's 40%
+    assert facts["Model's answer"] == f"{label}, {share} of the patient's speech time (uncertain) (Mrs A (S2))"
+    assert facts["Whole recording"].startswith(f"{result.label}, {result.confidence:.0%} of the speech time")
+    assert [line.split(";")[1].strip() for line in speakers] == [
+        f"{v.label} {v.share:.0%} of their speech{' (uncertain)' if v.uncertain else ''}" for v in views]
+    assert [v.turns for v in views] == [1, 1]  # 7-30 s is the patient's now: one turn
+    assert speakers[0].startswith("Mrs A (S2) (patient): 0:23.0 of speech in 1 turn;")
+    assert speakers[1].startswith("S1: 0:05.0 of speech in 1 turn;")
+    # merged into the patient: one speaker's line says where the other went, the answer is everyone's
+    assert s.merge_speakers(0, 1)
+    facts, speakers = report()
+    assert facts["Model's answer"].startswith(f"{model.index(0, LABEL).data()}, ")
+    assert speakers[1] == "S1: merged by the clinician into Mrs A (S2)"
+    # no patient chosen: the whole recording's answer alone, as the queue gives it
+    assert s.undo() and s.undo() and s.undo()
+    facts, _ = report()
+    assert "Whole recording" not in facts and facts["Model's answer"].startswith(f"{result.label}, ")
+
+
 def test_the_patient_is_marked_when_their_name_does_not_say_so():
     s, rec, run = ready_session(lambda p, job: two_speakers(p))
     s.set_speakers(2, reanalyse=False)

@@ -106,8 +106,9 @@ def test_ser_report_analyses_with_the_speakers_the_review_remembers(session, tmp
     assert main(["report", str(session.path), "--out", str(out)]) == 0
     capsys.readouterr()
     _, text = pdf_text(out)
-    assert "S2 (patient): " in text and "Dr C.: " in text
-    assert text.index("Speakers") < text.index("S2 (patient)") < text.index("Dr C.: ")  # the patient first
+    assert "S2 (patient): " in text and "Dr C. (S1): " in text
+    assert text.index("Speakers") < text.index("S2 (patient)") < text.index("Dr C. (S1): ")  # the patient first
+    assert "of the patient's speech time" in text and "Whole recording: " in text  # the patient's answer leads
 
 
 BAD_AUDIO = [
@@ -193,8 +194,12 @@ def test_speakers_notes_and_limits(tmp_path, bundle):
                         analysed=datetime.datetime(2026, 12, 1, 9, 5, tzinfo=datetime.timezone.utc))
     pages, text = pdf_text(dest)
     assert 1 <= pages <= MAX_PAGES
-    assert "Mr B. (patient): 5:00.0 of speech in 14 turns; sad 42% of their speech (uncertain)" in text
-    assert "S2: 3:20.0 of speech in 13 turns; calm 55% of their speech; global statistics (training data)" in text
+    # each speaker's answer, time and turns from their segments (as the window's speaker summaries),
+    # not the analysis's figures; the patient's answer leads, the whole recording's follows
+    assert "Mr B. (S1) (patient): 5:00.0 of speech in 26 turns; disgust 24% of their speech (uncertain)" in text
+    assert "S2: 5:00.0 of speech in 25 turns; calm 23% of their speech (uncertain); global statistics" in text
+    assert "Model's answer: disgust, 24% of the patient's speech time (uncertain) (Mr B. (S1))" in text
+    assert "Whole recording: calm, 14% of the speech time (all speakers)" in text
     assert "Low mood reported at intake." in text and "0:06.0–0:12.0: raised voice, then quiet" in text
     assert "Analysed: 2026-12-01 09:05 UTC" in text
     assert "12.0 dB (below 15 dB: labels marked uncertain)" in text
