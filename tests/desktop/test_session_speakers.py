@@ -176,18 +176,25 @@ def test_speaker_corrections_are_saved_and_undone_one_by_one():
     assert json.loads(review_path(result.sha256).read_text())["speakers"]["names"] == {}
 
 
-def test_the_queue_gives_the_patients_answer_once_the_patient_is_chosen(qapp):
-    # Seen in a screenshot: the queue said the whole recording's answer while the headline, by
-    # default, said the patient's (once "angry" beside "Happy").
-    from desktop.queue_model import CONFIDENCE, LABEL, QueueModel
-    from desktop.queue_view import QueueView
+def queued_two_speakers():
+    """A session holding :func:`two_speakers` analysed with two speakers, its queue model and result."""
+    from desktop.queue_model import QueueModel
 
     s, rec, run = ready_session(lambda p, job: two_speakers(p))
     s.set_speakers(2, reanalyse=False)
     model = QueueModel(s)
     s.add(["/v/session.wav"])
     run()
-    result = s.selected_result()
+    return s, model, s.selected_result()
+
+
+def test_the_queue_gives_the_patients_answer_once_the_patient_is_chosen(qapp):
+    # Seen in a screenshot: the queue said the whole recording's answer while the headline, by
+    # default, said the patient's (once "angry" beside "Happy").
+    from desktop.queue_model import CONFIDENCE, LABEL
+    from desktop.queue_view import QueueView
+
+    s, model, result = queued_two_speakers()
 
     def queue():
         return tuple(model.index(0, col).data() for col in (LABEL, CONFIDENCE))
@@ -212,15 +219,10 @@ def test_the_report_gives_the_patients_answer_and_speakers_as_the_window_does(qa
     # Seen in use: the session report led with the whole recording's answer and gave each
     # speaker the analysis's answer before the clinician's speaker corrections, while the queue
     # and the speaker summaries gave the patient's answer after them.
-    from desktop.queue_model import CONFIDENCE, LABEL, QueueModel
+    from desktop.queue_model import CONFIDENCE, LABEL
     from ser_engine.report import report_content
 
-    s, rec, run = ready_session(lambda p, job: two_speakers(p))
-    s.set_speakers(2, reanalyse=False)
-    model = QueueModel(s)
-    s.add(["/v/session.wav"])
-    run()
-    result = s.selected_result()
+    s, model, result = queued_two_speakers()
     s.rename_speaker(1, "Mrs A")
     assert s.set_patient(1)
     assert s.select_segment(4) and s.move_segment_speaker(1)  # the clinician's 19-24 s "calm" is the patient's
