@@ -10,8 +10,9 @@ review); each emotion's share of the speech time as the model answers it
 (:meth:`Timeline.summary`, the recording's one answer) and as the clinician corrected it
 (:meth:`Review.summary`); the uncertain share of the speech time; each speaker's line when the
 speakers were found (their answer, speaking time and turns after the clinician's speaker
-corrections, as the window's speaker summaries); the normalisation and the signal-to-noise ratio; the model's stated limits
-(its card's "## Limits" lines); and the clinician's notes, when the review has any.
+corrections, as the window's speaker summaries); the normalisation and the signal-to-noise
+ratio; the model's stated limits (its card's "## Limits" lines); and the clinician's notes,
+when the review has any.
 
 Why matplotlib's PDF backend: it is already a pinned dependency (training's report figures), it
 needs no Qt (the engine never imports Qt, and the CLI writes reports with no display), it draws
