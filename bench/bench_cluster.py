@@ -176,7 +176,10 @@ if __name__ == "__main__":
 
 CHILD_WARM = r'''
 import json, sys
-from training.cache import FeatureCache, extract_training_features
+from pathlib import Path
+from ser_engine.encoder import current_spec
+from ser_engine.segments import SegmentConfig
+from training.cache import FeatureCache, StatesCache, extract_encoder_states, extract_training_features
 from training.dataset import discover
 from training.presets import PRESETS
 
@@ -184,10 +187,15 @@ if __name__ == "__main__":
     data, cache, preset, overrides = sys.argv[1:5]
     cfg = PRESETS[preset].config(**json.loads(overrides))
     items = discover(data).items
-    _, _, cached = extract_training_features([it.path for it in items], config=cfg.feature, speeds=cfg.speeds,
-                                             noise_snrs=cfg.noise_snrs, pitch_steps=cfg.pitch_steps,
-                                             cache=FeatureCache(cfg.feature, cache), workers=cfg.workers)
-    print("JSON " + json.dumps({"files": len(items), "cached": cached}))
+    feats, _, cached = extract_training_features([it.path for it in items], config=cfg.feature, speeds=cfg.speeds,
+                                                 noise_snrs=cfg.noise_snrs, pitch_steps=cfg.pitch_steps,
+                                                 cache=FeatureCache(cfg.feature, cache), workers=cfg.workers)
+    states = 0
+    if cfg.front_end.uses_encoder:  # where run_training keeps them (training/pipeline.py), or run 1 computes them
+        states = len(extract_encoder_states(feats, config=cfg.feature, seg=SegmentConfig(), front_end=cfg.front_end,
+                                            cache=StatesCache(cfg.feature, SegmentConfig(), current_spec(),
+                                                              Path(cache) / "encoder")))
+    print("JSON " + json.dumps({"files": len(items), "cached": cached, "encoder_states": states}))
 '''
 
 TRAIN_SETUPS = (("in-process", 0), ("1 worker", 1), ("2 workers", 2))
@@ -401,7 +409,8 @@ def training_report(args, overrides, n_files, runs, loads, steal):
         f"A {cfg.folds}-fold `ser-train` of the Train tab's preset \"{args.train_preset}\" "
         f"(ensemble {cfg.ensemble}, up to {cfg.epochs} epochs, patience {cfg.patience}, speeds {list(cfg.speeds)}, "
         f"noisy copies at {list(cfg.noise_snrs)} dB) on the {n_files} clips of actors 01–{args.train_actors:02d}; "
-        f"each run a fresh process calling `run_training` from the same warm feature cache (filled once before), "
+        f"each run a fresh process calling `run_training` from the same warm cache of features and encoder states "
+        f"(filled once before), "
         f"median of {args.train_repeats}. In-process: no cluster (`ser-train` alone). 1 and 2 workers: a "
         "LocalCluster on loopback (`--workers 1`, `--workers 2`); each fit runs with this machine's thread "
         "counts (so that the numbers are a local run's: `training/distributed.py`). k-fold part: from the end of "

@@ -138,6 +138,22 @@ def workers_of(client):
     return sorted(client.scheduler_info(n_workers=-1)["workers"])
 
 
+#: Dask's limit (bytes, by ``dask.sizeof``) on a keyword argument of ``Client.map``: a heavier
+#: one becomes a task of its own keyed by the argument's *name*, which two streams with the same
+#: argument then submit twice (the scheduler fails the second: ``AssertionError(<TaskState ...>)``).
+KWARG_LIMIT = 100_000
+
+
+def _check_light(kwargs):
+    """Refuse a keyword argument over :data:`KWARG_LIMIT`: scatter it and pass the future."""
+    from dask.sizeof import sizeof
+
+    heavy = sorted(k for k, v in kwargs.items() if sizeof(v) > KWARG_LIMIT)
+    if heavy:
+        raise ValueError(f"TaskStream: keyword argument {', '.join(heavy)} is over {KWARG_LIMIT} bytes; "
+                         "scatter it once and pass its future")
+
+
 class TaskStream:
     """``fn(item, **kwargs)`` for every item on the cluster; iterate for ``(item, value)`` in
     the items' order, whatever order the workers finish in.
@@ -177,6 +193,7 @@ class TaskStream:
     def __iter__(self):
         from distributed import as_completed
 
+        _check_light(self.kwargs)
         token = uuid.uuid4().hex[:12]
         keys = [f"{self.name}-{token}-{i:09d}" for i in range(len(self.items))]
         self._keys = set(keys)

@@ -350,7 +350,7 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
         digests[key] = file_digest(path) + _variant_suffix(variant)
         cached = cache.get(digests[key]) if cache else None
         if cached is not None:
-            out[key] = [np.asarray(s, np.float32) for s in cached]
+            out[key] = _as_stored(cached)
         else:
             todo.append(key)
     n_cached = len(out)
@@ -376,12 +376,19 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
                 raise TrainingCancelled("training cancelled during feature extraction; the active model is unchanged")
             states = next(results)
             for key in keys:
-                out[key] = states[key]
+                out[key] = _as_stored(states[key])
                 if cache:
                     cache.put(digests[key], out[key])
             if progress:
                 progress(len(out), total, n_cached)
     return out
+
+
+def _as_stored(states):
+    """Encoder states as the cache stores them (float16), in float32: a run that computes them
+    trains on the numbers a run that reads them from the cache trains on (float32 states
+    against their float16 copies gave other weights from the first run on a cold cache)."""
+    return [np.asarray(np.asarray(s, np.float16), np.float32) for s in states]
 
 
 def encode_group(encoder, bank, keys, digests, *, config, seg, front_end):

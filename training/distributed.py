@@ -94,9 +94,17 @@ class ClusterRunner:
         self._checked = False
 
     def share(self, obj):
-        """``obj`` scattered once to every worker (a future the tasks receive as ``obj``)."""
+        """``obj`` scattered once to every worker: one future the tasks receive as ``obj``.
+
+        Scattered inside a list, because ``Client.scatter`` takes a dict for many objects
+        under its keys and returns a dict of futures; passed to ``Client.map``, a dict of a
+        few hundred futures weighs over Dask's 100 kB for a keyword argument, which Dask then
+        ships as a task keyed by the argument's name ("recs"): the folds' fits then submit
+        that key again while it runs, and the scheduler fails the fit
+        (``AssertionError(<TaskState 'recs' processing>)``, a 600-clip training)."""
         if id(obj) not in self._shared:
-            self._shared[id(obj)] = (obj, self.client.scatter(obj, broadcast=True, hash=False))
+            [future] = self.client.scatter([obj], broadcast=True, hash=False)
+            self._shared[id(obj)] = (obj, future)
         return self._shared[id(obj)][1]
 
     def run(self, fn, tasks, *, name, on_done=None, **kwargs):

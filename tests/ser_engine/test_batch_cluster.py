@@ -119,6 +119,16 @@ def test_a_workers_runtimes_take_dasks_thread_setting(monkeypatch, omp, threads)
     assert runtime_threads() == threads
 
 
+def test_a_stream_refuses_a_keyword_argument_dask_would_key_by_its_name():
+    """Over 100 kB, Dask ships a keyword argument of ``Client.map`` as a task keyed by the
+    argument's name; two streams passing it collide (a 600-clip training failed so)."""
+    from ser_engine.cluster import TaskStream
+
+    heavy = {f"Actor_{i:02d}/clip-{i}.wav": np.zeros(100, np.float32) for i in range(300)}
+    with pytest.raises(ValueError, match="keyword argument recs is over 100000 bytes; scatter it"):
+        list(TaskStream(object(), len, [1], name="probe", recs=heavy))
+
+
 def test_workers_option_starts_a_local_cluster_and_shows_the_progress_bar(folder, tmp_path):
     out = tmp_path / "w2.json"
     proc = subprocess.run([sys.executable, "-m", "ser_engine.cli", "batch", str(folder), "--out", str(out),

@@ -20,6 +20,31 @@ def test_second_run_reads_the_cache(tmp_path):
         assert first[p].shape[1] == cfg.n_features
 
 
+def test_encoder_states_are_the_same_numbers_computed_or_read_from_the_cache(tmp_path):
+    """Before: a cold-cache run trained on the encoder's float32 states and every later run on
+    their float16 copies from the cache, so the first ``ser-train`` of a folder gave other
+    weights than a second one (or than a Dask run reading the cache it wrote)."""
+    from ser_engine.encoder import current_spec
+    from ser_engine.segments import SegmentConfig
+    from training.cache import StatesCache, extract_encoder_states
+    from training.config import TrainConfig
+
+    paths = ravdess_files([1], emotions=[1, 5], per_emotion=1)
+    cfg = TrainConfig(front_end={"kind": "both"})
+    feats, _, _ = extract_features(paths, config=cfg.feature, workers=1)
+    cache = StatesCache(cfg.feature, SegmentConfig(), current_spec(), tmp_path / "states")
+    kwargs = dict(config=cfg.feature, seg=SegmentConfig(), front_end=cfg.front_end, cache=cache)
+    computed = extract_encoder_states(feats, **kwargs)
+    events = []
+    read = extract_encoder_states(feats, progress=lambda *a: events.append(a), **kwargs)
+    assert events == [(2, 2, 2)]  # all from the cache
+    assert computed.keys() == read.keys() and all(len(computed[k]) == len(read[k]) > 0 for k in read)
+    for k in read:
+        for a, b in zip(computed[k], read[k], strict=True):
+            assert a.dtype == b.dtype == np.float32 and a.shape[1] == 384
+            np.testing.assert_array_equal(a, b)
+
+
 def test_cache_key_is_content_and_config(tmp_path):
     src = ravdess_files([1], emotions=[1], per_emotion=1)[0]
     copy = tmp_path / "renamed.flac"

@@ -314,3 +314,27 @@ def _wait_for_stop(channel):
             return True
         time.sleep(0.05)
     return False
+
+
+def test_recordings_shared_by_every_fold_are_one_scattered_object(local_cluster):
+    """``runner.share`` of the recordings gives one future, whatever their number: scattered as a
+    dict they came back as a dict of futures over Dask's 100 kB limit for a keyword argument, and
+    the second fold's fits failed on Dask's task of that name (a 600-clip training)."""
+    from distributed import Future
+
+    from training.distributed import ClusterRunner
+
+    _, client = local_cluster
+    runner = ClusterRunner(client)
+    recs = {f"Actor_{i:02d}/03-01-01-01-01-01-{i:02d}.wav": np.zeros(100, np.float32) for i in range(700)}
+    data = runner.share(recs)
+    try:
+        assert isinstance(data, Future) and runner.share(recs) is data
+        for _ in range(3):  # the folds, one after the other
+            assert list(runner.run(_count, [0, 1, 2], name="probe", recs=data)) == [700, 701, 702]
+    finally:
+        runner.close()
+
+
+def _count(i, *, recs, threads=None):
+    return len(recs) + i
