@@ -723,7 +723,7 @@ class MainWindow(QMainWindow):
     def shutdown(self):
         """Stop the worker threads. Must run before the application object goes away:
         a QThread destroyed while running aborts the process."""
-        self.player.stop()
+        self.player.release()
         self.train_tab.shutdown()
         self._worker.cancel()
         for thread in (self._thread, self._io_thread):

@@ -16,7 +16,7 @@ cannot.
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, QTimer, QUrl, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class Player(QObject):
         """Play at ``rate`` times the recorded speed (clamped to MIN_RATE..MAX_RATE)."""
         self._rate = float(min(max(float(rate), MIN_RATE), MAX_RATE))
         if self.available:
-            self._player.setPlaybackRate(self._rate)
+            self._ask("setPlaybackRate", Q_ARG(float, self._rate))
         return self._rate
 
     def pitch_kept(self):
@@ -160,9 +160,9 @@ class Player(QObject):
         if duration and self._cursor >= duration - _SAME_S:
             self._cursor = 0.0
         if abs(self.position() - self._cursor) > _SAME_S:
-            self._player.setPosition(int(round(self._cursor * 1000)))
-        self._player.setPlaybackRate(self._rate)
-        self._player.play()
+            self._ask_position(self._cursor)
+        self._ask("setPlaybackRate", Q_ARG(float, self._rate))
+        self._ask("play")
 
     def load(self, path):
         self._loop = None
@@ -170,28 +170,41 @@ class Player(QObject):
         self._path = path or ""
         self._cursor = 0.0
         if self.available:
-            self._player.setSource(QUrl.fromLocalFile(self._path) if self._path else QUrl())
+            self._ask("setSource", Q_ARG(QUrl, QUrl.fromLocalFile(self._path) if self._path else QUrl()))
 
     def toggle(self):
-        """Play from the cursor or pause; returns whether it is now playing (False when unavailable)."""
+        """Play from the cursor or pause; returns whether playback was asked to start (False
+        when unavailable). The player starts or pauses when the event loop next runs."""
         if not self.available or not self._path:
             return False
         if self.is_playing():
-            self._player.pause()
-        else:
-            self.play()
-        return self.is_playing()
+            self._ask("pause")
+            return False
+        self.play()
+        return True
 
     def stop(self):
         if self.available:
-            self._player.stop()
+            self._ask("stop")
         self._timer.stop()
+
+    def release(self):
+        """Stop, and have Qt delete the player from its event loop (:meth:`_ask` says why):
+        before a window closes. Playback is unavailable afterwards."""
+        if not self.available:
+            return
+        self.stop()
+        player, output = self._player, self._output
+        self._player = self._output = None
+        self._reason = "Playback closed."
+        player.deleteLater()
+        output.deleteLater()
 
     def seek(self, seconds):
         """Move the cursor (and the playback, while playing) to ``seconds``."""
         self._cursor = max(float(seconds), 0.0)
         if self.available and self._path:
-            self._player.setPosition(int(round(self._cursor * 1000)))
+            self._ask_position(self._cursor)
 
     def position(self):
         return self._player.position() / 1000 if self.available else self._cursor
@@ -200,8 +213,26 @@ class Player(QObject):
         """The loaded file's length in seconds (0 until it is loaded, or without playback)."""
         return self._player.duration() / 1000 if self.available else 0.0
 
+    # -- asking the player --------------------------------------------------------------------
+    def _ask(self, slot, *args):
+        """Have QMediaPlayer run ``slot`` from Qt's event loop, not inside this Python call.
+
+        The FFmpeg backend's threads delete objects connected to our QAudioOutput; PySide's
+        wrapper of it then wants the GIL in that thread (a Python override lookup) while Qt
+        holds the connections' lock. A QMediaPlayer call made from Python holds the GIL and,
+        stop() for one, waits for that lock: the window froze for good (seen under load after
+        a pause: both threads waiting, 0% CPU). The event loop runs the queued call without
+        the GIL, so the backend's thread gets it and both go on.
+        """
+        QMetaObject.invokeMethod(self._player, slot, Qt.ConnectionType.QueuedConnection, *args)
+
+    def _ask_position(self, seconds):
+        self._ask("setPosition", Q_ARG("qint64", int(round(seconds * 1000))))
+
     # -- the player's events -----------------------------------------------------------------
     def _on_state_changed(self, state):
+        if not self.available:  # released: its last events
+            return
         playing = state == self._states.PlayingState
         if playing:
             self._timer.start()
@@ -213,8 +244,10 @@ class Player(QObject):
         self.playing_changed.emit(playing)
 
     def _on_media_status(self, status):
+        if not self.available:
+            return
         if status == self._status.LoadedMedia and self._cursor > 0 and abs(self.position() - self._cursor) > _SAME_S:
-            self._player.setPosition(int(round(self._cursor * 1000)))  # a seek made while it was loading
+            self._ask_position(self._cursor)  # a seek made while it was loading
         elif status == self._status.EndOfMedia:
             self._cursor = self.duration()
 

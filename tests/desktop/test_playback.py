@@ -54,7 +54,9 @@ def player(qtbot):
     p = Player(enabled=SILENT)
     assert p.available, p.reason
     yield p
-    p.stop()
+    with qtbot.waitSignal(p._player.destroyed, timeout=10000):  # deleted from the event loop (Player._ask)
+        p.release()
+    assert not p.available and not p.toggle()
 
 
 def wait_loaded(qtbot, p):
@@ -80,12 +82,34 @@ def test_playing_to_the_end_then_again_starts_from_the_start(qtbot, player, five
     player.load(str(five_seconds))
     wait_loaded(qtbot, player)
     player.seek(4.7)
-    player.play()
-    qtbot.waitUntil(lambda: not player.is_playing(), timeout=5000)
+    states = []
+    player.playing_changed.connect(states.append)
+    player.play()  # starts when the event loop runs (Player._ask)
+    qtbot.waitUntil(lambda: states[-2:] == [True, False], timeout=5000)  # started, then played to the end
     assert player.cursor() == pytest.approx(5.0, abs=0.05)  # the cursor stays at the end
     player.play()
     qtbot.waitUntil(lambda: player.is_playing(), timeout=3000)
     assert player.position() < 1.0
+
+
+def test_the_player_is_paused_and_stopped_from_the_event_loop_not_inside_a_python_call(qtbot, player, five_seconds):
+    """Before: stop() called QMediaPlayer.stop() holding the GIL while an FFmpeg thread, deleting
+    an object connected to the audio output, held Qt's connection lock and waited for the GIL
+    (PySide's wrapper): the window froze at 0% CPU (gdb: both threads waiting). Now every call
+    that changes the player's state is queued and runs from the event loop, without the GIL."""
+    from PySide6.QtMultimedia import QMediaPlayer
+
+    states = QMediaPlayer.PlaybackState
+    player.load(str(five_seconds))
+    wait_loaded(qtbot, player)
+    assert player.toggle()
+    qtbot.waitUntil(player.is_playing, timeout=5000)
+    assert player.toggle() is False  # pause
+    assert player._player.playbackState() == states.PlayingState  # asked, not done inside the call
+    qtbot.waitUntil(lambda: player._player.playbackState() == states.PausedState, timeout=3000)
+    player.stop()
+    assert player._player.playbackState() == states.PausedState
+    qtbot.waitUntil(lambda: player._player.playbackState() == states.StoppedState, timeout=3000)
 
 
 def test_the_speed_from_half_to_twice_keeps_the_pitch_where_qt_can(qtbot, player, five_seconds):
