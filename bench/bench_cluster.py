@@ -176,10 +176,7 @@ if __name__ == "__main__":
 
 CHILD_WARM = r'''
 import json, sys
-from pathlib import Path
-from ser_engine.encoder import current_spec
-from ser_engine.segments import SegmentConfig
-from training.cache import FeatureCache, StatesCache, extract_encoder_states, extract_training_features
+from training.cache import FeatureCache, extract_run_states, extract_training_features
 from training.dataset import discover
 from training.presets import PRESETS
 
@@ -190,12 +187,8 @@ if __name__ == "__main__":
     feats, _, cached = extract_training_features([it.path for it in items], config=cfg.feature, speeds=cfg.speeds,
                                                  noise_snrs=cfg.noise_snrs, pitch_steps=cfg.pitch_steps,
                                                  cache=FeatureCache(cfg.feature, cache), workers=cfg.workers)
-    states = 0
-    if cfg.front_end.uses_encoder:  # where run_training keeps them (training/pipeline.py), or run 1 computes them
-        states = len(extract_encoder_states(feats, config=cfg.feature, seg=SegmentConfig(), front_end=cfg.front_end,
-                                            cache=StatesCache(cfg.feature, SegmentConfig(), current_spec(),
-                                                              Path(cache) / "encoder")))
-    print("JSON " + json.dumps({"files": len(items), "cached": cached, "encoder_states": states}))
+    states = extract_run_states(feats, cfg, cache_root=cache)  # or the first timed run would compute them
+    print("JSON " + json.dumps({"files": len(items), "cached": cached, "encoder_states": len(states or {})}))
 '''
 
 TRAIN_SETUPS = (("in-process", 0), ("1 worker", 1), ("2 workers", 2))

@@ -384,6 +384,21 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
     return out
 
 
+def extract_run_states(features, cfg, *, cache_root=None, progress=None, should_stop=None, runner=None):
+    """The encoder states a training run with ``cfg`` trains on, or None for a classic front
+    end: :func:`extract_encoder_states` with the app's segments, cached where every run with
+    ``cache_root`` looks for them (``cache_root/encoder``; None: the user's cache folder)."""
+    if not cfg.front_end.uses_encoder:
+        return None
+    from ser_engine.encoder import current_spec
+    from ser_engine.segments import SegmentConfig
+
+    seg = SegmentConfig()
+    cache = StatesCache(cfg.feature, seg, current_spec(), cache_root and Path(cache_root) / "encoder")
+    return extract_encoder_states(features, config=cfg.feature, seg=seg, front_end=cfg.front_end, cache=cache,
+                                  progress=progress, should_stop=should_stop, runner=runner)
+
+
 def _as_stored(states):
     """Encoder states as the cache stores them (float16), in float32: a run that computes them
     trains on the numbers a run that reads them from the cache trains on (float32 states

@@ -18,10 +18,9 @@ from ser_engine import EMOTIONS, __version__
 from ser_engine.bundle import write_bundle
 from ser_engine.encoder import current_spec
 from ser_engine.errors import DatasetError
-from ser_engine.segments import SegmentConfig
 
 from . import report as rep
-from .cache import FeatureCache, StatesCache, extract_encoder_states, extract_training_features
+from .cache import FeatureCache, extract_run_states, extract_training_features
 from .dataset import Dataset, _check, discover
 from .distributed import open_runner
 from .evaluate import MODES, OutOfFold, cross_validate, mode_of, pick_validation
@@ -105,14 +104,10 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
         progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
                                                    "cached": cached}),
         should_stop=should_stop, runner=runner)
-    states = None
-    if cfg.front_end.uses_encoder:
-        states = extract_encoder_states(
-            features, config=cfg.feature, seg=SegmentConfig(), front_end=cfg.front_end,
-            cache=StatesCache(cfg.feature, SegmentConfig(), current_spec(), cache_root and Path(cache_root) / "encoder"),
-            progress=lambda done, total, cached: emit({"phase": "encoder", "done": done, "total": total,
-                                                       "cached": cached}),
-            should_stop=should_stop, runner=runner)
+    states = extract_run_states(
+        features, cfg, cache_root=cache_root,
+        progress=lambda done, total, cached: emit({"phase": "encoder", "done": done, "total": total, "cached": cached}),
+        should_stop=should_stop, runner=runner)
     feature_seconds = time.perf_counter() - t0
     if failures:
         dataset = Dataset(dataset.root, [it for it in dataset.items if it.path not in failures],
