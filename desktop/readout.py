@@ -28,7 +28,7 @@ from typing import Any
 from ser_engine.results import NO_SPEECH, speaker_title
 
 from .headline import is_long, share_headline, summary_of, too_noisy
-from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, QUEUED, Session
+from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, ESTIMATE_RIGHT, QUEUED, Session
 from .timefmt import clock, span
 
 #: What the panel says of a recording that has no result yet.
@@ -337,7 +337,7 @@ def speakers_line(session: Session) -> str:
     found = len(result.speakers) or 1
     used = e.speakers_used
     if used == ESTIMATE:
-        text = (f"{found} speaker{'s' * (found != 1)} estimated: a guess (right about 2 times in 3); "
+        text = (f"{found} speaker{'s' * (found != 1)} estimated: a guess (right {ESTIMATE_RIGHT}); "
                 "choose the number under Speakers if you know it")
     elif found == 1:
         return ""

@@ -22,7 +22,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QStyle
 
 from .player import RATES
-from .session import ESTIMATE, SPEAKER_CHOICES
+from .session import ESTIMATE, ESTIMATE_RIGHT, SPEAKER_CHOICES
 
 _ICON = QStyle.StandardPixmap
 
@@ -156,8 +156,8 @@ def _speaker_actions(window, action):
     """The number of speakers (toolbar control and menu), the neutral reference, the speaker
     corrections and Undo."""
     tip = ("How many people speak in the selected recording (it is analysed again) and in the recordings "
-           "analysed next. Give the number when you know it: an estimated number is a guess, right about "
-           "2 times in 3.")
+           "analysed next. Give the number when you know it: an estimated number is a guess, right "
+           f"{ESTIMATE_RIGHT}.")
     window.speakers_label = QLabel(" Speakers: ", window)
     window.speakers_combo = QComboBox(window)
     window.speakers_combo.setObjectName("speakers-combo")

@@ -352,7 +352,8 @@ def recording_from_signal(predictor, y, *, path="<array>", config=SegmentConfig(
         regions = regions_of(mask, feature_config=fc, config=config, step=fe.step)
         states = predictor.region_states([(y, 0, lo, hi) for lo, hi in regions])
     rec = recording_from_features(X, mask, feature_config=fc, config=config, path=path,
-                                  duration=len(y) / fc.sample_rate, front_end=fe, states=states)
+                                  duration=len(y) / fc.sample_rate, front_end=fe, states=states,
+                                  encoder=encoder_name(predictor))
     rec.snr = det.snr_meter()
     return rec
 
@@ -366,11 +367,12 @@ def regions_of(mask, *, feature_config, config=SegmentConfig(), step=1):
 
 
 def recording_from_features(X, mask, *, feature_config, config=SegmentConfig(), path="<features>", duration=None,
-                            front_end=FrontEndConfig(), states=None):
+                            front_end=FrontEndConfig(), states=None, encoder=None):
     """The :class:`Recording` of a whole signal's classic frames (training's cached features)
     and its speech mask (:func:`ser_engine.vad.speech_mask`), and, for an encoder front end,
     its regions' encoder ``states`` (in region order): regions, and the regions' model frames.
-    ``duration`` defaults to the frames' span."""
+    ``duration`` defaults to the frames' span. ``encoder``: the name of the encoder that
+    computed the states (the speaker step uses them when its space was fitted on them)."""
     mask = np.asarray(mask, bool)
     if len(mask) != len(X):
         raise ValueError(f"{path}: a speech mask of {len(mask)} frames for {len(X)} feature frames")
@@ -386,7 +388,8 @@ def recording_from_features(X, mask, *, feature_config, config=SegmentConfig(), 
         from .speakers import speaker_turns
 
         turns = speaker_turns(regions, [X[lo:hi] for lo, hi in regions], config=feature_config,
-                              n_speakers=config.speakers).turns
+                              n_speakers=config.speakers, states=states if front_end.uses_encoder else None,
+                              encoder=encoder).turns
     return _on_model_grid(str(path), float(duration), mask, regions, feats, front_end, feature_config, turns=turns)
 
 
@@ -576,7 +579,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     if config.speakers != 1:
         from .speakers import SpeakerTracker
 
-        tracker = SpeakerTracker(config=fc)
+        tracker = SpeakerTracker(config=fc, encoder=encoder_name(predictor))
     speech_frames = sum(hi - lo for lo, hi in regions)
     done_frames = 0
     group: list = []
@@ -592,6 +595,8 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
             for k, ((r, a, b), X) in enumerate(zip(keys, feats_of_group, strict=True)):
                 parts[r].append(X)
                 if tracker is not None:
+                    if a == regions[r][0]:
+                        tracker.end_region()  # its regions are these, even where two touch
                     tracker.add(a, b, X)
                 if mels is not None:
                     mels[r].append(mels_of_group[k])
@@ -629,11 +634,20 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         check_stop()
         states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels])
         feats = [model_frames(fe, X, st) for X, st in zip(feats, states, strict=True)]
+        if tracker is not None:
+            for (lo, _), st in zip(regions, states, strict=True):
+                tracker.add_states(lo, st)
     turns = tracker.finish(n_speakers=config.speakers).turns if tracker is not None else None
     sha = sha_future.result() if sha_future is not None else None
     rec = _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)
     rec.snr = detector.snr_meter()
     return rec
+
+
+def encoder_name(predictor):
+    """The name of the speech encoder ``predictor`` computes states with, or None."""
+    spec = getattr(predictor.bundle, "encoder_spec", None) if predictor.front_end.uses_encoder else None
+    return spec.name if spec is not None else None
 
 
 def _piece_frames(pieces, fc, banks, whisper_bank):

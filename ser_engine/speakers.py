@@ -1,4 +1,4 @@
-"""Who is speaking: speaker turns of a recording, from the feature frames the analysis already has.
+"""Who is speaking: speaker turns of a recording, from what the analysis already computes.
 
 Every stretch of speech gets a speaker (S1, S2, ... numbered by first appearance), found
 offline on the CPU with no model beyond a small linear map (``resources/speakers/space.npz``).
@@ -7,23 +7,28 @@ How it works, and why this method (docs/speakers.md has the measurements):
 1. **Blocks.** The feature frames of each speech region are summed in blocks of
    ``block_seconds`` (1 s) from the region's start: MFCC 1..n, their squares and deltas, the
    log-mel spectrum's shape (each frame less its mean over bands) over the block's loud
-   frames, and F0 over its voiced frames. Only these sums are kept (146 floats per
-   second of speech): never the audio, never the frames, so an hour is a few megabytes and
-   the result does not depend on how the frames were handed in.
+   frames, and F0 over its voiced frames; with a speech-encoder front end, also the block's
+   encoder states (:meth:`SpeakerTracker.add_states`). Only these sums are kept (146 floats
+   per second of speech, 384 more with states): never the audio, never the frames, so an
+   hour is a few megabytes and the result does not depend on how the frames were handed in.
 2. **Windows.** Two neighbouring blocks of one region make a window (2 s, every 1 s); its
    statistics (means and spreads, :data:`STAT_NAMES`) less the recording's mean, scaled and
    multiplied by the *speaker space*: the within-speaker whitening fitted on RAVDESS actors
    01-10 (:func:`fit_space`). The whitening shrinks the directions along which one voice
    varies with emotion and wording and stretches those along which voices differ;
    without it, the same features split an angry patient from a calm one rather than the
-   patient from the clinician (docs/speakers.md).
+   patient from the clinician (docs/speakers.md). With states, the window's mean state,
+   whitened the same way in its leading principal directions (the space's encoder part),
+   is appended: the encoder tells voices apart where the classic statistics confuse a
+   voice's emotions with a second voice, which is what makes the count hold.
 3. **Clustering.** Average-linkage clustering (SciPy's, as scikit-learn's
    ``AgglomerativeClustering`` computes it) of the windows' directions in that space (cosine
    distance), at most ``max_windows`` of them evenly spread over the recording (the others
    take the nearest cluster). The number of speakers, unless given: split top-down while
-   every cluster holds ``min_share`` of the windows and all lie ``threshold`` apart
-   (:func:`separation`: centroid distance in units of the spread within the two-cluster
-   split; chosen on actors 01-10); one when two clusters already fail.
+   every cluster holds ``min_share`` of the windows and all lie ``threshold`` (with states
+   ``threshold_with_states``) apart (:func:`separation`: centroid distance in units of the
+   spread within the two-cluster split; chosen on actors 01-10); one when two clusters
+   already fail.
 4. **Turns.** Each block takes the speaker whose centroid its windows are closest to; a
    region's consecutive blocks of one speaker form a turn. Turns partition the speech
    regions, so emotion windows cut at them never straddle a change of speaker (a change
@@ -42,7 +47,9 @@ logger = logging.getLogger(__name__)
 
 #: The statistics of a window, in the order the speaker space expects them.
 STAT_NAMES = ("mfcc_mean", "mfcc_std", "mel_shape", "mfcc_delta_std", "f0")
-SPACE_VERSION = 1
+SPACE_VERSION = 2
+#: Space files this version reads (version 1 has no speech-encoder part).
+READS_VERSIONS = (1, 2)
 
 
 class SpeakerError(SerError, ValueError):
@@ -66,7 +73,11 @@ class SpeakerConfig:
         Frames at least this voiced give the F0 statistics.
     threshold : float
         Least :func:`separation` of clusters taken for different speakers when the number
-        of speakers is not given. Chosen on actors 01-10 (``bench/bench_speakers.py --tune``).
+        of speakers is not given, in a space of the classic statistics alone. Chosen on
+        actors 01-10 (``bench/bench_speakers.py``).
+    threshold_with_states : float
+        The same in the space that also holds the speech encoder's states (when the
+        analysis computed them and the speaker space has an encoder part).
     min_share : float
         Least share of the windows a cluster must hold to count as a speaker when the
         number is not given (a laugh or a cough is not a speaker).
@@ -83,7 +94,8 @@ class SpeakerConfig:
     block_seconds: float = 1.0
     loud_db: float = 25.0
     min_voicing: float = 0.5
-    threshold: float = 0.85
+    threshold: float = 0.95
+    threshold_with_states: float = 0.75
     min_share: float = 0.1
     max_windows: int = 1000
     max_speakers: int = 8
@@ -184,22 +196,40 @@ class SpeakerSpace:
         The feature columns it was fitted on (``FeatureConfig.feature_names()``).
     settings : dict
         ``loud_db``, ``min_voicing`` and ``block_seconds`` it was fitted with.
+    encoder : str or None
+        The speech encoder whose states the encoder part reads (``EncoderSpec.name``), or
+        None for a space of the classic statistics alone.
+    encoder_scale : np.ndarray or None [shape=(384,)]
+    encoder_projection : np.ndarray or None [shape=(384, n_encoder_dims)]
+        Within-speaker whitening of windows' mean encoder states in their leading principal
+        directions (:func:`fit_space`), its output appended to the classic part's.
     """
 
     scale: np.ndarray
     projection: np.ndarray
     feature_names: tuple
     settings: dict
+    encoder: str | None = None
+    encoder_scale: np.ndarray | None = None
+    encoder_projection: np.ndarray | None = None
+
+    def reads(self, encoder: str | None) -> bool:
+        """Whether states of ``encoder`` (a name, or None when there are none) enter this space."""
+        return encoder is not None and encoder == self.encoder
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
+        extra = {}
+        if self.encoder is not None:
+            extra = dict(encoder=np.array(self.encoder), encoder_scale=self.encoder_scale.astype(np.float32),
+                         encoder_projection=self.encoder_projection.astype(np.float32))
         with open(tmp, "wb") as fh:
             np.savez(fh, version=np.array(SPACE_VERSION), scale=self.scale.astype(np.float32),
                      projection=self.projection.astype(np.float32),
                      feature_names=np.array(self.feature_names), settings_keys=np.array(list(self.settings)),
-                     settings_values=np.array([float(v) for v in self.settings.values()]))
+                     settings_values=np.array([float(v) for v in self.settings.values()]), **extra)
         tmp.replace(path)
 
     @classmethod
@@ -207,12 +237,17 @@ class SpeakerSpace:
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as z:
-                if int(z["version"]) != SPACE_VERSION:
+                if int(z["version"]) not in READS_VERSIONS:
                     raise SpeakerError(f"{path}: speaker space of version {int(z['version'])}, "
-                                       f"this SER Studio reads version {SPACE_VERSION}")
+                                       f"this SER Studio reads versions {', '.join(map(str, READS_VERSIONS))}")
+                encoder = {}
+                if "encoder" in z.files:
+                    encoder = dict(encoder=str(z["encoder"]), encoder_scale=z["encoder_scale"].astype(np.float64),
+                                   encoder_projection=z["encoder_projection"].astype(np.float64))
                 return cls(z["scale"].astype(np.float64), z["projection"].astype(np.float64),
                            tuple(str(n) for n in z["feature_names"]),
-                           dict(zip((str(k) for k in z["settings_keys"]), z["settings_values"].tolist(), strict=True)))
+                           dict(zip((str(k) for k in z["settings_keys"]), z["settings_values"].tolist(), strict=True)),
+                           **encoder)
         except OSError as exc:
             raise SpeakerError(f"{path}: the speaker space cannot be read ({exc}); reinstall SER Studio") from None
         except (KeyError, ValueError) as exc:
@@ -230,7 +265,18 @@ def load_space(path: str | Path | None = None) -> SpeakerSpace:
     return SpeakerSpace.load(default_space_path() if path is None else path)
 
 
-def fit_space(groups: list, *, config, shrink: float = 0.05) -> SpeakerSpace:
+def _centred(stats):
+    """Window statistics less their mean; a window without voiced frames (NaN F0) takes the
+    mean, as :func:`embed` treats it, so it neither moves nor spreads the fit."""
+    stats = np.asarray(stats, np.float64)
+    finite = np.isfinite(stats)
+    counts = finite.sum(axis=0)
+    mean = np.where(finite, stats, 0.0).sum(axis=0) / np.maximum(counts, 1)
+    return np.where(finite, stats - mean, 0.0)
+
+
+def fit_space(groups: list, *, config, shrink: float = 0.05, encoder_groups: list | None = None,
+              encoder: str | None = None, encoder_dims: int = 64) -> SpeakerSpace:
     """Fit the speaker space: the whitening of the within-speaker spread of window statistics.
 
     Parameters
@@ -243,24 +289,49 @@ def fit_space(groups: list, *, config, shrink: float = 0.05) -> SpeakerSpace:
     shrink : float
         Share of the identity mixed into the correlation matrix (keeps rare directions from
         being stretched without bound).
+    encoder_groups : list of np.ndarray [shape=(n_windows, 384)] or None
+        The same windows' mean speech-encoder states (:meth:`SpeakerTracker.window_states`),
+        one array per group, for a space with an encoder part; None for none.
+    encoder : str or None
+        The encoder's name (``EncoderSpec.name``), required with ``encoder_groups``.
+    encoder_dims : int
+        Leading principal directions of the encoder states kept before whitening: 384
+        dimensions are too many to whiten from a few voices' windows.
 
     Returns
     -------
     SpeakerSpace
     """
-    rows = [g - g.mean(axis=0) for g in groups if len(g) >= 2]
+    scale, projection = _whitening(groups, shrink)
+    defaults = SpeakerConfig()
+    extra = {}
+    if encoder_groups is not None:
+        if encoder is None or len(encoder_groups) != len(groups):
+            raise SpeakerError("an encoder part needs the encoder's name and one array of states per group")
+        extra = dict(zip(("encoder_scale", "encoder_projection"),
+                         _whitening(encoder_groups, shrink, dims=encoder_dims), strict=True), encoder=encoder)
+    return SpeakerSpace(scale, projection, tuple(config.feature_names()),
+                        {"loud_db": defaults.loud_db, "min_voicing": defaults.min_voicing,
+                         "block_seconds": defaults.block_seconds}, **extra)
+
+
+def _whitening(groups, shrink, *, dims=None):
+    """``(scale, projection)``: each column divided by its within-group spread, then (with
+    ``dims``) the leading ``dims`` principal directions of all windows, then the inverse
+    square root of the within-group correlation, shrunk towards the identity."""
+    rows = [_centred(g) for g in groups if len(g) >= 2]
     if not rows:
         raise SpeakerError("fitting a speaker space needs groups of at least two windows")
     R = np.concatenate(rows)
     scale = R.std(axis=0) + 1e-6
-    C = np.cov((R / scale).T)
+    basis = np.eye(R.shape[1])
+    if dims is not None and dims < R.shape[1]:
+        A = _centred(np.concatenate([g for g in groups if len(g) >= 2])) / scale
+        basis = np.linalg.svd(A, full_matrices=False)[2][:dims].T
+    C = np.cov(((R / scale) @ basis).T)
     C = (1 - shrink) * C + shrink * np.eye(len(C))
     w, V = np.linalg.eigh(C)
-    projection = V @ np.diag(w ** -0.5) @ V.T
-    defaults = SpeakerConfig()
-    return SpeakerSpace(scale, projection, tuple(config.feature_names()),
-                        {"loud_db": defaults.loud_db, "min_voicing": defaults.min_voicing,
-                         "block_seconds": defaults.block_seconds})
+    return scale, basis @ V @ np.diag(w ** -0.5) @ V.T
 
 
 # -- blocks: the streamed part ------------------------------------------------------------
@@ -346,20 +417,28 @@ class SpeakerTracker:
     """Collects block statistics of speech regions as their feature frames arrive.
 
     Feed it every speech region's frames, in time order, in pieces of any size
-    (:meth:`add`), then call :meth:`finish`. It keeps one vector of sums per block
-    (``block_seconds`` of speech), never the frames.
+    (:meth:`add`), and, when the analysis computed them, each region's speech-encoder
+    states (:meth:`add_states`); then call :meth:`finish`. It keeps one vector of sums per
+    block (``block_seconds`` of speech), never the frames.
 
     Parameters
     ----------
     config : ser_engine.features.FeatureConfig
         The settings the frames were computed with.
     settings : SpeakerConfig
+    encoder : str or None
+        The name of the speech encoder whose states :meth:`add_states` will be given
+        (``EncoderSpec.name``); a speaker space with an encoder part of that name then uses
+        them.
     """
 
-    def __init__(self, *, config, settings: SpeakerConfig = SpeakerConfig()) -> None:
+    def __init__(self, *, config, settings: SpeakerConfig = SpeakerConfig(), encoder: str | None = None) -> None:
         self.config = config
         self.settings = settings
+        self.encoder = encoder
         self.cols = _Columns(config)
+        self._state_sums: dict[int, np.ndarray] = {}  # block index -> summed states
+        self._state_counts: dict[int, int] = {}
         self.block = max(int(round(settings.block_seconds * config.frame_rate)), 1)
         self._sums = []      # one array per finished block
         self._spans = []     # (lo, hi) frames of each block
@@ -395,6 +474,37 @@ class SpeakerTracker:
         self._open[2].append(X)
         self._next = hi
         self._emit(final=False)
+
+    def add_states(self, lo: int, states: np.ndarray) -> None:
+        """The speech-encoder states of the region that starts at frame ``lo``, once all of
+        its frames were added.
+
+        Parameters
+        ----------
+        lo : int
+            The region's first frame.
+        states : np.ndarray [shape=(ceil(frames / 2), dim)]
+            One state per two frames (20 ms), from the region's start, as the analysis
+            computes them.
+        """
+        if self.encoder is None:
+            raise SpeakerError("encoder states were given to a speaker tracker made without an encoder")
+        if self._open is not None:
+            self._close()
+        lo = int(lo)
+        blocks = [k for k, r in enumerate(self._region) if r == lo]
+        if not blocks:
+            raise SpeakerError(f"encoder states for frame {lo}, where no speech region starts")
+        states = np.asarray(states)
+        n = (self._spans[blocks[-1]][1] - lo + 1) // 2
+        if states.ndim != 2 or len(states) != n or not np.isfinite(states).all():
+            raise SpeakerError(f"frames from {lo}: expected {n} finite encoder states, got an array of shape "
+                               f"{states.shape}")
+        for k in blocks:
+            a, b = self._spans[k]
+            piece = states[(a - lo) // 2:(b - lo + 1) // 2].astype(np.float64)
+            self._state_sums[k] = piece.sum(axis=0)
+            self._state_counts[k] = len(piece)
 
     def end_region(self) -> None:
         """Close the current region (also done by :meth:`add` when a new one starts after a gap)."""
@@ -457,6 +567,28 @@ class SpeakerTracker:
         sums = S[blocks[:, 0]] + np.where((blocks[:, 1] != blocks[:, 0])[:, None], S[blocks[:, 1]], 0.0)
         return sums, blocks
 
+    def window_states(self) -> np.ndarray | None:
+        """Mean encoder state of each window of :meth:`windows` [shape=(n_windows, dim)], or
+        None when no states were added.
+
+        Raises
+        ------
+        SpeakerError
+            States were added for some speech regions only.
+        """
+        _, blocks = self.windows()
+        if not self._state_sums:
+            return None
+        if len(self._state_sums) != len(self._spans):
+            raise SpeakerError(f"encoder states were given for {len(self._state_sums)} of {len(self._spans)} "
+                               f"blocks of speech: give them for every speech region or none")
+        S = np.stack([self._state_sums[k] for k in range(len(self._spans))])
+        n = np.array([self._state_counts[k] for k in range(len(self._spans))], np.float64)
+        two = (blocks[:, 1] != blocks[:, 0])[:, None]
+        total = S[blocks[:, 0]] + np.where(two, S[blocks[:, 1]], 0.0)
+        count = n[blocks[:, 0]] + np.where(two[:, 0], n[blocks[:, 1]], 0.0)
+        return total / np.maximum(count, 1.0)[:, None]
+
     def finish(self, *, n_speakers: int | None = None, space: SpeakerSpace | None = None) -> SpeakerTurns:
         """The speaker turns of everything added.
 
@@ -483,7 +615,12 @@ class SpeakerTracker:
         if tuple(space.feature_names) != tuple(self.config.feature_names()):
             raise SpeakerError("the speaker space was fitted on other features than these settings compute")
         V = embed(window_stats(sums, self.cols), space)
-        labels = _cluster(V, n_speakers, self.settings)
+        settings = self.settings
+        states = self.window_states()
+        if states is not None and space.reads(self.encoder):
+            V = np.concatenate([V, embed_states(states, space)], axis=1)
+            settings = dataclasses.replace(settings, threshold=settings.threshold_with_states)
+        labels = _cluster(V, n_speakers, settings)
         block_labels = _block_labels(V, labels, blocks, self._region, self.settings.switch_cost)
         return _turns(spans, self._region, block_labels, rate)
 
@@ -514,11 +651,27 @@ def embed(stats: np.ndarray, space: SpeakerSpace) -> np.ndarray:
         raise SpeakerError(f"window statistics of shape {stats.shape} do not fit the speaker space "
                            f"({len(space.scale)} per window)")
     # a window without voiced frames takes the recording's mean F0 (no evidence either way)
-    finite = np.isfinite(stats)
-    counts = finite.sum(axis=0)
-    col_mean = np.where(counts > 0, np.where(finite, stats, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
-    stats = np.where(finite, stats, col_mean)
-    return ((stats - col_mean) / space.scale) @ space.projection
+    return (_centred(stats) / space.scale) @ space.projection
+
+
+def embed_states(states: np.ndarray, space: SpeakerSpace) -> np.ndarray:
+    """Windows' mean encoder states in the encoder part of the speaker space, centred on the
+    recording's mean: the columns :func:`embed`'s output is extended with.
+
+    Parameters
+    ----------
+    states : np.ndarray [shape=(n_windows, dim)]
+    space : SpeakerSpace
+        With an encoder part.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_windows, n_encoder_dims)]
+    """
+    states = np.asarray(states, np.float64)
+    if space.encoder_scale is None or states.ndim != 2 or states.shape[1] != len(space.encoder_scale):
+        raise SpeakerError(f"encoder states of shape {states.shape} do not fit the speaker space's encoder part")
+    return (_centred(states) / space.encoder_scale) @ space.encoder_projection
 
 
 def _unit(Z):
@@ -677,7 +830,8 @@ def _turns(spans, region, block_labels, rate):
 
 
 def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
-                  settings: SpeakerConfig = SpeakerConfig(), space: SpeakerSpace | None = None) -> SpeakerTurns:
+                  settings: SpeakerConfig = SpeakerConfig(), space: SpeakerSpace | None = None,
+                  states=None, encoder: str | None = None) -> SpeakerTurns:
     """The speaker turns of a recording from its speech regions and their feature frames.
 
     Parameters
@@ -692,6 +846,10 @@ def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
         Given, or None to estimate.
     settings : SpeakerConfig
     space : SpeakerSpace or None
+    states : list of np.ndarray or None
+        Each region's speech-encoder states (one per two frames), when the analysis has them.
+    encoder : str or None
+        The name of the encoder that computed ``states``.
 
     Returns
     -------
@@ -708,8 +866,12 @@ def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
     features = list(features)
     if len(regions) != len(features):
         raise SpeakerError(f"{len(regions)} speech regions but {len(features)} arrays of frames")
-    tracker = SpeakerTracker(config=config, settings=settings)
+    if states is not None and len(states) != len(regions):
+        raise SpeakerError(f"{len(regions)} speech regions but {len(states)} arrays of encoder states")
+    tracker = SpeakerTracker(config=config, settings=settings, encoder=encoder if states is not None else None)
     for (lo, hi), X in zip(regions, features, strict=True):
         tracker.add(lo, hi, X)
         tracker.end_region()
+    for (lo, _), st in zip(regions, states or [], strict=False):
+        tracker.add_states(lo, st)
     return tracker.finish(n_speakers=n_speakers, space=space)

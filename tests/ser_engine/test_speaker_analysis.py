@@ -89,3 +89,30 @@ def test_one_speaker_by_default_and_speakers_in_the_json(shipped_predictor, two_
     assert {s.get("speaker") for s in row["segments"] if s["label"] != "no speech"} == {"S1", "S2"}
     back = Timeline.from_dict(row)
     assert [sp.name for sp in back.speakers] == ["S1", "S2"] and back.segments[1].speaker in (0, 1)
+
+
+def test_the_speaker_step_hears_the_encoder_states_on_the_file_and_the_array_paths(shipped_predictor, two_voices,  # noqa: F811
+                                                                                  monkeypatch):
+    """The shipped model computes encoder states; the speaker step reads them beside the
+    classic statistics on both paths (a file streamed, an array in memory), and the two
+    estimate the same speakers."""
+    from ser_engine import speakers
+
+    if speakers.load_space().encoder is None or not shipped_predictor.front_end.uses_encoder:
+        pytest.skip("the shipped model or speaker space has no encoder part")
+    calls = []
+    real = speakers.embed_states
+
+    def spy(states, space):
+        calls.append(len(states))
+        return real(states, space)
+
+    monkeypatch.setattr(speakers, "embed_states", spy)
+    session, wav = two_voices
+    cfg = SegmentConfig(speakers=None)
+    a = shipped_predictor.analyse_recording(wav, config=cfg)
+    b = shipped_predictor.predict_array(load_audio(wav), path=str(wav), config=cfg)
+    assert len(calls) == 2 and calls[0] == calls[1] > 10
+    assert [sp.name for sp in a.speakers] == [sp.name for sp in b.speakers] == ["S1", "S2"]
+    assert [(round(s.start, 2), s.speaker) for s in a.segments] == [(round(s.start, 2), s.speaker) for s in b.segments]
+    assert _attributed(a, session) >= 0.9

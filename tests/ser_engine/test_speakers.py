@@ -16,6 +16,7 @@ from ser_engine.speakers import (
     SpeakerSpace,
     SpeakerTracker,
     SpeakerTurns,
+    fit_space,
     load_space,
     speaker_turns,
 )
@@ -277,3 +278,121 @@ def test_the_space_round_trips_and_a_broken_one_is_named(tmp_path, space):
         load_space(tmp_path / "bad.npz")
     with pytest.raises(SpeakerError, match="missing.npz"):
         load_space(tmp_path / "missing.npz")
+
+
+def test_windows_without_voiced_frames_leave_the_fitted_space_finite(rng, space):
+    """A window with no voiced frame has NaN F0 statistics; the fit takes them as the
+    group's mean (as embedding does), instead of a space of NaN that fails every recording."""
+    n_stats = len(space.scale)
+    groups = [rng.normal(size=(40, n_stats)) + k for k in range(3)]
+    for g in groups:
+        g[::5, -2:] = np.nan
+    fitted = fit_space(groups, config=CONFIG)
+    assert np.isfinite(fitted.scale).all() and np.isfinite(fitted.projection).all()
+    clean = fit_space([np.where(np.isfinite(g), g, np.nanmean(g, axis=0)) for g in groups], config=CONFIG)
+    assert np.allclose(fitted.projection[:-2, :-2], clean.projection[:-2, :-2], atol=0.2)
+    turns = speaker_turns([(0, 400)], [_frames(rng, 400)], config=CONFIG, space=fitted)
+    assert turns.n_speakers >= 1
+
+
+# -- the speech encoder's states ------------------------------------------------------------------
+
+
+DIM = 384
+
+
+@pytest.fixture(scope="module")
+def space_with_states():
+    """A space with an encoder part, fitted on synthetic voices: each group's classic
+    statistics and states vary around its own mean by about 1."""
+    rng = np.random.default_rng(11)
+    n_stats = len(load_space().scale)
+    groups = [rng.normal(size=(60, n_stats)) + rng.normal(size=n_stats) for _ in range(6)]
+    states = [rng.normal(size=(60, DIM)) + rng.normal(size=DIM) for _ in range(6)]
+    return fit_space(groups, config=CONFIG, encoder_groups=states, encoder="whisper-tiny.en", encoder_dims=16)
+
+
+def _two_voices_in_the_states(rng, n=1200, shift=3.0):
+    """One region whose classic frames are alike throughout while its encoder states change
+    at the middle (a second voice the states hear)."""
+    X = _frames(rng, n)
+    states = rng.normal(size=((n + 1) // 2, DIM)) * 0.3
+    states[len(states) // 2:, :32] += shift
+    return [(0, n)], [X], [states]
+
+
+def test_encoder_states_enter_the_space_that_reads_them(rng, space_with_states):
+    regions, feats, states = _two_voices_in_the_states(rng)
+    turns = speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=space_with_states,
+                          states=states, encoder="whisper-tiny.en")
+    who = turns.speaker_at(np.arange(1200))
+    assert (who[:550] == who[0]).mean() > 0.9 and (who[650:] != who[0]).mean() > 0.9
+    # estimated: the states' change is a second speaker
+    assert speaker_turns(regions, feats, config=CONFIG, space=space_with_states, states=states,
+                         encoder="whisper-tiny.en").n_speakers == 2
+
+
+def test_states_of_another_encoder_or_none_leave_the_classic_space(rng, space_with_states):
+    regions, feats, states = _two_voices_in_the_states(rng)
+    classic = speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=space_with_states)
+    other = speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=space_with_states, states=states,
+                          encoder="another-encoder")
+    assert other == classic
+    plain = SpeakerSpace(space_with_states.scale, space_with_states.projection, space_with_states.feature_names,
+                         space_with_states.settings)
+    assert speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=plain, states=states,
+                         encoder="whisper-tiny.en") == classic
+
+
+def test_states_streamed_with_pieces_equal_whole_regions(rng, space_with_states):
+    regions = [(0, 340), (500, 1720), (1900, 2000)]
+    feats = [_frames(rng, hi - lo) for lo, hi in regions]
+    states = [rng.normal(size=((hi - lo + 1) // 2, DIM)) + 2.0 * (k == 1) for k, (lo, hi) in enumerate(regions)]
+    whole = speaker_turns(regions, feats, config=CONFIG, space=space_with_states, states=states,
+                          encoder="whisper-tiny.en")
+    tracker = SpeakerTracker(config=CONFIG, encoder="whisper-tiny.en")
+    for (lo, hi), X in zip(regions, feats, strict=True):
+        for a in range(lo, hi, 128):
+            tracker.add(a, min(a + 128, hi), X[a - lo:min(a + 128, hi) - lo])
+    for (lo, _), st in zip(regions, states, strict=True):
+        tracker.add_states(lo, st)
+    assert tracker.finish(space=space_with_states) == whole
+
+
+def test_bad_encoder_states_say_what_is_wrong(rng, space_with_states):
+    regions, feats, states = _two_voices_in_the_states(rng, n=400)
+    tracker = SpeakerTracker(config=CONFIG, encoder="whisper-tiny.en")
+    tracker.add(0, 400, feats[0])
+    with pytest.raises(SpeakerError, match="no speech region starts"):
+        tracker.add_states(10, states[0])
+    with pytest.raises(SpeakerError, match="expected 200 finite encoder states"):
+        tracker.add_states(0, states[0][:-1])
+    bad = states[0].copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(SpeakerError, match="finite"):
+        tracker.add_states(0, bad)
+    with pytest.raises(SpeakerError, match="without an encoder"):
+        SpeakerTracker(config=CONFIG).add_states(0, states[0])
+    two = [(0, 400), (600, 900)]
+    partial = SpeakerTracker(config=CONFIG, encoder="whisper-tiny.en")
+    for lo, hi in two:
+        partial.add(lo, hi, _frames(rng, hi - lo))
+    partial.add_states(0, states[0])
+    with pytest.raises(SpeakerError, match="every speech region or none"):
+        partial.finish(space=space_with_states)
+    with pytest.raises(SpeakerError, match="2 speech regions but 1 arrays of encoder states"):
+        speaker_turns(two, [_frames(rng, 400), _frames(rng, 300)], config=CONFIG, space=space_with_states,
+                      states=states, encoder="whisper-tiny.en")
+
+
+def test_a_space_with_an_encoder_part_round_trips_and_an_older_one_still_loads(tmp_path, space_with_states, space):
+    space_with_states.save(tmp_path / "space.npz")
+    again = load_space(tmp_path / "space.npz")
+    assert again.encoder == "whisper-tiny.en" and again.reads("whisper-tiny.en") and not again.reads(None)
+    assert np.allclose(again.encoder_projection, space_with_states.encoder_projection, atol=1e-5)
+    assert again.encoder_projection.shape == (DIM, 16)
+    with np.load(tmp_path / "space.npz") as z:  # a version-1 file: the classic part alone
+        np.savez(tmp_path / "v1.npz", **{k: (np.array(1) if k == "version" else z[k]) for k in z.files
+                                        if not k.startswith("encoder")})
+    old = load_space(tmp_path / "v1.npz")
+    assert old.encoder is None and not old.reads("whisper-tiny.en")
