@@ -9,7 +9,9 @@ pairs. Each session is labelled by the fold's model (a run recorded by bench_hon
 fold models kept) through ``analyse_recording`` with the app's default settings:
 
 - **one speaker** (the default today): the session's answer mixes both voices;
-- **two speakers** (``--speakers 2``, the count given): the patient's own answer.
+- **two speakers** (``--speakers 2``, the count given): the patient's own answer;
+- **speakers estimated** (``--speakers estimate``): the patient's own answer when two are
+  found, else the one speaker's (both voices mixed).
 
 Scores: the total variation distance between the patient's answer (each emotion's share of
 their speech time) and the true shares of the patient's clips; the share of speech time given to
@@ -103,11 +105,19 @@ def score(run):
                                       config=SegmentConfig(speakers=2))
                 right, p_index = attribution(two, session)
                 found = two.speakers[p_index] if p_index < len(two.speakers) else None
+                est_cfg = SegmentConfig(speakers=None)
+                est = label_recording(predictor, read_recording(predictor, wav, config=est_cfg, content_hash=False),
+                                      None, config=est_cfg)
+                est_right, est_index = attribution(est, session) if est.speakers else (0.0, 0)
+                est_patient = (est.speakers[est_index].probabilities if len(est.speakers) > 1
+                               else est.probabilities)
                 rows.append({"fold": k, "patient": patient, "clinician": clinician,
                              "same_sex": patient % 2 == clinician % 2,
                              "tv_one_speaker": tv_distance(one.probabilities, truth),
                              "tv_patient": tv_distance(found.probabilities, truth) if found else 1.0,
                              "attributed": right,
+                             "found_estimated": max(len(est.speakers), 1),
+                             "tv_patient_estimated": tv_distance(est_patient, truth),
                              "accuracy_one_speaker": clip_accuracy(one.segments, patient_clips),
                              "accuracy_two_speakers": clip_accuracy(two.segments, patient_clips),
                              "minutes": round(session.duration / 60, 2)})
@@ -116,9 +126,10 @@ def score(run):
 
 
 def write(results):
-    lines = ["| Run | Sessions | Patient profile distance: one speaker / patient's own | Right speaker (time) | "
-             "Patient clips right: one speaker / two | Same-sex pairs: distance, right speaker |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| Run | Sessions | Patient profile distance: one speaker / patient's own (count given) / "
+             "count estimated | Right speaker (time, count given) | Two speakers found (estimated) | "
+             "Patient clips right: one speaker / two | Same-sex pairs: distance given / estimated, right speaker |",
+             "|---|---|---|---|---|---|---|"]
     for run, rec in sorted(results.items()):
         rows = rec["rows"]
         ss = [r for r in rows if r["same_sex"]]
@@ -126,16 +137,21 @@ def write(results):
         def m(key, rs=rows):
             return float(np.mean([r[key] for r in rs]))
 
+        est = all("tv_patient_estimated" in r for r in rows)
         lines.append(f"| `{run}` | {len(rows)} ({np.mean([r['minutes'] for r in rows]):.1f} min each) | "
-                     f"{m('tv_one_speaker'):.2f} / {m('tv_patient'):.2f} | {m('attributed'):.1%} | "
+                     f"{m('tv_one_speaker'):.2f} / {m('tv_patient'):.2f} / "
+                     f"{m('tv_patient_estimated') if est else float('nan'):.2f} | {m('attributed'):.1%} | "
+                     f"{np.mean([r['found_estimated'] == 2 for r in rows]) if est else float('nan'):.0%} | "
                      f"{m('accuracy_one_speaker'):.1%} / {m('accuracy_two_speakers'):.1%} | "
-                     f"{m('tv_patient', ss):.2f}, {m('attributed', ss):.1%} |")
+                     f"{m('tv_patient', ss):.2f} / {m('tv_patient_estimated', ss) if est else float('nan'):.2f}, "
+                     f"{m('attributed', ss):.1%} |")
     body = "\n".join([
         "Two-voice sessions built from each fold's own test actors (bench/sessions.py): a patient across all eight "
         "emotions (20 clips) and a clinician speaking calm and neutral clips, turns of one or two clips with 0.5–2 s "
         "pauses; per fold two male/female and two same-sex pairs. Labelled by the fold's model (a recorded "
         "bench_honest run) through `analyse_recording` with the app's defaults, once as one speaker (the session's "
-        "answer mixes both voices) and once with the count given (`--speakers 2`: the patient's own answer). "
+        "answer mixes both voices), with the count given (`--speakers 2`: the patient's own answer) and with it "
+        "estimated (the patient's answer when two voices are found, else the mixed one). "
         "Distance: total variation between an answer and the true shares of the patient's clips (bar: 0.25).", "",
         *lines])
     write_section("bench_patient", "The patient's profile in two-voice sessions", body, "bench/bench_patient.py")
