@@ -306,7 +306,7 @@ def normalisation_view(session: Session) -> NormalisationView | None:
         own = next((sp.normalisation for sp in result.speakers if sp.index == session.scope), None)
         norm = own or norm
     describe = getattr(norm, "describe", None)
-    text = "Normalised with " + (describe() if describe is not None else str(norm))
+    text = "Normalised with " + (describe(session.speaker_label) if describe is not None else str(norm))
     ref = session.reference_for(session.selected)
     checking = session.checking_reference
     if checking is not None:

@@ -350,7 +350,8 @@ def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
         answer = "no speech found" if share is None else f"{label} {share:.0%} of their speech"
         uncertain = summary.answer_uncertain(uncertain_below=below, noisy=noisy)
         out.append(f"{name}: {clock(summary.speech_seconds)} of speech in {n} turn{'s' if n != 1 else ''}; "
-                   f"{answer}{' (uncertain)' if uncertain else ''}; {sp.normalisation.describe()}")
+                   f"{answer}{' (uncertain)' if uncertain else ''}; "
+                   f"{sp.normalisation.describe(label_of if callable(label_of) else None)}")
     return out
 
 

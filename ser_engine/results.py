@@ -90,35 +90,47 @@ class Normalisation:
     note : str or None
         Why a speaker baseline that was asked for was not used (too little speech), or why the
         automatic choice fell on global statistics; None otherwise.
+    speaker : int or None
+        The speaker (index) whose speech it was made from, in a recording with speaker turns.
     """
 
     mode: str
     source: str
     speech_seconds: float | None = None
     note: str | None = None
+    speaker: int | None = None
 
-    def describe(self) -> str:
-        """One line for a panel, a report or an export."""
+    def describe(self, label_of=None) -> str:
+        """One line for a panel, a report or an export. ``label_of``: index -> the name the
+        user gave a speaker, so a renamed speaker is called by that name (with its number)."""
         if self.mode == "global":
             text = "global statistics (training data)"
         else:
             text = f"speaker baseline from {self.source}"
             if self.speech_seconds is not None:
                 text += f" ({self.speech_seconds:.0f} s of speech)"
-        return text + (f"; {self.note}" if self.note else "")
+        text += f"; {self.note}" if self.note else ""
+        if self.speaker is not None and label_of is not None:
+            title = speaker_title(label_of(self.speaker), self.speaker)
+            text = text.replace(f"{speaker_name(self.speaker)}'s speech", f"{title}'s speech")
+        return text
 
     def to_dict(self) -> dict:
         d = {"mode": self.mode, "source": self.source,
              "speech_seconds": None if self.speech_seconds is None else round(self.speech_seconds, 1)}
         if self.note:
             d["note"] = self.note
+        if self.speaker is not None:
+            d["speaker"] = speaker_name(self.speaker)
         return d
 
     @classmethod
     def from_dict(cls, d) -> "Normalisation":
         if isinstance(d, str):  # written before the source was recorded
             return cls(d, "training data" if d == "global" else "unknown (older result)")
-        return cls(d["mode"], d.get("source", ""), d.get("speech_seconds"), d.get("note"))
+        speaker = d.get("speaker")
+        return cls(d["mode"], d.get("source", ""), d.get("speech_seconds"), d.get("note"),
+                   int(speaker[1:]) - 1 if isinstance(speaker, str) and speaker[1:].isdigit() else None)
 
 
 GLOBAL = Normalisation("global", "training data")

@@ -409,7 +409,15 @@ def choose_baseline(predictor, rec, config=SegmentConfig(), *, speaker=None):
     recording's own speech, refused with the reason when it holds less than
     :data:`~ser_engine.baseline.MIN_BASELINE_SPEECH_S`); ``"auto"``: the recording's own speech
     when it holds at least ``config.min_baseline_speech`` seconds, else global. With
-    ``speaker``, the same from that speaker's turns only."""
+    ``speaker``, the same from that speaker's turns only, its record naming the speaker (so a
+    renamed speaker is called by their name on screen)."""
+    chosen = _baseline(predictor, rec, config, speaker)
+    if speaker is None:
+        return chosen
+    return dataclasses.replace(chosen, normalisation=dataclasses.replace(chosen.normalisation, speaker=speaker))
+
+
+def _baseline(predictor, rec, config, speaker):
     from .baseline import global_baseline, or_global, speaker_baseline
     from .results import speaker_name
 

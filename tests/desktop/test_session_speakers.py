@@ -43,7 +43,7 @@ def two_speakers(path, *, snr=30.0):
         lab, share, shares = answer(segs, k)
         speakers.append(SpeakerResult(k, sum(s.duration for s in segs if s.speaker == k), 2, lab, share, shares,
                                       share < 0.4, Normalisation("speaker", f"S{k + 1}'s speech in this recording",
-                                                                 10.0 + k)))
+                                                                 10.0 + k, speaker=k)))
     lab, share, shares = answer(segs)
     return Timeline(path=path, duration=40.0, segments=segs, labels=LABELS, model_id="m1", model_version="1",
                     normalisation=Normalisation("speaker", "each speaker's own speech"), label=lab, confidence=share,
@@ -397,3 +397,19 @@ def test_the_normalisation_says_what_and_from_what_with_the_refusal_note():
     view = readout.normalisation_view(s)
     assert view.text == "Normalised with " + refused.describe() and view.warning
     assert "only 2.5 s of speech" in view.text
+
+
+def test_a_renamed_speaker_s_baseline_is_called_by_their_name_in_the_panel_and_the_report():
+    from ser_engine.report import report_content
+
+    s, model, result = queued_two_speakers()
+    s.rename_speaker(1, "Mrs A")
+    s.set_scope(1)
+    assert readout.normalisation_text(s) == ("Normalised with speaker baseline from Mrs A (S2)'s speech in this "
+                                             "recording (11 s of speech)")
+    lines = report_content(result, s.reviews.review(result), s.model).speakers
+    assert any(line.startswith("Mrs A (S2):") and "from Mrs A (S2)'s speech" in line for line in lines)
+    assert any(line.startswith("S1:") and "from S1's speech" in line for line in lines)
+    # the result itself keeps the analysis's names (the JSON says whose speech, by number)
+    back = Normalisation.from_dict(result.speakers[1].normalisation.to_dict())
+    assert back == result.speakers[1].normalisation and back.to_dict()["speaker"] == "S2"

@@ -62,6 +62,7 @@ def test_segments_never_span_two_speakers_and_each_speaker_has_an_answer(shipped
         assert tl.probabilities[k] == pytest.approx(mixed, abs=0.01)
     # each speaker under 30 s of speech: global statistics, each saying so
     assert {sp.normalisation.mode for sp in tl.speakers} == {"global"}
+    assert [sp.normalisation.speaker for sp in tl.speakers] == [0, 1]  # whose speech it would have been
 
 
 def test_a_file_and_its_samples_give_the_same_turns_and_answers(shipped_predictor, two_voices):  # noqa: F811
