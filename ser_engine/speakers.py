@@ -443,6 +443,7 @@ class SpeakerTracker:
         self._sums = []      # one array per finished block
         self._spans = []     # (lo, hi) frames of each block
         self._region = []    # region start frame of each block
+        self._blocks_of: dict[int, list[int]] = {}  # region start frame -> its blocks
         self._open = None    # [region_lo, block_lo, list of frame pieces]
         self._next = 0       # frames before this are done
 
@@ -492,7 +493,7 @@ class SpeakerTracker:
         if self._open is not None:
             self._close()
         lo = int(lo)
-        blocks = [k for k, r in enumerate(self._region) if r == lo]
+        blocks = self._blocks_of.get(lo, [])
         if not blocks:
             raise SpeakerError(f"encoder states for frame {lo}, where no speech region starts")
         states = np.asarray(states)
@@ -540,6 +541,7 @@ class SpeakerTracker:
                                       min_voicing=self.settings.min_voicing))
         self._spans.append((lo, lo + len(X)))
         self._region.append(region_lo)
+        self._blocks_of.setdefault(region_lo, []).append(len(self._spans) - 1)
 
     def windows(self) -> tuple[np.ndarray, np.ndarray]:
         """Window sums and the blocks each covers, after :meth:`end_region`.
@@ -849,7 +851,7 @@ def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
     states : list of np.ndarray or None
         Each region's speech-encoder states (one per two frames), when the analysis has them.
     encoder : str or None
-        The name of the encoder that computed ``states``.
+        The name of the encoder that computed ``states``; without it the states are not used.
 
     Returns
     -------
@@ -868,7 +870,9 @@ def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
         raise SpeakerError(f"{len(regions)} speech regions but {len(features)} arrays of frames")
     if states is not None and len(states) != len(regions):
         raise SpeakerError(f"{len(regions)} speech regions but {len(states)} arrays of encoder states")
-    tracker = SpeakerTracker(config=config, settings=settings, encoder=encoder if states is not None else None)
+    if encoder is None:
+        states = None  # states of an unnamed encoder: no space can say it was fitted on them
+    tracker = SpeakerTracker(config=config, settings=settings, encoder=encoder)
     for (lo, hi), X in zip(regions, features, strict=True):
         tracker.add(lo, hi, X)
         tracker.end_region()

@@ -338,6 +338,8 @@ def test_states_of_another_encoder_or_none_leave_the_classic_space(rng, space_wi
     other = speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=space_with_states, states=states,
                           encoder="another-encoder")
     assert other == classic
+    unnamed = speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=space_with_states, states=states)
+    assert unnamed == classic
     plain = SpeakerSpace(space_with_states.scale, space_with_states.projection, space_with_states.feature_names,
                          space_with_states.settings)
     assert speaker_turns(regions, feats, config=CONFIG, n_speakers=2, space=plain, states=states,
