@@ -48,7 +48,7 @@ from pathlib import Path
 from . import __version__
 from .atomic import SHARED, atomic_write_bytes, atomic_write_text
 from .errors import ExportError
-from .results import NO_SPEECH, speaker_name
+from .results import NO_SPEECH, speaker_index, speaker_name
 from .review import Review
 
 FORMATS = ("csv", "json", "textgrid", "audacity", "eaf")
@@ -156,7 +156,7 @@ def _json_speakers(d, timeline, review):
     """Names, the patient and the clinician's speaker corrections in a timeline's JSON."""
     rv = _speaker_review(timeline, review)
     for sp in d.get("speakers", []):
-        k = int(str(sp["speaker"]).lstrip("S")) - 1
+        k = speaker_index(sp["speaker"])
         sp["name"] = rv.speaker_label(rv.resolve(k))
         sp["patient"] = rv.patient is not None and rv.resolve(k) == rv.patient
         if rv.resolve(k) != k:

@@ -60,12 +60,17 @@ class Segment:
         speaker = d.get("speaker")
         return cls(float(d["start"]), float(d["end"]), d["label"], d.get("confidence"),
                    dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)),
-                   None if speaker is None else int(str(speaker).lstrip("S")) - 1, d.get("snr_db"))
+                   None if speaker is None else speaker_index(speaker), d.get("snr_db"))
 
 
 def speaker_name(index):
     """``0`` -> ``"S1"``: speakers are numbered from 1, by first appearance."""
     return f"S{index + 1}"
+
+
+def speaker_index(name):
+    """``"S1"`` -> ``0``: the index of a speaker written by :func:`speaker_name`."""
+    return int(str(name).lstrip("S")) - 1
 
 
 def speaker_title(name, index):
@@ -130,7 +135,7 @@ class Normalisation:
             return cls(d, "training data" if d == "global" else "unknown (older result)")
         speaker = d.get("speaker")
         return cls(d["mode"], d.get("source", ""), d.get("speech_seconds"), d.get("note"),
-                   int(speaker[1:]) - 1 if isinstance(speaker, str) and speaker[1:].isdigit() else None)
+                   None if speaker is None else speaker_index(speaker))
 
 
 GLOBAL = Normalisation("global", "training data")
@@ -168,7 +173,7 @@ class SpeakerResult:
 
     @classmethod
     def from_dict(cls, d):
-        return cls(int(str(d["speaker"]).lstrip("S")) - 1, float(d["speaking_seconds"]), int(d["turns"]), d["label"],
+        return cls(speaker_index(d["speaker"]), float(d["speaking_seconds"]), int(d["turns"]), d["label"],
                    d.get("confidence"), dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)),
                    Normalisation.from_dict(d.get("normalisation", "global")))
 
