@@ -438,7 +438,6 @@ class SpeakerTracker:
         self.encoder = encoder
         self.cols = _Columns(config)
         self._state_sums: dict[int, np.ndarray] = {}  # block index -> summed states
-        self._state_counts: dict[int, int] = {}
         self.block = max(int(round(settings.block_seconds * config.frame_rate)), 1)
         self._sums = []      # one array per finished block
         self._spans = []     # (lo, hi) frames of each block
@@ -502,10 +501,13 @@ class SpeakerTracker:
             raise SpeakerError(f"frames from {lo}: expected {n} finite encoder states, got an array of shape "
                                f"{states.shape}")
         for k in blocks:
-            a, b = self._spans[k]
-            piece = states[(a - lo) // 2:(b - lo + 1) // 2].astype(np.float64)
-            self._state_sums[k] = piece.sum(axis=0)
-            self._state_counts[k] = len(piece)
+            a, b = self._state_range(k)
+            self._state_sums[k] = states[a:b].astype(np.float64).sum(axis=0)
+
+    def _state_range(self, k):
+        """The states (one per two frames from the region's start) block ``k`` covers."""
+        (a, b), lo = self._spans[k], self._region[k]
+        return (a - lo) // 2, (b - lo + 1) // 2
 
     def end_region(self) -> None:
         """Close the current region (also done by :meth:`add` when a new one starts after a gap)."""
@@ -585,7 +587,7 @@ class SpeakerTracker:
             raise SpeakerError(f"encoder states were given for {len(self._state_sums)} of {len(self._spans)} "
                                f"blocks of speech: give them for every speech region or none")
         S = np.stack([self._state_sums[k] for k in range(len(self._spans))])
-        n = np.array([self._state_counts[k] for k in range(len(self._spans))], np.float64)
+        n = np.array([b - a for a, b in map(self._state_range, range(len(self._spans)))], np.float64)
         two = (blocks[:, 1] != blocks[:, 0])[:, None]
         total = S[blocks[:, 0]] + np.where(two, S[blocks[:, 1]], 0.0)
         count = n[blocks[:, 0]] + np.where(two[:, 0], n[blocks[:, 1]], 0.0)
@@ -876,6 +878,6 @@ def speaker_turns(regions, features, *, config, n_speakers: int | None = None,
     for (lo, hi), X in zip(regions, features, strict=True):
         tracker.add(lo, hi, X)
         tracker.end_region()
-    for (lo, _), st in zip(regions, states or [], strict=False):
+    for (lo, _), st in zip(regions, states or [], strict=bool(states)):
         tracker.add_states(lo, st)
     return tracker.finish(n_speakers=n_speakers, space=space)
