@@ -4,6 +4,7 @@ import csv
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -172,39 +173,69 @@ def test_seek_moves_the_playhead_and_playback_off_does_not_crash(qtbot, tiny_bun
         w.close()
 
 
+def _waited_for_a_core_ms():
+    """How long this thread has been ready to run but left waiting for a core by the OS scheduler
+    (Linux schedstat); 0 where the kernel does not say, which only makes the test stricter."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class TickClock:
+    """A 10 ms timer on the GUI thread. Between two ticks the thread either works (its CPU time),
+    waits for a core (the scheduler: the suite's other process, the host), or sleeps; sleeping
+    beyond the timer's 10 ms is being kept waiting by this process (the GIL held by the analysis
+    thread, a lock). Each tick records the three apart."""
+
+    def __init__(self):
+        self.late, self.busy, self.kept_waiting = [], [], []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.PreciseTimer)
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+
+    def _now(self):
+        return time.perf_counter() * 1000, time.thread_time() * 1000, _waited_for_a_core_ms()
+
+    def start(self):
+        self.last = self._now()
+        self.timer.start()
+
+    def _tick(self):
+        now = self._now()
+        wall, cpu, queued = (a - b for a, b in zip(now, self.last, strict=True))
+        self.late.append(wall - 10)
+        self.busy.append(cpu)
+        self.kept_waiting.append(max(0.0, wall - cpu - queued - 10))
+        self.last = now
+
+
 def test_event_loop_never_stalls_while_30_files_are_analysed(window, qtbot):
-    """A 10 ms timer on the GUI thread while 30 files are analysed: the GUI thread never works
-    for 100 ms at a stretch (its own CPU time between two ticks), and it is not kept waiting
-    (the GIL held by the analysis thread): 99% of the ticks come within 50 ms. A single late
-    tick alone is the machine's scheduler (the suite runs in two processes on two cores)."""
+    """While 30 files are analysed the GUI thread never works for 100 ms at a stretch (its own CPU
+    time between two ticks of a 10 ms timer), and the analysis does not keep it waiting (the GIL,
+    a lock): 99% of the ticks are at most 40 ms late beyond the thread's own work and the time the
+    OS scheduler kept it from a core. The scheduler is left out because it is the machine, not the
+    app: the suite runs in two processes on two cores, and a busy host made ticks 100 ms late in CI
+    with the GUI thread neither working nor blocked."""
     files = [str(f) for f in ravdess_files([13, 14], per_emotion=2)][:30]
     assert len(files) == 30
     wait_ready(qtbot, window)
-    lateness, busy = [], []
-    last = [time.perf_counter(), time.thread_time()]
-
-    def tick():
-        now, cpu = time.perf_counter(), time.thread_time()
-        lateness.append((now - last[0]) * 1000 - 10)
-        busy.append((cpu - last[1]) * 1000)
-        last[:] = now, cpu
-
-    timer = QTimer()
-    timer.setTimerType(Qt.PreciseTimer)
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
+    clock = TickClock()
+    clock.start()
     t0 = time.perf_counter()
     with qtbot.waitSignal(window.idle, timeout=LONG * 3):
         window.add_paths(files)
     elapsed = time.perf_counter() - t0
-    timer.stop()
+    clock.timer.stop()
     assert all(window.status_of(p) == "done" for p in files)
-    worst, p99, busiest = max(lateness), np.percentile(lateness, 99), max(busy)
-    print(f"\n30 files in {elapsed:.1f} s; {len(lateness)} ticks; timer lateness max {worst:.1f} ms, "
-          f"p99 {p99:.1f} ms; the GUI thread's longest work between two ticks {busiest:.1f} ms")
+    busiest, waited = max(clock.busy), np.percentile(clock.kept_waiting, 99)
+    print(f"\n30 files in {elapsed:.1f} s; {len(clock.late)} ticks; lateness max {max(clock.late):.1f} ms, "
+          f"p99 {np.percentile(clock.late, 99):.1f} ms; the GUI thread's longest work between two ticks "
+          f"{busiest:.1f} ms; kept waiting p99 {waited:.1f} ms, max {max(clock.kept_waiting):.1f} ms")
     assert busiest < 100, f"the GUI thread worked for {busiest:.0f} ms without returning to its event loop"
-    assert p99 < 50, f"the GUI thread waited: 1% of the ticks came more than {p99:.0f} ms late"
+    assert waited < 40, f"the analysis kept the GUI thread waiting: 1% of the ticks more than {waited:.0f} ms"
 
 
 def test_cancel_stops_the_batch_and_analyse_again_resumes(window, qtbot):
