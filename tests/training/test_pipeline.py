@@ -160,8 +160,8 @@ def test_a_bundle_at_50_frames_per_second_places_speech_where_the_100_fps_one_do
     from ser_engine.results import NO_SPEECH
 
     data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
-    cfg = TrainConfig.quick(**{**TINY, "epochs": 1}, feature=FeatureConfig(hop_length=320),
-                            window=WindowConfig(length=150, hop=50))
+    cfg = TrainConfig.quick(**{**TINY, "epochs": 1, "window": WindowConfig(length=150, hop=50)},
+                            feature=FeatureConfig(hop_length=320))
     outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache", litert=False)
     slow = Predictor(load_bundle(outcome.bundle_dir))
     assert slow.config.frame_rate == 50 and slow.window.length == 150
