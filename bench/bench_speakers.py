@@ -589,13 +589,17 @@ def main():
     parser.add_argument("--benchmarks", action="store_true", help="also write the section of BENCHMARKS.md")
     args = parser.parse_args()
 
+    import datetime
     import json
 
+    from bench.record import commit, stamp
     from ser_engine.speakers import SpeakerConfig, default_space_path, load_space
 
     res = json.loads(RESULTS.read_text()) if args.keep and RESULTS.exists() else {}
 
-    def save():
+    def save(measured=True):
+        if measured:  # the stamp names the commit and day of the latest part measured, not of a re-render
+            res["measured"] = {"commit": commit(), "on": datetime.date.today().isoformat()}
         RESULTS.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
 
     config, banks = _predictor().config, _predictor().banks
@@ -621,7 +625,7 @@ def main():
                    session_seconds=time.perf_counter() - t0)
         save()
     res["shipped"] = shipped_settings(load_space())
-    save()
+    save(measured=False)
     for note in mismatches(res, res["shipped"]):
         print("NOTE:", note)
     if args.explore and "explored" not in res:
@@ -642,15 +646,16 @@ def main():
         save()
     body = render(res)
     out = REPO / "bench" / "results" / "speakers.md"
-    from bench.record import stamp
-
+    when = res.get("measured", {})
     # the file stands alone, so it carries the stamp; BENCHMARKS.md's section gets its own
-    out.write_text(stamp().format(script="bench/bench_speakers.py") + "\n\n" + body + "\n", encoding="utf-8")
+    out.write_text(stamp(when.get("commit"), when.get("on")).format(script="bench/bench_speakers.py") + "\n\n"
+                   + body + "\n", encoding="utf-8")
     print(f"wrote {out}")
     if args.benchmarks:
         from bench.record import write_section
 
-        write_section("bench_speakers", "Speaker turns", body, "bench/bench_speakers.py")
+        write_section("bench_speakers", "Speaker turns", body, "bench/bench_speakers.py", measured=when.get("commit"),
+                      on=when.get("on"))
 
 
 def shipped_settings(space):

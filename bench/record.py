@@ -44,17 +44,18 @@ def commit():
     return head + ("+changes" if dirty else "")
 
 
-def stamp(measured=None):
-    """The section's stamp; ``measured``: the commit the figures came from, when a section is
-    written again later from saved results (default: this checkout's)."""
-    return (f"_Measured {datetime.date.today().isoformat()} on {machine()}, commit {measured or commit()}; "
+def stamp(measured=None, on=None):
+    """The section's stamp; ``measured`` and ``on``: the commit the figures came from and the day
+    they were measured (ISO), when a section is written again later from saved results (default:
+    this checkout's, today)."""
+    return (f"_Measured {on or datetime.date.today().isoformat()} on {machine()}, commit {measured or commit()}; "
             f"script `{{script}}`._")
 
 
-def write_section(name, title, body, script, *, measured=None):
+def write_section(name, title, body, script, *, measured=None, on=None):
     """Replace (or append) the section ``name`` of BENCHMARKS.md (see :func:`stamp`)."""
     text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else HEADER
-    block = (f"<!-- {name} -->\n## {title}\n\n{stamp(measured).format(script=script)}\n\n{body.strip()}\n"
+    block = (f"<!-- {name} -->\n## {title}\n\n{stamp(measured, on).format(script=script)}\n\n{body.strip()}\n"
              f"<!-- /{name} -->")
     pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
     text = pattern.sub(lambda m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
