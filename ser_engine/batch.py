@@ -205,8 +205,6 @@ def _analyse_on_cluster(paths, bundle, config, workers, scheduler, report, advan
     from . import batch_cluster as bc
     from .cluster import ClusterError, TaskStream, first_line, open_client
 
-    # the processes are the parallelism now: one feature thread each, not two per process
-    config = dataclasses.replace(config, feature_threads=1)
     t0 = time.perf_counter()
     with open_client(scheduler, workers=workers) as client:
         where = scheduler or "the local Dask cluster"

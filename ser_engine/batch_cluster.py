@@ -7,8 +7,9 @@ analysis task, and the checks made before the first recording is sent.
   model itself is loaded by the worker thread that first uses it and kept: once per worker
   with one thread per worker (``dask worker --nthreads 1``, and the LocalCluster of
   ``--workers``); one per thread otherwise, since a predictor is not thread-safe. Its runtimes
-  (LiteRT, the speech encoder) run :func:`runtime_threads` threads each: a worker process is one
-  core's worth of work, as its one feature thread is, not two per process on a shared machine.
+  (LiteRT, the speech encoder) and its feature threads are :func:`runtime_threads` each: a worker
+  process is one core's worth of work, not two per process on a shared machine, unless the user
+  gives it more (``OMP_NUM_THREADS``), and then every stage of a recording uses them.
 - **Shared storage, checked up front.** Every worker opens the first recording of every folder
   of the batch (one the client can open itself; a file nobody can read is an error row, as in a
   local run) before anything is sent. The task checks its own file again, so a later worker or
@@ -38,9 +39,9 @@ class WorkerSetupError(SerError):
 
 
 def runtime_threads():
-    """Threads for a worker's LiteRT and speech encoder: ``OMP_NUM_THREADS``, which Dask's nanny
-    sets to 1 in every worker process (``distributed.nanny.pre-spawn-environ``) and a user may
-    raise for a worker with cores to itself; 1 where it is unset or not a number."""
+    """Threads for a worker's LiteRT, speech encoder and features: ``OMP_NUM_THREADS``, which
+    Dask's nanny sets to 1 in every worker process (``distributed.nanny.pre-spawn-environ``) and
+    a user may raise for a worker with cores to itself; 1 where it is unset or not a number."""
     try:
         return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
     except ValueError:
@@ -121,6 +122,12 @@ def _plugin(plugin_name):
     return worker, plugin
 
 
+def worker_config(config):
+    """``config`` as a worker runs it: :func:`runtime_threads` feature threads (the result does
+    not depend on them)."""
+    return dataclasses.replace(config, feature_threads=runtime_threads())
+
+
 def analyse_task(path, *, plugin_name, config):
     """One recording, on a worker: a :class:`TaskOutcome`."""
     from .batch import analyse_one
@@ -129,7 +136,7 @@ def analyse_task(path, *, plugin_name, config):
     predictor = plugin.predictor()
     unreadable = cannot_open(path)
     t0 = time.perf_counter()
-    result = analyse_one(predictor, config, path)
+    result = analyse_one(predictor, worker_config(config), path)
     return TaskOutcome(result, time.perf_counter() - t0, worker.address, unreadable)
 
 

@@ -7,6 +7,7 @@ A worker that cannot read what the client reads runs in its own mount namespace
 the shared storage.
 """
 
+import dataclasses
 import json
 import logging
 import os
@@ -117,6 +118,19 @@ def test_a_workers_runtimes_take_dasks_thread_setting(monkeypatch, omp, threads)
     else:
         monkeypatch.setenv("OMP_NUM_THREADS", omp)
     assert runtime_threads() == threads
+
+
+@pytest.mark.parametrize("omp", ["1", "3"])
+def test_a_workers_features_take_the_same_thread_setting_as_its_runtimes(monkeypatch, omp):
+    """README: set OMP_NUM_THREADS higher for workers with cores to themselves. The features ran
+    on one thread whatever it said (the client fixed them), so a long recording on such a worker
+    left its cores idle for most of its analysis."""
+    from ser_engine.batch_cluster import worker_config
+    from ser_engine.segments import SegmentConfig
+
+    monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    config = SegmentConfig(speakers=2)
+    assert worker_config(config) == dataclasses.replace(config, feature_threads=int(omp))
 
 
 def test_a_stream_refuses_a_keyword_argument_dask_would_key_by_its_name():
