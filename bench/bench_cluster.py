@@ -400,7 +400,8 @@ def batch_part(args):
         loads.append(load_average())
         sample = sorted(clips.glob("*/*.flac"))
         sample = [sample[int(i * len(sample) / args.ceiling_files)] for i in range(min(args.ceiling_files, len(sample)))]
-        ceiling = [ceiling_runs(sample) for _ in range(args.repeats)]
+        ceiling = {"clips": [ceiling_runs(sample) for _ in range(args.repeats)],
+                   "long": [ceiling_runs(sorted(one.glob("*.wav"))) for _ in range(args.repeats)]}
         print(f"ceiling: {ceiling}", file=sys.stderr, flush=True)
         startup = {"pool": [], "dask": []}
         for _ in range(args.repeats):
@@ -515,10 +516,10 @@ def report(args, batches, runs, startup, noop, ceiling, loads, steal):
     proj = projection(n_clips, a_clip, a_long, e, max(c, overhead), setup2)
     pool_s, dask_s = (statistics.median(x["startup"] for x in startup[k]) for k in ("pool", "dask"))
     met = min(speedups["clips"], speedups["long batch"]) >= GOAL_SPEEDUP
-    n_ceiling, ceiling_runs_ = ceiling
-    alone = statistics.median(a for a, _ in ceiling_runs_)
-    twin = statistics.median(max(t) for _, t in ceiling_runs_)
-    limit = 2 * alone / twin
+    n_ceiling, ceiling_of = ceiling
+    alone = {k: statistics.median(a for a, _ in v) for k, v in ceiling_of.items()}
+    twin = {k: statistics.median(max(t) for _, t in v) for k, v in ceiling_of.items()}
+    limit = {k: 2 * alone[k] / twin[k] for k in ceiling_of}
 
     body = [
         f"Batches (CSV, shipped model, each run a fresh process calling `run_batch`; median of {args.repeats}): "
@@ -538,14 +539,16 @@ def report(args, batches, runs, startup, noop, ceiling, loads, steal):
         f"One recording is one task: 2 workers do not split it ({speedups['one long']:.2f}×), and a worker gives it "
         "1 thread for its features and models where `ser batch` alone gives it 2.",
         "",
-        f"**What two workers can give on this machine**, without Dask: one process analysing {n_ceiling} of the "
-        "clips exactly as a worker does (its model on 1 thread, 1 feature thread) took "
-        f"{alone:.1f} s alone and {twin:.1f} s beside a twin doing the same at the same time (the slower of the "
-        f"two; medians of {args.repeats}): two processes give **{limit:.2f}×** one, not 2×, because they share "
-        "the machine's memory, caches and host with each other and with everything else running. Against "
-        f"that ceiling Dask's 2 workers reach {speedups['clips'] / limit:.0%} on the clips and "
-        f"{speedups['long batch'] / limit:.0%} on the long batch (its client and scheduler run on the same "
-        "two cores).",
+        "**What two workers can give on this machine**, without Dask: one process analysing exactly as a "
+        "worker does (its model on 1 thread, 1 feature thread), alone and then beside a twin doing the same at "
+        f"the same time (the slower of the two; medians of {args.repeats}). {n_ceiling} of the clips: "
+        f"{alone['clips']:.1f} s alone, {twin['clips']:.1f} s beside the twin, so two processes give "
+        f"**{limit['clips']:.2f}×** one; the {args.minutes:g}-minute recording: {alone['long']:.1f} s and "
+        f"{twin['long']:.1f} s, **{limit['long']:.2f}×**. Not 2×, because they share the machine's memory, "
+        "caches and host with each other and with everything else running. Against those ceilings Dask's 2 "
+        f"workers reach {speedups['clips'] / limit['clips']:.0%} on the clips and "
+        f"{speedups['long batch'] / limit['long']:.0%} on the long batch (its client and scheduler run on the "
+        "same two cores).",
         "",
         f"Per-task overhead: (a) around each clip's analysis on 1 worker, **{overhead * 1000:.1f} ms** "
         f"(analysis {a_clip * 1000:.1f} ms per clip); (b) the client and scheduler per empty task, in order, on 2 "
