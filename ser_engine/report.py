@@ -333,15 +333,16 @@ def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
     patient = getattr(review, "patient", None)
     turns = speaker_turns(timeline.segments, _speaker_of(review))
     noisy = too_noisy(timeline.snr_db)
+    label_of = getattr(review, "speaker_label", None)
+    label_of = label_of if callable(label_of) else None  # the user's names, when there is a review
     # the patient first, as the window lists them; then in order of first appearance
     for sp in sorted(getattr(timeline, "speakers", None) or [], key=lambda sp: sp.index != patient):
-        label_of = getattr(review, "speaker_label", None)
-        name = speaker_title(label_of(sp.index), sp.index) if callable(label_of) else sp.name
+        name = speaker_title(label_of(sp.index), sp.index) if label_of else sp.name
         if patient is not None and patient == sp.index:
             name += " (patient)"
         resolve = getattr(review, "resolve", None)
         into = resolve(sp.index) if callable(resolve) else sp.index
-        if callable(label_of) and into != sp.index:
+        if label_of and into != sp.index:
             out.append(f"{name}: merged by the clinician into {speaker_title(label_of(into), into)}")
             continue
         summary = _speaker_summary(timeline, review, sp.index)
@@ -351,7 +352,7 @@ def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
         uncertain = summary.answer_uncertain(uncertain_below=below, noisy=noisy)
         out.append(f"{name}: {clock(summary.speech_seconds)} of speech in {n} turn{'s' if n != 1 else ''}; "
                    f"{answer}{' (uncertain)' if uncertain else ''}; "
-                   f"{sp.normalisation.describe(label_of if callable(label_of) else None)}")
+                   f"{sp.normalisation.describe(label_of)}")
     return out
 
 
