@@ -218,7 +218,7 @@ print("JSON " + json.dumps({"analysis": time.perf_counter() - t, "files": len(pa
 def ceiling_runs(clips):
     """Seconds to analyse ``clips`` in one worker-like process alone, then in each of two at once:
     ``(alone, [twin_a, twin_b])``."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", OMP_NUM_THREADS="1")
+    env = child_env(OMP_NUM_THREADS="1")
 
     def start():
         proc = subprocess.Popen([sys.executable, "-c", CHILD_CEILING, *map(str, clips)], cwd=REPO, env=env, text=True,
@@ -229,7 +229,10 @@ def ceiling_runs(clips):
 
     def result(proc):
         out, _ = proc.communicate(timeout=3600)
-        return next(json.loads(line[5:]) for line in out.splitlines() if line.startswith("JSON "))["analysis"]
+        found = json_line(out)
+        if found is None:
+            raise RuntimeError(f"the ceiling's child failed (exit {proc.returncode})")
+        return found["analysis"]
 
     def go(procs):
         for proc in procs:
@@ -261,8 +264,18 @@ if __name__ == "__main__":
 '''
 
 
+def child_env(**extra):
+    """A child's environment: this checkout importable, TensorFlow quiet."""
+    return dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2", **extra)
+
+
+def json_line(stdout):
+    """The result a child printed (its ``JSON …`` line), or None."""
+    return next((json.loads(line[5:]) for line in stdout.splitlines() if line.startswith("JSON ")), None)
+
+
 def child(code, *args, script=False, timeout=3600):
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
+    env = child_env()
     if script:  # spawned workers re-import a script's main module: it needs a file and a guard
         with tempfile.NamedTemporaryFile("w", suffix=".py", prefix="ser-bench-cluster-", delete=False) as fh:
             fh.write(code)
@@ -274,10 +287,10 @@ def child(code, *args, script=False, timeout=3600):
     finally:
         if script:
             os.unlink(fh.name)
-    for line in proc.stdout.splitlines():
-        if line.startswith("JSON "):
-            return json.loads(line[5:])
-    raise RuntimeError(f"child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    found = json_line(proc.stdout)
+    if found is None:
+        raise RuntimeError(f"child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return found
 
 
 def clip_folder(dest, n, actors=range(1, 21)):
