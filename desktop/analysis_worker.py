@@ -4,9 +4,10 @@ Every file goes through :func:`ser_engine.segments.analyse_recording`, the strea
 analysis the CLI and the batch runner use (a speaker group through
 :meth:`~ser_engine.predictor.Predictor.analyse_group`, the same labelling core): a 3-second
 clip gets its recording-level label and a timeline of a few segments, an hour-long session is
-read block by block with bounded memory. After every block the worker emits
+read block by block with bounded memory. After every block the worker polls the cancel flag,
+so Cancel stops a long file within one block; at most 20 times a second it emits
 :attr:`AnalysisWorker.block_ready` (the window fills the timeline and the progress bar from
-it) and polls the cancel flag, so Cancel stops a long file within one block. The model still
+it). The model still
 runs only through :func:`ser_engine.inference.run_model` in this thread (see docs/DESIGN.md,
 "Threads"). A neutral reference's baseline is built here too, once per model.
 """
@@ -14,11 +15,40 @@ runs only through :func:`ser_engine.inference.run_model` in this thread (see doc
 import dataclasses
 import logging
 import threading
+import time
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 logger = logging.getLogger(__name__)
+
+BLOCK_EMIT_SECONDS = 0.05  # the window hears of a file's blocks at most 20 times a second
+
+
+class BlockBatcher:
+    """Passes a recording's block updates on at most every :data:`BLOCK_EMIT_SECONDS`, each
+    holding the segments of the updates it stands for. A 3-second clip is four blocks in a few
+    tens of milliseconds: one update per block made a batch of clips a stream of GUI events
+    that the window handled in bursts. The update carrying the overview is passed on at once
+    (the views draw the recording from it), and :meth:`flush` passes the last one on."""
+
+    def __init__(self, emit, clock=time.monotonic):
+        self._emit, self._clock = emit, clock
+        self._pending = None
+        self._last = -float("inf")
+
+    def add(self, update) -> None:
+        if self._pending is not None:
+            update = dataclasses.replace(update, new_segments=self._pending.new_segments + update.new_segments,
+                                         overview=update.overview or self._pending.overview)
+        self._pending = update
+        if update.overview is not None or self._clock() - self._last >= BLOCK_EMIT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending is not None:
+            self._emit(self._pending)
+            self._pending, self._last = None, self._clock()
 
 
 class AnalysisWorker(QObject):
@@ -177,15 +207,15 @@ class AnalysisWorker(QObject):
         from ser_engine.results import Failure
         from ser_engine.segments import AnalysisCancelled
 
-        def on_block(update):
-            self.block_ready.emit(path, update)
-
+        blocks = BlockBatcher(lambda update: self.block_ready.emit(path, update))
         count = default if chosen is None else chosen
         self.count_used.emit(path, count)
         try:
             baseline = None if reference is None else self._baseline(reference)
-            return self._predictor.analyse_recording(path, on_block=on_block, should_stop=self._stopped,
-                                                     config=self._config(count), baseline=baseline)
+            result = self._predictor.analyse_recording(path, on_block=blocks.add, should_stop=self._stopped,
+                                                       config=self._config(count), baseline=baseline)
+            blocks.flush()
+            return result
         except AnalysisCancelled:
             return None
         except BaselineError as exc:  # the reference cannot be read now: never labelled without it

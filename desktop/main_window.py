@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QMainWindow,
-    QProgressBar,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -45,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from .analysis_worker import AnalysisWorker
+from .batch_progress_bar import BatchProgressBar
 from .dialogs import Dialogs
 from .export_controller import ExportController
 from .file_browser import FileBrowser
@@ -316,10 +316,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
     def _build_status_bar(self):
-        self._progress = QProgressBar(self)
+        self._progress = BatchProgressBar(self.session.batch_progress, self)
         self._progress.setMaximumWidth(220)
-        self._progress.setTextVisible(True)
-        self._progress.hide()
         self._cancel_button = QToolButton(self)
         self._cancel_button.setText("Cancel")
         self._cancel_button.hide()
@@ -495,18 +493,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, milliseconds)
 
     def _on_progress(self):
-        progress = self.session.batch_progress()
-        running = self.session.is_job_running()
-        self.cancel_action.setEnabled(running or progress is not None)
-        if progress is None:
-            self._progress.hide()
-            self._cancel_button.hide()
-            return
-        self._progress.setRange(0, progress.maximum)
-        self._progress.setValue(progress.value)
-        self._progress.setFormat(progress.text)
-        self._progress.show()
-        self._cancel_button.show()
+        self._progress.follow()
+        pending = not self._progress.isHidden()
+        self.cancel_action.setEnabled(pending or self.session.is_job_running())
+        self._cancel_button.setVisible(pending)
 
     def _on_idle(self):
         self._progress.hide()

@@ -45,6 +45,8 @@ from .widgets import set_relative_font
 logger = logging.getLogger(__name__)
 
 BAR_STEPS = 1000
+BAR_STYLE = ("QProgressBar { border: 1px solid #c8c8c8; border-radius: 3px; background: #f4f4f4; color: #111;"
+             " padding-right: 4px; } QProgressBar::chunk { background: %s; border-radius: 2px; }")
 HEADLINE_EMPTY_STYLE = "color: #999; border-radius: 6px;"
 #: Text sizes, relative to the system's font.
 HEADLINE_SCALE, SMALL_SCALE = 1.7, 0.88
@@ -366,7 +368,16 @@ class ProbabilityPanel(QWidget):
 
     # -- drawing ---------------------------------------------------------------------------------
     def redraw(self):
-        """Draw the session's selection (its state, or its headline, bars, chart and segments)."""
+        """Draw the session's selection (its state, or its headline, bars, chart and segments), in
+        one paint afterwards: a QProgressBar repaints at once on each new value, so the bars alone
+        cost eight paints per redraw, and a recording being analysed is redrawn once per block."""
+        self.setUpdatesEnabled(False)
+        try:
+            self._redraw()
+        finally:
+            self.setUpdatesEnabled(True)
+
+    def _redraw(self):
         s = self._session
         state = readout.state_view(s)
         if state is not None:
@@ -483,10 +494,9 @@ class ProbabilityPanel(QWidget):
             bar.show()
             bar.setValue(round(p * BAR_STEPS))
             bar.setFormat(percent(p))
-            bar.setStyleSheet(
-                "QProgressBar { border: 1px solid #c8c8c8; border-radius: 3px; background: #f4f4f4;"
-                " color: #111; padding-right: 4px; }"
-                f"QProgressBar::chunk {{ background: {c.name()}; border-radius: 2px; }}")
+            style = BAR_STYLE % c.name()
+            if bar.styleSheet() != style:  # each new style sheet re-polishes the bar
+                bar.setStyleSheet(style)
 
     def _show_summary(self, summary):
         speakers = readout.speaker_views(self._session) if summary is None else []

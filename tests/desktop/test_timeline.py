@@ -35,6 +35,13 @@ def three_minutes(tmp_path_factory, session_wav):
     return path
 
 
+@pytest.fixture
+def every_block(monkeypatch):
+    """Every block reaches the window (it hears of them at most 20 times a second otherwise,
+    which on a fast machine is a handful for this file; the batching has its own tests)."""
+    monkeypatch.setattr("desktop.analysis_worker.BLOCK_EMIT_SECONDS", 0.0)
+
+
 def analyse(qtbot, w, path):
     with qtbot.waitSignal(w.idle, timeout=LONG):
         w.add_paths([str(path)])
@@ -42,7 +49,7 @@ def analyse(qtbot, w, path):
     return w.result_of(str(path))
 
 
-def test_a_long_file_streams_progress_and_fills_the_timeline(window, qtbot, session_wav):
+def test_a_long_file_streams_progress_and_fills_the_timeline(window, qtbot, session_wav, every_block):
     from desktop.colours import NO_SPEECH_COLOUR, emotion_colour
     from ser_engine.segments import SegmentConfig
 
@@ -99,7 +106,7 @@ def test_a_short_clip_keeps_one_label_and_its_confidence(window, qtbot):
     assert not window.panel.summary_chart.isVisible()  # a clip has no summary to read
 
 
-def test_cancel_stops_a_long_file_within_a_block(window, qtbot, session_wav):
+def test_cancel_stops_a_long_file_within_a_block(window, qtbot, session_wav, every_block):
     from ser_engine.segments import SegmentConfig
 
     window._worker.segment_config = SegmentConfig(block_seconds=2.0, windows_per_block=2)
