@@ -85,6 +85,7 @@ def main(argv=None):
     from .harness import mark
     from .main_window import MainWindow
     from .settings import APPLICATION, ORGANISATION
+    from .startup_objects import freeze_after_startup
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
@@ -95,6 +96,7 @@ def main(argv=None):
     crash_handler.install()
     scripted = bool(args.screenshot or args.quit_when_idle)
     window = MainWindow(model_path=args.model, restore_queue=not scripted)  # a script analyses what it was given
+    freeze_after_startup(window.session)
     window.show()
     mark("window")
     if not window.isVisible():
