@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -51,6 +51,7 @@ from .widgets import set_fixed_font, titled
 logger = logging.getLogger(__name__)
 
 LEFT_WIDTH = 400
+SUMMARY_LINES = 6  # a scanned folder: files, emotions, actors (wrapped), skipped
 MAX_SKIPPED_SHOWN = 200
 DEFAULT_SPLITTER = [300, 420, 140]
 #: What the scheduler field accepts before a run is started (the run checks the address fully,
@@ -62,6 +63,17 @@ _OK, _WARN, _BAD = "#1b7a3a", "#8a6d00", "#842029"
 
 def _coloured(text, colour):
     return f'<span style="color:{colour}">{text}</span>'
+
+
+class _SummaryBrowser(QTextBrowser):
+    """The folder's summary, asking for :data:`SUMMARY_LINES` lines: the left column scrolls, and
+    a scroll area with word-wrapped labels in it gives each widget the height it asks for, so
+    the default 192 px pushed the Start button and the run's progress below a 768-pixel screen.
+    It still grows with a taller window."""
+
+    def sizeHint(self):  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.fontMetrics().lineSpacing() * SUMMARY_LINES + 2 * self.frameWidth() + 8)
 
 
 class TrainTab(QWidget):
@@ -99,7 +111,7 @@ class TrainTab(QWidget):
         self.folder_edit.returnPressed.connect(lambda: self.set_folder(self.folder_edit.text()))
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._on_browse)
-        self.summary_view = QTextBrowser(self)
+        self.summary_view = _SummaryBrowser(self)
         self.summary_view.setOpenLinks(False)
         self.summary_view.setHtml(self._hint())
         folder_box = QGroupBox("1. Training data", self)
@@ -226,7 +238,6 @@ class TrainTab(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(LEFT_WIDTH + scroll.verticalScrollBar().sizeHint().width())
-        left.setMinimumHeight(left.minimumSizeHint().height())
         self._left_scroll = scroll
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

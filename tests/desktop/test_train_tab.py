@@ -302,3 +302,19 @@ def test_a_dask_scheduler_address_is_checked_given_to_the_run_and_remembered(tab
     tab._state = READY  # as when the run ends
     tab.scheduler_edit.setText("")
     assert tab.start() and "scheduler" not in started[-1]
+
+
+def test_start_and_the_run_s_outcome_are_on_a_1366x768_screen_without_scrolling(make_window, qtbot):
+    """The left column scrolls; on a laptop screen Start, the progress and the line that says how
+    the run ended must be in view (the folder's summary asked for 192 px and pushed them out)."""
+    window = make_window()
+    window.resize(1366, 768 - 40)  # the title bar
+    window.tabs.setCurrentIndex(window.tabs.indexOf(window.train_tab))
+    tab = window.train_tab
+    tab.status_label.setText("Finished: the report and the model are in the list below")
+    qtbot.waitUntil(lambda: tab.status_label.isVisible())
+    viewport = tab._left_scroll.viewport()
+    for widget in (tab.start_button, tab.progress, tab.phase_label, tab.status_label):
+        top = widget.mapTo(viewport, widget.rect().topLeft()).y()
+        bottom = widget.mapTo(viewport, widget.rect().bottomLeft()).y()
+        assert 0 <= top and bottom < viewport.height(), (widget, top, bottom, viewport.height())
