@@ -24,8 +24,16 @@ def _lost_references(method):
 @pytest.mark.parametrize("call", [lambda o: o.setObjectName("x"), lambda o: o.blockSignals(False),
                                   lambda o: o.signalsBlocked()], ids=["void", "bool-arg", "bool-result"])
 def test_qt_calls_keep_their_references_to_none_true_and_false(call):
-    lost = _lost_references(call)
-    assert all(n <= 10 for n in lost), f"references lost to None/True/False in {CALLS} calls: {lost}"
+    """The broken release loses a reference per call, every time. Python 3.11's None, True and
+    False are shared by every thread, and once in a run of the desktop tests (two processes) one
+    count moved by more than 10 while the test ran and not again: a thread of an earlier test
+    still at work can move one count, not three in a row."""
+    tries = []
+    for _ in range(3):
+        tries.append(_lost_references(call))
+        if all(n <= 10 for n in tries[-1]):
+            return
+    pytest.fail(f"references lost to None/True/False in {CALLS} calls, three times: {tries}")
 
 
 def test_a_process_that_makes_many_qt_calls_exits_cleanly():
