@@ -7,9 +7,9 @@ clip gets its recording-level label and a timeline of a few segments, an hour-lo
 read block by block with bounded memory. After every block the worker polls the cancel flag,
 so Cancel stops a long file within one block; at most 20 times a second it emits
 :attr:`AnalysisWorker.block_ready` (the window fills the timeline and the progress bar from
-it). The model still
-runs only through :func:`ser_engine.inference.run_model` in this thread (see docs/DESIGN.md,
-"Threads"). A neutral reference's baseline is built here too, once per model.
+it). The model still runs only through :func:`ser_engine.inference.run_model` in this thread
+(see docs/DESIGN.md, "Threads"). A neutral reference's baseline is built here too, once per
+model.
 """
 
 import dataclasses

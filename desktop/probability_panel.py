@@ -370,7 +370,7 @@ class ProbabilityPanel(QWidget):
     def redraw(self):
         """Draw the session's selection (its state, or its headline, bars, chart and segments), in
         one paint afterwards: a QProgressBar repaints at once on each new value, so the bars alone
-        cost eight paints per redraw, and a recording being analysed is redrawn once per block."""
+        cost eight paints per redraw, and a recording being analysed is redrawn on each block update."""
         self.setUpdatesEnabled(False)
         try:
             self._redraw()
