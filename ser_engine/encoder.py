@@ -49,6 +49,8 @@ STATE_RATE = 50
 DIM = 384
 #: Chunks encoded per call: batches of 8 were the fastest per chunk here (BENCHMARKS.md).
 BATCH = 8
+#: Chunks encoded between two progress reports, a whole number of batches (about a second here).
+GROUP_CHUNKS = 2 * BATCH
 #: CTranslate2's threads when the caller names none: this machine's two cores.
 THREADS = 2
 ENCODER_FILES = ("model.bin", "config.json")
@@ -250,21 +252,30 @@ def region_states(encoder, pieces, *, bank):
     return states_from_mels(encoder, [log_mel(y, s0=s0, lo=lo, hi=hi, bank=bank) for y, s0, lo, hi in pieces])
 
 
-def states_from_mels(encoder, mels):
+def states_from_mels(encoder, mels, *, on_group=None):
     """Encoder states of speech regions from their whole log-mel (:func:`log_mel`), each cut
-    into chunks (:func:`chunk_plan`), all regions' chunks encoded in shared batches.
+    into chunks (:func:`chunk_plan`), the chunks encoded in region order, :data:`GROUP_CHUNKS`
+    at a time (the batches are the same as in one call: the group is a whole number of them).
+
+    Parameters
+    ----------
+    on_group : callable(chunks_done, chunks_total, regions_done) or None
+        Called after each group; it may raise to stop (a cancel). Only one group's padded
+        inputs and states are held at once: an hour's speech in one call held them all.
 
     Returns
     -------
     list of np.ndarray [shape=(ceil(len(mel) / 2), 384), dtype=float32], one per region
     """
-    inputs, where = [], []
-    for r, mel in enumerate(mels):
-        for a, keep_from, keep_to in chunk_plan(len(mel)):
-            inputs.append(chunk_input(mel[a:a + CHUNK_FRAMES]))
-            where.append((r, a, keep_from, keep_to))
-    states = encoder.encode(np.stack(inputs)) if inputs else []
+    plan = [(r, a, keep_from, keep_to) for r, mel in enumerate(mels) for a, keep_from, keep_to in chunk_plan(len(mel))]
     out: list[list[np.ndarray]] = [[] for _ in mels]
-    for (r, a, keep_from, keep_to), s in zip(where, states, strict=True):
-        out[r].append(s[(keep_from - a) // 2:(keep_to - a + 1) // 2])
+    for g in range(0, len(plan), GROUP_CHUNKS):
+        group = plan[g:g + GROUP_CHUNKS]
+        states = encoder.encode(np.stack([chunk_input(mels[r][a:a + CHUNK_FRAMES]) for r, a, _, _ in group]))
+        for (r, a, keep_from, keep_to), s in zip(group, states, strict=True):
+            out[r].append(s[(keep_from - a) // 2:(keep_to - a + 1) // 2].copy())  # not a view of the group's
+        if on_group is not None:
+            done = g + len(group)
+            last = group[-1][0]
+            on_group(done, len(plan), last + 1 if done == len(plan) or plan[done][0] != last else last)
     return [np.concatenate(p).astype(np.float32) if p else np.zeros((0, DIM), np.float32) for p in out]

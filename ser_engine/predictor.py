@@ -98,11 +98,12 @@ class Predictor:
 
         return region_states(self.encoder, pieces, bank=self.whisper_bank)
 
-    def encode_mels(self, mels):
-        """Encoder states of speech regions from their Whisper log-mel frames."""
+    def encode_mels(self, mels, *, on_group=None):
+        """Encoder states of speech regions from their Whisper log-mel frames
+        (:func:`ser_engine.encoder.states_from_mels`, ``on_group`` after each group of chunks)."""
         from .encoder import states_from_mels
 
-        return states_from_mels(self.encoder, mels)
+        return states_from_mels(self.encoder, mels, on_group=on_group)
 
     @property
     def runtime(self):

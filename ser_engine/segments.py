@@ -58,9 +58,18 @@ from .stream import (
 from .vad import SpeechDetector, too_noisy
 
 _EPS = 1e-7
-#: Shares of the progress bar of the stages reading, features and labelling (roughly their
-#: measured costs on speech-heavy recordings; BENCHMARKS.md "bench_long").
-SHARES = (0.1, 0.55, 0.35)
+#: Shares of the progress bar of the stages reading, features, the speech encoder and labelling,
+#: roughly their measured costs: for the classic front end on speech-heavy recordings (BENCHMARKS.md
+#: "bench_long"); with the encoder, a 5-minute session of clips and pauses here (reading 0.29 s,
+#: features 0.48 s, encoder 6.69 s, labelling 0.24 s).
+SHARES = {False: (0.1, 0.55, 0.0, 0.35), True: (0.04, 0.06, 0.87, 0.03)}
+READING, FEATURES, ENCODER, LABELLING = range(4)
+
+
+def progress_at(uses_encoder: bool, stage: int, fraction: float) -> float:
+    """Where the progress bar is when ``stage`` is ``fraction`` done."""
+    shares = SHARES[bool(uses_encoder)]
+    return float(sum(shares[:stage]) + shares[stage] * min(max(fraction, 0.0), 1.0))
 #: Feature frames per column of the display log-mel (0.1 s).
 MEL_STEP = 10
 
@@ -128,15 +137,16 @@ class BlockUpdate:
     Attributes
     ----------
     stage : str
-        ``"reading"`` (decoding, energies, overview), ``"features"`` (speech regions) or
-        ``"labelling"`` (model).
+        ``"reading"`` (decoding, energies, overview), ``"features"`` (speech regions, then a
+        speech encoder's states, reported every :data:`~ser_engine.encoder.GROUP_CHUNKS` chunks)
+        or ``"labelling"`` (model).
     done_seconds : float
         Reading: audio decoded so far. Features: the end of the last region done.
         Labelling: the end of the last final segment.
     total_seconds : float
         The recording's duration (from the file header until the reading stage ends).
     fraction : float
-        Overall progress in [0, 1] for one progress bar over both stages.
+        Overall progress in [0, 1] for one progress bar over all stages (:data:`SHARES`).
     new_segments : list of Segment
         Segments final since the previous update (labelling only), in time order; together
         the updates deliver exactly ``Timeline.segments``.
@@ -469,8 +479,8 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             _mark_noise(seg, rec.snr, predictor.config.frame_rate)
         if on_block is not None:
             done = labeller.segments[-1].end if labeller.segments else 0.0
-            frac = 1.0 if labeller.finished else SHARES[0] + SHARES[1] + SHARES[2] * fraction
-            on_block(BlockUpdate("labelling", float(done), float(duration), float(min(frac, 1.0)), list(new)))
+            frac = 1.0 if labeller.finished else progress_at(predictor.front_end.uses_encoder, LABELLING, fraction)
+            on_block(BlockUpdate("labelling", float(done), float(duration), frac, list(new)))
 
     label_windows(predictor.model, feats, regions, unit_stats, labeller, length=predictor.window.length,
                   batch_size=predictor.batch_size, windows_per_block=config.windows_per_block, on_segments=report,
@@ -553,6 +563,9 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         if should_stop is not None and should_stop():
             raise AnalysisCancelled(path)
 
+    def at(stage, fraction):
+        return progress_at(predictor.front_end.uses_encoder, stage, fraction)
+
     # stage 1: reading (voice activity, the display's log-mel, the overview)
     scan = FrameScan(config=fc, mel_bank=mel_bank, mel_step=MEL_STEP)
     detector = SpeechDetector(sample_rate=sr, hop_length=hop)
@@ -563,13 +576,13 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         scan.feed(block)
         detector.feed(block)
         # the header's duration can differ from the decoded one by a hair: never past the stage
-        report("reading", scan.n_samples / sr, SHARES[0] * min(scan.n_samples / sr / max(total, 1e-9), 1.0))
+        report("reading", scan.n_samples / sr, at(READING, scan.n_samples / sr / max(total, 1e-9)))
     _, mel = scan.finish()
     mask = detector.finish()
     n_samples = scan.n_samples
     duration = total = n_samples / sr
     view = overview.build(mel=mel, mel_seconds=MEL_STEP / fc.frame_rate)
-    report("reading", duration, SHARES[0], overview=view)
+    report("reading", duration, at(FEATURES, 0.0), overview=view)
     # the hash reads the file's bytes once more: in the background, beside the features
     sha_future = hasher.submit(file_sha256, path) if content_hash else None
 
@@ -609,8 +622,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
                 if mels is not None:
                     mels[r].append(mels_of_group[k])
                 done_frames += b - a
-            report("features", keys[-1][2] / fc.frame_rate,
-                   SHARES[0] + SHARES[1] * done_frames / max(speech_frames, 1))
+            report("features", keys[-1][2] / fc.frame_rate, at(FEATURES, done_frames / max(speech_frames, 1)))
 
     def submit():
         nonlocal group, group_samples
@@ -640,7 +652,13 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     parts.clear()  # the pieces of long regions, now joined
     if mels is not None:
         check_stop()
-        states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels])
+
+        def encoded(done, total, regions_done):
+            check_stop()
+            report("features", regions[regions_done - 1][1] / fc.frame_rate if regions_done else 0.0,
+                   at(ENCODER, done / max(total, 1)))
+
+        states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels], on_group=encoded)
         feats = [model_frames(fe, X, st) for X, st in zip(feats, states, strict=True)]
         if tracker is not None:
             for (lo, _), st in zip(regions, states, strict=True):

@@ -114,3 +114,95 @@ def test_a_bundle_whose_encoder_checksum_is_changed_is_refused(tiny_encoder_bund
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelLoadError, match="does not name the encoder"):
         load_bundle(copy)
+
+
+class _SummingEncoder:
+    """Stands in for Whisper: each state is the chunk's mel column pair summed, in all 384 values;
+    it records the size of every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def encode(self, chunks):
+        self.calls.append(len(chunks))
+        pairs = chunks.reshape(len(chunks), chunks.shape[1], -1, 2).sum(axis=(1, 3))
+        return np.repeat(pairs[:, :, None], DIM, axis=2).astype(np.float32)
+
+
+def test_an_hour_of_regions_is_encoded_a_group_at_a_time_with_the_same_states_and_progress():
+    from ser_engine.encoder import GROUP_CHUNKS, states_from_mels
+
+    rng = np.random.default_rng(0)
+    mels = [rng.standard_normal((n, 80)).astype(np.float32) for n in [300, 2500, 40, 900] * 6]
+    chunks = sum(len(chunk_plan(len(m))) for m in mels)
+    whole = states_from_mels(_SummingEncoder(), mels[:1]) + states_from_mels(_SummingEncoder(), mels[1:])
+    enc, seen = _SummingEncoder(), []
+    grouped = states_from_mels(enc, mels, on_group=lambda *a: seen.append(a))
+    for a, b in zip(whole, grouped, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert max(enc.calls) <= GROUP_CHUNKS < chunks  # never all of them padded at once
+    assert [d for d, _, _ in seen] == sorted({min(g, chunks) for g in range(GROUP_CHUNKS, chunks + GROUP_CHUNKS,
+                                                                                 GROUP_CHUNKS)})
+    assert {t for _, t, _ in seen} == {chunks}
+    regions_done = [r for *_, r in seen]
+    assert regions_done == sorted(regions_done) and regions_done[-1] == len(mels)
+    # a region counts as done once all its chunks are: after each group, the ones before the last touched
+    ends = np.cumsum([len(chunk_plan(len(m))) for m in mels])
+    assert all(r == int(np.searchsorted(ends, d, side="right")) for d, _, r in seen)
+
+
+def test_a_cancel_between_two_groups_stops_the_encoder():
+    from ser_engine.encoder import states_from_mels
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_the_first(done, total, regions):
+        raise Stop
+
+    mels = [np.zeros((900, 80), np.float32)] * 40
+    enc = _SummingEncoder()
+    with pytest.raises(Stop):
+        states_from_mels(enc, mels, on_group=stop_after_the_first)
+    assert len(enc.calls) == 1
+
+
+@requires_data
+def test_a_long_recording_reports_progress_while_it_is_encoded_and_a_cancel_stops_it_there(
+        tiny_encoder_bundle, tmp_path, monkeypatch):
+    """The encoder's states of an hour's speech took 74 s here in one call: the progress bar stood
+    still at 65% and Cancel waited for it. Now every group of chunks reports and polls the cancel."""
+    import soundfile as sf
+
+    from ser_engine.audio import load_audio
+    from ser_engine.bundle import load_bundle
+    from ser_engine.predictor import Predictor
+    from ser_engine.segments import ENCODER, LABELLING, AnalysisCancelled, progress_at
+
+    monkeypatch.setattr("ser_engine.encoder.GROUP_CHUNKS", 4)  # 12 regions: three groups
+    pause = np.full(16000, 1e-4, np.float32)
+    clips = [load_audio(f) for f in ravdess_files([4], emotions=[1, 3, 5, 6], per_emotion=3)]
+    path = tmp_path / "session.wav"
+    sf.write(path, np.concatenate([part for y in clips for part in (pause, y)] + [pause]), 16000)
+    p = Predictor(load_bundle(tiny_encoder_bundle))
+    seen = []
+    tl = p.analyse_recording(path, on_block=lambda u: seen.append((u.stage, u.fraction)))
+    assert len([s for s in tl.segments if s.is_speech]) >= len(clips) // 2
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    start, end = progress_at(True, ENCODER, 0.0), progress_at(True, LABELLING, 0.0)
+    encoding = [f for stage, f in seen if stage == "features" and start < f <= end]
+    assert len(encoding) >= 3 and encoding[-1] == pytest.approx(end)
+
+    groups = []
+
+    def stop_in_the_encoder():
+        return bool(groups)
+
+    def on_block(u):
+        if u.stage == "features" and start < u.fraction < end:
+            groups.append(u.fraction)
+
+    with pytest.raises(AnalysisCancelled):
+        p.analyse_recording(path, on_block=on_block, should_stop=stop_in_the_encoder)
+    assert len(groups) == 1  # stopped at the next group, not at the end of the encoder
