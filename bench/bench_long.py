@@ -206,7 +206,7 @@ def main():
         workers = None if args.no_batch else batch_workers(tmp)
         if workers:
             print(f"batch: {workers}", file=sys.stderr, flush=True)
-        loads.append(load_average())
+            loads.append(load_average())
 
     rows = ["| Recording | SER Studio: analysis wall, median of 3 (reading + features + labelling; all runs) "
             "| × real time | CPU time | Peak RSS (whole process) | Seed-style wall | × real time | CPU time "
@@ -246,7 +246,8 @@ def main():
         "same load. CPU time: user + system of the process over the timed part (all its threads).",
         "",
         f"SER Studio: shipped bundle ({o60['runtime']}), `analyse_recording` (60 s blocks; reading: decode, frame "
-        "energies, overview; features of the speech regions only, in 2 threads with BLAS at 1 thread; labelling: 3 s "
+        "energies, overview; features of the speech regions only, in 2 threads with BLAS at 1 thread, then the speech "
+        "encoder's states, 16 chunks of 10 s at a time; labelling: 3 s "
         "windows every 1 s, smoothing over 3 windows, merged segments; sha256 of the file, in the background; "
         f"baseline: {o60['normalisation']}). Model loading + warm-up, not in the wall time: {o60['load']:.2f} s. "
         "Seed-style: `librosa.load` at 22,050 Hz, per 3 s window MFCC(40) + chroma + mel means and one Keras "
@@ -271,7 +272,7 @@ def main():
                      f"{workers[1]:.1f} s, `--workers 2` {workers[2]:.1f} s ({workers[1] / workers[2]:.2f}× faster) "
                      f"on {os.cpu_count()} cores (one process already uses both: 2 feature threads, 2 LiteRT "
                      "threads)."]
-    body += ["", f"Load average (1/5/15 min) before, after the analysis runs, after batch: "
+    body += ["", f"Load average (1/5/15 min) before, after the analysis runs{', after batch' if workers else ''}: "
                  f"{'; '.join(loads)} (the machine is shared: other sessions' work runs beside these figures)."]
     text = "\n".join(body)
     write_section("bench_long", "Long recordings", text, "bench/bench_long.py")
