@@ -70,6 +70,8 @@ def progress_at(uses_encoder: bool, stage: int, fraction: float) -> float:
     """Where the progress bar is when ``stage`` is ``fraction`` done."""
     shares = SHARES[bool(uses_encoder)]
     return float(sum(shares[:stage]) + shares[stage] * min(max(fraction, 0.0), 1.0))
+
+
 #: Feature frames per column of the display log-mel (0.1 s).
 MEL_STEP = 10
 
