@@ -27,20 +27,25 @@ class BatchProgressBar(QProgressBar):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self._draw)
+        self._timer.timeout.connect(lambda: self._draw(self._progress()))
         self.setTextVisible(True)
         self.hide()
 
     def follow(self) -> None:
         """The progress changed: shown or hidden now, redrawn now or within :data:`REDRAW_MS`."""
-        if self._progress() is None or self.isHidden():
-            self._draw()
+        progress = self._progress()
+        if progress is None or self.isHidden():
+            self._draw(progress)
         elif not self._timer.isActive():
             self._timer.start()
 
-    def _draw(self) -> None:
+    def dismiss(self) -> None:
+        """Hidden until the next :meth:`follow`, a redraw still due dropped (it would show the bar again)."""
         self._timer.stop()
-        progress = self._progress()
+        self.hide()
+
+    def _draw(self, progress: BatchProgress | None) -> None:
+        self._timer.stop()
         if progress is None:
             self.hide()
             return

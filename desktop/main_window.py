@@ -499,7 +499,7 @@ class MainWindow(QMainWindow):
         self._cancel_button.setVisible(pending)
 
     def _on_idle(self):
-        self._progress.hide()
+        self._progress.dismiss()
         self._cancel_button.hide()
         self.cancel_action.setEnabled(False)
         if self._restore_note:

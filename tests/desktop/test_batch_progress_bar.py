@@ -48,3 +48,16 @@ def test_progress_that_ends_within_the_redraw_interval_leaves_the_bar_hidden(qtb
     bar.follow()  # ... but the file is done first
     qtbot.wait(REDRAW_MS * 3)
     assert bar.isHidden() and bar.values == [0]
+
+
+def test_a_dismissed_bar_stays_hidden_when_a_redraw_was_due(qtbot):
+    """The window dismisses the bar when the queue settles, even with files still queued (no
+    model to analyse them): a redraw due at that moment showed it again 50 ms later."""
+    now = [BatchProgress(0, 3000, "0 of 3")]
+    bar = Painted(lambda: now[0])
+    qtbot.addWidget(bar)
+    bar.follow()
+    bar.follow()  # visible: a redraw is due
+    bar.dismiss()
+    qtbot.wait(REDRAW_MS * 3)
+    assert bar.isHidden()
