@@ -39,8 +39,8 @@ class BlockBatcher:
 
     def add(self, update) -> None:
         if self._pending is not None:
-            update = dataclasses.replace(update, new_segments=self._pending.new_segments + update.new_segments,
-                                         overview=update.overview or self._pending.overview)
+            # never one with the overview: that one is passed on at once
+            update = dataclasses.replace(update, new_segments=self._pending.new_segments + update.new_segments)
         self._pending = update
         if update.overview is not None or self._clock() - self._last >= BLOCK_EMIT_SECONDS:
             self.flush()

@@ -335,13 +335,14 @@ def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
     noisy = too_noisy(timeline.snr_db)
     label_of = getattr(review, "speaker_label", None)
     label_of = label_of if callable(label_of) else None  # the user's names, when there is a review
+    resolve = getattr(review, "resolve", None)
+    resolve = resolve if callable(resolve) else None  # the clinician's merges
     # the patient first, as the window lists them; then in order of first appearance
     for sp in sorted(getattr(timeline, "speakers", None) or [], key=lambda sp: sp.index != patient):
         name = speaker_title(label_of(sp.index), sp.index) if label_of else sp.name
         if patient is not None and patient == sp.index:
             name += " (patient)"
-        resolve = getattr(review, "resolve", None)
-        into = resolve(sp.index) if callable(resolve) else sp.index
+        into = resolve(sp.index) if resolve else sp.index
         if label_of and into != sp.index:
             out.append(f"{name}: merged by the clinician into {speaker_title(label_of(into), into)}")
             continue

@@ -584,7 +584,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     n_samples = scan.n_samples
     duration = total = n_samples / sr
     view = overview.build(mel=mel, mel_seconds=MEL_STEP / fc.frame_rate)
-    report("reading", duration, at(FEATURES, 0.0), overview=view)
+    report("reading", duration, at(READING, 1.0), overview=view)
     # the hash reads the file's bytes once more: in the background, beside the features
     sha_future = hasher.submit(file_sha256, path) if content_hash else None
 
