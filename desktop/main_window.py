@@ -236,9 +236,11 @@ class MainWindow(QMainWindow):
         self._analyse_requested.connect(self._worker.analyse)
         self._reference_requested.connect(self._worker.check_reference)
         self._worker.reference_checked.connect(self._on_reference_checked)
-        self._worker.count_used.connect(self.session.count_used)
+        # the worker's signals reach the session through the window's slots, on the GUI thread: a
+        # plain method as the receiver ran in the worker's thread and changed widgets from there
+        self._worker.count_used.connect(self._on_count_used)
         self._worker.model_ready.connect(self._on_model_ready)
-        self._worker.model_failed.connect(self.session.set_model_failed)
+        self._worker.model_failed.connect(self._on_model_failed)
         self._worker.result_ready.connect(self._on_result)
         self._worker.block_ready.connect(self._on_block)
         self._worker.group_progress.connect(self._on_group_progress)
@@ -582,6 +584,12 @@ class MainWindow(QMainWindow):
     # -- worker events ---------------------------------------------------------------------------
     def _on_model_ready(self, info):
         self.session.set_model_ready(info)
+
+    def _on_model_failed(self, reason):
+        self.session.set_model_failed(reason)
+
+    def _on_count_used(self, path, count):
+        self.session.count_used(path, count)
 
     def _on_active_model_changed(self):
         """The Train tab made another model active: load it; labels already given stay as they

@@ -62,6 +62,31 @@ def test_model_loads_then_files_are_labelled_and_a_broken_one_is_a_red_row(windo
     assert "tiny-test-model" in window.windowTitle()
 
 
+def test_a_model_that_cannot_load_is_said_in_the_window_and_the_file_waits(qtbot, tmp_path):
+    """The worker's model_failed reached the session straight from the worker thread (a plain
+    method, not a window slot): the panel and the status bar were changed from that thread, Qt
+    warned of children made in another thread, and the app crashed (exit 139, under Xvfb)."""
+    from PySide6.QtCore import QSettings
+
+    from desktop.main_window import MainWindow
+
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+    w = MainWindow(model_path=str(empty), settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat),
+                   dialogs=FakeDialogs())
+    qtbot.addWidget(w)
+    w.show()
+    threads = []
+    w.session.events.model.connect(lambda: threads.append(threading.current_thread()))
+    clip = str(ravdess_files([3], emotions=[2], per_emotion=1)[0])
+    with qtbot.waitSignal(w.idle, timeout=LONG):
+        w.add_paths([clip])
+    assert threads and all(t is threading.main_thread() for t in threads)
+    assert w.session.model_state == "failed" and w.status_of(clip) == "queued"
+    assert w.statusBar().currentMessage().startswith("No model")
+    w.close()
+
+
 def test_a_real_drop_of_a_folder_and_files_queues_them(window, qtbot, tmp_path):
     import shutil
 
