@@ -10,6 +10,17 @@ analysis task, and the checks made before the first recording is sent.
   (LiteRT, the speech encoder) and its feature threads are :func:`runtime_threads` each: a worker
   process is one core's worth of work, not two per process on a shared machine, unless the user
   gives it more (``OMP_NUM_THREADS``), and then every stage of a recording uses them.
+- **A long recording on idle workers.** A recording is one task, so one hour-long recording
+  kept one worker busy while the others waited. When a recording holds at least
+  :data:`SPREAD_MIN_SPEECH_S` of speech and other workers have nothing to do, its task
+  (:class:`ClusterSpreader`) sends the features of its speech, piece by piece, and then its
+  speech encoder's groups of chunks to the cluster: each piece and group is a task of its own,
+  computed the same way wherever it runs, and the results come back in order, so the
+  recording's result is the one worker's. The task secedes from its worker's thread pool while
+  it waits, so its own worker computes pieces too; it still decodes the audio, finds the speech
+  and labels it. With no idle worker (a batch with more recordings than workers) a recording is
+  analysed where it is: the cluster is busy anyway, and a seceded task would let its worker
+  start another recording and hold two in memory.
 - **Shared storage, checked up front.** Every worker opens the first recording of every folder
   of the batch (one the client can open itself; a file nobody can read is an error row, as in a
   local run) before anything is sent. The task checks its own file again, so a later worker or
@@ -17,7 +28,10 @@ analysis task, and the checks made before the first recording is sent.
   ends the run with one line naming both, before anything is written for it.
 """
 
+import collections
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +43,15 @@ from distributed import WorkerPlugin, get_worker
 from .cluster import ClusterError, first_line, workers_of
 from .errors import SerError
 
+#: Seconds of speech a recording needs before it is spread over idle workers (about 5 groups
+#: of encoder chunks); a shorter one is analysed where it is, as its tasks and transfers would
+#: cost more than spreading gives.
+SPREAD_MIN_SPEECH_S = 60.0
+#: Pieces of work in flight per worker taking part, so none waits between two of them.
+IN_FLIGHT_PER_WORKER = 2
+#: Priority of a spread recording's tasks over recordings not yet started (Dask runs higher
+#: first): a recording under way finishes before the next one starts.
+SPREAD_PRIORITY = 10
 #: How long the workers' preparation (model load, sample files) may take before the batch
 #: starts anyway; a worker still busy with it is covered by each task's own check.
 PREPARE_TIMEOUT_S = 120
@@ -73,6 +96,9 @@ class ModelPlugin(WorkerPlugin):
         self._local = threading.local()
         self.loads = 0  # models loaded on this worker (one per thread that analysed)
         self.threads = None  # the runtimes' threads of the last model loaded
+        self._group_encoder, self._group_lock = None, threading.Lock()
+        self.groups_encoded = 0  # groups of encoder chunks encoded here for spread recordings
+        self.spread_recordings = 0  # recordings analysed here whose work was spread over the cluster
         try:
             bundle = load_bundle(self.source)
         except (SerError, OSError) as exc:
@@ -97,11 +123,105 @@ class ModelPlugin(WorkerPlugin):
             from .predictor import Predictor
 
             predictor = Predictor(self.bundle, threads=runtime_threads())
+            predictor.spreader = ClusterSpreader(self)
             predictor.warm_up()
             self._local.predictor = predictor
             self.loads += 1
             self.threads = predictor.threads
         return predictor
+
+
+    def encode_group(self, group):
+        """The kept states of a :class:`~ser_engine.encoder.ChunkGroup` of a recording analysed
+        elsewhere (or by a seceded task here), with this worker's encoder for groups: one per
+        worker, whichever thread runs the group, loaded on first use."""
+        from .encoder import SpeechEncoder, encode_group
+
+        with self._group_lock:
+            if self._group_encoder is None:
+                if self.bundle is None:
+                    raise WorkerSetupError(self.error or f"worker {self.address}: the model was not set up")
+                self._group_encoder = SpeechEncoder(self.bundle.encoder_spec, threads=runtime_threads())
+            states = encode_group(self._group_encoder, group)
+            self.groups_encoded += 1
+        return states
+
+
+def encode_group_task(group, *, plugin_name):
+    """One group of a spread recording's encoder chunks, on any worker: its kept states."""
+    _, plugin = _plugin(plugin_name)
+    return plugin.encode_group(group)
+
+
+class ClusterSpreader:
+    """A worker predictor's ``spreader``: a long recording's features and encoder states
+    computed by the idle workers and this one (see the module's docstring).
+
+    ``spread(speech_seconds)`` is entered from inside a task (:func:`analyse_task`).
+    """
+
+    def __init__(self, plugin):
+        self.plugin = plugin
+
+    @contextlib.contextmanager
+    def spread(self, speech_seconds):
+        """A :class:`~ser_engine.predictor.Spread` over this worker and the idle ones, or None
+        (work here) for less than :data:`SPREAD_MIN_SPEECH_S` of speech or no idle worker."""
+        from distributed import worker_client
+
+        from .predictor import Spread
+
+        idle = idle_workers() if speech_seconds >= SPREAD_MIN_SPEECH_S else []
+        if not idle:
+            yield None
+            return
+        self.plugin.spread_recordings += 1
+        lanes = IN_FLIGHT_PER_WORKER * (len(idle) + 1)
+        with worker_client() as client:  # secedes: this worker computes pieces too meanwhile
+            yield Spread(_Pool(client), lanes, functools.partial(self._groups, client, lanes))
+
+    def _groups(self, client, lanes, groups):
+        pending: collections.deque = collections.deque()
+        todo = iter(groups)
+
+        def top_up():
+            for group in todo:
+                pending.append(client.submit(encode_group_task, group, plugin_name=self.plugin.name, pure=False,
+                                             priority=SPREAD_PRIORITY))
+                if len(pending) >= lanes:
+                    return
+
+        try:
+            top_up()
+            while pending:
+                states = pending.popleft().result()
+                top_up()
+                yield states
+        finally:  # a failure or a stop: the groups still queued are not wanted
+            if pending:
+                client.cancel(list(pending))
+
+
+class _Pool:
+    """``submit`` of a spread recording's feature pieces: tasks ahead of recordings not started."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def submit(self, fn, *args):
+        return self.client.submit(fn, *args, pure=False, priority=SPREAD_PRIORITY)
+
+
+def idle_workers():
+    """The workers of this task's cluster with no task at all (from a task on a worker)."""
+    from distributed import get_client, get_worker
+
+    me = get_worker().address
+    try:
+        processing = get_client().processing()
+    except Exception:  # the scheduler is unreachable now: do not spread, the task's result still is
+        return []
+    return sorted(w for w, keys in processing.items() if w != me and not keys)
 
 
 @dataclasses.dataclass

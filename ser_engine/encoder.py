@@ -16,8 +16,9 @@ What the encoder hears (the one definition, used by training and by the app alik
   Whisper's own silence. A 3-second utterance is one chunk, as in training; a long stretch
   of talk keeps, from each chunk, the states away from its edges. Whisper pads to 30 s;
   10 s measured 1.6 points lower with a linear probe on unseen actors (68.3% vs 69.9% alone)
-  and costs a tenth (0.036 s instead of 0.35 s a chunk in batches of 8 on 2 cores), which
-  is what keeps an hour-long session above 100x real time (BENCHMARKS.md).
+  and costs a tenth (0.036 s instead of 0.35 s a chunk in batches of 8 on 2 cores). Even so
+  the encoder is most of a session's analysis (87% of a 5-minute one's, ``segments.SHARES``);
+  an hour-long session runs at 32x real time here (BENCHMARKS.md "Long recordings").
 - The output: 384 values per 20 ms, state ``j`` of a region starting at frame ``lo`` from
   mel frames ``lo + 2j`` and ``lo + 2j + 1``.
 """
@@ -252,7 +253,35 @@ def region_states(encoder, pieces, *, bank):
     return states_from_mels(encoder, [log_mel(y, s0=s0, lo=lo, hi=hi, bank=bank) for y, s0, lo, hi in pieces])
 
 
-def states_from_mels(encoder, mels, *, on_group=None):
+@dataclasses.dataclass
+class ChunkGroup:
+    """One group of chunks to encode, self-contained (a cluster worker can encode it alone).
+
+    Attributes
+    ----------
+    mels : list of np.ndarray [shape=(frames <= CHUNK_FRAMES, 80)]
+        Each chunk's log-mel (:func:`log_mel`), before :func:`chunk_input`.
+    keeps : list of (int, int)
+        Which of each chunk's states are kept: ``states[keep[0]:keep[1]]``.
+    """
+
+    mels: list
+    keeps: list
+
+
+def encode_group(encoder, group):
+    """The kept states of each chunk of a :class:`ChunkGroup` (one :meth:`SpeechEncoder.encode`
+    call, so the same batches wherever it runs)."""
+    states = encoder.encode(np.stack([chunk_input(m) for m in group.mels]))
+    return [s[a:b].copy() for s, (a, b) in zip(states, group.keeps, strict=True)]  # not views of the group's
+
+
+def encode_here(encoder):
+    """A runner for :func:`states_from_mels` that encodes every group in this thread."""
+    return lambda groups: (encode_group(encoder, g) for g in groups)
+
+
+def states_from_mels(encoder, mels, *, on_group=None, run_groups=None):
     """Encoder states of speech regions from their whole log-mel (:func:`log_mel`), each cut
     into chunks (:func:`chunk_plan`), the chunks encoded in region order, :data:`GROUP_CHUNKS`
     at a time (the batches are the same as in one call: the group is a whole number of them).
@@ -262,20 +291,34 @@ def states_from_mels(encoder, mels, *, on_group=None):
     on_group : callable(chunks_done, chunks_total, regions_done) or None
         Called after each group; it may raise to stop (a cancel). Only one group's padded
         inputs and states are held at once: an hour's speech in one call held them all.
+    run_groups : callable(list of ChunkGroup) -> iterator of list of np.ndarray, or None
+        What encodes the groups: it yields each group's kept states (:func:`encode_group`) in
+        the groups' order. None: :func:`encode_here` with ``encoder``. A cluster's runner
+        spreads one recording's groups over its workers (:mod:`ser_engine.batch_cluster`).
 
     Returns
     -------
     list of np.ndarray [shape=(ceil(len(mel) / 2), 384), dtype=float32], one per region
     """
     plan = [(r, a, keep_from, keep_to) for r, mel in enumerate(mels) for a, keep_from, keep_to in chunk_plan(len(mel))]
+    spans = [plan[g:g + GROUP_CHUNKS] for g in range(0, len(plan), GROUP_CHUNKS)]
+    groups = [ChunkGroup([mels[r][a:a + CHUNK_FRAMES] for r, a, _, _ in span],
+                         [((keep_from - a) // 2, (keep_to - a + 1) // 2) for _, a, keep_from, keep_to in span])
+              for span in spans]
     out: list[list[np.ndarray]] = [[] for _ in mels]
-    for g in range(0, len(plan), GROUP_CHUNKS):
-        group = plan[g:g + GROUP_CHUNKS]
-        states = encoder.encode(np.stack([chunk_input(mels[r][a:a + CHUNK_FRAMES]) for r, a, _, _ in group]))
-        for (r, a, keep_from, keep_to), s in zip(group, states, strict=True):
-            out[r].append(s[(keep_from - a) // 2:(keep_to - a + 1) // 2].copy())  # not a view of the group's
-        if on_group is not None:
-            done = g + len(group)
-            last = group[-1][0]
-            on_group(done, len(plan), last + 1 if done == len(plan) or plan[done][0] != last else last)
+    runner = run_groups if run_groups is not None else encode_here(encoder)
+    done = 0
+    results = runner(groups)
+    try:
+        for span, kept in zip(spans, results, strict=True):
+            for (r, _, _, _), s in zip(span, kept, strict=True):
+                out[r].append(s)
+            done += len(span)
+            if on_group is not None:
+                last = span[-1][0]
+                on_group(done, len(plan), last + 1 if done == len(plan) or plan[done][0] != last else last)
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # a cancel: a runner's work still under way is dropped now
+            close()
     return [np.concatenate(p).astype(np.float32) if p else np.zeros((0, DIM), np.float32) for p in out]

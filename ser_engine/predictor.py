@@ -10,6 +10,7 @@ features use the bundle's stored filter banks when it has ``filters.npz`` (else 
 a bundle with both labels files without importing TensorFlow or librosa.
 """
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -28,6 +29,27 @@ logger = logging.getLogger(__name__)
 #: whole batch: LiteRT at 16 labels a 4 s file in ~30 ms (~95 ms at 64) and a 10-minute
 #: recording ~10 % slower than at 64; Keras keeps 64 (BENCHMARKS.md).
 BATCH_SIZE = {"litert": 16, "keras": 64}
+
+
+@dataclasses.dataclass(frozen=True)
+class Spread:
+    """Where one recording's features and encoder states are computed when it is spread over a
+    cluster (:attr:`Predictor.spreader`).
+
+    Attributes
+    ----------
+    pool : object
+        ``submit(fn, *args)`` returning a future (``done()``, ``result()``, ``cancel()``), as a
+        ``concurrent.futures.Executor`` does: computes the features of pieces of speech.
+    lanes : int
+        Pieces in flight at once.
+    run_groups : callable
+        ``run_groups`` of :func:`ser_engine.encoder.states_from_mels`.
+    """
+
+    pool: object
+    lanes: int
+    run_groups: object
 
 
 class Predictor:
@@ -49,6 +71,11 @@ class Predictor:
         self.front_end = getattr(bundle, "front_end", FrontEndConfig())
         self._model = None
         self._encoder = None
+        #: Where a recording's features and encoder states are computed: None, in this process;
+        #: a Dask worker's predictor has one that spreads a long recording over idle workers
+        #: (``spread(speech_seconds)``: a context manager giving a :class:`Spread` or None;
+        #: :mod:`ser_engine.batch_cluster`).
+        self.spreader = None
 
     @classmethod
     def from_path(cls, path=None):
@@ -98,12 +125,14 @@ class Predictor:
 
         return region_states(self.encoder, pieces, bank=self.whisper_bank)
 
-    def encode_mels(self, mels, *, on_group=None):
+    def encode_mels(self, mels, *, on_group=None, run_groups=None):
         """Encoder states of speech regions from their Whisper log-mel frames
-        (:func:`ser_engine.encoder.states_from_mels`, ``on_group`` after each group of chunks)."""
+        (:func:`ser_engine.encoder.states_from_mels`, ``on_group`` after each group of chunks,
+        ``run_groups`` what encodes them: None, this predictor's encoder)."""
         from .encoder import states_from_mels
 
-        return states_from_mels(self.encoder, mels, on_group=on_group)
+        return states_from_mels(self.encoder if run_groups is None else None, mels, on_group=on_group,
+                                run_groups=run_groups)
 
     @property
     def runtime(self):

@@ -612,7 +612,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     def collect(wait_all):
         # results are taken in submission order, so parts and progress stay in time order
         nonlocal done_frames
-        while pending and (wait_all or len(pending) >= threads or pending[0][1].done()):
+        while pending and (wait_all or len(pending) >= lanes or pending[0][1].done()):
             keys, fut = pending.popleft()
             feats_of_group, mels_of_group = fut.result()
             for k, ((r, a, b), X) in enumerate(zip(keys, feats_of_group, strict=True)):
@@ -636,35 +636,40 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         collect(False)
 
     threads = max(int(config.feature_threads), 1)
-    with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="ser-features") as pool:
-        try:
-            for c, y in iter_ranges(path, ranges, sr=sr, block_seconds=config.block_seconds):
-                r, a, b = chunks[c]
-                group.append((chunks[c], (y, ranges[c][0], a, b)))
-                group_samples += len(y)
-                if group_samples >= config.block_seconds * sr or len(y) % hop:
+    spreader = getattr(predictor, "spreader", None)
+    with spreader.spread(speech_frames / fc.frame_rate) if spreader else contextlib.nullcontext() as spread:
+        lanes = spread.lanes if spread else threads
+        with (contextlib.nullcontext(spread.pool) if spread
+              else concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="ser-features")) as pool:
+            try:
+                for c, y in iter_ranges(path, ranges, sr=sr, block_seconds=config.block_seconds):
+                    r, a, b = chunks[c]
+                    group.append((chunks[c], (y, ranges[c][0], a, b)))
+                    group_samples += len(y)
+                    if group_samples >= config.block_seconds * sr or len(y) % hop:
+                        submit()
+                if group:
                     submit()
-            if group:
-                submit()
-            collect(True)
-        finally:
-            for _, fut in pending:  # cancelled or failed: do not wait for queued work
-                fut.cancel()
-    feats = [p[0] if len(p) == 1 else np.concatenate(p) for p in parts]
-    parts.clear()  # the pieces of long regions, now joined
-    if mels is not None:
-        check_stop()
-
-        def encoded(done, total, regions_done):
+                collect(True)
+            finally:
+                for _, fut in pending:  # cancelled or failed: do not wait for queued work
+                    fut.cancel()
+        feats = [p[0] if len(p) == 1 else np.concatenate(p) for p in parts]
+        parts.clear()  # the pieces of long regions, now joined
+        if mels is not None:
             check_stop()
-            report("features", regions[regions_done - 1][1] / fc.frame_rate if regions_done else 0.0,
-                   at(ENCODER, done / max(total, 1)))
 
-        states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels], on_group=encoded)
-        feats = [model_frames(fe, X, st) for X, st in zip(feats, states, strict=True)]
-        if tracker is not None:
-            for (lo, _), st in zip(regions, states, strict=True):
-                tracker.add_states(lo, st)
+            def encoded(done, total, regions_done):
+                check_stop()
+                report("features", regions[regions_done - 1][1] / fc.frame_rate if regions_done else 0.0,
+                       at(ENCODER, done / max(total, 1)))
+
+            states = predictor.encode_mels([m[0] if len(m) == 1 else np.concatenate(m) for m in mels],
+                                           on_group=encoded, run_groups=spread.run_groups if spread else None)
+            feats = [model_frames(fe, X, st) for X, st in zip(feats, states, strict=True)]
+            if tracker is not None:
+                for (lo, _), st in zip(regions, states, strict=True):
+                    tracker.add_states(lo, st)
     turns = tracker.finish(n_speakers=config.speakers).turns if tracker is not None else None
     sha = sha_future.result() if sha_future is not None else None
     rec = _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)

@@ -109,6 +109,45 @@ def test_a_cluster_writes_what_one_process_writes(folder, tmp_path, local_cluste
     assert (again.skipped, again.done) == (7, 0)
 
 
+def test_one_long_recording_is_spread_over_the_idle_workers_with_the_same_result(tmp_path):
+    """A recording is one task: an hour-long one kept one of two workers busy for the whole batch
+    (0.99x one worker, BENCHMARKS.md). Its features and encoder groups now go to idle workers."""
+    from ser_engine.batch_cluster import SPREAD_MIN_SPEECH_S
+    from ser_engine.encoder import GROUP_CHUNKS
+    from tests.conftest import SPEECH_16K
+    from tests.ser_engine.long_fixtures import build_long_recording
+
+    clips = ravdess_files([4, 8], per_emotion=3)  # 48 utterances, 74 s of speech: 48 chunks, three groups
+    folder = tmp_path / "one"
+    folder.mkdir()
+    rec = build_long_recording(folder / "session.wav", clips=[(str(c.relative_to(SPEECH_16K)), "?") for c in clips],
+                               pause=1.0)
+    assert sum(b - a for a, b, _ in rec.speech) > SPREAD_MIN_SPEECH_S and len(clips) > GROUP_CHUNKS
+    cluster, client = _start_local_cluster()
+    try:
+        run_batch(folder, tmp_path / "dask.json", fmt="json", progress=False, scheduler=cluster.scheduler_address)
+        counts = client.run(lambda dask_worker: [(p.spread_recordings, p.groups_encoded)
+                                                 for n, p in dask_worker.plugins.items() if n.startswith("ser-")][0])
+    finally:
+        client.close()
+        cluster.close()
+    assert sum(s for s, _ in counts.values()) == 1  # the recording was spread
+    assert sum(g for _, g in counts.values()) == -(-len(clips) // GROUP_CHUNKS)  # each of its groups once
+    run_batch(folder, tmp_path / "local.json", fmt="json", progress=False)
+    assert _records(tmp_path / "dask.json") == _records(tmp_path / "local.json")
+    print("spread recordings and groups per worker:", counts)
+
+
+def test_local_workers_keep_the_systems_memory_allocator_settings():
+    """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in each worker, which turns off glibc's
+    adaptive mmap threshold: a 10-minute recording took 31 s on a worker instead of 19 s."""
+    from ser_engine.cluster import open_client
+
+    with open_client(workers=1) as client:
+        env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+    assert list(env.values()) == [(None, "1")]  # Dask's thread settings stay
+
+
 @pytest.mark.parametrize(("omp", "threads"), [(None, 1), ("1", 1), ("4", 4), ("0", 1), ("many", 1)])
 def test_a_workers_runtimes_take_dasks_thread_setting(monkeypatch, omp, threads):
     from ser_engine.batch_cluster import runtime_threads
