@@ -130,7 +130,6 @@ class ModelPlugin(WorkerPlugin):
             self.threads = predictor.threads
         return predictor
 
-
     def encode_group(self, group):
         """The kept states of a :class:`~ser_engine.encoder.ChunkGroup` of a recording analysed
         elsewhere (or by a seceded task here), with this worker's encoder for groups: one per

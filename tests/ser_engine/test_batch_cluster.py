@@ -138,6 +138,20 @@ def test_one_long_recording_is_spread_over_the_idle_workers_with_the_same_result
     print("spread recordings and groups per worker:", counts)
 
 
+@pytest.mark.parametrize(("speech_s", "idle", "asked"), [(59.0, ["tcp://b"], False), (600.0, [], True)])
+def test_a_recording_is_analysed_where_it_is_when_short_or_when_no_worker_is_idle(monkeypatch, speech_s, idle, asked):
+    """Spreading borrows only idle workers: in a batch with more recordings than workers a
+    seceded task would let its worker start a second recording and hold both in memory."""
+    from ser_engine import batch_cluster as bc
+
+    calls = []
+    monkeypatch.setattr(bc, "idle_workers", lambda: calls.append(1) or idle)
+    plugin = type("P", (), {"spread_recordings": 0, "name": "ser-x"})()
+    with bc.ClusterSpreader(plugin).spread(speech_s) as spread:
+        assert spread is None
+    assert (bool(calls), plugin.spread_recordings) == (asked, 0)
+
+
 def test_local_workers_keep_the_systems_memory_allocator_settings():
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in each worker, which turns off glibc's
     adaptive mmap threshold: a 10-minute recording took 31 s on a worker instead of 19 s."""
