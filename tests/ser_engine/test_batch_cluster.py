@@ -152,10 +152,14 @@ def test_a_recording_is_analysed_where_it_is_when_short_or_when_no_worker_is_idl
     assert (bool(calls), plugin.spread_recordings) == (asked, 0)
 
 
-def test_local_workers_keep_the_systems_memory_allocator_settings():
+def test_local_workers_keep_the_systems_memory_allocator_settings(monkeypatch):
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in each worker, which turns off glibc's
-    adaptive mmap threshold: a 10-minute recording took 31 s on a worker instead of 19 s."""
+    adaptive mmap threshold: a 10-minute recording took 31 s on a worker instead of 19 s.
+    (A nanny also writes it into its own process's environment, which later workers inherit:
+    another test's LocalCluster must not decide this one.)"""
     from ser_engine.cluster import open_client
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
 
     with open_client(workers=1) as client:
         env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
