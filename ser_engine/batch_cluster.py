@@ -146,7 +146,7 @@ class ModelPlugin(WorkerPlugin):
         return states
 
 
-def encode_group_task(group, *, plugin_name):
+def encode_group_task(group, plugin_name):
     """One group of a spread recording's encoder chunks, on any worker: its kept states."""
     _, plugin = _plugin(plugin_name)
     return plugin.encode_group(group)
@@ -177,16 +177,16 @@ class ClusterSpreader:
         self.plugin.spread_recordings += 1
         lanes = IN_FLIGHT_PER_WORKER * (len(idle) + 1)
         with worker_client() as client:  # secedes: this worker computes pieces too meanwhile
-            yield Spread(_Pool(client), lanes, functools.partial(self._groups, client, lanes))
+            pool = _Pool(client)
+            yield Spread(pool, lanes, functools.partial(self._groups, pool, lanes))
 
-    def _groups(self, client, lanes, groups):
+    def _groups(self, pool, lanes, groups):
         pending: collections.deque = collections.deque()
         todo = iter(groups)
 
         def top_up():
             for group in todo:
-                pending.append(client.submit(encode_group_task, group, plugin_name=self.plugin.name, pure=False,
-                                             priority=SPREAD_PRIORITY))
+                pending.append(pool.submit(encode_group_task, group, self.plugin.name))
                 if len(pending) >= lanes:
                     return
 
@@ -197,8 +197,8 @@ class ClusterSpreader:
                 top_up()
                 yield states
         finally:  # a failure or a stop: the groups still queued are not wanted
-            if pending:
-                client.cancel(list(pending))
+            for fut in pending:
+                fut.cancel()
 
 
 class _Pool:

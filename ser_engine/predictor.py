@@ -131,8 +131,7 @@ class Predictor:
         ``run_groups`` what encodes them: None, this predictor's encoder)."""
         from .encoder import states_from_mels
 
-        return states_from_mels(self.encoder if run_groups is None else None, mels, on_group=on_group,
-                                run_groups=run_groups)
+        return states_from_mels(self.encoder, mels, on_group=on_group, run_groups=run_groups)
 
     @property
     def runtime(self):

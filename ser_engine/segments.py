@@ -636,7 +636,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         collect(False)
 
     threads = max(int(config.feature_threads), 1)
-    spreader = getattr(predictor, "spreader", None)
+    spreader = predictor.spreader
     with spreader.spread(speech_frames / fc.frame_rate) if spreader else contextlib.nullcontext() as spread:
         lanes = spread.lanes if spread else threads
         with (contextlib.nullcontext(spread.pool) if spread

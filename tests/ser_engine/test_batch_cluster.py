@@ -135,7 +135,6 @@ def test_one_long_recording_is_spread_over_the_idle_workers_with_the_same_result
     assert sum(g for _, g in counts.values()) == -(-len(clips) // GROUP_CHUNKS)  # each of its groups once
     run_batch(folder, tmp_path / "local.json", fmt="json", progress=False)
     assert _records(tmp_path / "dask.json") == _records(tmp_path / "local.json")
-    print("spread recordings and groups per worker:", counts)
 
 
 @pytest.mark.parametrize(("speech_s", "idle", "asked"), [(59.0, ["tcp://b"], False), (600.0, [], True)])
