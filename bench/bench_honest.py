@@ -61,6 +61,11 @@ CANDIDATES = [
      {**SKEW, "front_end": {"kind": "encoder"}}),
     ("both_skew", "Classic and speech-encoder frames together (503 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "both"}}),
+    ("encoder_stats", "Speech-encoder frames; the window's mean and mean square of each input value beside "
+     "the attention-pooled vector (what the linear probe reads); skewed baselines, centre only",
+     {**SKEW, "front_end": {"kind": "encoder"}, "pooling": "attention_stats"}),
+    ("both_stats", "Classic and speech-encoder frames; the window's statistics beside attention pooling; "
+     "skewed baselines, centre only", {**SKEW, "front_end": {"kind": "both"}, "pooling": "attention_stats"}),
     ("both_recipe", "The same, trained as the \"Thorough\" recipe: an ensemble of 3, <= 60 epochs, patience 12",
      {**SKEW, "front_end": {"kind": "both"}, "ensemble": 3, "epochs": 60, "patience": 12}),
 ]

@@ -42,7 +42,7 @@ class TrainConfig:
     lstm_units: int = 64
     dropout: float = 0.3
     lstm_layers: int = 1        # BiLSTM layers (residual stack above the first)
-    pooling: str = "attention"  # over time: "attention" (learned weights) or "mean"
+    pooling: str = "attention"  # over time: "attention" (learned weights), "mean", or "attention_stats"
     label_smoothing: float = 0.05
     aux_weight: float = 0.0     # loss weight of the intensity and speaker-sex heads; 0 = no heads
     input_noise: float = 0.0    # std of Gaussian noise added to normalised inputs in training

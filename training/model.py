@@ -20,9 +20,12 @@ def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, drop
     n_classes : int
     lstm_layers : int
         BiLSTM layers; each one after the first adds its input back (residual).
-    pooling : {"attention", "mean"}
+    pooling : {"attention", "mean", "attention_stats"}
         How the time steps become one vector: a learned weight per step (softmax over time),
-        or their plain mean (the ablation of attention).
+        or their plain mean (the ablation of attention). "attention_stats" adds beside the
+        attention-pooled vector the window's statistics of its input frames (mean and mean
+        square of each value, the pooled statistics a linear probe on encoder states reads),
+        so the classifier sees the whole window's average voice as well as its moments.
     aux_weight : float
         > 0 adds the :data:`AUX_OUTPUTS` heads (sigmoid) on the pooled vector, each with
         this loss weight; the model then has a list of outputs, emotion first.
@@ -49,14 +52,16 @@ def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, drop
     for i in range(1, lstm_layers):
         y = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True, unroll=unroll), name=f"bilstm{i}")(x)
         x = layers.Add(name=f"residual{i}")([x, y])
-    if pooling == "attention":  # a learned weight per time step, softmax over time, weighted sum
+    if pooling in ("attention", "attention_stats"):  # a learned weight per time step, softmax over time
         scores = layers.Dense(1, name="attention_score")(x)
         weights = layers.Softmax(axis=1, name="attention_weights")(scores)
         pooled = layers.Flatten()(layers.Dot(axes=1)([weights, x]))
+        if pooling == "attention_stats":
+            pooled = layers.Concatenate(name="with_stats")([pooled, _input_statistics(inp, dropout)])
     elif pooling == "mean":
         pooled = layers.GlobalAveragePooling1D(name="mean_pooling")(x)
     else:
-        raise ValueError(f"pooling must be 'attention' or 'mean', not {pooling!r}")
+        raise ValueError(f"pooling must be 'attention', 'mean' or 'attention_stats', not {pooling!r}")
     x = layers.Dropout(dropout)(pooled)
     out = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
     optimizer = (keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay) if weight_decay
@@ -72,6 +77,17 @@ def build_model(input_shape, n_classes, *, conv_filters=128, lstm_units=64, drop
                   loss_weights=[1.0] + [aux_weight] * len(aux),
                   metrics=[["accuracy"]] + [[] for _ in aux])
     return model
+
+
+def _input_statistics(inp, dropout):
+    """Mean and mean square over time of each input value (stock layers, so LiteRT converts
+    it), batch-normalised since the two are on different scales."""
+    from keras import layers
+
+    mean = layers.GlobalAveragePooling1D(name="stats_mean")(inp)
+    square = layers.GlobalAveragePooling1D(name="stats_square")(layers.Multiply(name="stats_sq")([inp, inp]))
+    stats = layers.BatchNormalization(name="stats_bn")(layers.Concatenate(name="stats")([mean, square]))
+    return layers.Dropout(dropout, name="stats_dropout")(stats)
 
 
 def output_model(model, name):
