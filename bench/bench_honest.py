@@ -57,6 +57,9 @@ CANDIDATES = [
      {**CLASSIC, "skewed_baselines": 0.0, "speaker_scale": "speaker"}),
     ("classic_skew", "Classic frames; skewed baselines in training (half of the speaker-normalised windows), "
      "a baseline centres only (the training data's scale)", {**CLASSIC, **SKEW}),
+    ("classic_distill", "Classic frames, distilled: each training target half its label, half the probabilities "
+     "of a linear probe on the recording's pooled encoder states (cross-fitted by actor on the fold's training "
+     "actors); skewed baselines, centre only", {**CLASSIC, **SKEW, "distill": 0.5}),
     ("encoder_skew", "Speech-encoder frames only (Whisper tiny.en, 384 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "encoder"}}),
     ("both_skew", "Classic and speech-encoder frames together (503 per 20 ms); skewed baselines, centre only",
@@ -119,9 +122,7 @@ def _config(name, seed):
 
 
 def _features(cfg, data):
-    from ser_engine.encoder import current_spec
-    from ser_engine.segments import SegmentConfig
-    from training.cache import FeatureCache, StatesCache, extract_encoder_states, extract_training_features
+    from training.cache import FeatureCache, extract_run_states, extract_training_features
     from training.dataset import discover
 
     ds = discover(data)
@@ -131,12 +132,7 @@ def _features(cfg, data):
                                                    cache=FeatureCache(cfg.feature), workers=cfg.workers)
     if failures:
         raise RuntimeError(f"unreadable training files: {sorted(map(str, failures))[:3]}")
-    states = None
-    if cfg.front_end.uses_encoder:
-        seg = SegmentConfig()
-        states = extract_encoder_states(feats, config=cfg.feature, seg=seg, front_end=cfg.front_end,
-                                        cache=StatesCache(cfg.feature, seg, current_spec()))
-    return ds, feats, states
+    return ds, feats, extract_run_states(feats, cfg)
 
 
 def score_sessions(cv, cfg, folds, seed):

@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.record import write_section  # noqa: E402
+from training.teacher import PROBE_C, PooledProbe, joined  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
 
@@ -39,43 +40,35 @@ def pooled_states():
     seg = SegmentConfig()
     states = extract_encoder_states(feats, config=cfg.feature, seg=seg, front_end=cfg.front_end,
                                     cache=StatesCache(cfg.feature, seg, current_spec()))
-    return ds, [np.concatenate(states[it.path]) if states[it.path] else np.zeros((1, 384)) for it in ds.items]
+    return ds, [joined(states[it.path]) for it in ds.items]
 
 
-def probe(ds, S, *, c=0.01):
-    from sklearn.linear_model import LogisticRegression
-
+def probe(ds, S, *, c=PROBE_C):
+    from ser_engine import EMOTIONS
     from training.evaluate import actor_folds
 
     y = np.array([it.label for it in ds.items])
     actor = np.array([it.actor for it in ds.items])
+    n = len(EMOTIONS)
+
+    def accuracy(recordings, tr, te):
+        fitted = PooledProbe(c).fit([recordings[i] for i in tr], y[tr])
+        return float(np.mean(fitted.predict_proba([recordings[i] for i in te], n).argmax(1) == y[te]))
+
+    # with speaker statistics: every recording normalised by all of its actor's clips first
+    by_speaker = list(S)
+    for a in ds.actors:
+        idx = np.flatnonzero(actor == a)
+        Z = np.concatenate([S[i] for i in idx])
+        m, s = Z.mean(0), Z.std(0) + 1e-3
+        for i in idx:
+            by_speaker[i] = (S[i] - m) / s
     out = {"global": [], "speaker": []}
     for test_actors in actor_folds(ds.actors, 5):
         te = np.flatnonzero(np.isin(actor, test_actors))
         tr = np.flatnonzero(~np.isin(actor, test_actors))
-        frames = np.concatenate([S[i] for i in tr])
-        gm, gs = frames.mean(0), frames.std(0) + 1e-3
-
-        def pool(i, m, s):
-            Z = (S[i] - m) / s
-            return np.concatenate([Z.mean(0), Z.std(0)])
-
-        def speaker(idx):
-            Z = np.concatenate([S[i] for i in idx])
-            return Z.mean(0), Z.std(0) + 1e-3
-
-        Xtr = np.array([pool(i, gm, gs) for i in tr])
-        mu, sd = Xtr.mean(0), Xtr.std(0) + 1e-6
-        clf = LogisticRegression(C=c, max_iter=3000).fit((Xtr - mu) / sd, y[tr])
-        Xg = np.array([pool(i, gm, gs) for i in te])
-        out["global"].append(float(np.mean(clf.predict((Xg - mu) / sd) == y[te])))
-        # with speaker statistics: a probe trained on speaker-normalised training actors
-        spk = {a: speaker(np.flatnonzero(actor == a)) for a in ds.actors}
-        Xs_tr = np.array([pool(i, *spk[actor[i]]) for i in tr])
-        mu2, sd2 = Xs_tr.mean(0), Xs_tr.std(0) + 1e-6
-        clf2 = LogisticRegression(C=c, max_iter=3000).fit((Xs_tr - mu2) / sd2, y[tr])
-        Xs = np.array([pool(i, *spk[actor[i]]) for i in te])
-        out["speaker"].append(float(np.mean(clf2.predict((Xs - mu2) / sd2) == y[te])))
+        out["global"].append(accuracy(S, tr, te))
+        out["speaker"].append(accuracy(by_speaker, tr, te))
     return out
 
 

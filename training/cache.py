@@ -385,17 +385,25 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
 
 
 def extract_run_states(features, cfg, *, cache_root=None, progress=None, should_stop=None, runner=None):
-    """The encoder states a training run with ``cfg`` trains on, or None for a classic front
-    end: :func:`extract_encoder_states` with the app's segments, cached where every run with
-    ``cache_root`` looks for them (``cache_root/encoder``; None: the user's cache folder)."""
-    if not cfg.front_end.uses_encoder:
-        return None
+    """The encoder states a training run with ``cfg`` reads, or None when it reads none:
+    :func:`extract_encoder_states` with the app's segments, cached where every run with
+    ``cache_root`` looks for them (``cache_root/encoder``; None: the user's cache folder).
+
+    An encoder front end trains on the states of every recording and copy; a classic one with
+    a teacher (``cfg.distill``) needs only the recordings' own, for the teacher's targets."""
     from ser_engine.encoder import current_spec
+    from ser_engine.frontend import FrontEndConfig
     from ser_engine.segments import SegmentConfig
 
+    front_end = cfg.front_end
+    if not front_end.uses_encoder:
+        if not cfg.distill:
+            return None
+        front_end = FrontEndConfig("encoder")
+        features = {key: X for key, X in features.items() if not isinstance(key, tuple)}
     seg = SegmentConfig()
     cache = StatesCache(cfg.feature, seg, current_spec(), cache_root and Path(cache_root) / "encoder")
-    return extract_encoder_states(features, config=cfg.feature, seg=seg, front_end=cfg.front_end, cache=cache,
+    return extract_encoder_states(features, config=cfg.feature, seg=seg, front_end=front_end, cache=cache,
                                   progress=progress, should_stop=should_stop, runner=runner)
 
 

@@ -298,6 +298,7 @@ class FitTask:
     val_items: tuple
     cfg: object  # TrainConfig
     event: dict
+    targets: object = None  # dict path -> teacher probabilities of train_items (cfg.distill), or None
 
 
 @dataclasses.dataclass
@@ -310,10 +311,21 @@ class MemberFit:
     global_stats: object  # FeatureStats
 
 
-def member_tasks(train_items, val_items, cfg, *, seed, epochs=None, event=None, start=0):
-    """The :class:`FitTask` of each ensemble member (seed ``seed + 1000 * k``, as ever)."""
+def member_tasks(train_items, val_items, cfg, *, seed, epochs=None, event=None, start=0, states=None):
+    """The :class:`FitTask` of each ensemble member (seed ``seed + 1000 * k``, as ever); with
+    ``cfg.distill``, the teacher's targets of ``train_items`` from the recordings' encoder
+    ``states`` (:func:`~training.teacher.teacher_targets`), the same for every member."""
+    targets = None
+    if cfg.distill:
+        from ser_engine import EMOTIONS
+
+        from .teacher import teacher_targets
+
+        if states is None:
+            raise ValueError("distillation needs the recordings' encoder states for its teacher")
+        targets = teacher_targets(train_items, states, len(EMOTIONS))
     return [FitTask(start + k, k, seed + 1000 * k, epochs, tuple(train_items), tuple(val_items), cfg,
-                    dict(event or {})) for k in range(cfg.ensemble)]
+                    dict(event or {}), targets) for k in range(cfg.ensemble)]
 
 
 def fit_member(task, *, recs, channel, threads=None):
@@ -339,7 +351,8 @@ def _fit(task, recs, channel):
         channel.epoch(task, log)
 
     tm = train_member(list(task.train_items), list(task.val_items), None, task.cfg, seed=task.seed,
-                      epochs=task.epochs, on_epoch=on_epoch, should_stop=should_stop, recs=recs)
+                      epochs=task.epochs, on_epoch=on_epoch, should_stop=should_stop, recs=recs,
+                      targets=task.targets)
     return MemberFit(tm.network.get_weights(), tm.history, tm.best_epoch, tm.global_stats)
 
 

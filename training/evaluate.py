@@ -167,7 +167,7 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         va = [it for it in items if it.actor in val_actors]
         plans.append((i, test_actors, val_actors, va))
         tasks += member_tasks(tr, va, cfg, seed=cfg.seed + i, event={"phase": "fold", "fold": i + 1, "folds": len(folds)},
-                              start=len(tasks))
+                              start=len(tasks), states=states)
 
     def on_epoch(task, log):
         if progress:

@@ -142,7 +142,7 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
         final_items = [it for it in dataset.items if it.actor not in val_actors]
     tm = train_model(final_items, val_items, features, cfg, seed=cfg.seed, epochs=final_epochs,
                      on_epoch=lambda log: emit({"phase": "final", "epoch": log}), should_stop=should_stop, recs=recs,
-                     runner=runner)
+                     runner=runner, states=states)
     histories.append(("final", tm.history))
     if temperatures is None:
         temperatures, evaluation = _quick_evaluation(tm, val_items, val_actors, recs, cfg)

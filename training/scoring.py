@@ -128,7 +128,9 @@ def recordings_of(features, cfg, seg=SegmentConfig(), states=None, masks=None):
     ``states`` (same keys) holds their regions' encoder states for an encoder front end.
     ``masks`` (same keys) are the speech masks; not given, they are made from the audio
     (:func:`training.speech.speech_masks`, cached)."""
-    if cfg.front_end.uses_encoder and states is None:
+    if not cfg.front_end.uses_encoder:
+        states = None  # a classic model's run may hold states for its teacher (training.teacher)
+    elif states is None:
         raise ValueError("an encoder front end needs the recordings' encoder states")
     if masks is None:
         from .speech import MaskCache, speech_masks

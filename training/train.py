@@ -104,10 +104,16 @@ class WindowSampler:
     (:func:`training_baselines`), else one of all of them. So one model serves every mode.
     """
 
-    def __init__(self, items, recs, global_stats, baselines, cfg, rng):
+    def __init__(self, items, recs, global_stats, baselines, cfg, rng, targets=None):
         self.cfg, self.rng = cfg, rng
         self.global_stats = global_stats
         self.labels = np.array([it.label for it in items])
+        self.targets = np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+        if cfg.distill:  # each file's target: part its label, part the teacher's probabilities
+            if targets is None:
+                raise ValueError("distillation needs the teacher's targets of the training recordings")
+            soft = np.array([targets[it.path] for it in items], np.float32)
+            self.targets = (1 - cfg.distill) * self.targets + cfg.distill * soft
         self.aux = aux_targets(items)
         self.seqs = []  # per file: list of (region frames, region weights, baselines of its speaker and copy)
         for it in items:
@@ -150,7 +156,7 @@ class WindowSampler:
                 s = rng.integers(0, L - n + 1)
                 x[i, s:s + n] = (z_raw - stats.mean) / stats.std
             self._spec_augment(x[i])
-        y = np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+        y = self.targets.copy()
         aux = self.aux
         if cfg.mixup:
             lam = rng.beta(cfg.mixup, cfg.mixup, size=(len(x), 1)).astype(np.float32)
@@ -211,7 +217,7 @@ class _StopCallback:
 
 
 def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
-                on_epoch=None, should_stop=None, recs=None, runner=None):
+                on_epoch=None, should_stop=None, recs=None, runner=None, states=None):
     """Train ``cfg.ensemble`` models with different seeds and average them into one.
 
     Averaging the probabilities of independently trained members removes much of the
@@ -219,12 +225,13 @@ def train_model(train_items, val_items, features, cfg, *, seed, epochs=None,
     BENCHMARKS.md). The result is a single Keras model of stock layers, so the bundle
     format, the Predictor and safe_mode loading are unchanged. Parameters as
     :func:`train_member`; ``runner`` (:mod:`training.distributed`) trains the members, one
-    after the other in this process by default, or at once on a Dask cluster.
+    after the other in this process by default, or at once on a Dask cluster; ``states``: the
+    recordings' encoder states, for the teacher of ``cfg.distill``.
     """
     from .distributed import fit_members, member_tasks
 
     recs = recs if recs is not None else recordings_of(features, cfg)
-    tasks = member_tasks(train_items, val_items, cfg, seed=seed, epochs=epochs)
+    tasks = member_tasks(train_items, val_items, cfg, seed=seed, epochs=epochs, states=states)
     members = list(fit_members(tasks, recs, on_epoch=(lambda task, log: on_epoch(log)) if on_epoch else None,
                                should_stop=should_stop, runner=runner))
     return ensemble_of(members)
@@ -252,7 +259,7 @@ def ensemble_of(members):
 
 
 def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
-                 on_epoch=None, should_stop=None, recs=None):
+                 on_epoch=None, should_stop=None, recs=None, targets=None):
     """Train one model.
 
     Parameters
@@ -269,6 +276,8 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     on_epoch : callable(EpochLog) or None
     should_stop : callable() -> bool or None
         Polled after every batch; True raises :class:`TrainingCancelled`.
+    targets : dict path -> np.ndarray or None
+        A teacher's probabilities of ``train_items`` (``cfg.distill`` of each target).
 
     Returns
     -------
@@ -282,7 +291,7 @@ def train_member(train_items, val_items, features, cfg, *, seed, epochs=None,
     recs = recs if recs is not None else recordings_of(features, cfg)
     global_stats = group_stats([recs[it.path] for it in train_items])
     sampler = WindowSampler(train_items, recs, global_stats,
-                            training_baselines(train_items, recs, global_stats, cfg, rng), cfg, rng)
+                            training_baselines(train_items, recs, global_stats, cfg, rng), cfg, rng, targets)
     val_sets = validation_set(val_items, recs, global_stats, cfg) if val_items else None
     trained = build_model((cfg.window.length, cfg.n_inputs), len(EMOTIONS), conv_filters=cfg.conv_filters,
                           lstm_units=cfg.lstm_units, dropout=cfg.dropout, learning_rate=cfg.learning_rate,
