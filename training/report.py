@@ -138,8 +138,9 @@ def model_card(manifest, report, reliability=None):
         "",
         "## What it does",
         "Labels speech with one of eight acted emotions: " + ", ".join(manifest["labels"]) + ". "
-        "A CNN-LSTM (two 1-D convolutions, a bidirectional LSTM, attention pooling) reads 3 s windows "
+        f"A CNN-LSTM ({_architecture_phrase(manifest)}) reads 3 s windows "
         "(every 1 s) of the speech a voice-activity rule finds: " + _input_phrase(manifest) + ". "
+        + _teacher_phrase(manifest) +
         "Each stretch of speech takes the calibrated probabilities of its window and its neighbours; "
         "a recording's answer is each emotion's estimated share of its speech time (for a one-utterance "
         "clip, the probability of each emotion), its label the largest share. Every figure below was "
@@ -202,6 +203,31 @@ def model_card(manifest, report, reliability=None):
 
 
 _CLASSIC = "log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames"
+
+
+def _training_config(manifest):
+    return (manifest.get("training") or {}).get("config") or {}
+
+
+def _architecture_phrase(manifest):
+    """The network as its training configuration built it."""
+    cfg = _training_config(manifest)
+    layers = int(cfg.get("lstm_layers", 1))
+    lstm = "a bidirectional LSTM" if layers == 1 else f"{layers} stacked bidirectional LSTMs"
+    pooling = {"attention": "attention pooling", "mean": "mean pooling over time",
+               "attention_stats": "attention pooling beside the window's mean and mean square of each "
+                                  "input value"}.get(cfg.get("pooling", "attention"), "attention pooling")
+    return f"two 1-D convolutions, {lstm}, {pooling}"
+
+
+def _teacher_phrase(manifest):
+    """How distillation shaped the training targets, when it did."""
+    share = float(_training_config(manifest).get("distill") or 0.0)
+    if share <= 0:
+        return ""
+    return (f"In training, {share:.0%} of each target came from a teacher (a linear probe on the recording's "
+            "pooled speech-encoder states, fitted on other training actors) and the rest from the label; the "
+            "encoder does not run when this model labels. ")
 
 
 def _input_phrase(manifest):

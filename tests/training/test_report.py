@@ -21,3 +21,14 @@ def test_the_room_noise_limit_says_whether_the_model_was_trained_with_noisy_copi
     old = _manifest([])
     del old["training"]["config"]["noise_snrs"]
     assert "the model was not trained with noise" in model_card(old, {})
+
+
+def test_the_card_names_the_pooling_and_the_teacher_the_model_was_trained_with():
+    plain = _manifest([])
+    stats = _manifest([])
+    stats["training"]["config"] |= {"pooling": "attention_stats", "lstm_layers": 2, "distill": 0.5}
+    assert "a bidirectional LSTM, attention pooling)" in model_card(plain, {})
+    assert "teacher" not in model_card(plain, {})
+    card = model_card(stats, {})
+    assert "2 stacked bidirectional LSTMs, attention pooling beside the window's mean and mean square" in card
+    assert "50% of each target came from a teacher" in card
