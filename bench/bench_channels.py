@@ -121,6 +121,9 @@ def score_run(name, seed, actors_per_fold, clip_step=2):
     ds = discover(REPO.parent / "shared" / "data" / "ravdess-speech-16k")
     folds = actor_folds(ds.actors, cfg.folds)
     right: dict = {}
+    answers: dict = {}  # key -> each clip's answer (probabilities in label order), for ensembles
+    truth: list = []
+    labels: list = []
     for k, test_actors in enumerate(folds):
         stats = FeatureStats.from_dict(json.loads((folder / f"fold{k}.json").read_text())["global"])
         tm = types.SimpleNamespace(model=keras.saving.load_model(folder / f"fold{k}.keras", compile=False),
@@ -131,6 +134,7 @@ def score_run(name, seed, actors_per_fold, clip_step=2):
         for actor in test_actors[:actors_per_fold]:
             items = [it for it in ds.items if it.actor == actor][::clip_step]
             clips = [load_audio(it.path) for it in items]
+            truth += [it.emotion for it in items]
             for ch in CHANNELS:
                 # each clip read once (features, encoder states), labelled under both normalisations
                 recs = [recording_from_signal(predictor, channel(y, ch, seed=i)) for i, y in enumerate(clips)]
@@ -140,14 +144,34 @@ def score_run(name, seed, actors_per_fold, clip_step=2):
                     for it, rec in zip(items, recs, strict=True):
                         tl = label_recording(predictor, rec, b)
                         right.setdefault(f"{ch}:{mode}", []).append(tl.label == it.emotion)
+                        answers.setdefault(f"{ch}:{mode}", []).append(
+                            [round(float(tl.probabilities.get(e, 0.0)), 5) for e in tl.labels])
+                        labels = list(tl.labels)
         print(f"{name} seed {seed} fold {k + 1} done", flush=True)
-    return {key: float(np.mean(v)) for key, v in right.items()} | {"n_clips": len(right["clean:global"])}
+    return ({key: float(np.mean(v)) for key, v in right.items()}
+            | {"n_clips": len(right["clean:global"]), "labels": labels, "truth": truth,
+               "answers": answers})
+
+
+def ensemble(results, members):
+    """Accuracy per channel and normalisation of the mean of recorded runs' answers, clip by clip
+    (the runs scored the same clips in the same order)."""
+    recs = [results[m] for m in members]
+    if any("answers" not in r for r in recs) or len({tuple(r["truth"]) for r in recs}) != 1:
+        raise SystemExit("an ensemble needs runs scored with their answers, on the same clips")
+    labels = recs[0]["labels"]
+    truth = np.array([labels.index(e) for e in recs[0]["truth"]])
+    out = {}
+    for key in recs[0]["answers"]:
+        mean = np.mean([np.asarray(r["answers"][key]) for r in recs], axis=0)
+        out[key] = float(np.mean(mean.argmax(axis=1) == truth))
+    return out | {"n_clips": len(truth), "members": list(members)}
 
 
 def table(results):
     head = ["| Candidate | Normalisation | " + " | ".join(CHANNELS) + " |", "|---|---|" + "---|" * len(CHANNELS)]
     rows = []
-    for run, rec in sorted(results.items()):
+    for run, rec in sorted(results.items(), key=lambda kv: ("+" in kv[0], kv[0])):
         for mode in ("global", "speaker"):
             cells = [f"{rec[f'{ch}:{mode}']:.1%}" for ch in CHANNELS]
             rows.append(f"| `{run}` | {'alone' if mode == 'global' else 'speaker baseline (all clips)'} | "
@@ -164,7 +188,8 @@ def write(results):
         "low-pass 7 kHz), MP3 and Opus at about 20 and 10 kbit/s, 20 dB quieter, and a room with RT60 0.5 s. "
         "Each clip is read once through the app's path (voice activity, features, encoder states) and labelled "
         "by the labelling core, alone and with a baseline from all of the actor's clips in "
-        "the same channel. Accuracy, chance 12.5%.", "", table(results)])
+        "the same channel. A row `a+b` is the mean of the runs' answers, clip by clip (an ensemble of the two "
+        "models). Accuracy, chance 12.5%.", "", table(results)])
     write_section("bench_channels", "Robustness across recordings (channel shifts)", body, "bench/bench_channels.py")
     return body
 
@@ -175,6 +200,8 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--actors-per-fold", type=int, default=1)
     p.add_argument("--table-only", action="store_true")
+    p.add_argument("--ensemble", nargs="+", metavar="RUN", action="append", default=[],
+                   help="also score the mean answer of recorded runs, e.g. classic_skew-1 encoder_skew-1")
     args = p.parse_args(argv)
     from ser_engine.atomic import atomic_write_text
 
@@ -189,6 +216,9 @@ def main(argv=None):
                 atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
                 print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()
                                                           if isinstance(v, float)), flush=True)
+    for members in args.ensemble:
+        results["+".join(members)] = ensemble(results, members) | {"commit": commit()}
+        atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
     print(write(results))
 
 
