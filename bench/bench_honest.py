@@ -72,6 +72,11 @@ CANDIDATES = [
     ("both_recipe", "The same, trained as the \"Thorough\" recipe: an ensemble of 3, <= 60 epochs, patience 12",
      {**SKEW, "front_end": {"kind": "both"}, "ensemble": 3, "epochs": 60, "patience": 12}),
 ]
+#: The recipe each lever is judged against: (candidate, its reference), paired seed by seed.
+PAIRS = [("classic_skew", "classic"), ("classic_distill", "classic_skew"), ("encoder_stats", "encoder_skew"),
+         ("both_stats", "both_skew"), ("both_recipe", "both_skew")]
+#: A lever is adopted when it raises the validation figure by at least this much, on every shared seed.
+ADOPT_MARGIN = 0.005
 #: Where each run's fold models are kept, so its sessions can be scored again without retraining.
 MODELS = Path(os.environ.get("SER_BENCH_MODELS", Path.home() / ".cache" / "ser-studio-bench" / "honest"))
 #: Clips a random baseline is made of in the baseline-size sweep.
@@ -345,6 +350,31 @@ def tables(runs):
     return "\n".join(head + rows), "\n".join(shead + srows)
 
 
+def verdicts(runs):
+    """Each lever against its reference on the seeds both have run: the differences in validation
+    (what decides), alone and with all clips, and whether the rule adopts it."""
+    head = ["| Lever | Against | Seeds | Δ validation | Δ none (global) | Δ all clips | Adopted |",
+            "|---|---|---|---|---|---|---|"]
+    rows = []
+    for lever, ref in PAIRS:
+        seeds = sorted({s for n, s in runs if n == lever} & {s for n, s in runs if n == ref})
+        if not seeds:
+            continue
+        a, b = [runs[(lever, s)] for s in seeds], [runs[(ref, s)] for s in seeds]
+        dval = [np.mean(x["validation"]) - np.mean(y["validation"]) for x, y in zip(a, b, strict=True)]
+        dglob, dall = ([np.mean(x["conditions"][c]) - np.mean(y["conditions"][c]) for x, y in zip(a, b, strict=True)]
+                       for c in ("global", "all"))
+        adopted = "yes" if min(dval) >= ADOPT_MARGIN else "no"
+        rows.append(f"| `{lever}` | `{ref}` | {', '.join(map(str, seeds))} | {_signed(dval)} | {_signed(dglob)} | "
+                    f"{_signed(dall)} | {adopted} |")
+    return "\n".join(head + rows)
+
+
+def _signed(per_seed):
+    v = np.asarray(per_seed, float) * 100
+    return f"{v.mean():+.1f}" + (f" ± {v.std(ddof=1):.1f}" if len(v) > 1 else "") + " points"
+
+
 def write_tables(runs):
     conditions, sessions = tables(runs)
     body = "\n".join([
@@ -355,6 +385,8 @@ def write_tables(runs):
         "scored); and in a room (white noise 30 dB below the speech, never trained on). Validation: the "
         "validation actors inside the training folds (mean of global, all, low and high arousal), the figure a "
         "recipe is chosen by.", "", conditions, "",
+        f"Each lever against the recipe it changes, seed by seed (same folds, same seeds): it is adopted when "
+        f"validation rises by {ADOPT_MARGIN:.1%} or more on every seed both have run.", "", verdicts(runs), "",
         "Sessions built from each fold's test actors (bench/sessions.py: trimmed clips with 1–4 s pauses; balanced: "
         "all 60 clips; skewed: only neutral/calm/sad, only angry/fearful/surprised, only sad), labelled by that "
         "fold's model through `analyse_recording`: with the app's default settings (a recording with 30 s of "
