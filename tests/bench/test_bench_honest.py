@@ -1,0 +1,26 @@
+"""The honest bench's verdicts: a lever against the recipe it changes (no training)."""
+
+from bench.bench_honest import verdicts
+
+
+def _run(validation, glob=0.6, all_clips=0.7):
+    return {"validation": [validation] * 5, "conditions": {"global": [glob] * 5, "all": [all_clips] * 5}}
+
+
+def test_a_lever_is_adopted_only_when_validation_rises_on_every_shared_seed():
+    runs = {("encoder_skew", 0): _run(0.72), ("encoder_stats", 0): _run(0.70, glob=0.65),
+            ("classic_skew", 0): _run(0.60), ("classic_skew", 1): _run(0.62),
+            ("classic_distill", 0): _run(0.63), ("classic_distill", 1): _run(0.62)}
+    rows = {line.split(" | ")[0].strip("| `"): line for line in verdicts(runs).splitlines()[2:]}
+    assert rows["encoder_stats"].endswith("| no |") and "-2.0 points" in rows["encoder_stats"]
+    assert "+5.0 points" in rows["encoder_stats"].split(" | ")[4]  # global 0.65 against 0.60
+    # +3 on seed 0, 0 on seed 1: not on every seed
+    assert "| 0, 1 |" in rows["classic_distill"] and rows["classic_distill"].endswith("| no |")
+    assert "+1.5 ± 2.1 points" in rows["classic_distill"]
+    # a lever without its reference's runs on the same seeds is not judged
+    assert "both_stats" not in rows
+
+
+def test_a_lever_that_gains_on_every_seed_is_adopted():
+    runs = {("classic", 0): _run(0.59), ("classic_skew", 0): _run(0.63)}
+    assert verdicts(runs).splitlines()[2].endswith("| yes |")
