@@ -62,6 +62,9 @@ CANDIDATES = [
      "actors); skewed baselines, centre only", {**CLASSIC, **SKEW, "distill": 0.5}),
     ("encoder_skew", "Speech-encoder frames only (Whisper tiny.en, 384 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "encoder"}}),
+    ("encoder_distill", "Speech-encoder frames, distilled: each training target half its label, half the "
+     "probabilities of the same linear probe (cross-fitted by actor); skewed baselines, centre only",
+     {**SKEW, "front_end": {"kind": "encoder"}, "distill": 0.5}),
     ("both_skew", "Classic and speech-encoder frames together (503 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "both"}}),
     ("encoder_stats", "Speech-encoder frames; the window's mean and mean square of each input value beside "
@@ -74,6 +77,7 @@ CANDIDATES = [
 ]
 #: The recipe each lever is judged against: (candidate, its reference), paired seed by seed.
 PAIRS = [("classic_skew", "classic"), ("classic_distill", "classic_skew"), ("encoder_stats", "encoder_skew"),
+         ("encoder_distill", "encoder_skew"),
          ("both_stats", "both_skew"), ("both_recipe", "both_skew")]
 #: A lever is adopted when it raises the validation figure by at least this much, on every shared seed.
 ADOPT_MARGIN = 0.005
