@@ -169,13 +169,14 @@ def ensemble(results, members):
 
 
 def table(results):
-    head = ["| Candidate | Normalisation | " + " | ".join(CHANNELS) + " |", "|---|---|" + "---|" * len(CHANNELS)]
+    head = ["| Candidate | Normalisation | " + " | ".join(CHANNELS) + " | Commit |",
+            "|---|---|" + "---|" * len(CHANNELS) + "---|"]
     rows = []
     for run, rec in sorted(results.items(), key=lambda kv: ("+" in kv[0], kv[0])):
         for mode in ("global", "speaker"):
             cells = [f"{rec[f'{ch}:{mode}']:.1%}" for ch in CHANNELS]
             rows.append(f"| `{run}` | {'alone' if mode == 'global' else 'speaker baseline (all clips)'} | "
-                        + " | ".join(cells) + " |")
+                        + " | ".join(cells) + f" | {rec.get('commit', '—')} |")
     return "\n".join(head + rows)
 
 
@@ -194,6 +195,14 @@ def write(results):
     return body
 
 
+def _save(results):
+    from ser_engine.atomic import atomic_write_text
+
+    # one run per line: each run holds every clip's answer, too long to read as indented JSON
+    atomic_write_text(RESULTS, "{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in results.items())
+                      + "\n}\n")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--candidates", nargs="+", default=["classic", "classic_skew", "encoder_skew", "both_skew"])
@@ -203,8 +212,6 @@ def main(argv=None):
     p.add_argument("--ensemble", nargs="+", metavar="RUN", action="append", default=[],
                    help="also score the mean answer of recorded runs, e.g. classic_skew-1 encoder_skew-1")
     args = p.parse_args(argv)
-    from ser_engine.atomic import atomic_write_text
-
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if not args.table_only:
         for name in args.candidates:
@@ -213,12 +220,12 @@ def main(argv=None):
                 rec = score_run(name, seed, args.actors_per_fold)
                 rec |= {"minutes": round((time.perf_counter() - t0) / 60, 1), "commit": commit()}
                 results[f"{name}-{seed}"] = rec
-                atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
+                _save(results)
                 print(f"{name} seed {seed}: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()
                                                           if isinstance(v, float)), flush=True)
     for members in args.ensemble:
         results["+".join(members)] = ensemble(results, members) | {"commit": commit()}
-        atomic_write_text(RESULTS, json.dumps(results, indent=1) + "\n")
+        _save(results)
     print(write(results))
 
 

@@ -397,7 +397,8 @@ def write_tables(runs):
         "speech or more is its own baseline) and with global statistics. Clip accuracy: the label covering most of "
         "a clip is its emotion. Share distance: total variation distance between the recording's answer (each "
         "emotion's share of the speech time) and the true shares; after the slash, the shares of the segments' "
-        "hard labels.", "", sessions])
+        "hard labels.", "", sessions, "", "Each run's commit: " + "; ".join(
+            f"`{n}` seed {s} {r.get('commit', '?')}" for (n, s), r in sorted(runs.items())) + "."])
     write_section("bench_honest", "Speaker baselines and front ends under the honest protocol", body,
                   "bench/bench_honest.py")
     return body

@@ -31,17 +31,24 @@ def machine():
 
 
 def commit():
-    """The commit measured: HEAD's short hash, with "+changes" when the tree differs from it."""
+    """The commit measured: HEAD's short hash, with "+changes" when the tree's code differs from it."""
     import subprocess
 
     try:
         head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=BENCHMARKS.parent, capture_output=True,
                               text=True, check=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=BENCHMARKS.parent,
-                               capture_output=True, text=True, check=True).stdout.strip()
+                               capture_output=True, text=True, check=True).stdout  # "XY path": keep the status
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return head + ("+changes" if dirty else "")
+    changed = [line[3:] for line in dirty.splitlines() if line.strip() and not _is_output(line[3:])]
+    return head + ("+changes" if changed else "")
+
+
+def _is_output(path):
+    """What the benches themselves write: a change there is not a change to the code measured
+    (a run beside an earlier one in the same checkout would otherwise read as modified code)."""
+    return path == "BENCHMARKS.md" or path.startswith("bench/results/")
 
 
 def stamp(measured=None, on=None):
