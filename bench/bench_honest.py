@@ -67,6 +67,8 @@ CANDIDATES = [
      {**SKEW, "front_end": {"kind": "encoder"}, "distill": 0.5}),
     ("both_skew", "Classic and speech-encoder frames together (503 per 20 ms); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "both"}}),
+    ("both_distill", "Classic and speech-encoder frames, distilled from the same linear probe (half of each "
+     "target); skewed baselines, centre only", {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5}),
     ("encoder_stats", "Speech-encoder frames; the window's mean and mean square of each input value beside "
      "the attention-pooled vector (what the linear probe reads); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "encoder"}, "pooling": "attention_stats"}),
@@ -78,7 +80,7 @@ CANDIDATES = [
 #: The recipe each lever is judged against: (candidate, its reference), paired seed by seed.
 PAIRS = [("classic_skew", "classic"), ("classic_distill", "classic_skew"), ("encoder_stats", "encoder_skew"),
          ("encoder_distill", "encoder_skew"),
-         ("both_stats", "both_skew"), ("both_recipe", "both_skew")]
+         ("both_stats", "both_skew"), ("both_distill", "both_skew"), ("both_recipe", "both_skew")]
 #: A lever is adopted when it raises the validation figure by at least this much, on every shared seed.
 ADOPT_MARGIN = 0.005
 #: Where each run's fold models are kept, so its sessions can be scored again without retraining.
