@@ -225,9 +225,11 @@ def _teacher_phrase(manifest):
     share = float(_training_config(manifest).get("distill") or 0.0)
     if share <= 0:
         return ""
-    return (f"In training, {share:.0%} of each target came from a teacher (a linear probe on the recording's "
-            "pooled speech-encoder states, fitted on other training actors) and the rest from the label; the "
-            "encoder does not run when this model labels. ")
+    text = (f"In training, {share:.0%} of each target came from a teacher (a linear probe on the recording's "
+            "pooled speech-encoder states, fitted on other training actors) and the rest from the label")
+    if (manifest.get("front_end") or {}).get("kind", "classic") == "classic":
+        return text + "; the encoder does not run when this model labels. "
+    return text + ". "
 
 
 def _input_phrase(manifest):

@@ -32,3 +32,6 @@ def test_the_card_names_the_pooling_and_the_teacher_the_model_was_trained_with()
     card = model_card(stats, {})
     assert "2 stacked bidirectional LSTMs, attention pooling beside the window's mean and mean square" in card
     assert "50% of each target came from a teacher" in card
+    assert "the encoder does not run when this model labels" in card  # no front end named: classic
+    stats["front_end"] = {"kind": "both"}
+    assert "the encoder does not run" not in model_card(stats, {})
