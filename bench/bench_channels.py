@@ -123,7 +123,6 @@ def score_run(name, seed, actors_per_fold, clip_step=2):
     right: dict = {}
     answers: dict = {}  # key -> each clip's answer (probabilities in label order), for ensembles
     truth: list = []
-    labels: list = []
     for k, test_actors in enumerate(folds):
         stats = FeatureStats.from_dict(json.loads((folder / f"fold{k}.json").read_text())["global"])
         tm = types.SimpleNamespace(model=keras.saving.load_model(folder / f"fold{k}.keras", compile=False),
@@ -145,11 +144,10 @@ def score_run(name, seed, actors_per_fold, clip_step=2):
                         tl = label_recording(predictor, rec, b)
                         right.setdefault(f"{ch}:{mode}", []).append(tl.label == it.emotion)
                         answers.setdefault(f"{ch}:{mode}", []).append(
-                            [round(float(tl.probabilities.get(e, 0.0)), 5) for e in tl.labels])
-                        labels = list(tl.labels)
+                            [round(float(tl.probabilities.get(e, 0.0)), 5) for e in predictor.labels])
         print(f"{name} seed {seed} fold {k + 1} done", flush=True)
     return ({key: float(np.mean(v)) for key, v in right.items()}
-            | {"n_clips": len(right["clean:global"]), "labels": labels, "truth": truth,
+            | {"n_clips": len(right["clean:global"]), "labels": list(predictor.labels), "truth": truth,
                "answers": answers})
 
 

@@ -205,6 +205,10 @@ def model_card(manifest, report, reliability=None):
 _CLASSIC = "log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames"
 
 
+def _front_end_kind(manifest):
+    return (manifest.get("front_end") or {}).get("kind", "classic")
+
+
 def _training_config(manifest):
     return (manifest.get("training") or {}).get("config") or {}
 
@@ -227,14 +231,14 @@ def _teacher_phrase(manifest):
         return ""
     text = (f"In training, {share:.0%} of each target came from a teacher (a linear probe on the recording's "
             "pooled speech-encoder states, fitted on other training actors) and the rest from the label")
-    if (manifest.get("front_end") or {}).get("kind", "classic") == "classic":
+    if _front_end_kind(manifest) == "classic":
         return text + "; the encoder does not run when this model labels. "
     return text + ". "
 
 
 def _input_phrase(manifest):
     """What the model reads, from its front end."""
-    kind = (manifest.get("front_end") or {}).get("kind", "classic")
+    kind = _front_end_kind(manifest)
     if kind == "encoder":
         return "the states of a pretrained speech encoder (Whisper tiny.en), 384 values per 20 ms"
     if kind == "both":
