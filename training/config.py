@@ -48,8 +48,10 @@ class TrainConfig:
     input_noise: float = 0.0    # std of Gaussian noise added to normalised inputs in training
     mixup: float = 0.0          # Beta(a, a) mixup of windows and labels; 0 = off
     # share of each training target taken from a pooled-encoder teacher (training.teacher), the rest
-    # the one-hot label; 0 = off. The teacher needs the recordings' encoder states, whatever the front end
-    distill: float = 0.0
+    # the one-hot label; 0 = off. The teacher needs the recordings' encoder states, whatever the front end,
+    # and at least 2 actors in every training set (training.pipeline switches it off below that).
+    # Adopted by bench_honest's rule (both_distill over both_skew, BENCHMARKS.md)
+    distill: float = 0.5
     weight_decay: float = 0.0   # AdamW decoupled weight decay; 0 = Adam
     speeds: tuple = (0.9, 1.1)  # speed-perturbed copies of each training recording (augmentation)
     noise_snrs: tuple = (20, 10)  # copies with white noise at these SNRs (dB): adopted by the room rule (BENCHMARKS.md)

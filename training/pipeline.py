@@ -23,7 +23,7 @@ from . import report as rep
 from .cache import FeatureCache, extract_run_states, extract_training_features
 from .dataset import Dataset, _check, discover
 from .distributed import open_runner
-from .evaluate import MODES, OutOfFold, cross_validate, mode_of, pick_validation
+from .evaluate import MODES, OutOfFold, actor_folds, cross_validate, mode_of, pick_validation
 from .metrics import uncertain_threshold
 from .scoring import CONDITIONS, recordings_of, score_conditions
 from .train import train_model
@@ -92,6 +92,7 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
     out_dir = Path(out_dir)
     emit({"phase": "scan", "message": f"Scanning {data_dir}"})
     dataset = discover(data_dir)
+    cfg = _with_feasible_teacher(cfg, dataset.actors, emit)
     emit({"phase": "scan", "dataset": dataset.summary()})
     if runner is not None:  # before any work is sent: the workers read the recordings by this machine's paths
         runner.check_readable([it.path for it in dataset.items])
@@ -113,6 +114,7 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
         dataset = Dataset(dataset.root, [it for it in dataset.items if it.path not in failures],
                           dataset.skipped + [(p, f"unreadable: {r}") for p, r in failures.items()])
         _check(dataset, min_actors=2, require_all_classes=True)
+        cfg = _with_feasible_teacher(cfg, dataset.actors, emit)
     if cfg.folds and len(dataset.actors) < max(cfg.folds, 3):
         raise DatasetError(f"{data_dir}: {cfg.folds}-fold evaluation needs at least {max(cfg.folds, 3)} actors; "
                            f"found {len(dataset.actors)}. Use fewer folds or a quick run.")
@@ -197,6 +199,30 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
     rep.write_report(out_dir, report, figures)
     emit({"phase": "done", "bundle": str(bundle_dir), "report": str(out_dir)})
     return TrainingOutcome(bundle_dir, out_dir, report)
+
+
+def fewest_training_actors(actors, cfg):
+    """The fewest actors any model of a run with ``cfg`` is trained on: each fold's training
+    actors (the rest after its test and validation actors) and the final model's (all actors
+    after a k-fold report; all but the validation actors of a quick run)."""
+    n = len(actors)
+    counts = [n] if cfg.folds else [n - max(1, min(cfg.val_actors, n - 1))]
+    if cfg.folds and n >= cfg.folds:
+        for test in actor_folds(actors, cfg.folds):
+            rest = n - len(test)
+            counts.append(rest - min(cfg.val_actors, rest - 1))
+    return min(counts)
+
+
+def _with_feasible_teacher(cfg, actors, emit):
+    """``cfg`` without distillation when some model would train on a single actor: the teacher's
+    targets are cross-fitted by actor (training.teacher), which takes two. A small folder still
+    trains; the bundle's config records that it did so without a teacher."""
+    if not cfg.distill or fewest_training_actors(actors, cfg) >= 2:
+        return cfg
+    emit({"phase": "scan", "message": f"Training without the encoder teacher: {len(actors)} actor(s) leave a "
+                                      f"model with one training actor, and the teacher needs two"})
+    return dataclasses.replace(cfg, distill=0.0)
 
 
 def reliability_and_threshold(cv):

@@ -1,10 +1,11 @@
 """The Train tab's choices: named training settings, each a :class:`TrainConfig`.
 
-"Full" is the k-fold report plus the final model with one model per fold: since 2026-12-02 it
-is the shipped model's recipe (classic and speech-encoder frames, skewed baselines; chosen and
-measured by ``bench_honest``). "Thorough" trains an ensemble of three per fold for longer, which
-helped the classic recipe (BENCHMARKS.md, "Accuracy levers") and has not been measured with the
-speech encoder. The figures of each are in BENCHMARKS.md (``bench_training``, ``bench_rebuild``).
+"Full" is the k-fold report plus the final model with one model per fold: the shipped model's
+recipe (classic and speech-encoder frames, skewed baselines, half of each training target from a
+pooled-encoder teacher; chosen and measured by ``bench_honest``). "Thorough" trains an ensemble
+of three per fold for longer, which helped the classic recipe (BENCHMARKS.md, "Accuracy levers")
+and has not been measured with the speech encoder. The figures of each are in BENCHMARKS.md
+(``bench_training``, ``bench_rebuild``).
 """
 
 import dataclasses
@@ -33,7 +34,8 @@ PRESETS = {
     "full": Preset(
         "full", "Full (k-fold report + model)",
         "The shipped model's recipe. 5-fold speaker-independent report, then the final model: one model, "
-        "up to 40 epochs, patience 6, speed perturbation and noisy copies, classic and speech-encoder frames "
+        "up to 40 epochs, patience 6, speed perturbation and noisy copies, classic and speech-encoder frames, "
+        "trained half towards a teacher on the speech encoder's summary of each recording "
         "(37 min for 1,200 files on a shared 2-core machine, 21 of them for the speech encoder on the files and "
         "their copies; a second run on the same folder reuses them).",
         dict()),

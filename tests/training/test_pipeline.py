@@ -7,7 +7,7 @@ from ser_engine.errors import DatasetError, TrainingCancelled
 from ser_engine.predictor import Predictor
 from tests.conftest import TINY, make_mini_dataset, ravdess_files, requires_data
 from training.config import TrainConfig
-from training.pipeline import run_training
+from training.pipeline import fewest_training_actors, run_training
 
 pytestmark = requires_data
 
@@ -98,6 +98,26 @@ def test_cancel_writes_nothing(tmp_path):
         run_training(data, tmp_path / "out", TrainConfig.quick(**TINY), cache_root=tmp_path / "cache",
                      should_stop=stop)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_fewest_training_actors_counts_each_folds_and_the_final_models():
+    twenty = list(range(1, 21))
+    assert fewest_training_actors(twenty, TrainConfig()) == 14  # 4 test and 2 validation actors a fold
+    assert fewest_training_actors([1, 2, 3], TrainConfig(folds=3, val_actors=1)) == 1
+    assert fewest_training_actors([1, 2], TrainConfig.quick()) == 1
+    assert fewest_training_actors([1, 2, 3, 4], TrainConfig.quick()) == 2
+
+
+def test_a_folder_too_small_for_the_teacher_trains_without_it_and_says_so(tmp_path):
+    """The default recipe distils from a teacher cross-fitted by actor; two actors in a quick
+    run leave one to train on, so the run goes on without the teacher and its bundle says so."""
+    data = make_mini_dataset(tmp_path / "data", actors=(1, 2), per_emotion=1)
+    events = []
+    cfg = TrainConfig.quick(**{**TINY, "epochs": 1, "speeds": (), "noise_snrs": (), "distill": 0.5})
+    outcome = run_training(data, tmp_path / "out", cfg, cache_root=tmp_path / "cache", progress=events.append,
+                           litert=False)
+    assert load_bundle(outcome.bundle_dir).manifest["training"]["config"]["distill"] == 0.0
+    assert any("without the encoder teacher" in e.get("message", "") for e in events)
 
 
 def test_too_few_actors_for_the_folds(tmp_path):

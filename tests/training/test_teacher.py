@@ -47,7 +47,7 @@ def test_member_tasks_carry_the_teachers_targets_only_when_distilling(rng):
 
     items = _items(n_actors=4, per_actor=8)
     states = {it.path: [rng.standard_normal((20, 384)).astype(np.float32)] for it in items}
-    plain = member_tasks(items, [], TrainConfig(ensemble=2), seed=0, states=states)
+    plain = member_tasks(items, [], TrainConfig(ensemble=2, distill=0.0), seed=0, states=states)
     assert [t.targets for t in plain] == [None, None]
     tasks = member_tasks(items, [], TrainConfig(ensemble=2, distill=0.5), seed=0, states=states)
     assert tasks[0].targets is tasks[1].targets and set(tasks[0].targets) == {it.path for it in items}
@@ -90,4 +90,5 @@ def test_a_classic_run_with_a_teacher_encodes_only_the_recordings_not_their_copi
     states = extract_run_states(feats, cfg, cache_root=tmp_path)
     assert set(states) == set(paths)
     assert all(s.shape[1] == 384 for key in paths for s in states[key])
-    assert extract_run_states(feats, TrainConfig(front_end={"kind": "classic"}), cache_root=tmp_path) is None
+    assert extract_run_states(feats, TrainConfig(front_end={"kind": "classic"}, distill=0.0),
+                              cache_root=tmp_path) is None
