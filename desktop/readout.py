@@ -25,6 +25,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from ser_engine.channel import narrow_band_reason, poor_channel, speaker_normalisation
 from ser_engine.results import NO_SPEECH, speaker_title
 
 from .headline import is_long, share_headline, summary_of, too_noisy
@@ -197,7 +198,6 @@ def _speaker_views(session: Session, result: Any) -> list[SpeakerView]:
     labels = session.labels()
     patient = session.reviews.patient(result)
     below = session.uncertain_below
-    noisy = too_noisy(result.snr_db)
     turns = _turns(session, result)
     out = []
     for k in session.speakers_of():
@@ -206,7 +206,8 @@ def _speaker_views(session: Session, result: Any) -> list[SpeakerView]:
         corrected = None
         if review is not None and any(iv.end > s.start and iv.start < s.end for s in segs for iv in review.intervals):
             corrected = review.summary(segs, labels, only_segments=True)
-        h = share_headline(summ, uncertain_below=below, noisy=noisy)  # the queue's for the patient too
+        # the queue's for the patient too
+        h = share_headline(summ, uncertain_below=below, noisy=poor_channel(result, speaker_normalisation(result, k)))
         out.append(SpeakerView(k, display_name(session, k), k == patient, h.label, h.value, summ.speech_seconds,
                                turns.get(k, 0), summ, corrected, h.uncertain))
     return out
@@ -255,16 +256,21 @@ def uncertain_reasons(session: Session) -> list[str]:
     seg = session.selected_segment()
     if seg is not None:
         conf, snr = seg.confidence, seg.snr_db
+        norm = speaker_normalisation(result, seg.speaker) if seg.speaker is not None else result.normalisation
     else:
         speaker = _speaker_in_scope(session)
         conf = speaker.share if speaker is not None else result.confidence
         snr = result.snr_db
+        norm = speaker_normalisation(result, speaker.index) if speaker is not None else result.normalisation
     reasons = []
     if conf is not None and conf < below:
         reasons.append(f"low confidence: {conf:.0%}, below the model's {below:.0%}")
     noisy = _too_noisy(snr)
     if noisy:
         reasons.append(noisy)
+    narrow = narrow_band_reason(result, norm)
+    if narrow:
+        reasons.append(narrow)
     return reasons or ["marked uncertain by the analysis"]
 
 

@@ -63,10 +63,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ser_engine.channel import poor_channel, speaker_normalisation
 from ser_engine.results import UNCERTAIN_BELOW
 
 from .events import EmitterGroup
-from .headline import Headline, headline, is_long, share_headline, too_noisy
+from .headline import Headline, headline, is_long, share_headline
 from .queue_view import QueueView
 from .review_controller import ReviewController, ReviewMark
 
@@ -355,7 +356,7 @@ class Session:
         if patient is None or patient not in self.speakers_of(e.path):
             return e.headline
         return share_headline(self.speaker_summary(patient, e.path), uncertain_below=self.uncertain_below,
-                              noisy=too_noisy(e.result.snr_db), patient=True)
+                              noisy=poor_channel(e.result, speaker_normalisation(e.result, patient)), patient=True)
 
     def selected_entry(self) -> Entry | None:
         return self._entries.get(self._selected)

@@ -232,6 +232,9 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
         snr = f"{timeline.snr_db:.1f} dB"
         snr += (f" (below {SNR_UNCERTAIN_DB:.0f} dB: labels marked uncertain)" if timeline.snr_db < SNR_UNCERTAIN_DB
                 else "")
+    from .channel import narrow_band_reason
+
+    narrow = narrow_band_reason(timeline)
     facts = [("Recording", name),
              ("Duration", f"{clock(dur)} ({clock(speech)} of speech)"),
              ("Analysed", analysed.strftime("%Y-%m-%d %H:%M %Z").strip()),
@@ -241,6 +244,7 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
               else f"{uncertain / speech:.0%} of the speech time is in segments marked uncertain"),
              ("Normalisation", timeline.normalisation.describe()),
              ("Signal-to-noise ratio", snr),
+             *([("Speech band", narrow)] if narrow else []),
              ("Clinician's review", _review_line(review, intervals)),
              ("Audio SHA-256", timeline.sha256 or "not computed")]
     limits: list[str]
@@ -297,14 +301,15 @@ def _speaker_summary(timeline: Any, review: Any, speaker: int) -> Any:
 def _patient_answer(timeline: Any, review: Any, patient: int, below: float) -> str:
     """The patient's answer in the queue's words: the emotion with the largest share of their
     own speech time (:meth:`~ser_engine.summary.Summary.top`)."""
-    from .vad import too_noisy
+    from .channel import poor_channel, speaker_normalisation
 
     summary = _speaker_summary(timeline, review, patient)
     label, share = summary.top()
     name = speaker_title(review.speaker_label(patient), patient)
     if share is None:
         return f"no speech found for the patient ({name})"
-    uncertain = summary.answer_uncertain(uncertain_below=below, noisy=too_noisy(timeline.snr_db))
+    noisy = poor_channel(timeline, speaker_normalisation(timeline, patient))
+    uncertain = summary.answer_uncertain(uncertain_below=below, noisy=noisy)
     return f"{label}, {share:.0%} of the patient's speech time{' (uncertain)' if uncertain else ''} ({name})"
 
 
@@ -326,13 +331,12 @@ def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
     """A line per speaker found, the patient first. A speaker's answer, speaking time and turns
     are over their speech after the clinician's speaker corrections (moves, merges), as the
     window's speaker summaries give them; a speaker merged into another says where they went."""
+    from .channel import poor_channel
     from .summary import speaker_turns
-    from .vad import too_noisy
 
     out = []
     patient = getattr(review, "patient", None)
     turns = speaker_turns(timeline.segments, _speaker_of(review))
-    noisy = too_noisy(timeline.snr_db)
     label_of = getattr(review, "speaker_label", None)
     label_of = label_of if callable(label_of) else None  # the user's names, when there is a review
     resolve = getattr(review, "resolve", None)
@@ -350,7 +354,7 @@ def _speaker_lines(timeline: Any, review: Any, below: float) -> list[str]:
         label, share = summary.top()
         n = turns.get(sp.index, 0)
         answer = "no speech found" if share is None else f"{label} {share:.0%} of their speech"
-        uncertain = summary.answer_uncertain(uncertain_below=below, noisy=noisy)
+        uncertain = summary.answer_uncertain(uncertain_below=below, noisy=poor_channel(timeline, sp.normalisation))
         out.append(f"{name}: {clock(summary.speech_seconds)} of speech in {n} turn{'s' if n != 1 else ''}; "
                    f"{answer}{' (uncertain)' if uncertain else ''}; "
                    f"{sp.normalisation.describe(label_of)}")

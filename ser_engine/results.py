@@ -209,6 +209,10 @@ class Timeline:
     snr_db : float or None
         How far (dB) the recording's speech lies above the noise around it; below
         ``ser_engine.vad.SNR_UNCERTAIN_DB`` its answer is marked uncertain.
+    band_db : float or None
+        How much of the speech's band the channel kept: its power above 4 kHz against
+        0.3-3.4 kHz (dB; :func:`ser_engine.channel.band_ratio_db`). Narrow-band speech (a
+        telephone line) labelled without a speaker baseline is marked uncertain, its segments too.
     speakers : list of SpeakerResult
         When the recording's speakers were found: each speaker's speaking time, turns,
         answer and normalisation, in order of first appearance (empty otherwise).
@@ -230,6 +234,7 @@ class Timeline:
     sha256: str | None = None
     speakers: list = dataclasses.field(default_factory=list)
     snr_db: float | None = None
+    band_db: float | None = None
     overview: object = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
 
@@ -249,6 +254,7 @@ class Timeline:
             "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
             "uncertain": bool(self.uncertain),
             "snr_db": None if self.snr_db is None else round(self.snr_db, 1),
+            "band_db": None if self.band_db is None else round(self.band_db, 1),
             "duration": round(self.duration, 3),
             "sha256": self.sha256,
             "model": {"id": self.model_id, "version": self.model_version},
@@ -268,7 +274,8 @@ class Timeline:
                    normalisation=Normalisation.from_dict(d.get("normalisation", "speaker")), label=d.get("label"),
                    confidence=d.get("confidence"), probabilities=dict(d.get("probabilities") or {}),
                    uncertain=bool(d.get("uncertain", False)), sha256=d.get("sha256"),
-                   speakers=[SpeakerResult.from_dict(x) for x in d.get("speakers", [])], snr_db=d.get("snr_db"))
+                   speakers=[SpeakerResult.from_dict(x) for x in d.get("speakers", [])], snr_db=d.get("snr_db"),
+                   band_db=d.get("band_db"))
 
 
 def probs_dict(labels, probs):

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .channel import band_ratio_db, narrow_band
 from .encoder import log_mel
 from .errors import SerError
 from .features import filter_banks
@@ -252,6 +253,8 @@ class Recording:
     turns: list | None = None
     #: signal-to-noise ratios of stretches (ser_engine.vad.SnrMeter, on the 10 ms grid), or None
     snr: object = dataclasses.field(default=None, repr=False)
+    #: how much of the speech's band the channel kept (ser_engine.channel.band_ratio_db), or None
+    band_db: float | None = None
 
     @property
     def n_frames(self):
@@ -365,9 +368,14 @@ def recording_from_signal(predictor, y, *, path="<array>", config=SegmentConfig(
         states = predictor.region_states([(y, 0, lo, hi) for lo, hi in regions])
     rec = recording_from_features(X, mask, feature_config=fc, config=config, path=path,
                                   duration=len(y) / fc.sample_rate, front_end=fe, states=states,
-                                  encoder=encoder_name(predictor))
+                                  encoder=encoder_name(predictor), mel_bank=_mel_bank(predictor))
     rec.snr = det.snr_meter()
     return rec
+
+
+def _mel_bank(predictor):
+    """The mel filter bank of ``predictor``'s classic frames (the bundle's, else librosa's)."""
+    return predictor.banks[0] if predictor.banks is not None else filter_banks(config=predictor.config)[0]
 
 
 def regions_of(mask, *, feature_config, config=SegmentConfig(), step=1):
@@ -379,12 +387,14 @@ def regions_of(mask, *, feature_config, config=SegmentConfig(), step=1):
 
 
 def recording_from_features(X, mask, *, feature_config, config=SegmentConfig(), path="<features>", duration=None,
-                            front_end=FrontEndConfig(), states=None, encoder=None):
+                            front_end=FrontEndConfig(), states=None, encoder=None, mel_bank=None):
     """The :class:`Recording` of a whole signal's classic frames (training's cached features)
     and its speech mask (:func:`ser_engine.vad.speech_mask`), and, for an encoder front end,
     its regions' encoder ``states`` (in region order): regions, and the regions' model frames.
     ``duration`` defaults to the frames' span. ``encoder``: the name of the encoder that
-    computed the states (the speaker step uses them when its space was fitted on them)."""
+    computed the states (the speaker step uses them when its space was fitted on them).
+    ``mel_bank``: the classic frames' mel filters, to measure the speech's band
+    (:attr:`Recording.band_db`); None leaves it unmeasured."""
     mask = np.asarray(mask, bool)
     if len(mask) != len(X):
         raise ValueError(f"{path}: a speech mask of {len(mask)} frames for {len(X)} feature frames")
@@ -402,7 +412,11 @@ def recording_from_features(X, mask, *, feature_config, config=SegmentConfig(), 
         turns = speaker_turns(regions, [X[lo:hi] for lo, hi in regions], config=feature_config,
                               n_speakers=config.speakers, states=states if front_end.uses_encoder else None,
                               encoder=encoder).turns
-    return _on_model_grid(str(path), float(duration), mask, regions, feats, front_end, feature_config, turns=turns)
+    rec = _on_model_grid(str(path), float(duration), mask, regions, feats, front_end, feature_config, turns=turns)
+    if mel_bank is not None:  # on the frames the reading stage's display log-mel has (read_recording)
+        rec.band_db = band_ratio_db(X[::MEL_STEP, :feature_config.n_mels], mask[::MEL_STEP], mel_bank=mel_bank,
+                                    config=feature_config)
+    return rec
 
 
 def _on_model_grid(path, duration, mask, regions, feats, front_end, fc, sha256=None, overview=None, turns=None):
@@ -476,9 +490,16 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                         labels=predictor.labels, temperature=temps, uncertain_below=predictor.bundle.uncertain_below,
                         rate=rec.rate, duration=duration, smooth=config.smooth, speakers=speakers)
 
+    # narrow-band speech labelled alone is not trusted (ser_engine.channel); a speaker baseline
+    # from the same channel makes it so again, so the mark follows each unit's normalisation
+    narrow = narrow_band(rec.band_db)
+    alone = [narrow and b.mode == "global" for b in per_speaker]
+
     def report(new, fraction):
         for seg in new:
             _mark_noise(seg, rec.snr, predictor.config.frame_rate)
+            if seg.is_speech and alone[seg.speaker or 0]:
+                seg.uncertain = True
         if on_block is not None:
             done = labeller.segments[-1].end if labeller.segments else 0.0
             frac = 1.0 if labeller.finished else progress_at(predictor.front_end.uses_encoder, LABELLING, fraction)
@@ -497,14 +518,16 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             a = labeller.answer(k)
             secs = sum(hi - lo for lo, hi, s in rec.turns if s == k) / rec.rate
             speaker_results.append(SpeakerResult(k, secs, runs[k], a.label, a.confidence, a.probabilities,
-                                                 a.uncertain, per_speaker[k].normalisation))
-    snr = rec.snr() if rec.snr is not None and answer.label != NO_SPEECH else None
+                                                 a.uncertain or alone[k], per_speaker[k].normalisation))
+    speech = answer.label != NO_SPEECH
+    snr = rec.snr() if rec.snr is not None and speech else None
+    norm = _overall(per_speaker) if speakers is not None else baseline.normalisation
     return Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
-                    model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
-                    normalisation=_overall(per_speaker) if speakers is not None else baseline.normalisation,
+                    model_id=predictor.bundle.model_id, model_version=predictor.bundle.version, normalisation=norm,
                     label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
-                    uncertain=answer.uncertain or too_noisy(snr), sha256=rec.sha256, speakers=speaker_results,
-                    snr_db=snr, overview=rec.overview)
+                    uncertain=answer.uncertain or too_noisy(snr) or (speech and narrow and norm.mode == "global"),
+                    sha256=rec.sha256, speakers=speaker_results, snr_db=snr, band_db=rec.band_db if speech else None,
+                    overview=rec.overview)
 
 
 def _mark_noise(seg, meter, rate):
@@ -555,7 +578,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     fc = predictor.config
     sr, hop = fc.sample_rate, fc.hop_length
     total = audio_info(path).duration
-    mel_bank = predictor.banks[0] if predictor.banks is not None else filter_banks(config=fc)[0]
+    mel_bank = _mel_bank(predictor)
 
     def report(stage, done, fraction, overview=None):
         if on_block is not None:
@@ -674,6 +697,7 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
     sha = sha_future.result() if sha_future is not None else None
     rec = _on_model_grid(str(path), duration, mask, regions, feats, fe, fc, sha, view, turns)
     rec.snr = detector.snr_meter()
+    rec.band_db = band_ratio_db(mel, mask[::MEL_STEP][:len(mel)], mel_bank=mel_bank, config=fc)
     return rec
 
 

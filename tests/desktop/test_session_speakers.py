@@ -51,12 +51,15 @@ def two_speakers(path, *, snr=30.0):
                     speakers=speakers, snr_db=snr)
 
 
-def clip(path, label="angry", p=0.35, *, snr=40.0, normalisation=GLOBAL):
-    segs = [Segment(0.0, 0.5, NO_SPEECH, None, {}), Segment(0.5, 3.0, label, p, probs(label, p), p < 0.4, snr_db=snr),
+def clip(path, label="angry", p=0.35, *, snr=40.0, normalisation=GLOBAL, band=-25.0):
+    narrow = band < -58 and normalisation.mode == "global"  # as the engine marks them (ser_engine.channel)
+    segs = [Segment(0.0, 0.5, NO_SPEECH, None, {}),
+            Segment(0.5, 3.0, label, p, probs(label, p), p < 0.4 or narrow, snr_db=snr),
             Segment(3.0, 3.5, NO_SPEECH, None, {})]
     return Timeline(path=path, duration=3.5, segments=segs, labels=LABELS, model_id="m1", model_version="1",
                     normalisation=normalisation, label=label, confidence=p, probabilities=probs(label, p),
-                    uncertain=p < 0.4 or snr < 15, sha256=f"{abs(hash(path)):064d}"[:64], snr_db=snr)
+                    uncertain=p < 0.4 or snr < 15 or narrow, sha256=f"{abs(hash(path)):064d}"[:64], snr_db=snr,
+                    band_db=band)
 
 
 class Recorder(SessionRecorder):
@@ -385,6 +388,23 @@ def test_why_a_label_is_uncertain_low_confidence_or_too_noisy():
     assert readout.noise_text(s) == "Speech above the noise: 9 dB (recording) · 9 dB (this segment)"
     s.select("/v/both.wav")
     assert [r.split(":")[0] for r in readout.uncertain_reasons(s)] == ["low confidence", "too noisy"]
+
+
+def test_a_narrow_band_clip_labelled_alone_says_so_and_one_with_a_baseline_does_not():
+    baseline = Normalisation("speaker", "folder v (16 files)", 40.0)
+    s, rec, run = ready_session(lambda p, job: {"/v/phone.wav": clip(p, "sad", 0.9, band=-82.0),
+                                                "/v/phone_base.wav": clip(p, "sad", 0.9, band=-82.0,
+                                                                          normalisation=baseline)}[p])
+    s.add(["/v/phone.wav", "/v/phone_base.wav"])
+    run()
+    s.select("/v/phone.wav")
+    (reason,) = readout.uncertain_reasons(s)
+    assert reason.startswith("narrow band: almost nothing above 4 kHz (-82 dB; a telephone line")
+    assert readout.headline_view(s).uncertain
+    s.select_segment(1)
+    assert [r.split(":")[0] for r in readout.uncertain_reasons(s)] == ["narrow band"]
+    s.select("/v/phone_base.wav")
+    assert readout.uncertain_reasons(s) == [] and not readout.headline_view(s).uncertain
 
 
 def test_the_normalisation_says_what_and_from_what_with_the_refusal_note():
