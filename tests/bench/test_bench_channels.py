@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench.bench_channels import SR, channel, ensemble
+from bench.bench_channels import CHANNELS, SR, channel, ensemble, shown_table
 
 
 def _run(answers, truth):
@@ -23,6 +23,19 @@ def test_an_ensemble_scores_the_mean_of_its_members_answers_clip_by_clip():
 def test_an_ensemble_of_runs_scored_on_other_clips_is_refused():
     with pytest.raises(SystemExit, match="same clips"):
         ensemble({"a-0": _run([[1, 0]], ["neutral"]), "b-0": _run([[1, 0]], ["sad"])}, ["a-0", "b-0"])
+
+
+def test_what_a_user_reads_is_the_accuracy_of_the_unmarked_answers_and_the_share_marked():
+    truth = ["neutral", "sad", "sad", "neutral"]
+    answers = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.2, 0.8]]  # right, wrong, right, wrong
+    marks = [False, True, False, True]
+    rec = {"labels": ["neutral", "sad"], "truth": truth,
+           "answers": {f"{ch}:{m}": answers for ch in CHANNELS for m in ("global", "speaker")},
+           "uncertain": {f"{ch}:{m}": marks for ch in CHANNELS for m in ("global", "speaker")}}
+    rows = shown_table({"a-0": rec, "old-0": _run(answers, truth)}).splitlines()
+    assert len(rows) == 4  # a header, its rule and a's two normalisations; a run without marks has none
+    assert rows[2].startswith("| `a-0` | alone | 100.0% (50% marked) |")
+    assert shown_table({"old-0": _run(answers, truth)}) == ""
 
 
 def test_the_telephone_channel_keeps_the_length_and_removes_the_high_band():
