@@ -194,6 +194,10 @@ def model_card(manifest, report, reliability=None):
         "- Eight discrete acted categories; real emotion is often mixed, subtle or absent.",
         "- Figures are from unseen actors of the same corpus; expect lower accuracy on other recordings "
         "(other microphones and rooms, spontaneous speech).",
+        "- A telephone line, low-bitrate compression or a quiet level costs accuracy when a clip is labelled "
+        "alone (BENCHMARKS.md, \"Robustness across recordings\"), and on telephone-band audio the confidence does "
+        "not warn: SER Studio marks narrow-band speech labelled without a speaker baseline uncertain. Label such "
+        "clips with a speaker baseline from the same channel.",
         *(["- The pretrained encoder is English-only: other languages are not supported."]
           if manifest.get("encoder") else []),
         "- A screening aid for review by a clinician, not a diagnosis.",
