@@ -26,6 +26,8 @@ TABLE_SLACK = 8
 #: A recall column's header wraps at this many characters: a column is half the metrics
 #: table's width, and a mode's title ("with speaker baseline (all of the speaker's clips)") is longer.
 RECALL_HEADER_CHARS = 24
+#: Characters per line of a heatmap's title (the mode and its accuracy), so the two share the width.
+HEATMAP_TITLE_CHARS = 28
 METRICS = (("accuracy", "Accuracy", True), ("macro_f1", "Macro-F1", False), ("uar", "UAR", False))
 
 
@@ -154,13 +156,18 @@ class ReportView(QWidget):
         cm = np.array(res["confusion"], float)
         norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
         plot = self.confusion.addPlot(row=0, col=col)
-        plot.setTitle(f"{res['title']}: {res['accuracy']['mean']:.1%}", color="#333", size=font_points())
+        # wrapped: a title is as wide as its text, and a long one pushed the second heatmap off the widget
+        title = "<br>".join(textwrap.wrap(f"{res['title']}: {res['accuracy']['mean']:.1%}", HEATMAP_TITLE_CHARS))
+        plot.setTitle(title, color="#333", size=font_points())
         img = pg.ImageItem(norm.T.astype(np.float32))  # ImageItem's first axis is x (predicted)
         img.setLookupTable(_blues())
         img.setLevels((0, 1))
         plot.addItem(img)
         plot.invertY(True)
         plot.setAspectLocked(True)
+        n = len(cm)
+        plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
+        self.confusion.ci.layout.setColumnStretchFactor(col, 1)
         plot.setMouseEnabled(x=False, y=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()

@@ -68,6 +68,21 @@ def test_the_recall_headers_are_read_whole_at_1920_by_1080(qtbot):
     tab.shutdown()
 
 
+def test_both_confusion_heatmaps_are_whole_inside_the_widget(qtbot):
+    # Seen in a screenshot: the first heatmap squeezed to a sliver and the second, under its long
+    # one-line title, wider than the widget, its columns from "angry" on cut off.
+    tab = tab_showing(qtbot, fake_report(), 1500, 940)
+    view = tab.report_view.confusion
+    plots = [view.ci.getItem(0, col) for col in range(2)]
+    widths = [p.sceneBoundingRect().width() for p in plots]
+    assert all(p.sceneBoundingRect().right() <= view.width() + 1 for p in plots), widths
+    assert min(widths) > 0.8 * max(widths), widths
+    for p in plots:
+        (x0, x1), (y0, y1) = p.viewRange()
+        assert x0 <= 0 and x1 >= 8 and y0 <= 0 and y1 >= 8  # every cell in view
+    tab.shutdown()
+
+
 def test_the_curves_say_which_line_is_which_without_covering_them(qtbot):
     from desktop.curves_view import CurvesView
 
