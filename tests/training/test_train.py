@@ -29,7 +29,7 @@ def _actor_material(cfg, emotions=range(1, 9), per_emotion=2):
 @requires_data
 def test_the_sampler_draws_windows_from_the_pitch_shifted_copies_each_with_its_own_baseline():
     cfg = TrainConfig(speeds=(), noise_snrs=(), pitch_steps=(-2, 2), time_masks=0, freq_masks=0, speaker_mix=1.0,
-                      front_end={"kind": "classic"}, skewed_baselines=0.0)
+                      front_end={"kind": "classic"}, skewed_baselines=0.0, distill=0.0)
     items, recs, g = _actor_material(cfg, emotions=[5, 6, 7, 8], per_emotion=2)
     baselines = training_baselines(items, recs, g, cfg, np.random.default_rng(0))
     assert {(1, None), (1, pitch_key(-2)), (1, pitch_key(2))} == set(baselines)  # each copy its own speaker
@@ -43,7 +43,8 @@ def test_the_sampler_draws_windows_from_the_pitch_shifted_copies_each_with_its_o
 def test_skewed_baselines_are_drawn_when_asked_and_never_otherwise():
     """Training sees a window normalised by a baseline of, e.g., only the speaker's sad clips:
     what a patient's session gives the app."""
-    cfg = TrainConfig(speeds=(), noise_snrs=(), speaker_mix=1.0, skewed_baselines=1.0, front_end={"kind": "classic"})
+    cfg = TrainConfig(speeds=(), noise_snrs=(), speaker_mix=1.0, skewed_baselines=1.0, front_end={"kind": "classic"},
+                      distill=0.0)  # targets are labels here: the teacher's own test is in test_teacher.py
     items, recs, g = _actor_material(cfg, per_emotion=8)  # all 60 clips
     base = training_baselines(items, recs, g, cfg, np.random.default_rng(0))[(1, None)]
     # a baseline the app would refuse (under 10 s of speech) is never drawn
