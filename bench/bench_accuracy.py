@@ -45,8 +45,9 @@ DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
 #: The screening base: the "Full" preset (training/presets.py) as it was when the levers were
 #: screened, before noisy copies were adopted (so every recorded run stays paired with it).
 BASE = dict(epochs=40, patience=6, folds=5, ensemble=1, workers=1, noise_snrs=(),
-            # the classic recipe these levers were screened on (the default front end is now the encoder's)
-            front_end={"kind": "classic"}, skewed_baselines=0.0, speaker_scale="speaker")
+            # the classic recipe these levers were screened on (the default front end is now the encoder's,
+            # with its teacher)
+            front_end={"kind": "classic"}, skewed_baselines=0.0, speaker_scale="speaker", distill=0.0)
 
 #: (name, what it changes, TrainConfig overrides on top of BASE), in the order they run.
 LEVERS = [

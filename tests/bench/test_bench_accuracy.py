@@ -91,7 +91,8 @@ def test_the_shipped_recipe_row_is_the_thorough_preset_and_judges_the_bar_over_s
     # the shipped row is the Thorough preset before noisy copies were adopted, shipped_noise after;
     # both on classic frames with every clip as the baseline (the recipe until bench_honest chose
     # the encoder front end and skewed baselines: BENCHMARKS "Speaker baselines and front ends")
-    classic = dict(workers=1, seed=2, front_end={"kind": "classic"}, skewed_baselines=0.0, speaker_scale="speaker")
+    classic = dict(workers=1, seed=2, front_end={"kind": "classic"}, skewed_baselines=0.0, speaker_scale="speaker",
+                   distill=0.0)
     assert ba._config("shipped", 2)[0] == PRESETS["thorough"].config(**classic, noise_snrs=())
     assert ba._config("shipped_noise", 2)[0] == PRESETS["thorough"].config(**classic)
     assert ba._config("base", 2)[0].noise_snrs == () and ba._config("noise", 2)[0].noise_snrs == (20, 10)
