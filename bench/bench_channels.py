@@ -73,15 +73,14 @@ def _codec(y, fmt, subtype):
 def channel(y, name, *, seed=0):
     """``y`` (16 kHz mono) as heard through one of :data:`CHANNELS`."""
     import scipy.signal as sig
-    import soxr
 
     y = np.asarray(y, np.float32)
     if name == "clean":
         return y
     if name == "telephone":
-        band = sig.sosfilt(sig.butter(4, [300, 3400], btype="bandpass", fs=SR, output="sos"), y)
-        narrow = soxr.resample(band, SR, 8000)
-        return soxr.resample(narrow, 8000, SR)[:len(y)].astype(np.float32)
+        from training.cache import telephone_band
+
+        return telephone_band(y, sr=SR)
     if name == "laptop":
         sos = np.concatenate([sig.butter(2, 200, btype="highpass", fs=SR, output="sos"), _sos_peak(3000, 6, 1.0, SR),
                               sig.butter(2, 7000, btype="lowpass", fs=SR, output="sos")])

@@ -95,15 +95,32 @@ def pitch_shift(y, steps, *, sr):
     return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps, res_type="soxr_hq").astype(np.float32)
 
 
-def variant_key(speed=1.0, snr=None, pitch=None):
+def telephone_band(y, *, sr):
+    """``y`` through a telephone line: 300-3,400 Hz (4th-order Butterworth band-pass) and an
+    8 kHz sample rate (soxr), back at ``sr`` with the same length."""
+    import scipy.signal as sig
+    import soxr
+
+    band = sig.sosfilt(sig.butter(4, [300, 3400], btype="bandpass", fs=sr, output="sos"), y)
+    narrow = soxr.resample(band, sr, 8000)
+    out = soxr.resample(narrow, 8000, sr)[:len(y)]
+    return np.pad(out, (0, len(y) - len(out))).astype(np.float32)
+
+
+#: The recording channels a training copy can be sent through (``TrainConfig.channels``).
+CHANNELS = {"telephone": telephone_band}
+
+
+def variant_key(speed=1.0, snr=None, pitch=None, channel=None):
     """The key suffix of an augmented copy (``""`` for the recording itself)."""
     return (("" if speed == 1.0 else f"-speed{speed:g}") + ("" if snr is None else f"-snr{snr:g}")
-            + ("" if pitch is None else f"-{pitch_key(pitch)}"))
+            + ("" if pitch is None else f"-{pitch_key(pitch)}") + ("" if channel is None else f"-{channel_key(channel)}"))
 
 
-def variant_audio(path, *, sr, speed=1.0, snr=None, seed=0, pitch=None):
+def variant_audio(path, *, sr, speed=1.0, snr=None, seed=0, pitch=None, channel=None):
     """A recording, or its augmented copy: played ``speed`` times faster, shifted ``pitch``
-    semitones, with white noise ``snr`` dB below its speech (seeded by ``seed``)."""
+    semitones, with white noise ``snr`` dB below its speech (seeded by ``seed``), sent
+    through a ``channel`` of :data:`CHANNELS`."""
     y = load_audio(path, sr=sr)
     if speed != 1.0:
         y = speed_perturb(y, speed, sr=sr)
@@ -111,21 +128,23 @@ def variant_audio(path, *, sr, speed=1.0, snr=None, seed=0, pitch=None):
         y = pitch_shift(y, pitch, sr=sr)
     if snr is not None:
         y = add_noise(y, snr, sr=sr, seed=seed)
+    if channel is not None:
+        y = CHANNELS[channel](y, sr=sr)
     return y
 
 
-def _extract(path, config_dict, speed=1.0, snr=None, seed=0, pitch=None):
+def _extract(path, config_dict, speed=1.0, snr=None, seed=0, pitch=None, channel=None):
     # Runs in a worker process: returns features or the reason they could not be made.
     try:
         config = FeatureConfig.from_dict(config_dict)
-        y = variant_audio(path, sr=config.sample_rate, speed=speed, snr=snr, seed=seed, pitch=pitch)
+        y = variant_audio(path, sr=config.sample_rate, speed=speed, snr=snr, seed=seed, pitch=pitch, channel=channel)
         return compute_features(y, config=config), None
     except SerError as exc:
         return None, getattr(exc, "reason", str(exc))
 
 
 def extract_features(paths, *, config, cache=None, workers=2, progress=None, speed=1.0, snr=None, pitch=None,
-                     should_stop=None, runner=None):
+                     channel=None, should_stop=None, runner=None):
     """Features of many files, from the cache where possible.
 
     Parameters
@@ -164,7 +183,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
     features, failures, todo, digests = {}, {}, [], {}
     total = len(paths)
     for path in paths:
-        digest = file_digest(path) + variant_key(speed, snr, pitch)
+        digest = file_digest(path) + variant_key(speed, snr, pitch, channel)
         digests[path] = digest
         X = cache.get(digest) if cache else None
         if X is None:
@@ -196,7 +215,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
 
         jobs = [(p, _seed(digests[p])) for p in todo]
         results = runner.run(extract_task, jobs, name="ser-features", config_dict=cfg, speed=speed, snr=snr,
-                             pitch=pitch)
+                             pitch=pitch, channel=channel)
         with contextlib.closing(results):  # a cancel or an error: the cluster drops the files not done
             for path, (result, unreadable) in zip(todo, results):
                 check_unreadable(path, unreadable)
@@ -209,7 +228,8 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
             # Small chunks: a cancel waits at most for the chunks already running.
             chunk = max(1, min(MAX_CHUNK, len(todo) // (workers * 8)))
             results = pool.map(_extract, todo, [cfg] * len(todo), [speed] * len(todo), [snr] * len(todo),
-                               [_seed(digests[p]) for p in todo], [pitch] * len(todo), chunksize=chunk)
+                               [_seed(digests[p]) for p in todo], [pitch] * len(todo), [channel] * len(todo),
+                               chunksize=chunk)
             for path, result in zip(todo, results):
                 finish(path, result)
                 check_stop()
@@ -217,7 +237,7 @@ def extract_features(paths, *, config, cache=None, workers=2, progress=None, spe
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         for path in todo:
-            finish(path, _extract(path, cfg, speed, snr, _seed(digests[path]), pitch))
+            finish(path, _extract(path, cfg, speed, snr, _seed(digests[path]), pitch, channel))
             check_stop()
     return features, failures, n_cached
 
@@ -236,21 +256,28 @@ def pitch_key(steps):
     return f"pitch{steps:+g}"
 
 
-def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_steps=(), cache=None, workers=2,
-                              progress=None, should_stop=None, runner=None):
-    """Features of the recordings, of their speed-perturbed, noisy and pitch-shifted copies.
+def channel_key(name):
+    """The ``features`` key part of the copies sent through channel ``name`` (:data:`CHANNELS`)."""
+    return f"channel-{name}"
+
+
+def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_steps=(), channels=(), cache=None,
+                              workers=2, progress=None, should_stop=None, runner=None):
+    """Features of the recordings, of their speed-perturbed, noisy, pitch-shifted and
+    channel copies.
 
     Returns
     -------
     features : dict
         ``path -> X`` for the recordings, ``(path, speed) -> X`` for each speed,
         ``(path, noise_key(snr)) -> X`` for each SNR and ``(path, pitch_key(steps)) -> X``
-        for each pitch shift.
+        for each pitch shift and ``(path, channel_key(name))`` for each channel.
     failures : dict Path -> str
     n_cached : int
-        Of all ``len(paths) * (1 + len(speeds) + len(noise_snrs) + len(pitch_steps))`` feature sets.
+        Of all ``len(paths) * (1 + len(speeds) + len(noise_snrs) + len(pitch_steps) + len(channels))``
+        feature sets.
     """
-    total = len(paths) * (1 + len(speeds) + len(noise_snrs) + len(pitch_steps))
+    total = len(paths) * (1 + len(speeds) + len(noise_snrs) + len(pitch_steps) + len(channels))
     offset = [0, 0]  # files and cache hits of the finished passes
 
     def report(done, _total, cached):
@@ -263,6 +290,7 @@ def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_
     variants = [(speed, {"speed": speed}) for speed in speeds]
     variants += [(noise_key(snr), {"snr": snr}) for snr in noise_snrs]
     variants += [(pitch_key(steps), {"pitch": steps}) for steps in pitch_steps]
+    variants += [(channel_key(name), {"channel": name}) for name in channels]
     for key, kwargs in variants:
         offset[0] += len(paths)
         offset[1] = n_cached

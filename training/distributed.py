@@ -567,7 +567,7 @@ def fit_members(tasks, recs, *, on_epoch=None, should_stop=None, runner=None):
 # -- feature extraction on the workers ----------------------------------------------------------
 
 
-def extract_task(job, *, config_dict, speed, snr, pitch, threads=None):
+def extract_task(job, *, config_dict, speed, snr, pitch, channel=None, threads=None):
     """One file's features on a worker (:func:`~training.cache._extract`): ``(features or
     None, reason)``, and when there are none, ``(worker, why)`` if this worker cannot open
     the file at all (a worker without the storage, not a bad file), else None."""
@@ -579,7 +579,7 @@ def extract_task(job, *, config_dict, speed, snr, pitch, threads=None):
 
     path, seed = job
     with pinned(threads):
-        X, reason = _extract(path, config_dict, speed, snr, seed, pitch)
+        X, reason = _extract(path, config_dict, speed, snr, seed, pitch, channel)
     why = cannot_open(path) if X is None else None
     return (X, reason), ((get_worker().address, why) if why else None)
 

@@ -101,7 +101,7 @@ def _run_training(data_dir, out_dir, cfg, *, progress, should_stop, cache_root, 
     cache = FeatureCache(cfg.feature, cache_root)
     features, failures, n_cached = extract_training_features(
         [it.path for it in dataset.items], config=cfg.feature, speeds=cfg.speeds, noise_snrs=cfg.noise_snrs,
-        pitch_steps=cfg.pitch_steps, cache=cache, workers=cfg.workers,
+        pitch_steps=cfg.pitch_steps, channels=cfg.channels, cache=cache, workers=cfg.workers,
         progress=lambda done, total, cached: emit({"phase": "features", "done": done, "total": total,
                                                    "cached": cached}),
         should_stop=should_stop, runner=runner)

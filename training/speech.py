@@ -76,6 +76,8 @@ def _suffix(variant, variant_key):
         return variant_key(snr=float(variant[3:]))
     if isinstance(variant, str) and variant.startswith("pitch"):
         return variant_key(pitch=float(variant[5:]))
+    if isinstance(variant, str) and variant.startswith("channel-"):
+        return variant_key(channel=variant[len("channel-"):])
     return variant_key(speed=float(variant))
 
 
@@ -90,6 +92,8 @@ def copy_audio(key, *, sr):
         kwargs = {"snr": float(variant[3:]), "seed": _seed(file_digest(path))}
     elif isinstance(variant, str) and variant.startswith("pitch"):
         kwargs = {"pitch": float(variant[5:])}
+    elif isinstance(variant, str) and variant.startswith("channel-"):
+        kwargs = {"channel": variant[len("channel-"):]}
     elif variant is not None:
         kwargs = {"speed": float(variant)}
     return variant_audio(path, sr=sr, **kwargs)

@@ -11,7 +11,7 @@ from ser_engine import EMOTIONS
 from ser_engine.errors import TrainingCancelled
 from ser_engine.segments import SegmentConfig, group_stats
 
-from .cache import noise_key, pitch_key
+from .cache import channel_key, noise_key, pitch_key
 from .model import AUX_OUTPUTS, build_model, output_model
 from .scoring import (CONDITIONS, VALIDATION_CONDITIONS, accuracy, baseline_stats, by_actor, condition_set,
                       condition_subsets, nll, recordings_of)
@@ -60,7 +60,7 @@ def aux_targets(items):
 def augmented_keys(cfg):
     """The ``features`` key parts of a recording's augmented copies under ``cfg``."""
     return (list(cfg.speeds) + [noise_key(snr) for snr in cfg.noise_snrs]
-            + [pitch_key(steps) for steps in cfg.pitch_steps])
+            + [pitch_key(steps) for steps in cfg.pitch_steps] + [channel_key(name) for name in cfg.channels])
 
 
 def version_recordings(items, recs, key):
