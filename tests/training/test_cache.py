@@ -149,3 +149,29 @@ def test_pitch_shifted_copies_are_cached_under_their_own_key(tmp_path):
     assert not np.allclose(low, high)
     _, _, cached = extract_training_features(paths, config=cfg, pitch_steps=(-2, 2), cache=cache, workers=1)
     assert cached == 3
+
+
+def test_telephone_copies_lose_the_band_above_4_khz_and_are_cached_under_their_own_key(tmp_path):
+    from ser_engine.audio import load_audio
+    from ser_engine.features import compute_features
+    from training.cache import channel_key, extract_training_features, telephone_band
+    from training.speech import copy_audio, copy_digest
+
+    paths = ravdess_files([1], emotions=[5], per_emotion=1)
+    cfg = FeatureConfig()
+    cache = FeatureCache(cfg, tmp_path / "cache")
+    feats, failures, cached = extract_training_features(paths, config=cfg, channels=("telephone",), cache=cache,
+                                                        workers=1)
+    key = (paths[0], channel_key("telephone"))
+    assert failures == {} and cached == 0 and set(feats) == {paths[0], key}
+    # the copy the encoder is given is the one the features were computed from
+    y = load_audio(paths[0])
+    phone = copy_audio(key, sr=cfg.sample_rate)
+    assert len(phone) == len(y) and np.array_equal(phone, telephone_band(y, sr=cfg.sample_rate))
+    np.testing.assert_allclose(feats[key], compute_features(phone, config=cfg), rtol=1e-5, atol=1e-4)
+    spectrum = np.abs(np.fft.rfft(phone)) ** 2
+    freqs = np.fft.rfftfreq(len(phone), 1 / cfg.sample_rate)
+    assert spectrum[freqs > 4200].sum() < 1e-6 * spectrum[(freqs > 300) & (freqs < 3400)].sum()
+    assert copy_digest(key) != copy_digest(paths[0])
+    _, _, cached = extract_training_features(paths, config=cfg, channels=("telephone",), cache=cache, workers=1)
+    assert cached == 2

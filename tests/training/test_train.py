@@ -1,7 +1,7 @@
 import numpy as np
 
 from tests.conftest import ravdess_files, requires_data
-from training.cache import extract_training_features, noise_key, pitch_key
+from training.cache import channel_key, extract_training_features, noise_key, pitch_key
 from training.config import TrainConfig
 from training.dataset import parse_name
 from training.scoring import CONDITIONS, recordings_of
@@ -9,8 +9,8 @@ from training.train import WindowSampler, augmented_keys, training_baselines
 
 
 def test_every_kind_of_copy_is_an_augmented_version():
-    cfg = TrainConfig(speeds=(0.9, 1.1), noise_snrs=(20,), pitch_steps=(-2, 2))
-    assert augmented_keys(cfg) == [0.9, 1.1, noise_key(20), pitch_key(-2), pitch_key(2)]
+    cfg = TrainConfig(speeds=(0.9, 1.1), noise_snrs=(20,), pitch_steps=(-2, 2), channels=["telephone"])
+    assert augmented_keys(cfg) == [0.9, 1.1, noise_key(20), pitch_key(-2), pitch_key(2), channel_key("telephone")]
     assert augmented_keys(TrainConfig(speeds=(), noise_snrs=())) == []
 
 
