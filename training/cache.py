@@ -369,13 +369,14 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
     """
     from ser_engine.encoder import SpeechEncoder, current_spec, whisper_mel_bank
 
+    from .speech import copy_digest
+
     spec = current_spec()
     cache = cache if cache is not None else None
     out, todo = {}, []
     digests = {}
     for key in features:
-        path, variant = (key, None) if not isinstance(key, tuple) else key
-        digests[key] = file_digest(path) + _variant_suffix(variant)
+        digests[key] = copy_digest(key)
         cached = cache.get(digests[key]) if cache else None
         if cached is not None:
             out[key] = _as_stored(cached)
@@ -449,9 +450,11 @@ def encode_group(encoder, bank, keys, digests, *, config, seg, front_end):
     from ser_engine.segments import regions_of
     from ser_engine.vad import speech_mask
 
+    from .speech import copy_audio
+
     pieces, owner = [], []
-    for key, digest in zip(keys, digests, strict=True):
-        y = _variant_of(key, config, digest)
+    for key in keys:
+        y = copy_audio(key, sr=config.sample_rate)
         # the app's regions: the speech detector's, on the copy's own samples
         mask = speech_mask(y, sample_rate=config.sample_rate, hop_length=config.hop_length)
         for lo, hi in regions_of(mask, feature_config=config, config=seg, step=front_end.step):
@@ -461,25 +464,3 @@ def encode_group(encoder, bank, keys, digests, *, config, seg, front_end):
     return {key: [s for s, k in zip(states, owner) if k == key] for key in keys}
 
 
-def _variant_suffix(variant):
-    """The cache key suffix of a copy named by its ``features`` key part."""
-    if variant is None:
-        return ""
-    if isinstance(variant, str) and variant.startswith("snr"):
-        return variant_key(snr=float(variant[3:]))
-    if isinstance(variant, str) and variant.startswith("pitch"):
-        return variant_key(pitch=float(variant[5:]))
-    return variant_key(speed=float(variant))
-
-
-def _variant_of(key, config, digest):
-    """The audio of a ``features`` key: the recording, or the copy its key part names."""
-    path, variant = (key, None) if not isinstance(key, tuple) else key
-    kwargs = {}
-    if isinstance(variant, str) and variant.startswith("snr"):
-        kwargs = {"snr": float(variant[3:]), "seed": _seed(file_digest(path) + variant_key(snr=float(variant[3:])))}
-    elif isinstance(variant, str) and variant.startswith("pitch"):
-        kwargs = {"pitch": float(variant[5:])}
-    elif variant is not None:
-        kwargs = {"speed": float(variant)}
-    return variant_audio(path, sr=config.sample_rate, **kwargs)

@@ -175,3 +175,24 @@ def test_telephone_copies_lose_the_band_above_4_khz_and_are_cached_under_their_o
     assert copy_digest(key) != copy_digest(paths[0])
     _, _, cached = extract_training_features(paths, config=cfg, channels=("telephone",), cache=cache, workers=1)
     assert cached == 2
+
+
+def test_the_encoder_is_given_each_copy_as_its_features_were_made(tmp_path):
+    """The encoder states of a copy (any kind, the telephone's too) come from the same samples
+    and cache key as its features: one naming of copies (training.speech), not two."""
+    from ser_engine.encoder import current_spec
+    from ser_engine.frontend import FrontEndConfig
+    from ser_engine.segments import SegmentConfig
+    from training.cache import StatesCache, extract_encoder_states, extract_training_features
+    from training.speech import copy_digest
+
+    paths = ravdess_files([2], emotions=[4], per_emotion=1)
+    cfg = FeatureConfig()
+    feats, _, _ = extract_training_features(paths, config=cfg, noise_snrs=(10,), channels=("telephone",), workers=1)
+    cache = StatesCache(cfg, SegmentConfig(), current_spec(), tmp_path / "encoder")
+    states = extract_encoder_states(feats, config=cfg, seg=SegmentConfig(), front_end=FrontEndConfig("both"),
+                                    cache=cache)
+    assert set(states) == set(feats) and len(feats) == 3
+    for key in feats:
+        stored = cache.get(copy_digest(key))
+        assert stored is not None and len(stored) == len(states[key])
