@@ -389,15 +389,14 @@ def extract_encoder_states(features, *, config, seg, front_end, cache=None, prog
     if not todo:
         return out
     groups = [todo[i:i + files_per_call] for i in range(0, len(todo), files_per_call)]
-    jobs = [(keys, [digests[k] for k in keys]) for keys in groups]  # small: a worker makes the audio again
-    if runner is not None:
+    if runner is not None:  # a group's keys are all a worker needs: it makes the audio again
         from .distributed import encode_task
 
-        results = runner.run(encode_task, jobs, name="ser-encoder", config=config, seg=seg, front_end=front_end,
+        results = runner.run(encode_task, groups, name="ser-encoder", config=config, seg=seg, front_end=front_end,
                              spec=spec)
     else:
         encoder, bank = SpeechEncoder(spec), whisper_mel_bank()
-        results = (encode_group(encoder, bank, *job, config=config, seg=seg, front_end=front_end) for job in jobs)
+        results = (encode_group(encoder, bank, keys, config=config, seg=seg, front_end=front_end) for keys in groups)
     results = iter(results)
     with contextlib.closing(results):  # a cancel or an error: the cluster drops the groups not done
         for keys in groups:
@@ -443,7 +442,7 @@ def _as_stored(states):
     return [np.asarray(np.asarray(s, np.float16), np.float32) for s in states]
 
 
-def encode_group(encoder, bank, keys, digests, *, config, seg, front_end):
+def encode_group(encoder, bank, keys, *, config, seg, front_end):
     """Encoder states of the speech regions of a few recordings or copies, in one call of
     the encoder: ``{key: [states of each region]}`` (:func:`extract_encoder_states`)."""
     from ser_engine.encoder import region_states

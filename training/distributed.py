@@ -587,7 +587,7 @@ def extract_task(job, *, config_dict, speed, snr, pitch, channel=None, threads=N
 _ENCODERS = threading.local()  # per worker thread (an encoder is not thread-safe): (sha256, encoder, bank)
 
 
-def encode_task(group, *, config, seg, front_end, spec, threads=None):
+def encode_task(keys, *, config, seg, front_end, spec, threads=None):
     """Encoder states of a group of recordings on a worker (:func:`~training.cache.encode_group`),
     with an encoder loaded once per worker thread."""
     from ser_engine.encoder import SpeechEncoder, whisper_mel_bank
@@ -598,9 +598,8 @@ def encode_task(group, *, config, seg, front_end, spec, threads=None):
     if held is None or held[0] != spec.sha256:
         held = (spec.sha256, SpeechEncoder(spec), whisper_mel_bank())
         _ENCODERS.held = held
-    keys, digests = group
     with pinned(threads):  # Whisper's log-mel is a BLAS product; the encoder has its own 2 threads everywhere
-        return encode_group(held[1], held[2], keys, digests, config=config, seg=seg, front_end=front_end)
+        return encode_group(held[1], held[2], keys, config=config, seg=seg, front_end=front_end)
 
 
 def check_unreadable(path, unreadable):

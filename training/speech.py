@@ -61,24 +61,27 @@ class MaskCache:
         atomic_write_bytes(self._entry(digest), buf.getvalue())
 
 
+def _copy_of(key):
+    """``(path, what makes the copy)`` of a ``features`` key: the :func:`~training.cache.variant_key`
+    arguments its key part names (none for the recording itself)."""
+    path, variant = (key, None) if not isinstance(key, tuple) else key
+    if variant is None:
+        return path, {}
+    if isinstance(variant, str) and variant.startswith("snr"):
+        return path, {"snr": float(variant[3:])}
+    if isinstance(variant, str) and variant.startswith("pitch"):
+        return path, {"pitch": float(variant[5:])}
+    if isinstance(variant, str) and variant.startswith("channel-"):
+        return path, {"channel": variant[len("channel-"):]}
+    return path, {"speed": float(variant)}
+
+
 def copy_digest(key) -> str:
     """The cache digest of a ``features`` key: the file's content and the copy's suffix."""
     from .cache import file_digest, variant_key
 
-    path, variant = (key, None) if not isinstance(key, tuple) else key
-    return file_digest(path) + _suffix(variant, variant_key)
-
-
-def _suffix(variant, variant_key):
-    if variant is None:
-        return ""
-    if isinstance(variant, str) and variant.startswith("snr"):
-        return variant_key(snr=float(variant[3:]))
-    if isinstance(variant, str) and variant.startswith("pitch"):
-        return variant_key(pitch=float(variant[5:]))
-    if isinstance(variant, str) and variant.startswith("channel-"):
-        return variant_key(channel=variant[len("channel-"):])
-    return variant_key(speed=float(variant))
+    path, copy = _copy_of(key)
+    return file_digest(path) + variant_key(**copy)
 
 
 def copy_audio(key, *, sr):
@@ -86,17 +89,9 @@ def copy_audio(key, *, sr):
     exactly as for its features (the noise seeded by the file's content)."""
     from .cache import _seed, file_digest, variant_audio
 
-    path, variant = (key, None) if not isinstance(key, tuple) else key
-    kwargs = {}
-    if isinstance(variant, str) and variant.startswith("snr"):
-        kwargs = {"snr": float(variant[3:]), "seed": _seed(file_digest(path))}
-    elif isinstance(variant, str) and variant.startswith("pitch"):
-        kwargs = {"pitch": float(variant[5:])}
-    elif isinstance(variant, str) and variant.startswith("channel-"):
-        kwargs = {"channel": variant[len("channel-"):]}
-    elif variant is not None:
-        kwargs = {"speed": float(variant)}
-    return variant_audio(path, sr=sr, **kwargs)
+    path, copy = _copy_of(key)
+    seed = _seed(file_digest(path)) if "snr" in copy else 0
+    return variant_audio(path, sr=sr, seed=seed, **copy)
 
 
 def speech_masks(features, *, config, cache=None, progress=None, should_stop=None):
