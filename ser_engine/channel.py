@@ -17,6 +17,8 @@ RAVDESS clips, clean and through each channel of that test, are in the comment o
 
 import numpy as np
 
+from .vad import too_noisy
+
 #: Frequencies (Hz) of the speech band a telephone keeps, and of the band above it that wide-band
 #: speech has and a telephone line does not.
 SPEECH_BAND = (300.0, 3400.0)
@@ -74,9 +76,9 @@ def narrow_band(ratio_db):
 
 
 def narrow_and_alone(result, normalisation=None):
-    """Whether a recording's answer, or one speaker's (``normalisation``: that speaker's), comes
-    from narrow-band speech labelled without a speaker baseline: the case this module's figures
-    say not to trust."""
+    """Whether a recording's answer (``result``: anything with ``band_db``), or one speaker's
+    (``normalisation``: that speaker's), comes from narrow-band speech labelled without a
+    speaker baseline: the case this module's figures say not to trust."""
     norm = normalisation if normalisation is not None else result.normalisation
     return narrow_band(getattr(result, "band_db", None)) and norm.mode == "global"
 
@@ -92,8 +94,6 @@ def poor_channel(result, normalisation=None):
     """Whether a recording's labels (or one speaker's: ``normalisation``) cannot be trusted for
     what the channel did to the speech: too noisy (:func:`ser_engine.vad.too_noisy`), or
     narrow-band and labelled alone."""
-    from .vad import too_noisy
-
     return too_noisy(getattr(result, "snr_db", None)) or narrow_and_alone(result, normalisation)
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .channel import band_ratio_db, narrow_band
+from .channel import band_ratio_db, narrow_and_alone, poor_channel
 from .encoder import log_mel
 from .errors import SerError
 from .features import filter_banks
@@ -492,8 +492,7 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
 
     # narrow-band speech labelled alone is not trusted (ser_engine.channel); a speaker baseline
     # from the same channel makes it so again, so the mark follows each unit's normalisation
-    narrow = narrow_band(rec.band_db)
-    alone = [narrow and b.mode == "global" for b in per_speaker]
+    alone = [narrow_and_alone(rec, b.normalisation) for b in per_speaker]
 
     def report(new, fraction):
         for seg in new:
@@ -520,14 +519,16 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             speaker_results.append(SpeakerResult(k, secs, runs[k], a.label, a.confidence, a.probabilities,
                                                  a.uncertain or alone[k], per_speaker[k].normalisation))
     speech = answer.label != NO_SPEECH
-    snr = rec.snr() if rec.snr is not None and speech else None
-    norm = _overall(per_speaker) if speakers is not None else baseline.normalisation
-    return Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
-                    model_id=predictor.bundle.model_id, model_version=predictor.bundle.version, normalisation=norm,
-                    label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
-                    uncertain=answer.uncertain or too_noisy(snr) or (speech and narrow and norm.mode == "global"),
-                    sha256=rec.sha256, speakers=speaker_results, snr_db=snr, band_db=rec.band_db if speech else None,
-                    overview=rec.overview)
+    timeline = Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
+                        model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
+                        normalisation=_overall(per_speaker) if speakers is not None else baseline.normalisation,
+                        label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
+                        sha256=rec.sha256, speakers=speaker_results,
+                        snr_db=rec.snr() if rec.snr is not None and speech else None,
+                        band_db=rec.band_db if speech else None, overview=rec.overview)
+    # the channel's rule is the screens' and the report's (ser_engine.channel), applied once here
+    timeline.uncertain = answer.uncertain or poor_channel(timeline)
+    return timeline
 
 
 def _mark_noise(seg, meter, rate):
