@@ -1,4 +1,6 @@
-"""The evaluation report of a training run: figures per mode, per-class recall, confusion heatmaps."""
+"""The evaluation report of a training run: figures per mode, per-class recall, and one mode's
+confusion heatmap at a time (chosen beside it): two side by side did not fit beside the tables at
+1366x768, where the first was squeezed and the second cut off at the widget's edge."""
 
 import logging
 import textwrap
@@ -8,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -17,8 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .widgets import font_points
-
 logger = logging.getLogger(__name__)
 
 #: Pixels beyond the metrics table's columns, so its cells never elide.
@@ -26,8 +27,6 @@ TABLE_SLACK = 8
 #: A recall column's header wraps at this many characters: a column is half the metrics
 #: table's width, and a mode's title ("with speaker baseline (all of the speaker's clips)") is longer.
 RECALL_HEADER_CHARS = 24
-#: Characters per line of a heatmap's title (the mode and its accuracy), so the two share the width.
-HEATMAP_TITLE_CHARS = 28
 METRICS = (("accuracy", "Accuracy", True), ("macro_f1", "Macro-F1", False), ("uar", "UAR", False))
 
 
@@ -60,7 +59,18 @@ class ReportView(QWidget):
         self.recall = _table(0, 0, self)
         self.confusion = pg.GraphicsLayoutWidget(self)
         self.confusion.setBackground("w")
-        self.confusion.setMinimumHeight(220)
+        self.confusion.setMinimumHeight(200)
+        self.confusion_mode = QComboBox(self)  # which mode's confusion matrix the heatmap shows
+        self.confusion_mode.setToolTip("The confusion matrix shown: rows the true emotion, columns the predicted")
+        # as wide as the heatmap, not as its longest mode title (which widened the whole window past 1366 px)
+        self.confusion_mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.confusion_mode.setMinimumContentsLength(16)
+        self.confusion_mode.currentIndexChanged.connect(self._show_confusion)
+        self._heatmaps = QWidget(self)
+        heatmaps = QVBoxLayout(self._heatmaps)
+        heatmaps.setContentsMargins(0, 0, 0, 0)
+        heatmaps.addWidget(self.confusion_mode)
+        heatmaps.addWidget(self.confusion, 1)
         self._tables = QWidget(self)
         tables = QVBoxLayout(self._tables)
         tables.setContentsMargins(0, 0, 0, 0)
@@ -69,7 +79,7 @@ class ReportView(QWidget):
         row = QHBoxLayout()
         # The tables as wide as the figures' "mean ± std" need (never elided); the heatmaps get the rest.
         row.addWidget(self._tables)
-        row.addWidget(self.confusion, 1)
+        row.addWidget(self._heatmaps, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.headline)
@@ -84,9 +94,13 @@ class ReportView(QWidget):
         self.recall.setRowCount(0)
         self.recall.setColumnCount(0)
         self.confusion.clear()
+        self._modes = []
+        self.confusion_mode.blockSignals(True)
+        self.confusion_mode.clear()
+        self.confusion_mode.blockSignals(False)
         self.metrics.hide()
         self.recall.hide()
-        self.confusion.hide()
+        self._heatmaps.hide()
 
     def report(self):
         return self._report
@@ -146,19 +160,25 @@ class ReportView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.recall.setItem(r, c, item)
         self.recall.setMinimumHeight(self.recall.horizontalHeader().height() + 22 * len(emotions) + 4)
-        for col, res in enumerate(modes.values()):
-            self._heatmap(col, res, emotions)
+        self._modes = [(res, emotions) for res in modes.values()]
+        self.confusion_mode.blockSignals(True)
+        self.confusion_mode.addItems([f"{res['title']}: {res['accuracy']['mean']:.1%}" for res in modes.values()])
+        self.confusion_mode.blockSignals(False)
+        self._show_confusion(0)
         self.metrics.show()
         self.recall.show()
-        self.confusion.show()
+        self._heatmaps.show()
 
-    def _heatmap(self, col, res, emotions):
+    def _show_confusion(self, index):
+        """The heatmap of the mode chosen in :attr:`confusion_mode`."""
+        self.confusion.clear()
+        if 0 <= index < len(self._modes):
+            self._heatmap(*self._modes[index])
+
+    def _heatmap(self, res, emotions):
         cm = np.array(res["confusion"], float)
         norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-        plot = self.confusion.addPlot(row=0, col=col)
-        # wrapped: a title is as wide as its text, and a long one pushed the second heatmap off the widget
-        title = "<br>".join(textwrap.wrap(f"{res['title']}: {res['accuracy']['mean']:.1%}", HEATMAP_TITLE_CHARS))
-        plot.setTitle(title, color="#333", size=font_points())
+        plot = self.confusion.addPlot(row=0, col=0)
         img = pg.ImageItem(norm.T.astype(np.float32))  # ImageItem's first axis is x (predicted)
         img.setLookupTable(_blues())
         img.setLevels((0, 1))
@@ -167,7 +187,6 @@ class ReportView(QWidget):
         plot.setAspectLocked(True)
         n = len(cm)
         plot.setRange(xRange=(0, n), yRange=(0, n), padding=0.02)
-        self.confusion.ci.layout.setColumnStretchFactor(col, 1)
         plot.setMouseEnabled(x=False, y=False)
         plot.setMenuEnabled(False)
         plot.hideButtons()

@@ -68,19 +68,31 @@ def test_the_recall_headers_are_read_whole_at_1920_by_1080(qtbot):
     tab.shutdown()
 
 
-def test_both_confusion_heatmaps_are_whole_inside_the_widget(qtbot):
-    # Seen in a screenshot: the first heatmap squeezed to a sliver and the second, under its long
-    # one-line title, wider than the widget, its columns from "angry" on cut off.
-    tab = tab_showing(qtbot, fake_report(), 1500, 940)
-    view = tab.report_view.confusion
-    plots = [view.ci.getItem(0, col) for col in range(2)]
-    widths = [p.sceneBoundingRect().width() for p in plots]
-    assert all(p.sceneBoundingRect().right() <= view.width() + 1 for p in plots), widths
-    assert min(widths) > 0.8 * max(widths), widths
-    for p in plots:
-        (x0, x1), (y0, y1) = p.viewRange()
-        assert x0 <= 0 and x1 >= 8 and y0 <= 0 and y1 >= 8  # every cell in view
-    tab.shutdown()
+def test_the_confusion_heatmap_is_whole_and_a_menu_shows_either_mode(qtbot):
+    # Seen in screenshots: two heatmaps side by side, the first squeezed to a sliver and the second
+    # cut off at the widget's edge (at 1500x940 under a long title; at 1366x768 whatever the title).
+    import pyqtgraph as pg
+
+    report = fake_report()
+    for width, height in ((1500, 940), (1366, 740)):
+        tab = tab_showing(qtbot, report, width, height)
+        view = tab.report_view
+        menu = view.confusion_mode
+        assert [menu.itemText(i) for i in range(menu.count())] == [
+            "each file alone: 54.3%", "with speaker baseline (all of the speaker's clips): 62.1%"]
+        for index, mode in enumerate(("global", "speaker")):
+            menu.setCurrentIndex(index)
+            plot = view.confusion.ci.getItem(0, 0)
+            assert view.confusion.ci.getItem(0, 1) is None  # one heatmap at a time
+            rect = plot.sceneBoundingRect()
+            assert rect.right() <= view.confusion.width() + 1 and rect.width() > 150, (width, rect)
+            assert menu.minimumSizeHint().width() < 250  # the longest title does not widen the window
+            (x0, x1), (y0, y1) = plot.viewRange()
+            assert x0 <= 0 and x1 >= 8 and y0 <= 0 and y1 >= 8  # every cell in view
+            (image,) = [item for item in plot.items if isinstance(item, pg.ImageItem)]
+            cm = np.array(report["evaluation"]["modes"][mode]["confusion"], float)
+            np.testing.assert_allclose(image.image, (cm / cm.sum(axis=1, keepdims=True)).T, rtol=1e-6)
+        tab.shutdown()
 
 
 def test_the_curves_say_which_line_is_which_without_covering_them(qtbot):
