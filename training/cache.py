@@ -21,6 +21,8 @@ from ser_engine.errors import SerError, TrainingCancelled
 from ser_engine.features import FeatureConfig, compute_features
 from ser_engine.paths import user_cache_dir
 
+from .rooms import room_copy
+
 logger = logging.getLogger(__name__)
 
 #: Files per task handed to an extraction process (bounds how long a cancel waits).
@@ -108,7 +110,7 @@ def telephone_band(y, *, sr):
 
 
 #: The recording channels a training copy can be sent through (``TrainConfig.channels``).
-CHANNELS = {"telephone": telephone_band}
+CHANNELS = {"telephone": telephone_band, "room": room_copy}
 
 
 def variant_key(speed=1.0, snr=None, pitch=None, channel=None):

@@ -56,7 +56,7 @@ class TrainConfig:
     speeds: tuple = (0.9, 1.1)  # speed-perturbed copies of each training recording (augmentation)
     noise_snrs: tuple = (20, 10)  # copies with white noise at these SNRs (dB): adopted by the room rule (BENCHMARKS.md)
     pitch_steps: tuple = ()     # copies shifted by these semitones at the same tempo (lever; BENCHMARKS.md)
-    channels: tuple = ()        # copies sent through these channels (training.cache.CHANNELS: "telephone"; lever)
+    channels: tuple = ()        # copies through training.cache.CHANNELS ("telephone", "room"; levers)
     ensemble: int = 1           # models trained with different seeds and averaged ("Thorough": 3)
     workers: int = 2            # feature-extraction processes
     feature: FeatureConfig = dataclasses.field(default_factory=FeatureConfig)

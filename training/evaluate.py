@@ -114,7 +114,7 @@ class CVResult:
 
 
 def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, only_folds=None, noisy_snrs=(),
-                   conditions=CONDITIONS, keep_models=False, states=None, recs=None, runner=None):
+                   copies=(), conditions=CONDITIONS, keep_models=False, states=None, recs=None, runner=None):
     """Run k-fold speaker-independent CV.
 
     Parameters
@@ -131,6 +131,10 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
         Also score every fold's model on the noisy copies of its test and validation files
         at these SNRs (``features[(path, noise_key(snr))]``, never trained on unless
         ``cfg.noise_snrs`` has them), alone and with a baseline of all the copies.
+    copies : iterable of str
+        The same for other copies, by their ``features`` key part (e.g.
+        ``channel_key("room")``): conditions ``"<key>:global"``/``"<key>:all"`` and the
+        validation figure ``val_accuracy_extra[key]``.
     conditions : sequence of str
         The speaker-baseline conditions scored besides "global" (:data:`~training.scoring.CONDITIONS`).
     keep_models : bool
@@ -185,12 +189,11 @@ def cross_validate(dataset, features, cfg, *, progress=None, should_stop=None, o
             for c, (local, sc) in score_conditions(tm.model, te, recs, tm.global_stats, cfg, conds).items():
                 parts.setdefault(c, []).append((idx[local], np.full(len(local), i), sc))
             val_extra = {}
-            for snr in noisy_snrs:
-                key = noise_key(snr)
-                copies = version_recordings(te, recs, key)
-                noisy = [it for it in te if it.path in copies]
-                pos = np.array([j for j, it in zip(idx, te) if it.path in copies], np.int64)
-                for c, (local, sc) in score_conditions(tm.model, noisy, copies, tm.global_stats, cfg,
+            for key in [noise_key(snr) for snr in noisy_snrs] + list(copies):
+                heard = version_recordings(te, recs, key)
+                noisy = [it for it in te if it.path in heard]
+                pos = np.array([j for j, it in zip(idx, te) if it.path in heard], np.int64)
+                for c, (local, sc) in score_conditions(tm.model, noisy, heard, tm.global_stats, cfg,
                                                        ("global", "all")).items():
                     parts.setdefault(f"{key}:{c}", []).append((pos[local], np.full(len(local), i), sc))
                 if va:

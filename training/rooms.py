@@ -18,6 +18,7 @@ these responses is longer (about 0.36 s for 0.3 s, 1.2 s for 0.8 s in the defaul
 
 import dataclasses
 import functools
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -338,3 +339,26 @@ def other_actor_sources(paths, *, exclude_actor):
         if actor != int(exclude_actor):
             out.append(p)
     return out
+
+
+#: The rooms a training copy is drawn from (``TrainConfig.channels`` "room", one copy per
+#: recording): steady noise of two colours at 20/10/5 dB and the two reverberation times of the
+#: benchmark. No babble: its voices must be actors that train every model this actor trains
+#: (never a fold's validation or test actor), which a copy cached per recording cannot know.
+TRAINING_ROOMS = (Room("pink", snr_db=20), Room("pink", snr_db=10), Room("pink", snr_db=5),
+                  Room("brown", snr_db=20), Room("brown", snr_db=10), Room("brown", snr_db=5),
+                  Room("reverb", rt60=0.3), Room("reverb", rt60=0.8))
+
+
+def room_of(y):
+    """The room of :data:`TRAINING_ROOMS` a clip's training copy is made in, and the copy's
+    seed: both from the clip's samples, so every run (and every worker) makes the same copy and
+    the rooms fall evenly across a training set."""
+    digest = zlib.crc32(np.ascontiguousarray(y, np.float32).tobytes())
+    return TRAINING_ROOMS[digest % len(TRAINING_ROOMS)], digest // len(TRAINING_ROOMS)
+
+
+def room_copy(y, *, sr):
+    """``y`` heard in the room :func:`room_of` draws for it (:func:`apply_room`)."""
+    room, seed = room_of(y)
+    return apply_room(y, room, seed=seed, sr=sr)

@@ -3,8 +3,11 @@
 from bench.bench_honest import verdicts
 
 
-def _run(validation, glob=0.6, all_clips=0.7):
-    return {"validation": [validation] * 5, "conditions": {"global": [glob] * 5, "all": [all_clips] * 5}}
+def _run(validation, glob=0.6, all_clips=0.7, rooms=None):
+    run = {"validation": [validation] * 5, "conditions": {"global": [glob] * 5, "all": [all_clips] * 5}}
+    if rooms is not None:
+        run["validation_channels"] = {"room": [rooms] * 5}
+    return run
 
 
 def test_a_lever_is_adopted_only_when_validation_rises_on_every_shared_seed():
@@ -13,7 +16,7 @@ def test_a_lever_is_adopted_only_when_validation_rises_on_every_shared_seed():
             ("classic_distill", 0): _run(0.63), ("classic_distill", 1): _run(0.62)}
     rows = {line.split(" | ")[0].strip("| `"): line for line in verdicts(runs).splitlines()[2:]}
     assert rows["encoder_stats"].endswith("| no |") and "-2.0 points" in rows["encoder_stats"]
-    assert "+5.0 points" in rows["encoder_stats"].split(" | ")[4]  # global 0.65 against 0.60
+    assert "+5.0 points" in rows["encoder_stats"].split(" | ")[5]  # global 0.65 against 0.60
     # +3 on seed 0, 0 on seed 1: not on every seed
     assert "| 0, 1 |" in rows["classic_distill"] and rows["classic_distill"].endswith("| no |")
     assert "+1.5 ± 2.1 points" in rows["classic_distill"]
@@ -24,3 +27,19 @@ def test_a_lever_is_adopted_only_when_validation_rises_on_every_shared_seed():
 def test_a_lever_that_gains_on_every_seed_is_adopted():
     runs = {("classic", 0): _run(0.59), ("classic_skew", 0): _run(0.63)}
     assert verdicts(runs).splitlines()[2].endswith("| yes |")
+
+
+def test_the_room_rule_adopts_a_lever_that_gains_in_rooms_on_every_seed_without_losing_clean_on_average():
+    ref = {("both_distill", 0): _run(0.74, rooms=0.60), ("both_distill", 1): _run(0.75, rooms=0.61)}
+    gains = {("both_distill_room", 0): _run(0.745, rooms=0.66), ("both_distill_room", 1): _run(0.752, rooms=0.64)}
+    row = verdicts({**ref, **gains}).splitlines()[2]
+    assert row.endswith("| yes (room rule) |") and "+4.5 ± 2.1 points" in row
+    # clean validation down on average: the rooms do not buy it
+    falls = {("both_distill_room", 0): _run(0.72, rooms=0.66), ("both_distill_room", 1): _run(0.75, rooms=0.64)}
+    assert verdicts({**ref, **falls}).splitlines()[2].endswith("| no |")
+    # a seed where the rooms did not rise decides against it
+    flat = {("both_distill_room", 0): _run(0.745, rooms=0.66), ("both_distill_room", 1): _run(0.752, rooms=0.61)}
+    assert verdicts({**ref, **flat}).splitlines()[2].endswith("| no |")
+    # runs recorded before the rooms were scored: judged by the clean rule alone
+    old = {("both_distill", 0): _run(0.74), ("both_distill_room", 0): _run(0.742, rooms=0.66)}
+    assert verdicts(old).splitlines()[2].endswith("| no |") and "| — |" in verdicts(old).splitlines()[2]

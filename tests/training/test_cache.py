@@ -196,3 +196,23 @@ def test_the_encoder_is_given_each_copy_as_its_features_were_made(tmp_path):
     for key in feats:
         stored = cache.get(copy_digest(key))
         assert stored is not None and len(stored) == len(states[key])
+
+
+def test_room_copies_are_cached_under_their_own_key_and_the_encoder_gets_the_same_samples(tmp_path):
+    from ser_engine.audio import load_audio
+    from ser_engine.features import compute_features
+    from training.cache import channel_key, extract_training_features
+    from training.rooms import room_copy
+    from training.speech import copy_audio
+
+    paths = ravdess_files([1], emotions=[5], per_emotion=1)
+    cfg = FeatureConfig()
+    cache = FeatureCache(cfg, tmp_path / "cache")
+    feats, failures, _ = extract_training_features(paths, config=cfg, channels=("room",), cache=cache, workers=1)
+    key = (paths[0], channel_key("room"))
+    assert failures == {} and set(feats) == {paths[0], key}
+    y = load_audio(paths[0])
+    copy = copy_audio(key, sr=cfg.sample_rate)
+    np.testing.assert_array_equal(copy, room_copy(y, sr=cfg.sample_rate))
+    np.testing.assert_allclose(feats[key], compute_features(copy, config=cfg), rtol=1e-5, atol=1e-4)
+    assert not np.allclose(feats[key], feats[paths[0]])

@@ -155,3 +155,17 @@ def test_room_validation(kwargs, match):
 def test_room_keys():
     assert rooms.Room("pink", snr_db=10).key == "pink10"
     assert rooms.Room("reverb", rt60=0.8).key == "reverb0.8"
+
+
+def test_room_copy_is_drawn_from_the_clip_and_repeats(rng):
+    """Each clip's training copy is made in one room chosen by its samples, the same in every
+    run, and the rooms fall across a set of clips (every kind of room is used)."""
+    clips = [_clip(np.random.default_rng(i), seconds=1.0) for i in range(48)]
+    drawn = [rooms.room_of(y)[0] for y in clips]
+    assert set(drawn) == set(rooms.TRAINING_ROOMS)
+    y = clips[0]
+    out = rooms.room_copy(y, sr=SR)
+    assert out.shape == y.shape and out.dtype == np.float32 and not np.array_equal(out, y)
+    np.testing.assert_array_equal(out, rooms.room_copy(y.copy(), sr=SR))
+    np.testing.assert_array_equal(out, rooms.apply_room(y, *rooms.room_of(y)[:1], seed=rooms.room_of(y)[1]))
+    assert all(r.kind != "babble" for r in rooms.TRAINING_ROOMS)  # needs fold-aware voices (docstring)
