@@ -100,23 +100,15 @@ def channel(y, name, *, seed=0):
 
 def score_run(name, seed, actors_per_fold, clip_step=2):
     """Accuracy per channel and normalisation of one recorded run's fold models."""
-    import types
-
-    import keras
-
-    from bench.bench_honest import MODELS, FoldBundle
+    from bench.bench_honest import FoldBundle, saved_run
     from ser_engine.audio import load_audio
     from ser_engine.baseline import global_baseline
-    from ser_engine.normalise import FeatureStats
     from ser_engine.predictor import Predictor
     from ser_engine.segments import group_stats, label_recording, recording_from_signal
-    from training.config import TrainConfig
     from training.dataset import discover
     from training.evaluate import actor_folds
 
-    folder = MODELS / f"{name}-{seed}"
-    run = json.loads((folder / "run.json").read_text())
-    cfg = TrainConfig(**run["config"])
+    cfg, cv = saved_run(name, seed)
     ds = discover(REPO.parent / "shared" / "data" / "ravdess-speech-16k")
     folds = actor_folds(ds.actors, cfg.folds)
     right: dict = {}
@@ -124,10 +116,9 @@ def score_run(name, seed, actors_per_fold, clip_step=2):
     marked: dict = {}  # key -> whether each clip's answer was marked uncertain (what the app shows)
     truth: list = []
     for k, test_actors in enumerate(folds):
-        stats = FeatureStats.from_dict(json.loads((folder / f"fold{k}.json").read_text())["global"])
-        tm = types.SimpleNamespace(model=keras.saving.load_model(folder / f"fold{k}.keras", compile=False),
-                                   global_stats=stats)
-        predictor = Predictor(FoldBundle(tm, cfg, run["temperatures"]))
+        tm = cv.models[k]
+        stats = tm.global_stats
+        predictor = Predictor(FoldBundle(tm, cfg, cv.temperatures))
         from ser_engine.baseline import speaker_baseline
 
         for actor in test_actors[:actors_per_fold]:

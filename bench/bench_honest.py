@@ -281,8 +281,10 @@ def _save_models(cv, cfg, name, seed):
     (folder / "run.json").write_text(json.dumps({"config": cfg.to_dict(), "temperatures": cv.temperatures}))
 
 
-def rescore(name, seed):
-    """Score a recorded run's sessions again from its saved fold models (no training)."""
+def saved_run(name, seed):
+    """A recorded run's fold models as :func:`_save_models` kept them: ``(cfg, cv)``, where
+    ``cv.models[k]`` has the fold's ``model`` and ``global_stats`` and ``cv.temperatures`` the
+    run's calibration (what :class:`FoldBundle` takes)."""
     import json
     import types
 
@@ -290,10 +292,10 @@ def rescore(name, seed):
 
     from ser_engine.normalise import FeatureStats
     from training.config import TrainConfig
-    from training.dataset import discover
-    from training.evaluate import actor_folds
 
     folder = MODELS / f"{name}-{seed}"
+    if not (folder / "run.json").is_file():
+        raise SystemExit(f"no saved fold models for {name} seed {seed} in {folder}: run bench_honest.py first")
     run = json.loads((folder / "run.json").read_text())
     cfg = TrainConfig(**run["config"])
     models = []
@@ -301,7 +303,15 @@ def rescore(name, seed):
         stats = FeatureStats.from_dict(json.loads((folder / f"fold{k}.json").read_text())["global"])
         models.append(types.SimpleNamespace(model=keras.saving.load_model(folder / f"fold{k}.keras", compile=False),
                                             global_stats=stats))
-    cv = types.SimpleNamespace(models=models, temperatures=run["temperatures"])
+    return cfg, types.SimpleNamespace(models=models, temperatures=run["temperatures"])
+
+
+def rescore(name, seed):
+    """Score a recorded run's sessions again from its saved fold models (no training)."""
+    from training.dataset import discover
+    from training.evaluate import actor_folds
+
+    cfg, cv = saved_run(name, seed)
     return score_sessions(cv, cfg, actor_folds(discover(DATA).actors, cfg.folds), seed)
 
 
