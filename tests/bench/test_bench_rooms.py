@@ -23,20 +23,23 @@ def test_a_clip_is_read_on_the_speech_segment_covering_most_of_it():
     assert third.label == "calm"
 
 
-def _rows(run, room, right, uncertain, snr, setting="default", tv=0.2):
+def _rows(run, room, right, uncertain, snr, setting="default", tv=0.2, found=None):
     return dict(run=run, room=room, actor=16, fold=0, setting=setting, clips=len(right), normalisation="speaker",
-                right=right, uncertain=uncertain, snr=snr, tv=tv, tv_hard=tv)
+                right=right, uncertain=uncertain, snr=snr, tv=tv, tv_hard=tv, found=found or [True] * len(right))
 
 
 def test_held_out_table_reads_default_and_global_and_what_a_user_reads():
     rows = []
     for room in ("clean",) + BAR_ROOMS:
-        rows.append(_rows("r-0", room, [True, True, False, False], [False, True, True, False], [30, 10, 5, 40]))
-        rows.append(_rows("r-0", room, [True, False, False, False], [False] * 4, [30, 10, 5, 40], setting="global"))
+        rows.append(_rows("r-0", room, [True, True, False, False, False], [False, True, True, False, False],
+                          [30, 10, 5, 40, None], found=[True] * 4 + [False]))
+        rows.append(_rows("r-0", room, [True, False, False, False, False], [False] * 5, [30, 10, 5, 40, None],
+                          setting="global", found=[True] * 4 + [False]))
     table = held_out_table({"r-0": rows})
     clean = next(line for line in table.splitlines() if line.startswith("| clean |"))
-    # default 2 of 4, global 1 of 4; firm labels: clips 1 and 4, one right; half marked
-    assert "50.0% / 25.0% | 0.20 | 50.0% (50%)" in clean
+    # default 2 of 5, global 1 of 5, 4 of 5 found; firm labels: clips 1 and 4 (the fifth, not found, shows
+    # "no speech"), one right; half of the found marked
+    assert "40.0% / 20.0% | 80.0% | 0.20 | 50.0% (50%)" in clean
     assert any(line.startswith("| mean of pink 20 dB") for line in table.splitlines())
     assert "| reverb RT60 0.3 s |" not in table  # rooms the run has no rows for are left out
 
@@ -45,9 +48,10 @@ def test_the_snr_threshold_is_chosen_from_held_out_clips():
     rows = [_rows("r-0", "clean", [True] * 30, [False] * 30, [40.0] * 30),
             _rows("r-0", "pink 10 dB", [True] * 25 + [False] * 5, [False] * 30, [12.0] * 30),
             _rows("r-0", "pink 5 dB", [True] * 5 + [False] * 25, [False] * 30, [6.0] * 30),
-            _rows("r-0", "pink 5 dB", [False] * 30, [False] * 30, [6.0] * 30, setting="global")]
+            _rows("r-0", "pink 5 dB", [False] * 30, [False] * 30, [6.0] * 30, setting="global"),
+            _rows("r-0", "babble 10 dB", [False] * 4, [False] * 4, [None] * 4, found=[False] * 4)]
     clips = held_out_clips(rows)
-    assert len(clips) == 90  # the default setting's clips only
+    assert len(clips) == 90  # the default setting's found clips only
     table = snr_table(clips)
     assert table["clean_accuracy"] == pytest.approx(1.0)
     # 10-15 dB: 83% (within 10 points of clean? no: 17 below) -> threshold stays at 30 dB
