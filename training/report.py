@@ -8,6 +8,7 @@ import numpy as np
 
 from ser_engine import EMOTIONS
 from ser_engine.atomic import atomic_write_bytes, atomic_write_text
+from ser_engine.vad import SNR_UNCERTAIN_DB
 
 from .config import snr_phrase, trained_noise_snrs
 from .evaluate import MODE_TITLES
@@ -283,14 +284,15 @@ def _condition_lines(conditions):
 
 def _room_line(noise_snrs):
     """The room-noise limit, by whether the model was trained with noisy copies."""
-    where = ("BENCHMARKS.md has what a room costs, measured on unseen actors (\"Speaker baselines and front ends "
-             "under the honest protocol\", room 30 dB) and in the speech detector (\"Voice activity in rooms\"); "
-             "labels of speech less than 15 dB above the noise around it are marked uncertain.")
+    where = ("BENCHMARKS.md has what rooms cost the shipped recipe on unseen actors: \"Voice activity in rooms\" "
+             "(sessions in pink, brown and babble noise and reverberation; most of the loss there is speech the "
+             "detector does not find below the noise, shown as \"no speech\") and \"Speaker baselines and front "
+             "ends under the honest protocol\" (white noise 30 dB below the speech, and rooms drawn per clip); "
+             f"labels of speech less than {SNR_UNCERTAIN_DB:g} dB above the noise around it are marked uncertain.")
     if noise_snrs:
         return (f"- Room noise still lowers accuracy, although the model was trained with copies of its recordings "
                 f"in white noise {snr_phrase(noise_snrs)} dB below the speech. {where} "
-                "Noise other than white (voices, hum, "
-                "reverberation) was not measured. Record close to the speaker in a quiet room.")
+                "Record close to the speaker in a quiet room.")
     return (f"- Studio-quality recordings: room noise lowers accuracy sharply; the model was not trained with "
             f"noise. {where} Record close to the speaker in a quiet room.")
 

@@ -12,6 +12,7 @@ from desktop.session import DONE, ESTIMATE, QUEUED, ModelInfo, Reference, Sessio
 from ser_engine.results import GLOBAL, NO_SPEECH, Normalisation, Segment, SpeakerResult, Timeline
 from ser_engine.review import review_path
 from ser_engine.summary import summarise
+from ser_engine.vad import too_noisy
 from tests.desktop.test_session import Recorder as SessionRecorder
 
 LABELS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")
@@ -58,7 +59,7 @@ def clip(path, label="angry", p=0.35, *, snr=40.0, normalisation=GLOBAL, band=-2
             Segment(3.0, 3.5, NO_SPEECH, None, {})]
     return Timeline(path=path, duration=3.5, segments=segs, labels=LABELS, model_id="m1", model_version="1",
                     normalisation=normalisation, label=label, confidence=p, probabilities=probs(label, p),
-                    uncertain=p < 0.4 or snr < 15 or narrow, sha256=f"{abs(hash(path)):064d}"[:64], snr_db=snr,
+                    uncertain=p < 0.4 or too_noisy(snr) or narrow, sha256=f"{abs(hash(path)):064d}"[:64], snr_db=snr,
                     band_db=band)
 
 
@@ -374,8 +375,8 @@ def test_the_headline_is_its_labels_bar_and_the_summary_charts_share():
 
 def test_why_a_label_is_uncertain_low_confidence_or_too_noisy():
     s, rec, run = ready_session(lambda p, job: {"/v/quiet.wav": clip(p, "sad", 0.35),
-                                                "/v/noisy.wav": clip(p, "sad", 0.9, snr=9.0),
-                                                "/v/both.wav": clip(p, "sad", 0.3, snr=9.4)}[p])
+                                                "/v/noisy.wav": clip(p, "sad", 0.9, snr=3.0),
+                                                "/v/both.wav": clip(p, "sad", 0.3, snr=3.4)}[p])
     s.add(["/v/quiet.wav", "/v/noisy.wav", "/v/both.wav"])
     run()
     s.select("/v/quiet.wav")
@@ -383,9 +384,9 @@ def test_why_a_label_is_uncertain_low_confidence_or_too_noisy():
     assert readout.noise_text(s) == "Speech above the noise: 40 dB (recording)"
     s.select("/v/noisy.wav")
     (reason,) = readout.uncertain_reasons(s)
-    assert reason.startswith("too noisy: speech only 9 dB above the noise (below 15 dB")
+    assert reason.startswith("too noisy: speech only 3 dB above the noise (below 5 dB")
     s.select_segment(1)  # the segment: its own SNR
-    assert readout.noise_text(s) == "Speech above the noise: 9 dB (recording) · 9 dB (this segment)"
+    assert readout.noise_text(s) == "Speech above the noise: 3 dB (recording) · 3 dB (this segment)"
     s.select("/v/both.wav")
     assert [r.split(":")[0] for r in readout.uncertain_reasons(s)] == ["low confidence", "too noisy"]
 

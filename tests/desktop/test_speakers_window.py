@@ -204,16 +204,17 @@ def test_a_reference_normalises_the_recordings_of_its_folder(window, qtbot, two_
 
 def test_a_noisy_recording_says_it_is_too_noisy_with_its_snr(window, qtbot, tmp_path):
     from ser_engine.audio import load_audio
+    from ser_engine.vad import SNR_UNCERTAIN_DB
 
     y = load_audio(ravdess_files([9], emotions=[5], per_emotion=1)[0], sr=SR)
     loud = np.abs(y) > 0.02 * np.abs(y).max()
-    noise = np.random.default_rng(0).standard_normal(len(y)) * np.sqrt(np.mean(y[loud] ** 2)) * 10 ** (-10 / 20)
+    noise = np.random.default_rng(0).standard_normal(len(y)) * np.sqrt(np.mean(y[loud] ** 2))  # 0 dB
     noisy = tmp_path / "noisy.wav"
     sf.write(noisy, (y + noise).astype(np.float32), SR)
     wait_idle(qtbot, window, [str(noisy)])
     window.select_path(str(noisy))
     result = window.result_of(str(noisy))
-    assert result.snr_db is not None and result.snr_db < 15 and result.uncertain
+    assert result.snr_db is not None and result.snr_db < SNR_UNCERTAIN_DB and result.uncertain
     panel = window.panel
     assert f"too noisy: speech only {result.snr_db:.0f} dB above the noise" in panel.uncertain_text()
     assert panel.noise_text() == f"Speech above the noise: {result.snr_db:.0f} dB (recording)"

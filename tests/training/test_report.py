@@ -15,7 +15,8 @@ def test_the_room_noise_limit_says_whether_the_model_was_trained_with_noisy_copi
     noisy = model_card(_manifest([20, 10]), {})
     clean = model_card(_manifest([]), {})
     assert "trained with copies of its recordings in white noise 20 and 10 dB below the speech" in noisy
-    assert "Noise other than white (voices, hum, reverberation) was not measured" in noisy
+    assert "pink, brown and babble noise and reverberation" in noisy
+    assert "less than 5 dB above the noise around it are marked uncertain" in noisy
     assert "the model was not trained with noise" in clean and "20 and 10 dB" not in clean
     # an older bundle without the field reads as trained without noise
     old = _manifest([])
