@@ -433,7 +433,9 @@ def write_tables(runs):
         "recipe is chosen by.", "", conditions, "",
         "Rooms: each clip in a room drawn for it (`training.rooms.TRAINING_ROOMS`: pink or brown noise 20/10/5 dB "
         "below the speech, or reverberation with RT60 0.3/0.8 s), never trained on unless the recipe has room "
-        "copies (then only other actors' copies); a run recorded before the rooms were scored has \"—\".", "",
+        "copies (then only other actors' copies). Their columns average the seeds that were scored there "
+        "(`both_distill`: seeds 0 and 1, run again with the rooms and equal to their first runs in every other "
+        "figure); a candidate none of whose runs was scored there has \"—\".", "",
         f"Each lever against the recipe it changes, seed by seed (same folds, same seeds): it is adopted when "
         f"validation rises by {ADOPT_MARGIN:.1%} or more on every seed both have run, or under the **room rule**: "
         f"its validation in rooms rises by {ADOPT_MARGIN:.1%} or more on every such seed and its clean validation "
