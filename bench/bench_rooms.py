@@ -31,6 +31,7 @@ with ``bench/sessions.py``: a clip is found when speech segments cover half of i
 
 import argparse
 import contextlib
+import datetime
 import functools
 import json
 import os
@@ -45,7 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import rooms, sessions  # noqa: E402
-from bench.record import write_section  # noqa: E402
+from bench.record import commit, write_section  # noqa: E402
 
 SR = sessions.SR
 ACTORS = (16, 7, 13, 4, 20)  # one test actor of each fold (folds by actor, bench_training)
@@ -551,6 +552,18 @@ def throughput(rounds=3):
 # -- report ----------------------------------------------------------------------------------
 
 
+#: What each part of bench/results/rooms.json is, for the line that says when it was measured.
+PARTS = {"detection": "detection", "quiet_files": "RAVDESS files", "misses": "misses",
+         "accuracy": "the 2026-12-02 model's accuracy", "held_out": "held-out accuracy", "throughput": "cost"}
+
+
+def measured_line(measured):
+    """Which run measured which tables: the section's stamp is the last run's, and the parts are
+    re-run one at a time (the detector's tables need no model)."""
+    parts = [f"{PARTS.get(k, k)} {v['date']} (commit {v['commit']})" for k, v in measured.items()]
+    return "Parts measured: " + "; ".join(parts) + "." if parts else ""
+
+
 def pct(a, b):
     return f"{100 * a / b:.1f}% ({a}/{b})" if b else "—"
 
@@ -708,6 +721,8 @@ def main():
 
     def save(**parts):  # after every stage, so a failure later keeps what was measured
         saved.update(parts)
+        stamp = {"date": datetime.date.today().isoformat(), "commit": commit()}
+        saved["measured"] = {**saved.get("measured", {}), **{k: stamp for k in parts if k != "snr"}}
         RESULTS.write_text(json.dumps(saved, indent=1))
 
     if args.report and "clips" in saved:
@@ -727,6 +742,7 @@ def main():
         save(snr=snr_table(held_out_clips(saved["held_out"][SHIPPED_RUN])) | {"run": SHIPPED_RUN})
     body = report(saved["detection"], saved["quiet_files"], saved.get("accuracy"), saved.get("snr"),
                   saved.get("throughput"), saved.get("clips"), saved.get("misses"), saved.get("held_out"))
+    body = measured_line(saved.get("measured", {})) + "\n\n" + body
     write_section("bench_rooms", "Voice activity in rooms", body, "bench/bench_rooms.py")
 
 
