@@ -7,11 +7,12 @@ For each candidate and seed, a 5-fold cross-validation by actor on actors 01-20 
 stopping on validation actors inside the training folds), scored by the app's labelling core
 (``training.scoring``) under every baseline condition: none (global statistics), all of the
 test actor's 60 clips (balanced: the optimistic case the old figures reported), low-arousal
-only, high-arousal only, each single emotion, a random 20%, a neutral enrolment; and in a
-room (white noise 30 dB below the speech). Then each fold's model labels **sessions** built
-from its own test actors' clips (bench/sessions.py: trimmed clips, 1-4 s pauses), through the
-same ``analyse_recording`` users' files go through, with the app's default settings (a
-recording with 30 s of speech or more is its own baseline) and with global statistics:
+only, high-arousal only, each single emotion, a random 20%, a neutral enrolment; in a room
+(white noise 30 dB below the speech); and in rooms drawn per clip (EVAL_CHANNELS: steady noise
+or reverberation), which also decide the room rule on the validation actors. Then each fold's
+model labels **sessions** built from its own test actors' clips (bench/sessions.py: trimmed
+clips, 1-4 s pauses), through the same ``analyse_recording`` users' files go through, with the
+app's default settings (a recording with 30 s of speech or more is its own baseline) and with global statistics:
 
 - balanced: all 60 clips of the actor, shuffled (about 6 minutes);
 - skewed: only neutral/calm/sad; only angry/fearful/surprised; only sad (4 minutes each, drawn

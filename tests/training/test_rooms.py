@@ -167,5 +167,6 @@ def test_room_copy_is_drawn_from_the_clip_and_repeats(rng):
     out = rooms.room_copy(y, sr=SR)
     assert out.shape == y.shape and out.dtype == np.float32 and not np.array_equal(out, y)
     np.testing.assert_array_equal(out, rooms.room_copy(y.copy(), sr=SR))
-    np.testing.assert_array_equal(out, rooms.apply_room(y, *rooms.room_of(y)[:1], seed=rooms.room_of(y)[1]))
+    room, seed = rooms.room_of(y)
+    np.testing.assert_array_equal(out, rooms.apply_room(y, room, seed=seed))
     assert all(r.kind != "babble" for r in rooms.TRAINING_ROOMS)  # needs fold-aware voices (docstring)
