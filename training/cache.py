@@ -258,9 +258,14 @@ def pitch_key(steps):
     return f"pitch{steps:+g}"
 
 
+#: How a channel copy's ``features`` key part starts (:func:`channel_key`; read back by
+#: ``training.speech``).
+CHANNEL_PREFIX = "channel-"
+
+
 def channel_key(name):
     """The ``features`` key part of the copies sent through channel ``name`` (:data:`CHANNELS`)."""
-    return f"channel-{name}"
+    return CHANNEL_PREFIX + name
 
 
 def extract_training_features(paths, *, config, speeds=(), noise_snrs=(), pitch_steps=(), channels=(), cache=None,

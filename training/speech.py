@@ -64,6 +64,8 @@ class MaskCache:
 def _copy_of(key):
     """``(path, what makes the copy)`` of a ``features`` key: the :func:`~training.cache.variant_key`
     arguments its key part names (none for the recording itself)."""
+    from .cache import CHANNEL_PREFIX
+
     path, variant = (key, None) if not isinstance(key, tuple) else key
     if variant is None:
         return path, {}
@@ -71,8 +73,8 @@ def _copy_of(key):
         return path, {"snr": float(variant[3:])}
     if isinstance(variant, str) and variant.startswith("pitch"):
         return path, {"pitch": float(variant[5:])}
-    if isinstance(variant, str) and variant.startswith("channel-"):
-        return path, {"channel": variant[len("channel-"):]}
+    if isinstance(variant, str) and variant.startswith(CHANNEL_PREFIX):
+        return path, {"channel": variant[len(CHANNEL_PREFIX):]}
     return path, {"speed": float(variant)}
 
 
