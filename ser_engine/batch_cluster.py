@@ -16,7 +16,9 @@ analysis task, and the checks made before the first recording is sent.
   (:class:`ClusterSpreader`) sends the features of its speech, piece by piece, and then its
   speech encoder's groups of chunks to the cluster: each piece and group is a task of its own,
   computed the same way wherever it runs, and the results come back in order, so the
-  recording's result is the one worker's. The task secedes from its worker's thread pool while
+  recording's result is the one worker's. A piece names its samples' place in the file
+  (:class:`~ser_engine.stream.FileRange`) where a seek reads them exactly, so each worker reads
+  them from the shared storage; only other files' samples are sent. The task secedes from its worker's thread pool while
   it waits, so its own worker computes pieces too; it still decodes the audio, finds the speech
   and labels it. With no idle worker (a batch with more recordings than workers) a recording is
   analysed where it is: the cluster is busy anyway, and a seceded task would let its worker

@@ -51,10 +51,13 @@ from .stream import (
     FrameScan,
     OverviewBuilder,
     audio_info,
+    file_ranges,
     iter_blocks,
     iter_ranges,
+    ranges_read_alone,
     region_sample_range,
     regions_features,
+    samples_of,
 )
 from .vad import SpeechDetector, too_noisy
 
@@ -666,7 +669,11 @@ def _read(predictor, path, on_block, should_stop, config, content_hash, hasher):
         with (contextlib.nullcontext(spread.pool) if spread
               else concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="ser-features")) as pool:
             try:
-                for c, y in iter_ranges(path, ranges, sr=sr, block_seconds=config.block_seconds):
+                # spread: a worker reads a piece's samples itself where the file allows, so that
+                # this one does not decode them and send them through the scheduler
+                for c, y in (file_ranges(path, ranges, n_samples=n_samples)
+                             if spread is not None and ranges_read_alone(path, sr=sr)
+                             else iter_ranges(path, ranges, sr=sr, block_seconds=config.block_seconds)):
                     r, a, b = chunks[c]
                     group.append((chunks[c], (y, ranges[c][0], a, b)))
                     group_samples += len(y)
@@ -710,7 +717,8 @@ def encoder_name(predictor):
 
 def _piece_frames(pieces, fc, banks, whisper_bank):
     """Classic frames of pieces of regions (one features call) and, for an encoder front end,
-    their Whisper log-mel frames."""
+    their Whisper log-mel frames. A piece's samples may be a :class:`~ser_engine.stream.FileRange`."""
+    pieces = [(samples_of(y), s0, lo, hi) for y, s0, lo, hi in pieces]
     feats = regions_features(pieces, config=fc, banks=banks)
     if whisper_bank is None:
         return feats, None

@@ -222,6 +222,73 @@ def iter_ranges(path, ranges, *, sr=SAMPLE_RATE, block_seconds=60.0):
         i += 1
 
 
+#: Containers whose samples a seek reaches exactly as a read from the start does: PCM frames
+#: and FLAC's sample-accurate seek table. Compressed formats decoded in frames with priming
+#: (MP3, Ogg, Opus) are read from the start only.
+EXACT_SEEK_FORMATS = frozenset({"WAV", "WAVEX", "W64", "RF64", "AIFF", "AU", "CAF", "FLAC"})
+
+
+def ranges_read_alone(path, *, sr=SAMPLE_RATE):
+    """Whether a range of ``path`` can be read by itself (:class:`FileRange`) with exactly the
+    samples :func:`iter_ranges` gives: a container :data:`EXACT_SEEK_FORMATS` holds at ``sr`` Hz
+    (a resampled range depends on the resampler's state from the start of the file)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:
+        return False
+    return info.samplerate == sr and info.format in EXACT_SEEK_FORMATS
+
+
+@dataclasses.dataclass(frozen=True)
+class FileRange:
+    """Samples ``[a, b)`` of a file (one :func:`ranges_read_alone` allows), read where they are
+    used: a cluster worker reads a long recording's speech itself instead of receiving it."""
+
+    path: str
+    a: int
+    b: int
+
+    def __len__(self):
+        return self.b - self.a
+
+    def read(self):
+        """The range's mono float32 samples, decoded as :func:`iter_ranges` decodes them."""
+        import soundfile as sf
+
+        if not len(self):
+            return np.zeros(0, np.float32)
+
+        try:
+            f = sf.SoundFile(self.path)
+        except Exception as exc:
+            reason = sndfile_reason(exc, self.path)
+            raise AudioLoadError(self.path, f"audio data could not be decoded ({reason})") from None
+        with f:
+            f.seek(self.a)
+            blocks = decoded_blocks(f, self.path, sr=f.samplerate, block_frames=len(self))
+            try:
+                _, y = next(blocks, (0, np.zeros(0, np.float32)))
+            finally:
+                blocks.close()
+        if len(y) != len(self):
+            raise AudioLoadError(self.path, f"ended at sample {self.a + len(y)}, before {self.b} (changed while read?)")
+        return y
+
+
+def file_ranges(path, ranges, *, n_samples):
+    """Yield ``(index, FileRange)`` for the sample ranges of :func:`iter_ranges`, clipped the same way."""
+    for i, (a, b) in enumerate(ranges):
+        a = max(int(a), 0)
+        yield i, FileRange(str(path), a, max(min(int(b), n_samples), a))
+
+
+def samples_of(y):
+    """The samples of ``y``: an array as it is, a :class:`FileRange` read."""
+    return y.read() if isinstance(y, FileRange) else y
+
+
 def region_sample_range(lo, hi, *, config, n_samples):
     """The samples needed to compute frames ``[lo, hi)`` exactly as one pass over the whole signal.
 

@@ -9,10 +9,13 @@ from ser_engine.features import frame_energy
 from ser_engine.results import NO_SPEECH
 from ser_engine.segments import AnalysisCancelled, SegmentConfig, analyse_recording, file_sha256
 from ser_engine.stream import (
+    FileRange,
     FrameScan,
     compute_overview,
+    file_ranges,
     iter_blocks,
     iter_ranges,
+    ranges_read_alone,
     read_slice,
     region_features,
     region_sample_range,
@@ -50,6 +53,52 @@ def test_blocks_energies_and_region_features_equal_one_pass(shipped_predictor, l
         np.testing.assert_array_equal(got[r], y[ranges[r][0]:ranges[r][1]])
         X = region_features(got[r], ranges[r][0], lo, hi, config=cfg, banks=shipped_predictor._banks)
         np.testing.assert_allclose(X, ref[lo:hi], atol=2e-4, rtol=2e-6)  # float32 sums in another order
+
+
+@pytest.mark.parametrize(("fmt", "subtype", "channels"), [("WAV", "PCM_16", 1), ("WAV", "PCM_24", 2),
+                                                         ("FLAC", "PCM_16", 1)])
+def test_a_range_read_alone_equals_the_streamed_read(tmp_path, fmt, subtype, channels):
+    """A spread recording's workers read their pieces' samples themselves (instead of
+    receiving them through the scheduler): the same samples as one streamed read, bit for bit."""
+    import soundfile as sf
+
+    y = load_audio(sorted(SPEECH_16K.rglob("*.flac"))[0])
+    data = np.stack([y * (0.5 + 0.5 * c) for c in range(channels)], axis=1)
+    path = tmp_path / f"rec.{fmt.lower()}"
+    sf.write(path, data, 16000, format=fmt, subtype=subtype)
+    ranges = [(-40, 3000), (2500, 17000), (17000, 17000), (30000, len(y) + 999)]  # clipped as iter_ranges clips
+    assert ranges_read_alone(path)
+    streamed = dict(iter_ranges(path, ranges, block_seconds=0.7))
+    alone = dict(file_ranges(path, ranges, n_samples=len(y)))
+    assert [len(r) for r in alone.values()] == [len(v) for v in streamed.values()]
+    for i, r in alone.items():
+        np.testing.assert_array_equal(r.read(), streamed[i])
+
+
+def test_ranges_are_read_alone_only_where_a_seek_gives_the_streamed_samples(tmp_path):
+    """A resampled file's samples depend on the resampler's state from the start, and MP3's
+    decoder primes its frames: those are decoded from the start by the recording's own worker."""
+    import soundfile as sf
+
+    y = load_audio(sorted(SPEECH_16K.rglob("*.flac"))[0])
+    sf.write(tmp_path / "22k.wav", y, 22050)
+    sf.write(tmp_path / "16k.mp3", y, 16000, format="MP3")
+    assert not ranges_read_alone(sorted(ORIGINAL_48K.rglob("*.wav"))[0])
+    assert not ranges_read_alone(tmp_path / "22k.wav")
+    assert not ranges_read_alone(tmp_path / "16k.mp3")
+    assert not ranges_read_alone(tmp_path / "missing.wav")
+
+
+def test_a_range_of_a_file_that_shrank_since_names_the_file(tmp_path):
+    import soundfile as sf
+
+    path = tmp_path / "rec.wav"
+    sf.write(path, np.zeros(8000, np.float32), 16000)
+    with pytest.raises(AudioLoadError, match=r"rec\.wav.*ended at sample 8000, before 9000"):
+        FileRange(str(path), 4000, 9000).read()
+    path.write_bytes(b"not audio")
+    with pytest.raises(AudioLoadError, match=r"rec\.wav.*could not be decoded"):
+        FileRange(str(path), 0, 10).read()
 
 
 def test_resampled_blocks_equal_load_audio():
