@@ -165,27 +165,19 @@ def run_one(name, seed, data):
 
 def _speaker_independent(ds, feats, cfg):
     from training.cache import noise_key
-    from training.evaluate import cross_validate
+    from training.evaluate import MODE_CONDITION, cross_validate
 
-    cv = cross_validate(ds, feats, cfg, tta=True, noisy_snrs=EVAL_NOISE_SNRS)
+    cv = cross_validate(ds, feats, cfg, noisy_snrs=EVAL_NOISE_SNRS)
     out = {"protocol": "5-fold by actor"}
-    for mode in ("global", "speaker"):
+    for mode, condition in MODE_CONDITION.items():
         s = cv.summary[mode]
         out[mode] = {"accuracy": s["accuracy"]["folds"], "uar": s["uar"]["folds"],
                      "ece_uncalibrated": s["ece_uncalibrated"], "ece_cross_fitted": s["ece_cross_fitted"],
                      "temperature": s["temperature"]}
-        extra = s.get("extra", {})
-        if "tta" in extra:  # the same models with test-time augmentation
-            out[mode]["tta_accuracy"] = extra["tta"]["accuracy"]["folds"]
-        out[mode]["noisy_accuracy"] = {f"{snr:g}": extra[noise_key(snr)]["accuracy"]["folds"]
+        out[mode]["noisy_accuracy"] = {f"{snr:g}": cv.summary["conditions"][f"{noise_key(snr)}:{condition}"]["folds"]
                                        for snr in EVAL_NOISE_SNRS}
-        if "aux" in s:
-            out[mode]["aux"] = {k: {"accuracy": v["accuracy"]["folds"], "balanced_accuracy": v["balanced_accuracy"]}
-                                for k, v in s["aux"].items()}
     # Validation actors (inside the training folds): the score levers are chosen on.
     out["validation"] = [f["val_accuracy"] for f in cv.folds]
-    if "tta" in cv.extra_oof:
-        out["validation_tta"] = [f["val_accuracy_extra"]["tta"] for f in cv.folds]
     out["validation_noisy"] = {f"{snr:g}": [f["val_accuracy_extra"][noise_key(snr)] for f in cv.folds]
                                for snr in EVAL_NOISE_SNRS}
     out["best_epochs"] = cv.best_epochs
@@ -194,7 +186,8 @@ def _speaker_independent(ds, feats, cfg):
 
 def _random_split(ds, feats, cfg, seed):
     """The seed project's protocol: utterances of all actors shuffled, 75% train, 25% test."""
-    from training.train import file_logits, speaker_stats, train_model
+    from training.scoring import file_scores, recordings_of
+    from training.train import speaker_stats, train_model
 
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(ds.items))
@@ -203,14 +196,17 @@ def _random_split(ds, feats, cfg, seed):
     rest = [ds.items[i] for i in order[n_test:]]
     n_val = len(rest) // 10  # early stopping on a random tenth of the training utterances
     val, train = rest[:n_val], rest[n_val:]
-    tm = train_model(train, val, feats, cfg, seed=seed)
+    recs = recordings_of(feats, cfg)
+    tm = train_model(train, val, feats, cfg, seed=seed, recs=recs)
     y = np.array([it.label for it in test])
-    spk = speaker_stats(ds.items, feats, config=cfg.feature)
-    alone = file_logits(tm.model, test, feats, lambda it: tm.global_stats, cfg=cfg)
-    with_baseline = file_logits(tm.model, test, feats, lambda it: spk[it.actor], cfg=cfg)
+    spk = speaker_stats(ds.items, recs, tm.global_stats, cfg)
+
+    def accuracy(stats_of):
+        return float(np.mean(file_scores(tm.model, test, recs, stats_of, cfg=cfg).predictions() == y))
+
     return {"protocol": "random 75/25 utterance split (speaker-dependent)",
-            "global": {"accuracy": [float(np.mean(alone.argmax(1) == y))]},
-            "speaker": {"accuracy": [float(np.mean(with_baseline.argmax(1) == y))]},
+            "global": {"accuracy": [accuracy(lambda it: tm.global_stats)]},
+            "speaker": {"accuracy": [accuracy(lambda it: spk[it.actor] or tm.global_stats)]},
             "best_epochs": [tm.best_epoch]}
 
 

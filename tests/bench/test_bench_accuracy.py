@@ -266,3 +266,27 @@ def test_the_table_says_how_far_the_base_itself_moves_from_seed_to_seed():
     assert line.startswith("What a seed does to the base: its validation accuracy is 55.3% with seed 2 and "
                            "64.7% with seed 1 (test, with baseline: 60.0%, 61.0%, 62.0%)")
     assert ba.base_spread_line({("base", 0): runs[("base", 0)]}) == ""
+
+
+@pytest.mark.slow
+def test_a_lever_and_the_seed_protocol_run_on_todays_training_code(tmp_path):
+    """Both kinds of run called training functions that had since changed (a ``tta`` argument,
+    ``training.train.file_logits``) and failed before training: run them on 3 actors, tiny."""
+    from tests.conftest import SPEECH_16K, TINY, make_mini_dataset
+
+    if not SPEECH_16K.is_dir():
+        pytest.skip("RAVDESS data not found")
+    from training.config import TrainConfig
+    from training.dataset import discover
+
+    ds = discover(make_mini_dataset(tmp_path / "data", actors=(1, 2, 3), per_emotion=2))
+    cfg = TrainConfig(folds=3, val_actors=1, **{**TINY, "speeds": ()})
+    _, feats = ba._features(cfg, tmp_path / "data")
+    rec = ba._speaker_independent(ds, feats, cfg)
+    for mode in ("global", "speaker"):
+        assert len(rec[mode]["accuracy"]) == 3 and all(0.0 <= a <= 1.0 for a in rec[mode]["accuracy"])
+        assert set(rec[mode]["noisy_accuracy"]) == {f"{snr:g}" for snr in ba.EVAL_NOISE_SNRS}
+    assert len(rec["validation"]) == len(rec["best_epochs"]) == 3
+    seed = ba._random_split(ds, feats, cfg, seed=0)
+    assert seed["protocol"].startswith("random 75/25")
+    assert all(0.0 <= seed[m]["accuracy"][0] <= 1.0 for m in ("global", "speaker"))
