@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +28,10 @@ TABLE_SLACK = 8
 #: A recall column's header wraps at this many characters: a column is half the metrics
 #: table's width, and a mode's title ("with speaker baseline (all of the speaker's clips)") is longer.
 RECALL_HEADER_CHARS = 24
+#: A heatmap's counts and tick names: this share of a cell's width in pixels, within these bounds
+#: (a three-digit count in the bounded size is narrower than the cell).
+CELL_TEXT = 0.42
+MIN_TEXT_PX, MAX_TEXT_PX = 7, 13
 METRICS = (("accuracy", "Accuracy", True), ("macro_f1", "Macro-F1", False), ("uar", "UAR", False))
 
 
@@ -195,11 +200,31 @@ class ReportView(QWidget):
         plot.getAxis("left").setTicks([ticks])
         plot.setLabel("bottom", "predicted")
         plot.setLabel("left", "true")
+        counts = []
         for i in range(len(cm)):
             for j in range(len(cm)):
                 t = pg.TextItem(f"{int(cm[i, j])}", color="w" if norm[i, j] > 0.55 else "k", anchor=(0.5, 0.5))
                 t.setPos(j + 0.5, i + 0.5)
                 plot.addItem(t)
+                counts.append(t)
+        # the counts and the emotions' names follow the cells' size: at 1366x768 a cell is ~22 px,
+        # where three-digit counts filled their cells and the names under the columns ran together
+        plot.getViewBox().sigResized.connect(lambda vb: _fit_text(plot, counts))
+        _fit_text(plot, counts)
+
+
+def _fit_text(plot, counts):
+    """Font sizes of a heatmap's counts and tick names for its cells' size on screen."""
+    px = plot.getViewBox().viewPixelSize()[0]
+    if not px or not np.isfinite(px):
+        return
+    cell = 1.0 / px  # one cell's width in pixels
+    font = QFont(plot.getAxis("bottom").style.get("tickFont") or QFont())
+    font.setPixelSize(int(np.clip(cell * CELL_TEXT, MIN_TEXT_PX, MAX_TEXT_PX)))
+    for t in counts:
+        t.setFont(font)
+    for name in ("bottom", "left"):
+        plot.getAxis(name).setStyle(tickFont=font)
 
 
 def _blues():

@@ -140,3 +140,27 @@ def test_the_wheel_scrolls_the_options_and_changes_no_setting(qtbot):
         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
     assert tab.folds_spin.value() == before[0] - 1  # a field the user clicked into takes the wheel
     tab.shutdown()
+
+
+def test_the_heatmaps_counts_and_names_fit_their_cells_at_every_size(qtbot):
+    # Seen in a screenshot at 1366x768: three-digit counts filled their cells edge to edge and the
+    # names under the columns ran together ("hapsadang").
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFontMetrics
+
+    report = fake_report()
+    for width, height in ((1366, 740), (1500, 940), (1920, 1000)):
+        tab = tab_showing(qtbot, report, width, height)
+        plot = tab.report_view.confusion.ci.getItem(0, 0)
+        qtbot.wait(50)
+        cell = 1.0 / plot.getViewBox().viewPixelSize()[0]
+        counts = [item for item in plot.items if isinstance(item, pg.TextItem)]
+        assert len(counts) == 64
+        for t in counts:
+            metrics = QFontMetrics(t.textItem.font())
+            assert metrics.horizontalAdvance(t.toPlainText()) <= 0.8 * cell, (width, t.toPlainText(), cell)
+            assert metrics.height() >= 9  # still readable
+        tick_font = plot.getAxis("bottom").style["tickFont"]
+        names = ("neu", "cal", "hap", "sad", "ang", "fea", "dis", "sur")
+        assert max(QFontMetrics(tick_font).horizontalAdvance(n) for n in names) < 0.9 * cell
+        tab.shutdown()
