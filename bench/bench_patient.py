@@ -153,14 +153,16 @@ def write(results):
         "answer mixes both voices), with the count given (`--speakers 2`: the patient's own answer) and with it "
         "estimated (the patient's answer when two voices are found, else the mixed one). "
         "Distance: total variation between an answer and the true shares of the patient's clips (bar: 0.25).", "",
-        *lines])
+        *lines, "",
+        "Each run's commit: " + "; ".join(f"`{run}` {rec.get('commit') or 'not recorded'}"
+                                          for run, rec in sorted(results.items())) + "."])
     write_section("bench_patient", "The patient's profile in two-voice sessions", body, "bench/bench_patient.py")
     return body
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", default="both_skew-0", help="a bench_honest run whose fold models are kept")
+    p.add_argument("--run", default="both_distill-0", help="a bench_honest run whose fold models are kept")
     p.add_argument("--table-only", action="store_true")
     args = p.parse_args(argv)
     from ser_engine.atomic import atomic_write_text
