@@ -82,6 +82,9 @@ CANDIDATES = [
      "(training.rooms.TRAINING_ROOMS: pink or brown noise 20/10/5 dB below the speech, or reverberation with "
      "RT60 0.3/0.8 s) beside its speed and noisy copies",
      {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5, "channels": ("room",)}),
+    ("both_distill_ens3", "The shipped recipe as an ensemble of 3 (three members with other seeds, their "
+     "probabilities averaged in one model, as the \"Thorough\" preset trains)",
+     {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5, "ensemble": 3}),
     ("encoder_stats", "Speech-encoder frames; the window's mean and mean square of each input value beside "
      "the attention-pooled vector (what the linear probe reads); skewed baselines, centre only",
      {**SKEW, "front_end": {"kind": "encoder"}, "pooling": "attention_stats"}),
@@ -94,7 +97,8 @@ CANDIDATES = [
 PAIRS = [("classic_skew", "classic"), ("classic_distill", "classic_skew"), ("encoder_stats", "encoder_skew"),
          ("encoder_distill", "encoder_skew"),
          ("both_stats", "both_skew"), ("both_distill", "both_skew"), ("both_recipe", "both_skew"),
-         ("both_distill_tel", "both_distill"), ("both_distill_room", "both_distill")]
+         ("both_distill_tel", "both_distill"), ("both_distill_room", "both_distill"),
+         ("both_distill_ens3", "both_distill")]
 #: A lever is adopted when it raises the validation figure by at least this much, on every shared seed.
 ADOPT_MARGIN = 0.005
 #: Where each run's fold models are kept, so its sessions can be scored again without retraining.
