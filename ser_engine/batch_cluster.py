@@ -18,11 +18,11 @@ analysis task, and the checks made before the first recording is sent.
   computed the same way wherever it runs, and the results come back in order, so the
   recording's result is the one worker's. A piece names its samples' place in the file
   (:class:`~ser_engine.stream.FileRange`) where a seek reads them exactly, so each worker reads
-  them from the shared storage; only other files' samples are sent. The task secedes from its worker's thread pool while
-  it waits, so its own worker computes pieces too; it still decodes the audio, finds the speech
-  and labels it. With no idle worker (a batch with more recordings than workers) a recording is
-  analysed where it is: the cluster is busy anyway, and a seceded task would let its worker
-  start another recording and hold two in memory.
+  them from the shared storage; only other files' samples are sent. The task secedes from its
+  worker's thread pool while it waits, so its own worker computes pieces too; it still decodes
+  the audio, finds the speech and labels it. With no idle worker (a batch with more recordings
+  than workers) a recording is analysed where it is: the cluster is busy anyway, and a seceded
+  task would let its worker start another recording and hold two in memory.
 - **Shared storage, checked up front.** Every worker opens the first recording of every folder
   of the batch (one the client can open itself; a file nobody can read is an error row, as in a
   local run) before anything is sent. The task checks its own file again, so a later worker or

@@ -259,7 +259,6 @@ class FileRange:
 
         if not len(self):
             return np.zeros(0, np.float32)
-
         try:
             f = sf.SoundFile(self.path)
         except Exception as exc:
