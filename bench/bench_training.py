@@ -25,6 +25,12 @@ def fmt(stat):
     return f"{stat['mean']:.1%} ± {stat['std']:.1%}"
 
 
+def default_model_id(cfg):
+    """``ser-cnnlstm-ravdess20-20261204``, or ``ser-cnnlstm-ens3-ravdess20-20261204`` for an ensemble of 3."""
+    kind = "cnnlstm" if cfg.ensemble == 1 else f"cnnlstm-ens{cfg.ensemble}"
+    return f"ser-{kind}-ravdess20-{time.strftime('%Y%m%d')}"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "ravdess-speech-16k"))
@@ -36,6 +42,9 @@ def main(argv=None):
                    help="train from the user's cache folder, where the app and bench_honest keep features and "
                         "encoder states (the extraction timing is then a warm cache's, and says so); default: a "
                         "fresh cache, timed cold and removed")
+    p.add_argument("--model-id", default=None,
+                   help="the bundle's model id (default: ser-cnnlstm-ravdess20-DATE, with -ensN for an ensemble "
+                        "of N, so a retrained bundle of another recipe never takes the id of the one it replaces)")
     p.add_argument("--note", default="", help="how the machine was shared during the run (written with the timings)")
     args = p.parse_args(argv)
 
@@ -54,7 +63,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         outcome = run_training(args.data, out, cfg, cache_root=cache_root,
                                description="RAVDESS speech, actors 01-20 (16 kHz FLAC copy)",
-                               model_id=f"ser-cnnlstm-ravdess20-{time.strftime('%Y%m%d')}",
+                               model_id=args.model_id or default_model_id(cfg),
                                progress=lambda e: e.get("phase") in ("fold", "final") and "epoch" not in e
                                and print(e.get("message", ""), flush=True))
         total = time.perf_counter() - t0

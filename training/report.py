@@ -139,7 +139,7 @@ def model_card(manifest, report, reliability=None):
         "",
         "## What it does",
         "Labels speech with one of eight acted emotions: " + ", ".join(manifest["labels"]) + ". "
-        f"A CNN-LSTM ({_architecture_phrase(manifest)}) reads 3 s windows "
+        f"{_network_phrase(manifest)} 3 s windows "
         "(every 1 s) of the speech a voice-activity rule finds: " + _input_phrase(manifest) + ". "
         + _teacher_phrase(manifest) +
         "Each stretch of speech takes the calibrated probabilities of its window and its neighbours; "
@@ -159,7 +159,7 @@ def model_card(manifest, report, reliability=None):
     if ev.get("modes"):
         lines += [
             f"Protocol: {ev['protocol']}. Early stopping uses validation actors inside the training "
-            "folds, never the test fold. Mean ± standard deviation over folds, one training seed. How the "
+            f"folds, never the test fold. Mean ± standard deviation over folds, {_seed_phrase(manifest)}. How the "
             "recipe's settings were chosen, and how much a result moves from seed to seed, is in "
             "BENCHMARKS.md (\"Speaker baselines and front ends under the honest protocol\").",
             "",
@@ -227,6 +227,24 @@ def _architecture_phrase(manifest):
                "attention_stats": "attention pooling beside the window's mean and mean square of each "
                                   "input value"}.get(cfg.get("pooling", "attention"), "attention pooling")
     return f"two 1-D convolutions, {lstm}, {pooling}"
+
+
+def _members(manifest):
+    return int(_training_config(manifest).get("ensemble", 1) or 1)
+
+
+def _network_phrase(manifest):
+    """The subject of the card's first sentence: one network, or an ensemble averaged in one model."""
+    n = _members(manifest)
+    if n == 1:
+        return f"A CNN-LSTM ({_architecture_phrase(manifest)}) reads"
+    return (f"An ensemble of {n} CNN-LSTMs (each: {_architecture_phrase(manifest)}; trained alike from "
+            "different seeds, their probabilities averaged in one model) reads")
+
+
+def _seed_phrase(manifest):
+    n = _members(manifest)
+    return "one training seed" if n == 1 else f"one training seed (each fold's model an ensemble of {n})"
 
 
 def _teacher_phrase(manifest):

@@ -36,3 +36,13 @@ def test_the_card_names_the_pooling_and_the_teacher_the_model_was_trained_with()
     assert "the encoder does not run when this model labels" in card  # no front end named: classic
     stats["front_end"] = {"kind": "both"}
     assert "the encoder does not run" not in model_card(stats, {})
+
+
+def test_the_card_says_an_ensemble_is_several_networks_averaged():
+    one = _manifest([])
+    three = _manifest([])
+    three["training"]["config"]["ensemble"] = 3
+    assert "A CNN-LSTM (two 1-D convolutions" in model_card(one, {})
+    card = model_card(three, {})
+    assert "An ensemble of 3 CNN-LSTMs (each: two 1-D convolutions" in card
+    assert "their probabilities averaged in one model" in card and "A CNN-LSTM (" not in card
