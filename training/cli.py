@@ -25,7 +25,8 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs per model")
     p.add_argument("--quick", action="store_true", help="a short run without the k-fold report")
     p.add_argument("--ensemble", type=int, default=None,
-                   help="models averaged into the bundle (default: the config's; 1 is fastest)")
+                   help=f"models averaged into the bundle, per fold and final (default {TrainConfig.ensemble}, "
+                        "the shipped recipe; 1 is fastest)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="extract and train on N Dask worker processes on this machine (a LocalCluster on loopback); "
