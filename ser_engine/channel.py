@@ -31,7 +31,15 @@ HIGH_BAND = (4000.0, 7500.0)
 #: ~10 kbit/s: 2 of 80 below (at such rates Opus narrows the band itself). Telephone band: all 80
 #: (highest -88.3), also scaled to -40 dBFS in 16-bit samples (highest -75.3) and with hiss 40 dB
 #: below the speech added after the line (highest -57.2); with hiss 25 dB below, only 24 of 80.
+#: Pink noise as loud as the speech made 10 of 80 wide-band clips read narrow (2026-12-04) until
+#: :data:`CLEAN_HIGH_BAND_DB` guarded the reading: now none (80 not measured; at 10 dB, 70 not
+#: measured, none narrow), and the telephone figures above are unchanged.
 NARROW_BAND_DB = -55.0
+#: The quietest high band of clean speech against its telephone band (dB; the lowest clean figure
+#: above). Where the noise above 4 kHz in the pauses is more than 10 dB louder than that, wide-band
+#: speech could add less than a tenth to it there, within the noise's own wobble: the band cannot be
+#: read.
+CLEAN_HIGH_BAND_DB = -37.5
 
 
 def band_centres(mel_bank, *, config):
@@ -41,11 +49,14 @@ def band_centres(mel_bank, *, config):
 
 def band_ratio_db(log_mel, speech, *, mel_bank, config):
     """The speech's power above 4 kHz against its power in the telephone band (dB), or None
-    without speech frames.
+    without speech frames, or when the noise above 4 kHz could hide wide-band speech.
 
     The high band's power in the pauses is taken off its power in the speech first, so a
     telephone line recorded with a wide-band hiss after it (a recorder beside a speakerphone)
     still measures as narrow: the hiss is there in the pauses too, speech adds nothing to it.
+    But where that noise is more than 10 dB louder than the quietest high band of clean speech
+    (:data:`CLEAN_HIGH_BAND_DB`), as in pink noise as loud as the speech, speech adding nothing
+    there says nothing about the channel: not measured (such speech is marked too noisy instead).
 
     Parameters
     ----------
@@ -66,6 +77,9 @@ def band_ratio_db(log_mel, speech, *, mel_bank, config):
     low = (centres >= SPEECH_BAND[0]) & (centres < SPEECH_BAND[1])
     in_speech = power[speech].mean(axis=0)
     in_pauses = power[~speech].mean(axis=0) if (~speech).any() else np.zeros_like(in_speech)
+    speech_band = in_speech[low].sum() - in_pauses[low].sum()
+    if speech_band <= 0 or in_pauses[high].sum() > speech_band * 10.0 ** ((CLEAN_HIGH_BAND_DB + 10.0) / 10.0):
+        return None
     added = in_speech[high].sum() - in_pauses[high].sum()
     return float(10.0 * np.log10(max(added, 1e-30) / max(in_speech[low].sum(), 1e-30)))
 

@@ -95,3 +95,32 @@ def test_with_a_speaker_baseline_from_the_same_line_the_band_does_not_mark_it(sh
     assert not narrow_and_alone(tl)
     # what marks it now is the model's own confidence, as for wide-band speech
     assert tl.uncertain == (tl.confidence < shipped_predictor.bundle.uncertain_below)
+
+
+def test_speech_buried_in_wide_band_noise_is_not_called_narrow_band():
+    """Pink noise as loud as the speech: the speech adds nothing measurable above 4 kHz, nor much
+    below it. Its band cannot be read (it was measured at -294 dB and the clip marked "narrow band",
+    advising a speaker baseline); its labels are marked too noisy instead."""
+    cfg, mel, centres = _bands()
+    noise = np.full((4, cfg.n_mels), -30.0)
+    # speech as loud as the noise in the telephone band, nothing above it: +3 dB there in the speech frames
+    speech = np.where(centres < 4000, -30.0 + 10 * np.log10(2.0), -30.0) * np.ones((6, 1))
+    is_speech = np.array([True] * 6 + [False] * 4)
+    assert band_ratio_db(np.concatenate([speech, noise]), is_speech, mel_bank=mel, config=cfg) is None
+    # noise 12 dB below the speech in every band would still hide wide-band speech's quietest high band
+    clear = np.where(centres < 4000, -30.0 + 10 * np.log10(1 + 10 ** 1.2), -30.0) * np.ones((6, 1))
+    assert band_ratio_db(np.concatenate([clear, noise]), is_speech, mel_bank=mel, config=cfg) is None
+    # a hiss above 4 kHz 30 dB below the speech's band does not: it reads narrow (the test above)
+
+
+@requires_data
+def test_a_clip_in_pink_noise_at_0_db_is_too_noisy_not_narrow_band(shipped_predictor, tmp_path):  # noqa: F811
+    from training.rooms import add_noise, pink_noise
+
+    path = ravdess_files([18], emotions=[5], per_emotion=2)[1]
+    y = load_audio(path)[:4 * SR]
+    z = add_noise(y, pink_noise(len(y), seed=1, sr=SR), snr_db=0, sr=SR)
+    sf.write(tmp_path / "noisy.wav", z * min(1.0, 0.99 / np.abs(z).max()), SR)  # 16-bit, as a recorder writes
+    tl = analyse_recording(shipped_predictor, tmp_path / "noisy.wav")
+    assert not narrow_band(tl.band_db) and not narrow_and_alone(tl)
+    assert tl.snr_db < 5 and tl.uncertain
