@@ -3,9 +3,10 @@
 "Full" is the k-fold report plus the final model: the shipped model's recipe (classic and
 speech-encoder frames, skewed baselines, half of each training target from a pooled-encoder
 teacher, an ensemble of 3 per fold; chosen and measured by ``bench_honest``). "One model per
-fold" is the same recipe without the ensemble: less training time, measurably less accuracy. "Thorough" trains Full's ensembles for longer, which helped the classic recipe
-(BENCHMARKS.md, "Accuracy levers") and has not been measured with the speech encoder. The figures
-of each are in BENCHMARKS.md (``bench_training``, ``bench_honest``, ``bench_rebuild``).
+fold" is the same recipe without the ensemble: less training time, measurably less accuracy.
+"Thorough" trains Full's ensembles for longer, which helped the classic recipe (BENCHMARKS.md,
+"Accuracy levers") and has not been measured with the speech encoder. The figures of each are in
+BENCHMARKS.md (``bench_training``, ``bench_honest``, ``bench_rebuild``).
 """
 
 import dataclasses
