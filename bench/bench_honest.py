@@ -47,7 +47,8 @@ from bench.record import write_section  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "honest_runs.jsonl"
 DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
-#: The "Full" preset (one model, <= 40 epochs, patience 6, speed and noisy copies): the screening base.
+#: One model, <= 40 epochs, patience 6, speed and noisy copies (the "One model per fold" preset): the screening
+#: base; a candidate sets its ensemble.
 BASE = dict(epochs=40, patience=6, folds=5, ensemble=1, workers=1)
 EVAL_NOISE_SNRS = (30,)
 #: Copies every candidate is also scored on, never trained on unless its recipe has them: each
@@ -75,15 +76,15 @@ CANDIDATES = [
      {**SKEW, "front_end": {"kind": "both"}}),
     ("both_distill", "Classic and speech-encoder frames, distilled from the same linear probe (half of each "
      "target); skewed baselines, centre only", {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5}),
-    ("both_distill_tel", "The shipped recipe (classic and speech-encoder frames, distilled) with a copy of each "
+    ("both_distill_tel", "`both_distill` (classic and speech-encoder frames, distilled) with a copy of each "
      "training recording through a telephone line (300-3,400 Hz at 8 kHz) beside its speed and noisy copies",
      {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5, "channels": ("telephone",)}),
-    ("both_distill_room", "The shipped recipe with a copy of each training recording in a room drawn for it "
+    ("both_distill_room", "`both_distill` with a copy of each training recording in a room drawn for it "
      "(training.rooms.TRAINING_ROOMS: pink or brown noise 20/10/5 dB below the speech, or reverberation with "
      "RT60 0.3/0.8 s) beside its speed and noisy copies",
      {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5, "channels": ("room",)}),
-    ("both_distill_ens3", "The shipped recipe as an ensemble of 3 (three members with other seeds, their "
-     "probabilities averaged in one model, as the \"Thorough\" preset trains)",
+    ("both_distill_ens3", "`both_distill` as an ensemble of 3 (three members with other seeds, their probabilities "
+     "averaged in one model): the shipped recipe and the \"Full\" preset since 2026-12-04",
      {**SKEW, "front_end": {"kind": "both"}, "distill": 0.5, "ensemble": 3}),
     ("encoder_stats", "Speech-encoder frames; the window's mean and mean square of each input value beside "
      "the attention-pooled vector (what the linear probe reads); skewed baselines, centre only",
