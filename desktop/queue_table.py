@@ -170,10 +170,15 @@ class QueueTable(QTableView):
         self.scrollTo(index)
 
     def _on_added(self, paths):
-        """Widen the File column to the new names, and show the last of them."""
+        """Widen the File column to the new names, as far as the label and confidence stay in
+        view (a narrow pane: the names are elided rather than the answers hidden), and show the
+        last of them."""
         metrics = self.fontMetrics()
         widest = max(metrics.horizontalAdvance(REVIEWED_MARK + Path(p).name) for p in paths) + CELL_MARGIN
         wanted = min(max(widest, self._file_width), MAX_FILE_WIDTH)
+        if self.isVisible():  # laid out: its width is the pane's (before, it is Qt's default)
+            room = self.viewport().width() - self.columnWidth(LABEL) - self.columnWidth(CONFIDENCE)
+            wanted = min(wanted, max(room, DEFAULT_WIDTHS[FILE]))
         if wanted > self.columnWidth(FILE):
             self._file_width = wanted
             self.setColumnWidth(FILE, wanted)

@@ -258,6 +258,24 @@ def test_queue_names_are_whole_and_the_folder_tells_same_names_apart(qtbot):
     assert model.headerData(FOLDER, Qt.Horizontal) == "Folder"
 
 
+def test_long_names_in_a_narrow_queue_leave_the_label_and_confidence_in_view(qtbot):
+    """At 1366x768 the queue is about 490 px wide: long names pushed the confidence out of view
+    ("86°", its percent cut) and the review column behind a scroll bar."""
+    from desktop.queue_model import CONFIDENCE, LABEL
+
+    from desktop.queue_table import QueueTable
+    from desktop.session import Session
+
+    session = Session()
+    table = QueueTable(session)
+    qtbot.addWidget(table)
+    table.resize(490, 400)
+    table.show()
+    session.add([f"/data/visit/angry-pink-noise-{snr}dB-session-of-mrs-a-room-2.wav" for snr in (0, 12)])
+    right = table.columnViewportPosition(CONFIDENCE) + table.columnWidth(CONFIDENCE)
+    assert table.columnViewportPosition(LABEL) > 0 and right <= table.viewport().width()
+
+
 def test_tab_leaves_the_queue(qtbot):
     from desktop.queue_table import QueueTable
     from desktop.session import Session
