@@ -262,7 +262,6 @@ def test_long_names_in_a_narrow_queue_leave_the_label_and_confidence_in_view(qtb
     """At 1366x768 the queue is about 490 px wide: long names pushed the confidence out of view
     ("86°", its percent cut) and the review column behind a scroll bar."""
     from desktop.queue_model import CONFIDENCE, LABEL
-
     from desktop.queue_table import QueueTable
     from desktop.session import Session
 
