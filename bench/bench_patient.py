@@ -162,7 +162,8 @@ def write(results):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", default="both_distill-0", help="a bench_honest run whose fold models are kept")
+    p.add_argument("--run", default="both_distill_ens3-0",
+                   help="a bench_honest run whose fold models are kept (default: the shipped recipe's)")
     p.add_argument("--table-only", action="store_true")
     args = p.parse_args(argv)
     from ser_engine.atomic import atomic_write_text
