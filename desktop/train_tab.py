@@ -509,7 +509,7 @@ class TrainTab(QWidget):
         from ser_engine import EMOTIONS
 
         minutes = s["seconds"] / 60
-        rates = ", ".join(f"{r / 1000:g} kHz × {n}" for r, n in s["sample_rates"].items())
+        rates = ", ".join(f"{n} at {r / 1000:g} kHz" for r, n in s["sample_rates"].items())
         parts = [f"<b>{s['files']} files</b> of <b>{len(s['actors'])} actors</b>, {minutes:.1f} min of speech "
                  f"({rates}).",
                  "<b>Per emotion:</b> " + " · ".join(f"{e} {s['per_emotion'][e]}" for e in EMOTIONS),

@@ -54,7 +54,7 @@ def test_summary_run_report_use_and_revert(tab, qtbot, tmp_path):
     (data / "notes.txt").write_text("not audio")
     assert scan(qtbot, tab, data) is True
     text = tab.summary_text()
-    assert "24 files of 3 actors" in text
+    assert "24 files of 3 actors" in text and "(24 at 16 kHz)" in text
     assert "01: 8 · 02: 8 · 03: 8" in text and "neutral 3" in text
     assert "Skipped: 1 file" in text and "notes.txt — not an audio file" in text
     shipped = resolve_bundle()[0].model_id
