@@ -346,7 +346,7 @@ def _pm(per_seed, pct=True):
         return "—"
     scale = 100 if pct else 1
     fmt = (lambda x: f"{x * scale:.1f}") if pct else (lambda x: f"{x:.2f}")
-    return f"{fmt(v.mean())}{'%' if pct else ''}" + (f" ± {v.std(ddof=1) * scale:.1f}" if len(v) > 1 else " (1 seed)")
+    return f"{fmt(v.mean())}{'%' if pct else ''}" + (f" ± {fmt(v.std(ddof=1))}" if len(v) > 1 else " (1 seed)")
 
 
 def session_figures(rec, setting):
