@@ -35,7 +35,7 @@ PRESETS = {
     "one": Preset(
         "one", "One model per fold (faster)",
         "Full's recipe with one model per fold instead of an ensemble of 3: the shipped model's recipe until "
-        "2026-12-04, 1.4 points lower on validation actors (bench_honest). 8.6 min for 1,200 files on this "
+        "2026-12-04, 2.2 points lower on validation actors (bench_honest). 8.6 min for 1,200 files on this "
         "2-core machine from a warm cache (the speech encoder's states of an earlier run; a first run adds "
         "about 21 min for them).",
         dict(ensemble=1)),
