@@ -406,14 +406,16 @@ def prior_shift_table(runs):
         recs = [r for (name, _), r in sorted(runs.items())
                 if name == n and r.get("sessions") and "tv_prior" in r["sessions"][0]["default"]]
         for setting in ("default", "global") if recs else ():
-            def dist(key, skewed, setting=setting, recs=recs):
-                return _pm([_mean([s[setting][key] for s in r["sessions"] if s["skewed"] == skewed])
-                            for r in recs], False)
+            balanced = [_distance(recs, setting, k, False) for k in ("tv_soft", "tv_prior", "tv_prior_mle")]
+            skewed = [_distance(recs, setting, k, True) for k in ("tv_soft", "tv_hard", "tv_prior", "tv_prior_mle")]
             rows.append(f"| `{n}` | {'app default' if setting == 'default' else 'global statistics'} | {len(recs)} | "
-                        + " / ".join(dist(k, False) for k in ("tv_soft", "tv_prior", "tv_prior_mle")) + " | "
-                        + " / ".join(dist(k, True) for k in ("tv_soft", "tv_hard", "tv_prior", "tv_prior_mle"))
-                        + " |")
+                        f"{' / '.join(balanced)} | {' / '.join(skewed)} |")
     return "\n".join(head + rows) if rows else ""
+
+
+def _distance(recs, setting, key, skewed):
+    """One share distance of the balanced (or skewed) sessions, mean ± std over the runs ``recs``."""
+    return _pm([_mean([s[setting][key] for s in r["sessions"] if s["skewed"] == skewed]) for r in recs], False)
 
 
 def room_rule(dval, droom):

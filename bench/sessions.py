@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ser_engine import EMOTIONS
+from ser_engine.labelling import share_profile
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
 SR = 16000
@@ -208,8 +211,7 @@ def pauses_kept(segments, session, *, min_seconds=1.5, tolerance=0.5):
 
 #: RAVDESS speech per emotion (neutral has one intensity, the others two): the prior the models
 #: were trained under.
-RAVDESS_PRIOR = {"neutral": 1 / 15, **{e: 2 / 15 for e in
-                                        ("calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")}}
+RAVDESS_PRIOR = {e: (1 if e == "neutral" else 2) / 15 for e in EMOTIONS}
 
 
 def prior_shift_shares(segments, labels, *, train_prior=RAVDESS_PRIOR, strength_seconds=30.0, iterations=500):
@@ -226,20 +228,20 @@ def prior_shift_shares(segments, labels, *, train_prior=RAVDESS_PRIOR, strength_
     if not speech:
         return {}
     d = np.array([s.duration for s in speech])
-    p = np.array([[s.probabilities.get(lab, 0.0) for lab in labels] for s in speech], np.float64)
-    p = np.maximum(p, 1e-9) / np.maximum(p, 1e-9).sum(axis=1, keepdims=True)
+    p = np.maximum([[s.probabilities.get(lab, 0.0) for lab in labels] for s in speech], 1e-9)
     q = np.array([train_prior[lab] for lab in labels], np.float64)
-    pi = q.copy()
+
+    def reweighted(prior):
+        w = p * (prior / q)
+        return w / w.sum(axis=1, keepdims=True)
+
+    pi = q
     for _ in range(iterations):
-        w = p * (pi / q)
-        w /= w.sum(axis=1, keepdims=True)
-        new = (d @ w + strength_seconds * q) / (d.sum() + strength_seconds)
+        new = (d @ reweighted(pi) + strength_seconds * q) / (d.sum() + strength_seconds)
         done = np.abs(new - pi).max() < 1e-7
         pi = new
         if done:
             break
-    # the re-weighted probabilities' time-weighted mean (not the prior itself): a clip's answer
+    # the re-weighted probabilities' share of the time (not the prior itself): a clip's answer
     # stays its probabilities, a session's follows the prior it supports
-    w = p * (pi / q)
-    w /= w.sum(axis=1, keepdims=True)
-    return dict(zip(labels, (d @ w / d.sum()).tolist(), strict=True))
+    return dict(zip(labels, share_profile(reweighted(pi), d).tolist(), strict=True))

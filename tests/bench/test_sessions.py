@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bench.sessions import RAVDESS_PRIOR, prior_shift_shares, true_shares, tv_distance
+from bench.sessions import RAVDESS_PRIOR, Clip, prior_shift_shares, true_shares, tv_distance
 from ser_engine.results import Segment
 
 LABELS = list(RAVDESS_PRIOR)
@@ -31,8 +31,7 @@ def test_a_lopsided_session_is_estimated_lopsided_where_the_mean_probability_reg
 
 def test_a_balanced_session_stays_balanced_and_a_short_clip_keeps_its_probabilities():
     segments = [_segment(3.0 * i, LABELS[i % 8], 0.5) for i in range(64)]
-    truth = true_shares([type("C", (), {"emotion": s.label, "start": s.start, "end": s.end}) for s in segments],
-                        LABELS)
+    truth = true_shares([Clip(s.start, s.end, s.label, 0, "") for s in segments], LABELS)
     adjusted = prior_shift_shares(segments, LABELS)
     assert tv_distance(adjusted, truth) < 0.05
     clip = [_segment(0.0, "angry", 0.6)]
