@@ -114,16 +114,27 @@ CANDIDATE_BY_NAME = {n: (d, o) for n, d, o in CANDIDATES}
 SESSIONS = [("balanced", None, False), ("low arousal", ("neutral", "calm", "sad"), True),
             ("high arousal", ("angry", "fearful", "surprised"), True), ("sad only", ("sad",), True)]
 SKEWED_MINUTES = 4.0
+#: Strengths of the training data's mix (seconds of speech) a session's own mix is estimated
+#: with (ser_engine.labelling.recording_mix), and "off" (the training data's mix kept): each
+#: session is labelled under every one. The app's is chosen on the validation actors' sessions.
+MIX_GRID = ("off", 0, 10, 30, 60, 120, 300)
+
+
+def mix_key(strength):
+    """The key of a strength of :data:`MIX_GRID` in a session's record."""
+    return "off" if strength == "off" else f"{float(strength):g}"
 
 
 class FoldBundle:
     """A fold's trained model seen as a model bundle by the app's Predictor (Keras, in memory)."""
 
-    def __init__(self, tm, cfg, temperatures, uncertain_below=0.5):
+    def __init__(self, tm, cfg, temperatures, uncertain_below=0.5, *, memo=False):
         from ser_engine import EMOTIONS
+        from ser_engine.bundle import training_mix
         from ser_engine.encoder import current_spec
 
         self._tm, self._cfg, self._t = tm, cfg, temperatures
+        self._memo = memo
         self.feature_config, self.window, self.labels = cfg.feature, cfg.window, tuple(EMOTIONS)
         self.front_end = cfg.front_end
         self.encoder_spec = current_spec() if cfg.front_end.uses_encoder else None
@@ -133,12 +144,15 @@ class FoldBundle:
         self.model_id, self.version = "fold-model", "bench"
         self.manifest = {"normalisation": {"speaker_scale": cfg.speaker_scale}}
         self.source, self.card = "<memory>", ""
+        # RAVDESS's files per emotion (neutral has one intensity, the others two), as a bundle counts them
+        self.training_mix = training_mix({"training_data": {"per_emotion": {e: 1 if e == "neutral" else 2
+                                                                             for e in EMOTIONS}}}, EMOTIONS)
 
     def filter_banks(self):
         return None
 
     def load_inference_model(self, *, threads=None):
-        return self._tm.model
+        return MemoModel(self._tm.model) if self._memo else self._tm.model
 
     def temperature(self, mode):
         return self._t[mode]
@@ -167,18 +181,21 @@ def _features(cfg, data):
     return ds, feats, extract_run_states(feats, cfg)
 
 
-def score_sessions(cv, cfg, folds, seed):
-    """Sessions of each fold's test actors, labelled by that fold's model through
-    ``analyse_recording`` (default settings, and global statistics)."""
-    from bench.sessions import clip_accuracy, one_speaker, prior_shift_shares, true_shares, tv_distance
+def score_sessions(cv, cfg, folds, seed, *, actors_of=None):
+    """Sessions of each fold's test actors (or ``actors_of(k)``'s), labelled by that fold's model
+    through the app's path (``read_recording`` and ``label_recording``): with the speaker
+    baseline by default and with global statistics, each under every mix strength of
+    :data:`MIX_GRID`."""
+    from bench.sessions import one_speaker, true_shares
     from ser_engine.predictor import Predictor
-    from ser_engine.segments import SegmentConfig, label_recording, read_recording
+    from ser_engine.segments import read_recording
 
     out = []
     with tempfile.TemporaryDirectory(prefix="ser-honest-") as tmp:
         for k, test_actors in enumerate(folds):
-            predictor = Predictor(FoldBundle(cv.models[k], cfg, cv.temperatures))
-            for actor in test_actors:
+            # the model's windows are the same under every mix: computed once per session
+            predictor = Predictor(FoldBundle(cv.models[k], cfg, cv.temperatures, memo=True))
+            for actor in (test_actors if actors_of is None else actors_of(k)):
                 for s, (kind, emotions, skewed) in enumerate(SESSIONS):
                     session = one_speaker(actor, emotions=emotions, seed=seed * 100 + s,
                                           minutes=SKEWED_MINUTES if skewed else None)
@@ -186,22 +203,49 @@ def score_sessions(cv, cfg, folds, seed):
                     truth = true_shares(session.clips, predictor.labels)
                     rec = {"fold": k, "actor": actor, "kind": kind, "skewed": skewed,
                            "minutes": round(session.duration / 60, 2), "clips": len(session.clips)}
-                    # read once (features and encoder states), labelled under both settings
-                    read = read_recording(predictor, wav, config=SegmentConfig(), content_hash=False)
-                    for setting, config in (("default", SegmentConfig()), ("global", SegmentConfig(baseline="global"))):
-                        tl = label_recording(predictor, read, None, config=config)
-                        hard = _hard_shares(tl)
-                        rec[setting] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
-                                        "tv_soft": tv_distance(tl.probabilities, truth),
-                                        "tv_hard": tv_distance(hard, truth),
-                                        # the prior-shift lever (bench.sessions.prior_shift_shares): the
-                                        # training prior worth 30 s of speech (fixed before scoring), and 0
-                                        "tv_prior": tv_distance(prior_shift_shares(tl.segments, tl.labels), truth),
-                                        "tv_prior_mle": tv_distance(
-                                            prior_shift_shares(tl.segments, tl.labels, strength_seconds=0.0), truth),
-                                        "normalisation": tl.normalisation.mode}
+                    read = read_recording(predictor, wav, content_hash=False)  # once, labelled many ways
+                    for setting, baseline in (("default", "auto"), ("global", "global")):
+                        rec[setting] = _mix_scores(predictor, read, session, truth, baseline)
+                    predictor.model.forget()
                     out.append(rec)
     return out
+
+
+def _mix_scores(predictor, read, session, truth, baseline):
+    """One session labelled under every mix of :data:`MIX_GRID`: ``{key: scores}`` and the
+    normalisation used."""
+    from bench.sessions import clip_accuracy, tv_distance
+    from ser_engine.segments import SegmentConfig, label_recording
+
+    grid = {}
+    for strength in MIX_GRID:
+        config = (SegmentConfig(baseline=baseline, mix="training") if strength == "off"
+                  else SegmentConfig(baseline=baseline, mix_strength=float(strength)))
+        tl = label_recording(predictor, read, None, config=config)
+        grid[mix_key(strength)] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
+                                   "tv_soft": tv_distance(tl.probabilities, truth),
+                                   "tv_hard": tv_distance(_hard_shares(tl), truth)}
+    return {"grid": grid, "normalisation": tl.normalisation.mode}
+
+
+class MemoModel:
+    """A Keras model whose batches are remembered (by their bytes) until :meth:`forget`: one
+    session labelled under many mixes runs the model once."""
+
+    def __init__(self, model):
+        self._model, self._seen = model, {}
+        self.output_shape = model.output_shape
+
+    def predict_on_batch(self, batch):
+        import hashlib
+
+        key = hashlib.blake2b(np.ascontiguousarray(batch).tobytes(), digest_size=16).digest()
+        if key not in self._seen:
+            self._seen[key] = np.asarray(self._model.predict_on_batch(batch))
+        return self._seen[key]
+
+    def forget(self):
+        self._seen.clear()
 
 
 def _hard_shares(tl):
@@ -242,6 +286,8 @@ def run_one(name, seed, data):
     folds = actor_folds(ds.actors, cfg.folds)
     rec["baseline_sweep"] = baseline_sweep(cv, ds, recordings_of(feats, cfg, states=states), cfg, folds)
     rec["sessions"] = score_sessions(cv, cfg, folds, seed)
+    rec["validation_sessions"] = score_sessions(cv, cfg, folds, seed,
+                                                actors_of=validation_actors(ds.actors, folds, cfg))
     rec["minutes"] = round((time.perf_counter() - t0) / 60, 2)
     return rec
 
@@ -318,12 +364,27 @@ def saved_run(name, seed):
 
 
 def rescore(name, seed):
-    """Score a recorded run's sessions again from its saved fold models (no training)."""
+    """Score a recorded run's sessions again from its saved fold models (no training): its test
+    actors' and its validation actors'."""
     from training.dataset import discover
     from training.evaluate import actor_folds
 
     cfg, cv = saved_run(name, seed)
-    return score_sessions(cv, cfg, actor_folds(discover(DATA).actors, cfg.folds), seed)
+    actors = discover(DATA).actors
+    folds = actor_folds(actors, cfg.folds)
+    return (score_sessions(cv, cfg, folds, seed),
+            score_sessions(cv, cfg, folds, seed, actors_of=validation_actors(actors, folds, cfg)))
+
+
+def validation_actors(actors, folds, cfg):
+    """``k -> the validation actors of fold k`` as training picked them (training.evaluate)."""
+    from training.evaluate import pick_validation
+
+    def of(k):
+        rest = [a for a in actors if a not in folds[k]]
+        return pick_validation(rest, min(cfg.val_actors, len(rest) - 1))
+
+    return of
 
 
 def _commit():
@@ -349,14 +410,66 @@ def _pm(per_seed, pct=True):
     return f"{fmt(v.mean())}{'%' if pct else ''}" + (f" ± {fmt(v.std(ddof=1))}" if len(v) > 1 else " (1 seed)")
 
 
-def session_figures(rec, setting):
-    """Mean clip accuracy of the balanced and of the skewed sessions, and their soft share distance."""
-    ss = rec["sessions"]
-    bal = [s[setting] for s in ss if not s["skewed"]]
-    skew = [s[setting] for s in ss if s["skewed"]]
+def session_figures(rec, setting, *, key=None, which="sessions"):
+    """Mean clip accuracy of the balanced and of the skewed sessions, and their share distances,
+    under the mix ``key`` (default: the app's, :data:`~ser_engine.labelling.MIX_STRENGTH_S`)."""
+    ss = rec[which]
+    pick = (lambda x: x["grid"][key or app_mix_key()]) if "grid" in ss[0][setting] else (lambda x: x)
+    bal = [pick(s[setting]) for s in ss if not s["skewed"]]
+    skew = [pick(s[setting]) for s in ss if s["skewed"]]
     return {"balanced": _mean([x["clip_accuracy"] for x in bal]), "skewed": _mean([x["clip_accuracy"] for x in skew]),
             "tv_balanced": _mean([x["tv_soft"] for x in bal]), "tv_skewed": _mean([x["tv_soft"] for x in skew]),
             "tv_skewed_hard": _mean([x["tv_hard"] for x in skew])}
+
+
+def app_mix_key():
+    """The mix key of the app's default (SegmentConfig's)."""
+    from ser_engine.segments import SegmentConfig
+
+    config = SegmentConfig()
+    return "off" if config.mix == "training" else mix_key(config.mix_strength)
+
+
+def chosen_mix(recs):
+    """The strength of :data:`MIX_GRID` the validation actors' sessions choose: the smallest mean
+    of the balanced and the skewed sessions' share distances, averaged over the runs ``recs``
+    (app default settings). None when no run has validation sessions."""
+    recs = [r for r in recs if r.get("validation_sessions")]
+    if not recs:
+        return None
+
+    def loss(key):
+        fig = [session_figures(r, "default", key=key, which="validation_sessions") for r in recs]
+        return float(np.mean([(f["tv_balanced"] + f["tv_skewed"]) / 2 for f in fig]))
+
+    return min((mix_key(m) for m in MIX_GRID), key=loss)
+
+
+def mix_table(runs):
+    """Every mix strength on the validation actors' sessions (what chooses) and the test actors'
+    (what is reported), app default settings, for the runs scored under the grid."""
+    head = ["| Candidate | Mix | Seeds | Validation: balanced / skewed clips | Validation: share distance balanced / "
+            "skewed | Test: balanced / skewed clips | Test: share distance balanced / skewed (hard labels) |",
+            "|---|---|---|---|---|---|---|"]
+    rows = []
+    for n in [n for n, _, _ in CANDIDATES]:
+        recs = [r for (name, _), r in sorted(runs.items()) if name == n and r.get("validation_sessions")]
+        if not recs:
+            continue
+        chosen, app = chosen_mix(recs), app_mix_key()
+        for m in MIX_GRID:
+            key = mix_key(m)
+            v = [session_figures(r, "default", key=key, which="validation_sessions") for r in recs]
+            t = [session_figures(r, "default", key=key) for r in recs]
+            name = ("training data's (off)" if key == "off" else f"own, training's worth {key} s")
+            marks = [w for w, on in (("chosen", key == chosen), ("app", key == app)) if on]
+            rows.append(f"| `{n}` | {name}{' (' + ', '.join(marks) + ')' if marks else ''} | {len(recs)} | "
+                        f"{_pm([x['balanced'] for x in v])} / {_pm([x['skewed'] for x in v])} | "
+                        f"{_pm([x['tv_balanced'] for x in v], False)} / {_pm([x['tv_skewed'] for x in v], False)} | "
+                        f"{_pm([x['balanced'] for x in t])} / {_pm([x['skewed'] for x in t])} | "
+                        f"{_pm([x['tv_balanced'] for x in t], False)} / {_pm([x['tv_skewed'] for x in t], False)} "
+                        f"({_pm([x['tv_skewed_hard'] for x in t], False)}) |")
+    return "\n".join(head + rows) if rows else ""
 
 
 def tables(runs):
@@ -396,28 +509,6 @@ def tables(runs):
     return "\n".join(head + rows), "\n".join(shead + srows)
 
 
-def prior_shift_table(runs):
-    """Share distances of the prior-shift lever (bench.sessions.prior_shift_shares) beside the
-    answer's and the hard labels', for the runs whose sessions were scored with it."""
-    head = ["| Candidate | Setting | Seeds | Balanced: answer / prior shift (30 s) / plain EM | "
-            "Skewed: answer / hard labels / prior shift (30 s) / plain EM |", "|---|---|---|---|---|"]
-    rows = []
-    for n in [n for n, _, _ in CANDIDATES]:
-        recs = [r for (name, _), r in sorted(runs.items())
-                if name == n and r.get("sessions") and "tv_prior" in r["sessions"][0]["default"]]
-        for setting in ("default", "global") if recs else ():
-            balanced = [_distance(recs, setting, k, False) for k in ("tv_soft", "tv_prior", "tv_prior_mle")]
-            skewed = [_distance(recs, setting, k, True) for k in ("tv_soft", "tv_hard", "tv_prior", "tv_prior_mle")]
-            rows.append(f"| `{n}` | {'app default' if setting == 'default' else 'global statistics'} | {len(recs)} | "
-                        f"{' / '.join(balanced)} | {' / '.join(skewed)} |")
-    return "\n".join(head + rows) if rows else ""
-
-
-def _distance(recs, setting, key, skewed):
-    """One share distance of the balanced (or skewed) sessions, mean ± std over the runs ``recs``."""
-    return _pm([_mean([s[setting][key] for s in r["sessions"] if s["skewed"] == skewed]) for r in recs], False)
-
-
 def room_rule(dval, droom):
     """The room rule (written before any run was scored in rooms): a lever is also adopted when
     its validation accuracy in rooms rises by :data:`ADOPT_MARGIN` or more on every shared seed
@@ -454,17 +545,19 @@ def _signed(per_seed):
     return f"{v.mean():+.1f}" + (f" ± {v.std(ddof=1):.1f}" if len(v) > 1 else "") + " points"
 
 
-def _prior_shift_paragraph(runs):
-    table = prior_shift_table(runs)
+def _mix_paragraph(runs):
+    table = mix_table(runs)
     if not table:
         return []
-    return ["**A lever for the share of speech time: the recording's own prior.** A model's calibrated "
-            "probabilities carry the prior of its training data (RAVDESS: every emotion alike, neutral half), so "
-            "their mean regresses a lopsided session towards even shares. Re-estimating the recording's prior by "
-            "expectation-maximisation (Saerens, Latinne & Decaestecker 2002; `bench.sessions.prior_shift_shares`, "
-            "on the timeline's segments), each segment's probabilities re-weighted by it, the training prior "
-            "counting for 30 s of speech (fixed before any session was scored) or for nothing (plain EM). Measured "
-            "here, not the app's answer.", "", table, ""]
+    return ["**A session's own mix of emotions.** A model's calibrated probabilities carry the mix of its training "
+            "data (RAVDESS: every emotion alike, neutral half as common), so their mean pulls a lopsided session "
+            "towards even shares. The labelling core estimates a recording's own mix from its speech by "
+            "expectation-maximisation (Saerens, Latinne & Decaestecker 2002; `ser_engine.labelling.recording_mix`) "
+            "when it holds 30 s of speech or more, the training data's mix counting for a number of seconds of "
+            "speech beside it, and moves every element's probabilities there (segments and answer alike). Each "
+            "session is labelled under every strength; the strength is chosen on the **validation** actors' "
+            "sessions (inside the training folds; the smallest mean of the balanced and skewed share distances), "
+            "and the test actors' figures are reported.", "", table, ""]
 
 
 def write_tables(runs):
@@ -493,7 +586,7 @@ def write_tables(runs):
         "speech or more is its own baseline) and with global statistics. Clip accuracy: the label covering most of "
         "a clip is its emotion. Share distance: total variation distance between the recording's answer (each "
         "emotion's share of the speech time) and the true shares; after the slash, the shares of the segments' "
-        "hard labels.", "", sessions, "", *_prior_shift_paragraph(runs), "Each run's commit: " + "; ".join(
+        "hard labels.", "", sessions, "", *_mix_paragraph(runs), "Each run's commit: " + "; ".join(
             f"`{n}` seed {s} {r.get('commit', '?')}"
             + (f" (sessions scored again at {r['sessions_commit']})" if r.get("sessions_commit") else "")
             for (n, s), r in sorted(runs.items())) + "."])
@@ -518,7 +611,7 @@ def main(argv=None):
     if args.rescore:
         for (n, s), rec in sorted(runs.items()):
             if n in args.candidates and s in args.seeds and (MODELS / f"{n}-{s}").is_dir():
-                rec["sessions"] = rescore(n, s)
+                rec["sessions"], rec["validation_sessions"] = rescore(n, s)
                 rec["sessions_commit"] = _commit()
                 save_run(rec, RESULTS)
                 print(f"{n} seed {s}: sessions scored again", flush=True)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ser_engine import EMOTIONS
 from ser_engine.labelling import share_profile
 
 REPO = Path(__file__).resolve().parent.parent
@@ -207,41 +206,3 @@ def pauses_kept(segments, session, *, min_seconds=1.5, tolerance=0.5):
         speech = sum(max(0.0, min(s.end, b) - max(s.start, a)) for s in segments if s.label != NO_SPEECH)
         kept += speech <= tolerance
     return kept, len(gaps)
-
-
-#: RAVDESS speech per emotion (neutral has one intensity, the others two): the prior the models
-#: were trained under.
-RAVDESS_PRIOR = {e: (1 if e == "neutral" else 2) / 15 for e in EMOTIONS}
-
-
-def prior_shift_shares(segments, labels, *, train_prior=RAVDESS_PRIOR, strength_seconds=30.0, iterations=500):
-    """Each emotion's share of the speech time, estimated for a recording whose emotions are not
-    those of the training data (Saerens, Latinne & Decaestecker 2002, "Adjusting the outputs of a
-    classifier to new a priori probabilities"): expectation-maximisation of the recording's prior,
-    each segment's calibrated probabilities re-weighted by the new prior over the training one.
-
-    ``strength_seconds``: how many seconds of speech the training prior counts for (a Dirichlet
-    prior on the shares; 0 = plain maximum likelihood), so that a short clip keeps its probabilities
-    and a long session speaks for itself. A lever measured in bench_honest, not the app's answer.
-    """
-    speech = [s for s in segments if s.is_speech]
-    if not speech:
-        return {}
-    d = np.array([s.duration for s in speech])
-    p = np.maximum([[s.probabilities.get(lab, 0.0) for lab in labels] for s in speech], 1e-9)
-    q = np.array([train_prior[lab] for lab in labels], np.float64)
-
-    def reweighted(prior):
-        w = p * (prior / q)
-        return w / w.sum(axis=1, keepdims=True)
-
-    pi = q
-    for _ in range(iterations):
-        new = (d @ reweighted(pi) + strength_seconds * q) / (d.sum() + strength_seconds)
-        done = np.abs(new - pi).max() < 1e-7
-        pi = new
-        if done:
-            break
-    # the re-weighted probabilities' share of the time (not the prior itself): a clip's answer
-    # stays its probabilities, a session's follows the prior it supports
-    return dict(zip(labels, share_profile(reweighted(pi), d).tolist(), strict=True))

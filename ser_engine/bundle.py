@@ -109,6 +109,13 @@ class ModelBundle:
         return float(self.manifest["calibration"]["temperature"].get(mode, 1.0))
 
     @property
+    def training_mix(self):
+        """Each label's share of the training data, in label order (what a recording's own mix
+        is measured against: :meth:`ser_engine.labelling.Labeller.adapt_mix`), or None when the
+        manifest does not count them."""
+        return training_mix(self.manifest, self.labels)
+
+    @property
     def uncertain_below(self):
         """Calibrated confidence under which a label is shown as uncertain."""
         return float(self.manifest["calibration"].get("uncertain_below", UNCERTAIN_BELOW))
@@ -375,3 +382,13 @@ def _inference_copy(model):
     copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     return copy
+
+
+def training_mix(manifest, labels):
+    """Each of ``labels``' share of the files a bundle was trained on (``training_data.per_emotion``),
+    or None when that count is missing or does not name every label."""
+    counts = (manifest.get("training_data") or {}).get("per_emotion") or {}
+    if not counts or any(counts.get(lab, 0) <= 0 for lab in labels):
+        return None
+    total = float(sum(counts[lab] for lab in labels))
+    return np.array([counts[lab] / total for lab in labels], np.float64)

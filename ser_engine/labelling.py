@@ -24,6 +24,12 @@ recordings and a long recording can emit segments as they become final:
    emotion; for a session it is the emotion holding the most speech time. The segments'
    probabilities average to the same profile, so the headline, the bars, the summary chart,
    the exports and the command line all read one answer.
+6. A session's own mix of emotions (:meth:`Labeller.adapt_mix`): the model's probabilities
+   carry the mix of its training data (every emotion alike), which pulls a lopsided session
+   towards even shares. With enough speech (:data:`MIN_MIX_SPEECH_S`) the recording's own mix
+   is estimated from its probabilities (:func:`recording_mix`) and every element is re-weighted
+   by it, segments and answer alike. A clip is too short to move it: training's evaluation
+   and calibration, which score clips, are unchanged by it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,11 @@ from .inference import run_model
 from .results import NO_SPEECH, Segment, probs_dict
 
 _EPS = 1e-7
+#: Seconds of speech the training data's mix counts for when a recording's mix is estimated
+#: (a Dirichlet prior on the shares): chosen on the validation actors' sessions (bench_honest).
+MIX_STRENGTH_S = 30.0
+#: Speech (seconds, one speaker's) below which a recording keeps the training data's mix.
+MIN_MIX_SPEECH_S = 30.0
 
 
 @dataclasses.dataclass
@@ -209,6 +220,46 @@ def share_profile(probs: np.ndarray, durations: np.ndarray) -> np.ndarray | None
     return (np.asarray(probs, np.float64) * d[:, None]).sum(axis=0) / d.sum()
 
 
+def recording_mix(probs: np.ndarray, durations: np.ndarray, train_mix: np.ndarray, *, strength: float,
+                  iterations: int = 500) -> np.ndarray:
+    """A recording's own mix of emotions: the prior under which its elements' probabilities are
+    most likely (expectation-maximisation; Saerens, Latinne & Decaestecker 2002, "Adjusting
+    the outputs of a classifier to new a priori probabilities").
+
+    Parameters
+    ----------
+    probs : np.ndarray [shape=(n_elements, n_classes)]
+        Calibrated probabilities under the training data's mix.
+    durations : np.ndarray [shape=(n_elements,)]
+        What each element weighs (frames or seconds).
+    train_mix : np.ndarray [shape=(n_classes,)]
+        The training data's share of each class (the prior ``probs`` were learnt under).
+    strength : float
+        What the training mix counts for, in the units of ``durations``: a short recording
+        stays near it, a long one speaks for itself (0: maximum likelihood).
+
+    Returns
+    -------
+    mix : np.ndarray [shape=(n_classes,)]
+    """
+    d = np.asarray(durations, np.float64)
+    q = np.asarray(train_mix, np.float64)
+    mix = q
+    for _ in range(iterations):
+        new = (d @ reweighted(probs, mix, q) + strength * q) / (d.sum() + strength)
+        done = np.abs(new - mix).max() < 1e-7
+        mix = new
+        if done:
+            break
+    return mix
+
+
+def reweighted(probs: np.ndarray, mix: np.ndarray, train_mix: np.ndarray) -> np.ndarray:
+    """Probabilities learnt under ``train_mix`` moved to a recording whose mix is ``mix`` (Bayes)."""
+    w = np.maximum(np.asarray(probs, np.float64), 1e-12) * (np.asarray(mix, np.float64) / np.asarray(train_mix))
+    return w / w.sum(axis=-1, keepdims=True)
+
+
 class Labeller:
     """Turns a recording's window log-probabilities into segments and its answer.
 
@@ -258,6 +309,13 @@ class Labeller:
         self.element_frames: list[int] = []
         self.element_speaker: list[int | None] = []
         self.element_temperature: list[float] = []
+        #: the mix of emotions each speech element's probabilities are moved to (None: the
+        #: training data's), set by :meth:`adapt_mix`; per speaker, the mix it estimated
+        self.element_mix: list[np.ndarray | None] = []
+        self.mixes: dict = {}
+        self._train_mix: np.ndarray | None = None
+        #: every element emitted, in time order: (lo, hi, speech element index or -1)
+        self._emitted: list[tuple[int, int, int]] = []
         self._last = last_in_region(plan.region)
         self._next = 0
         self._open: list | None = None  # [start, end, label, [(frames, probs)], speaker]
@@ -280,18 +338,18 @@ class Labeller:
             if lo / self.rate >= self.duration:
                 pass  # a frame past the end of the file (its centre beyond the last sample)
             elif w < 0:
-                done += self._extend(lo, hi, NO_SPEECH, None, None)
+                self._emitted.append((lo, hi, -1))
+                done += self._emit(lo, hi, -1)
             else:
                 r = int(self.plan.region[w])
                 t = self.temperature[r] if isinstance(self.temperature, list) else self.temperature
-                speaker = None if self.speakers is None else self.speakers[r]
-                s = smoothed_log_probs(self.logp, self.plan.region, w, self.h)
-                p = calibrated(s, t)
-                self.element_logp.append(s)
+                self.element_logp.append(smoothed_log_probs(self.logp, self.plan.region, w, self.h))
                 self.element_frames.append(hi - lo)
-                self.element_speaker.append(speaker)
+                self.element_speaker.append(None if self.speakers is None else self.speakers[r])
                 self.element_temperature.append(float(t))
-                done += self._extend(lo, hi, self.labels[int(np.argmax(p))], p, speaker)
+                self.element_mix.append(None)
+                self._emitted.append((lo, hi, len(self.element_logp) - 1))
+                done += self._emit(lo, hi, len(self.element_logp) - 1)
             self._next += 1
         if self.finished and self._open is not None:
             done.append(self._close())
@@ -305,9 +363,66 @@ class Labeller:
         keep = [i for i, k in enumerate(self.element_speaker) if speaker is None or k == speaker]
         if not keep:
             return recording_answer(np.zeros((0, 1)), np.zeros(0), self.labels, self.uncertain_below)
-        probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in keep])
+        probs = np.stack([self.element_probs(i) for i in keep])
         frames = np.array([self.element_frames[i] for i in keep])
         return recording_answer(probs, frames, self.labels, self.uncertain_below)
+
+    def element_probs(self, i: int) -> np.ndarray:
+        """Speech element ``i``'s calibrated probabilities, under its recording's mix once
+        :meth:`adapt_mix` estimated one."""
+        p = calibrated(self.element_logp[i], self.element_temperature[i])
+        mix = self.element_mix[i]
+        return p if mix is None or self._train_mix is None else reweighted(p, mix, self._train_mix)
+
+    def adapt_mix(self, train_mix: Sequence[float] | np.ndarray, *, strength_seconds: float = MIX_STRENGTH_S,
+                  min_seconds: float = MIN_MIX_SPEECH_S) -> dict:
+        """Estimate the recording's own mix of emotions (each speaker's, with speaker turns) from
+        its speech, where it holds at least ``min_seconds``, and move every element there
+        (:func:`recording_mix`); the segments are merged again and :meth:`answer` follows.
+        All windows must have been added.
+
+        Returns
+        -------
+        mixes : dict
+            Speaker (None: the whole recording) -> the estimated mix (shape ``(n_classes,)``),
+            for each part that had enough speech; also kept as :attr:`mixes`.
+        """
+        if not self.finished:
+            raise RuntimeError("a recording's mix needs every window's log-probabilities")
+        self._train_mix = np.asarray(train_mix, np.float64)
+        groups: dict = {}
+        for i, k in enumerate(self.element_speaker):
+            groups.setdefault(k, []).append(i)
+        self.mixes = {}
+        for k, idx in groups.items():
+            frames = np.array([self.element_frames[i] for i in idx], np.float64)
+            if frames.sum() / self.rate < min_seconds:
+                continue
+            probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in idx])
+            mix = recording_mix(probs, frames, self._train_mix, strength=strength_seconds * self.rate)
+            for i in idx:
+                self.element_mix[i] = mix
+            self.mixes[k] = mix
+        if self.mixes:
+            self._merge_again()
+        return self.mixes
+
+    def _emit(self, lo: int, hi: int, i: int) -> list[Segment]:
+        """Element ``[lo, hi)`` into the open segment: no speech (``i`` < 0) or speech element ``i``."""
+        if i < 0:
+            return self._extend(lo, hi, NO_SPEECH, None, None)
+        p = self.element_probs(i)
+        return self._extend(lo, hi, self.labels[int(np.argmax(p))], p, self.element_speaker[i])
+
+    def _merge_again(self) -> None:
+        """The segments from every element again (after their probabilities moved)."""
+        self._open = None
+        segments: list[Segment] = []
+        for lo, hi, i in self._emitted:
+            segments += self._emit(lo, hi, i)
+        if self._open is not None:
+            segments.append(self._close())
+        self.segments = segments
 
     def _extend(self, lo: int, hi: int, label: str, probs: np.ndarray | None, speaker: int | None) -> list[Segment]:
         start, end = min(lo / self.rate, self.duration), min(hi / self.rate, self.duration)

@@ -140,6 +140,12 @@ class Normalisation:
 
 GLOBAL = Normalisation("global", "training data")
 
+#: Whose mix of emotions a result's probabilities assume (``emotion_mix``): the recording's own,
+#: estimated from its speech (:meth:`ser_engine.labelling.Labeller.adapt_mix`), or the training
+#: data's (every emotion alike) when it holds too little speech or the user asked for it.
+MIX_RECORDING = "recording"
+MIX_TRAINING = "training"
+
 
 @dataclasses.dataclass
 class SpeakerResult:
@@ -154,6 +160,7 @@ class SpeakerResult:
     probabilities: dict
     uncertain: bool
     normalisation: Normalisation
+    emotion_mix: str = MIX_TRAINING
 
     @property
     def name(self):
@@ -169,13 +176,14 @@ class SpeakerResult:
         return {"speaker": self.name, "speaking_seconds": round(self.speaking_seconds, 3), "turns": self.turns,
                 "label": self.label, "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
-                "uncertain": bool(self.uncertain), "normalisation": self.normalisation.to_dict()}
+                "uncertain": bool(self.uncertain), "normalisation": self.normalisation.to_dict(),
+                "emotion_mix": self.emotion_mix}
 
     @classmethod
     def from_dict(cls, d):
         return cls(speaker_index(d["speaker"]), float(d["speaking_seconds"]), int(d["turns"]), d["label"],
                    d.get("confidence"), dict(d.get("probabilities") or {}), bool(d.get("uncertain", False)),
-                   Normalisation.from_dict(d.get("normalisation", "global")))
+                   Normalisation.from_dict(d.get("normalisation", "global")), d.get("emotion_mix", MIX_TRAINING))
 
 
 @dataclasses.dataclass
@@ -213,6 +221,9 @@ class Timeline:
         How much of the speech's band the channel kept: its power above 4 kHz against
         0.3-3.4 kHz (dB; :func:`ser_engine.channel.band_ratio_db`). Narrow-band speech (a
         telephone line) labelled without a speaker baseline is marked uncertain, its segments too.
+    emotion_mix : str or None
+        :data:`MIX_RECORDING` when the probabilities were moved to the recording's own mix of
+        emotions, :data:`MIX_TRAINING` when they assume the training data's; None without speech.
     speakers : list of SpeakerResult
         When the recording's speakers were found: each speaker's speaking time, turns,
         answer and normalisation, in order of first appearance (empty otherwise).
@@ -235,6 +246,7 @@ class Timeline:
     speakers: list = dataclasses.field(default_factory=list)
     snr_db: float | None = None
     band_db: float | None = None
+    emotion_mix: str | None = None
     overview: object = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
 
@@ -259,6 +271,7 @@ class Timeline:
             "sha256": self.sha256,
             "model": {"id": self.model_id, "version": self.model_version},
             "normalisation": self.normalisation.to_dict(),
+            "emotion_mix": self.emotion_mix,
             "labels": list(self.labels),
             "summary": self.summary().to_dict(),
             **({"speakers": [{**sp.to_dict(), "summary": sp.summary(self.labels, self.duration).to_dict()}
@@ -275,7 +288,7 @@ class Timeline:
                    confidence=d.get("confidence"), probabilities=dict(d.get("probabilities") or {}),
                    uncertain=bool(d.get("uncertain", False)), sha256=d.get("sha256"),
                    speakers=[SpeakerResult.from_dict(x) for x in d.get("speakers", [])], snr_db=d.get("snr_db"),
-                   band_db=d.get("band_db"))
+                   band_db=d.get("band_db"), emotion_mix=d.get("emotion_mix"))
 
 
 def probs_dict(labels, probs):

@@ -44,7 +44,7 @@ from .encoder import log_mel
 from .errors import SerError
 from .features import filter_banks
 from .frontend import FrontEndConfig, model_frames, model_mask, snap_regions
-from .labelling import Labeller, label_windows, plan_windows
+from .labelling import MIN_MIX_SPEECH_S, MIX_STRENGTH_S, Labeller, label_windows, plan_windows
 from .normalise import masked_stats
 from .results import NO_SPEECH, Timeline
 from .stream import (
@@ -117,6 +117,14 @@ class SegmentConfig:
         Threads computing the features of speech regions (NumPy's FFTs and products run
         without the GIL); with BLAS limited to one thread each, 2 use both cores of a
         small machine. The result does not depend on it.
+    mix : str
+        ``"auto"``: the recording's own mix of emotions, estimated from its speech (each
+        speaker's, with speaker turns) where it holds at least ``min_mix_speech`` seconds
+        (:meth:`~ser_engine.labelling.Labeller.adapt_mix`); ``"training"``: the training data's
+        mix (every emotion alike) always.
+    min_mix_speech : float
+    mix_strength : float
+        Seconds of speech the training data's mix counts for beside the recording's.
     speakers : int or None
         1: the recording is one speaker's (no speaker step). 2 or more: that many speakers;
         None: their number is estimated (:mod:`ser_engine.speakers`: less reliable than a
@@ -133,6 +141,9 @@ class SegmentConfig:
     baseline: str = "auto"
     min_baseline_speech: float = 30.0
     feature_threads: int = 2
+    mix: str = "auto"
+    min_mix_speech: float = MIN_MIX_SPEECH_S
+    mix_strength: float = MIX_STRENGTH_S
     speakers: int | None = 1
 
 
@@ -497,11 +508,14 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
     # from the same channel makes it so again, so the mark follows each unit's normalisation
     alone = [narrow_and_alone(rec, b.normalisation) for b in per_speaker]
 
-    def report(new, fraction):
-        for seg in new:
+    def mark(segments):
+        for seg in segments:
             _mark_noise(seg, rec.snr, predictor.config.frame_rate)
             if seg.is_speech and alone[seg.speaker or 0]:
                 seg.uncertain = True
+
+    def report(new, fraction):
+        mark(new)
         if on_block is not None:
             done = labeller.segments[-1].end if labeller.segments else 0.0
             frac = 1.0 if labeller.finished else progress_at(predictor.front_end.uses_encoder, LABELLING, fraction)
@@ -512,6 +526,9 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                   should_stop=should_stop)
     if not labeller.finished:
         raise AnalysisCancelled(rec.path)
+    mixes = _adapt_mix(predictor, labeller, config)
+    if mixes:  # the segments were merged again under the recording's mix: the final ones
+        mark(labeller.segments)
     answer = labeller.answer()
     speaker_results = []
     if speakers is not None:
@@ -520,7 +537,8 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             a = labeller.answer(k)
             secs = sum(hi - lo for lo, hi, s in rec.turns if s == k) / rec.rate
             speaker_results.append(SpeakerResult(k, secs, runs[k], a.label, a.confidence, a.probabilities,
-                                                 a.uncertain or alone[k], per_speaker[k].normalisation))
+                                                 a.uncertain or alone[k], per_speaker[k].normalisation,
+                                                 _mix_source(k in mixes)))
     speech = answer.label != NO_SPEECH
     timeline = Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
                         model_id=predictor.bundle.model_id, model_version=predictor.bundle.version,
@@ -528,10 +546,32 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                         label=answer.label, confidence=answer.confidence, probabilities=answer.probabilities,
                         sha256=rec.sha256, speakers=speaker_results,
                         snr_db=rec.snr() if rec.snr is not None and speech else None,
-                        band_db=rec.band_db if speech else None, overview=rec.overview)
+                        band_db=rec.band_db if speech else None, overview=rec.overview,
+                        emotion_mix=_mix_source(bool(mixes)) if speech else None)
     # the channel's rule is the screens' and the report's (ser_engine.channel), applied once here
     timeline.uncertain = answer.uncertain or poor_channel(timeline)
     return timeline
+
+
+def _adapt_mix(predictor, labeller, config):
+    """The recording's own mix of emotions where ``config`` asks for it and the bundle counts
+    its training data's (:meth:`~ser_engine.labelling.Labeller.adapt_mix`): speaker (None for
+    the whole recording) -> mix, empty when the training data's mix stays."""
+    if config.mix == "training":
+        return {}
+    if config.mix != "auto":
+        raise ValueError(f"unknown mix {config.mix!r}")
+    train = getattr(predictor.bundle, "training_mix", None)
+    if train is None:
+        return {}
+    return labeller.adapt_mix(train, strength_seconds=config.mix_strength, min_seconds=config.min_mix_speech)
+
+
+def _mix_source(adapted):
+    """Whose mix of emotions a result's probabilities assume (results' ``emotion_mix``)."""
+    from .results import MIX_RECORDING, MIX_TRAINING
+
+    return MIX_RECORDING if adapted else MIX_TRAINING
 
 
 def _mark_noise(seg, meter, rate):

@@ -9,6 +9,8 @@ from ser_engine.labelling import (
     fit_profile_temperature,
     plan_windows,
     recording_answer,
+    recording_mix,
+    reweighted,
     share_profile,
     window_inputs,
 )
@@ -107,3 +109,82 @@ def test_share_profile_weighs_by_time():
     p = np.array([[1.0, 0.0], [0.0, 1.0]])
     np.testing.assert_allclose(share_profile(p, np.array([3, 1])), [0.75, 0.25])
     assert share_profile(p[:0], np.zeros(0)) is None
+
+
+# -- a recording's own mix of emotions ---------------------------------------------------------
+
+#: A training mix like RAVDESS's (one class half as common as the others).
+TRAIN_MIX = np.array([0.2, 0.4, 0.4])
+
+
+def _read_under_training_mix(evidence):
+    """Probabilities a model trained under TRAIN_MIX gives to elements with these likelihoods."""
+    p = np.asarray(evidence, float) * TRAIN_MIX
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def test_a_lopsided_recording_is_estimated_lopsided_where_the_mean_probability_regresses_to_even():
+    # every element is class c, read as 47% c (b 35%): the mean stays near even
+    probs = _read_under_training_mix(np.tile([0.3, 0.3, 0.4], (200, 1)))
+    mix = recording_mix(probs, np.full(200, 300.0), TRAIN_MIX, strength=0.0)
+    assert probs[:, 2].mean() < 0.5
+    assert mix[2] > 0.9
+    moved = share_profile(reweighted(probs, mix, TRAIN_MIX), np.full(200, 300.0))
+    assert moved[2] > 0.8 and moved.sum() == pytest.approx(1)
+
+
+def test_a_balanced_recording_keeps_its_mix_and_strength_holds_a_short_one_near_training():
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, 300)
+    evidence = np.full((300, 3), 0.25)
+    evidence[np.arange(300), truth] = 0.5
+    probs = _read_under_training_mix(evidence)
+    even = np.bincount(truth, minlength=3) / 300
+    mix = recording_mix(probs, np.full(300, 100.0), TRAIN_MIX, strength=0.0)
+    np.testing.assert_allclose(mix, even, atol=0.1)
+    # one element of 1 s against a training mix worth 30 s barely moves
+    one = recording_mix(probs[:1], np.array([100.0]), TRAIN_MIX, strength=3000.0)
+    np.testing.assert_allclose(one, TRAIN_MIX, atol=0.03)
+
+
+def _skewed_labeller(seconds, speakers=None):
+    """A labeller over ``seconds`` of speech in 3 s regions, every window read as 47% class c (b 35%)."""
+    regions = [(400 * i + 50, 400 * i + 350) for i in range(int(seconds // 3))]
+    plan = plan_windows(regions, 400 * len(regions) + 50, length=300, hop=100)
+    lab = Labeller(plan, labels=LABELS, temperature=1.0, uncertain_below=0.5, rate=100.0,
+                   duration=plan.elements[-1][1] / 100, smooth=1, speakers=speakers)
+    lab.add(np.log(_read_under_training_mix(np.tile([0.3, 0.3, 0.4], (plan.n_windows, 1)))))
+    return lab
+
+
+def test_adapting_the_mix_relabels_segments_and_answer_together():
+    lab = _skewed_labeller(120)
+    before = lab.answer()
+    assert before.label == "c" and before.uncertain
+    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0)
+    # 120 s of speech against a training mix worth 30 s: most of the way to all c
+    assert set(mixes) == {None} and mixes[None][2] > 0.6
+    after = lab.answer()
+    assert after.label == "c" and after.confidence > 0.6 and not after.uncertain
+    speech = [s for s in lab.segments if s.is_speech]
+    assert speech and all(s.confidence > 0.6 for s in speech)
+    # the segments still tile the recording, and still average to the answer
+    assert lab.segments[0].start == 0 and all(a.end == b.start for a, b in zip(lab.segments, lab.segments[1:]))
+    mean = sum(np.array([s.probabilities[k] for k in LABELS]) * s.duration for s in speech)
+    np.testing.assert_allclose(mean / sum(s.duration for s in speech),
+                               [after.probabilities[k] for k in LABELS], atol=1e-9)
+
+
+def test_too_little_speech_keeps_the_training_mix():
+    lab = _skewed_labeller(24)
+    before = (lab.answer(), list(lab.segments))
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0) == {}
+    assert (lab.answer(), lab.segments) == before
+
+
+def test_each_speaker_gets_their_own_mix_when_they_have_enough_speech():
+    n = 40  # 40 regions of 3 s: speaker 0 has 36 (108 s), speaker 1 has 4 (12 s)
+    lab = _skewed_labeller(3 * n, speakers=[0 if i % 10 else 1 for i in range(n)])
+    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0)
+    assert set(mixes) == {0}
+    assert lab.answer(0).confidence > 0.6 and lab.answer(1).confidence < 0.5
