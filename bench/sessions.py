@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "data" / "ravdess-speech-16k"
 SR = 16000

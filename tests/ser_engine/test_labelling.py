@@ -169,7 +169,8 @@ def test_adapting_the_mix_relabels_segments_and_answer_together():
     speech = [s for s in lab.segments if s.is_speech]
     assert speech and all(s.confidence > 0.6 for s in speech)
     # the segments still tile the recording, and still average to the answer
-    assert lab.segments[0].start == 0 and all(a.end == b.start for a, b in zip(lab.segments, lab.segments[1:], strict=False))
+    assert lab.segments[0].start == 0
+    assert all(a.end == b.start for a, b in zip(lab.segments, lab.segments[1:], strict=False))
     mean = sum(np.array([s.probabilities[k] for k in LABELS]) * s.duration for s in speech)
     np.testing.assert_allclose(mean / sum(s.duration for s in speech),
                                [after.probabilities[k] for k in LABELS], atol=1e-9)
