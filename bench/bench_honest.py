@@ -224,8 +224,19 @@ def _mix_scores(predictor, read, session, truth, baseline):
         tl = label_recording(predictor, read, None, config=config)
         grid[mix_key(strength)] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
                                    "tv_soft": tv_distance(tl.probabilities, truth),
-                                   "tv_hard": tv_distance(_hard_shares(tl), truth)}
+                                   "tv_hard": tv_distance(_hard_shares(tl), truth),
+                                   "confident_wrong": confident_wrong(tl.segments, session.clips)}
     return {"grid": grid, "normalisation": tl.normalisation.mode}
+
+
+def confident_wrong(segments, clips):
+    """Share of clips whose covering segment (what a user reads for them) names another emotion
+    and is not marked uncertain: the errors a user is not warned of."""
+    from bench.sessions import covering_segments
+
+    cover = covering_segments(segments, clips)
+    return float(np.mean([s is not None and s.label != c.emotion and not s.uncertain
+                          for s, c in zip(cover, clips, strict=True)])) if clips else float("nan")
 
 
 class MemoModel:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ser_engine.channel import narrow_band_reason, poor_channel, speaker_normalisation
-from ser_engine.results import NO_SPEECH, speaker_title
+from ser_engine.results import MIX_RECORDING, NO_SPEECH, describe_mix, speaker_title
 
 from .headline import is_long, share_headline, summary_of, too_noisy
 from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, ESTIMATE_RIGHT, QUEUED, Session
@@ -307,12 +307,15 @@ def normalisation_view(session: Session) -> NormalisationView | None:
     result = session.selected_result()
     if result is None:
         return None
-    norm = result.normalisation
+    norm, mix = result.normalisation, getattr(result, "emotion_mix", None)
     if session.scope is not None and session.selected_segment() is None:
-        own = next((sp.normalisation for sp in result.speakers if sp.index == session.scope), None)
-        norm = own or norm
+        speaker = next((sp for sp in result.speakers if sp.index == session.scope), None)
+        if speaker is not None:
+            norm, mix = speaker.normalisation or norm, speaker.emotion_mix
     describe = getattr(norm, "describe", None)
     text = "Normalised with " + (describe(session.speaker_label) if describe is not None else str(norm))
+    if mix == MIX_RECORDING:  # the departure from what every clip assumes is said; the default is not
+        text += "; " + describe_mix(mix)
     ref = session.reference_for(session.selected)
     checking = session.checking_reference
     if checking is not None:

@@ -1,7 +1,8 @@
 """``ser``: label recordings from the command line.
 
     ser predict PATH... [--json] [--segments] [--speakers N|auto]
-                        [--speaker-baseline | --reference FILE [--reference-span A-B] | --global] [--model BUNDLE]
+                        [--speaker-baseline | --reference FILE [--reference-span A-B] | --global]
+                        [--training-mix] [--model BUNDLE]
     ser batch DIR --out FILE_OR_FOLDER [--format csv|json|textgrid|audacity|eaf] [--workers N | --scheduler ADDR]
     ser info [--model BUNDLE]
     ser report FILE [--out REPORT.pdf] [--model BUNDLE]
@@ -9,7 +10,7 @@
 Every file goes through the one labelling core, whatever the options: voice activity, 3 s
 windows, smoothed segments with "no speech" stretches, streamed block by block. Plain output
 is one tab-separated line per file — path, label, confidence (the label's share of the
-speech time), "uncertain" or "-", and the normalisation used — and ``--segments`` adds the
+speech time), "uncertain" or "-", the normalisation used and the emotion mix assumed — and ``--segments`` adds the
 segments under it; ``--json`` prints the timeline schema (``Timeline.to_dict``), one object
 per line, segments included.
 
@@ -18,6 +19,11 @@ baseline, shorter ones use the training data's statistics; ``--speaker-baseline`
 clips of each folder one speaker; ``--reference`` takes the baseline from a file (or a
 stretch of it) of the same speaker; ``--global`` never adapts. A speaker baseline from less
 than 10 s of speech is refused, and the output says so.
+
+Emotion mix: a recording (or a speaker) with 30 s of speech or more is labelled under its own
+mix of emotions, estimated from its speech, so that a session that is mostly sad reads mostly
+sad instead of being pulled towards the training data's even mix; ``--training-mix`` keeps the
+training data's. The plain output's last column says which one a result assumes.
 
 Exit status: 0 when every file was labelled, 2 when any failed (each failure is still
 reported, and the others are labelled), 1 when nothing could start (e.g. no model).
@@ -53,6 +59,9 @@ def build_parser():
                       help="always the training data's statistics (no speaker adaptation)")
     p.add_argument("--reference-span", metavar="A-B", type=_span,
                    help="use only seconds A to B of the --reference file")
+    p.add_argument("--training-mix", action="store_true",
+                   help="label long recordings under the training data's mix of emotions (every emotion alike) "
+                        "instead of their own, estimated from their speech")
     p.add_argument("--segments", action="store_true",
                    help="also print each file's labelled segments (incl. no speech)")
     p.add_argument("--speakers", type=_speakers, default=1, metavar="N|auto",
@@ -164,7 +173,7 @@ def _span(text):
 
 def _predict(args):
     from .predictor import Predictor
-    from .results import speaker_name
+    from .results import describe_mix, speaker_name
     from .segments import SegmentConfig
 
     if args.reference_span and not args.reference:
@@ -178,7 +187,8 @@ def _predict(args):
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     baseline = predictor.reference_baseline(args.reference, span=args.reference_span) if args.reference else None
-    config = SegmentConfig(baseline="global" if args.global_only else "auto", speakers=args.speakers)
+    config = SegmentConfig(baseline="global" if args.global_only else "auto", speakers=args.speakers,
+                           mix="training" if args.training_mix else "auto")
     results = predictor.predict_many(paths, speaker_baseline=args.speaker_baseline, baseline=baseline,
                                      config=config)
     failed = 0
@@ -193,11 +203,13 @@ def _predict(args):
         elif res.ok:
             conf = "-" if res.confidence is None else f"{res.confidence:.2f}"
             flag = "uncertain" if res.uncertain else "-"
-            print(f"{res.path}\t{res.label}\t{conf}\t{flag}\t{res.normalisation.describe()}", flush=True)
+            print(f"{res.path}\t{res.label}\t{conf}\t{flag}\t{res.normalisation.describe()}\t"
+                  f"{describe_mix(res.emotion_mix) or '-'}", flush=True)
             for sp in res.speakers:
                 sconf = "-" if sp.confidence is None else f"{sp.confidence:.2f}"
                 print(f"  {sp.name}\t{sp.label}\t{sconf}\t{'uncertain' if sp.uncertain else '-'}\t"
-                      f"{sp.speaking_seconds:.1f} s in {sp.turns} turns\t{sp.normalisation.describe()}", flush=True)
+                      f"{sp.speaking_seconds:.1f} s in {sp.turns} turns\t{sp.normalisation.describe()}\t"
+                      f"{describe_mix(sp.emotion_mix)}", flush=True)
             if args.segments:
                 for s in res.segments:
                     sconf = "-" if s.confidence is None else f"{s.confidence:.2f}"

@@ -298,7 +298,8 @@ def write_eaf(path, timeline, review=None):
 # -- a queue: one row per file -----------------------------------------------------------------
 
 SUMMARY_BASE = ["file", "path", "status", "duration_s", "label", "confidence", "uncertain", "normalisation",
-                "normalised_with", "snr_db", "band_db", "speakers", "model_id", "model_version", "error"]
+                "normalised_with", "emotion_mix", "snr_db", "band_db", "speakers", "model_id", "model_version",
+                "error"]
 SUMMARY_TAIL = ["dominant", "dominant_share", "clinician_intervals", "clinician_labels", "clinician_dominant",
                 "clinician_dominant_share"]
 
@@ -332,6 +333,7 @@ def summary_row(path, *, status, labels, duration=None, result=None, review=None
                uncertain=str(bool(result.uncertain)).lower(),
                normalisation=getattr(norm, "mode", norm),
                normalised_with=norm.describe() if hasattr(norm, "describe") else str(norm),
+               emotion_mix=getattr(result, "emotion_mix", None) or "",
                snr_db=_fmt(getattr(result, "snr_db", None), 1), band_db=_fmt(getattr(result, "band_db", None), 1),
                speakers="; ".join(name for _, name, _ in speakers_of(result, review)),
                model_id=result.model_id, model_version=result.model_version)

@@ -42,7 +42,7 @@ from . import __version__
 from .atomic import SHARED, atomic_write_bytes
 from .errors import ExportError
 from .palette import colour_for, hatch_for, text_colour
-from .results import NO_SPEECH, UNCERTAIN_BELOW, speaker_title
+from .results import NO_SPEECH, UNCERTAIN_BELOW, describe_mix, speaker_title
 
 #: Said on every page, in these words.
 SCREENING = ("These are screening estimates made by an automatic model, not a diagnosis; "
@@ -235,6 +235,7 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
     from .channel import narrow_band_reason
 
     narrow = narrow_band_reason(timeline)
+    mix = describe_mix(getattr(timeline, "emotion_mix", None))
     facts = [("Recording", name),
              ("Duration", f"{clock(dur)} ({clock(speech)} of speech)"),
              ("Analysed", analysed.strftime("%Y-%m-%d %H:%M %Z").strip()),
@@ -243,6 +244,7 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
              ("Uncertain", "no speech" if speech <= 0
               else f"{uncertain / speech:.0%} of the speech time is in segments marked uncertain"),
              ("Normalisation", timeline.normalisation.describe()),
+             *([("Emotion mix", mix.capitalize())] if mix else []),
              ("Signal-to-noise ratio", snr),
              *([("Speech band", narrow)] if narrow else []),
              ("Clinician's review", _review_line(review, intervals)),

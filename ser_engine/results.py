@@ -147,6 +147,15 @@ MIX_RECORDING = "recording"
 MIX_TRAINING = "training"
 
 
+def describe_mix(mix: str | None) -> str:
+    """Whose mix of emotions a result assumes, in words ("" for none: no speech)."""
+    if mix == MIX_RECORDING:
+        return "emotion mix estimated from this recording"
+    if mix == MIX_TRAINING:
+        return "emotion mix of the training data (every emotion alike)"
+    return ""
+
+
 @dataclasses.dataclass
 class SpeakerResult:
     """One speaker of a recording whose speakers were found: how much they spoke, their own

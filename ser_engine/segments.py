@@ -165,8 +165,11 @@ class BlockUpdate:
     fraction : float
         Overall progress in [0, 1] for one progress bar over all stages (:data:`SHARES`).
     new_segments : list of Segment
-        Segments final since the previous update (labelling only), in time order; together
-        the updates deliver exactly ``Timeline.segments``.
+        Segments final since the previous update (labelling only), in time order. Together
+        the updates deliver exactly ``Timeline.segments`` when the recording keeps the
+        training data's mix of emotions; when it gets its own (``SegmentConfig.mix``), they
+        are the timeline under the training data's mix, and the returned Timeline's segments,
+        moved to the recording's mix, replace them (the same time, labels that may differ).
     overview : ser_engine.stream.Overview or None
         Set on exactly one update, the last of the reading stage: the recording's waveform
         and log-mel overview (the same object as ``Timeline.overview``), so a display can

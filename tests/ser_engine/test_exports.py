@@ -274,3 +274,4 @@ def test_without_a_review_speakers_are_s1_s2_and_the_summary_row_names_them(two_
     row = summary_row(tl.path, status="done", labels=tl.labels, result=tl, review=review)
     assert row["speakers"] == "Patient; Clinician" and row["snr_db"] == f"{tl.snr_db:.1f}"
     assert row["normalised_with"] == tl.normalisation.describe() and row["normalisation"] == tl.normalisation.mode
+    assert row["emotion_mix"] == "training"  # 12 s of speech: too little for its own mix

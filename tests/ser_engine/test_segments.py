@@ -313,3 +313,36 @@ def test_scattered_loud_frames_are_no_speech_region():
 def test_the_clicks_before_a_clip_are_not_labelled(shipped_predictor):  # noqa: F811
     tl = analyse_recording(shipped_predictor, SPEECH_16K / "Actor_05" / "03-01-01-01-01-01-05.flac")
     assert tl.segments[0].label == NO_SPEECH and tl.segments[0].end >= 0.7
+
+
+@pytest.fixture(scope="module")
+def sad_session(tmp_path_factory, shipped_predictor):  # noqa: F811
+    """About 50 s of speech, all sad: two actors' sad clips joined by pauses."""
+    from tests.ser_engine.long_fixtures import build_long_recording
+
+    clips = [(f"{p.parent.name}/{p.name}", "sad") for a in ("02", "04")
+             for p in sorted((SPEECH_16K / f"Actor_{a}").glob("03-01-04-*.flac"))]
+    return build_long_recording(tmp_path_factory.mktemp("sad") / "sad.wav", clips=clips, pause=1.0,
+                                predictor=shipped_predictor)
+
+
+def test_a_lopsided_session_is_labelled_under_its_own_mix(shipped_predictor, sad_session):  # noqa: F811
+    updates = []
+    own = analyse_recording(shipped_predictor, sad_session.path, on_block=updates.append)
+    even = analyse_recording(shipped_predictor, sad_session.path, config=SegmentConfig(mix="training"))
+    assert (own.emotion_mix, even.emotion_mix) == ("recording", "training")
+    assert own.to_dict()["emotion_mix"] == "recording"
+    # the training data's even mix pulls an all-sad session's share of sad down; its own mix does not
+    assert own.label == "sad" and own.probabilities["sad"] > even.probabilities["sad"] + 0.05
+    sad_time = [sum(s.duration for s in tl.segments if s.label == "sad") for tl in (own, even)]
+    assert sad_time[0] >= sad_time[1]
+    # one answer: the segments still average to it, and still tile the recording
+    speech = [s for s in own.segments if s.is_speech]
+    for lab in own.labels:
+        mean = sum(s.probabilities[lab] * s.duration for s in speech) / sum(s.duration for s in speech)
+        assert mean == pytest.approx(own.probabilities[lab], abs=2e-3)  # segment ends clipped to the file
+    assert own.segments[0].start == 0 and own.segments[-1].end == pytest.approx(own.duration)
+    # what streamed in was provisional (the training data's mix): the final timeline replaces it
+    streamed = sum((u.new_segments for u in updates), [])
+    assert [(s.start, s.end) for s in streamed if not s.is_speech] == \
+        [(s.start, s.end) for s in own.segments if not s.is_speech]
