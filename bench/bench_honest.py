@@ -430,7 +430,8 @@ def session_figures(rec, setting, *, key=None, which="sessions"):
     skew = [pick(s[setting]) for s in ss if s["skewed"]]
     return {"balanced": _mean([x["clip_accuracy"] for x in bal]), "skewed": _mean([x["clip_accuracy"] for x in skew]),
             "tv_balanced": _mean([x["tv_soft"] for x in bal]), "tv_skewed": _mean([x["tv_soft"] for x in skew]),
-            "tv_skewed_hard": _mean([x["tv_hard"] for x in skew])}
+            "tv_skewed_hard": _mean([x["tv_hard"] for x in skew]),
+            "confident_wrong": _mean([x.get("confident_wrong", float("nan")) for x in bal + skew])}
 
 
 def app_mix_key():
@@ -460,8 +461,8 @@ def mix_table(runs):
     """Every mix strength on the validation actors' sessions (what chooses) and the test actors'
     (what is reported), app default settings, for the runs scored under the grid."""
     head = ["| Candidate | Mix | Seeds | Validation: balanced / skewed clips | Validation: share distance balanced / "
-            "skewed | Test: balanced / skewed clips | Test: share distance balanced / skewed (hard labels) |",
-            "|---|---|---|---|---|---|---|"]
+            "skewed | Test: balanced / skewed clips | Test: share distance balanced / skewed (hard labels) | "
+            "Test: clips wrong, not marked uncertain |", "|---|---|---|---|---|---|---|---|"]
     rows = []
     for n in [n for n, _, _ in CANDIDATES]:
         recs = [r for (name, _), r in sorted(runs.items()) if name == n and r.get("validation_sessions")]
@@ -479,7 +480,8 @@ def mix_table(runs):
                         f"{_pm([x['tv_balanced'] for x in v], False)} / {_pm([x['tv_skewed'] for x in v], False)} | "
                         f"{_pm([x['balanced'] for x in t])} / {_pm([x['skewed'] for x in t])} | "
                         f"{_pm([x['tv_balanced'] for x in t], False)} / {_pm([x['tv_skewed'] for x in t], False)} "
-                        f"({_pm([x['tv_skewed_hard'] for x in t], False)}) |")
+                        f"({_pm([x['tv_skewed_hard'] for x in t], False)}) | "
+                        f"{_pm([x['confident_wrong'] for x in t])} |")
     return "\n".join(head + rows) if rows else ""
 
 
