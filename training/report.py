@@ -201,11 +201,19 @@ def model_card(manifest, report, reliability=None):
         "clips with a speaker baseline from the same channel.",
         *(["- The pretrained encoder is English-only: other languages are not supported."]
           if manifest.get("encoder") else []),
+        SESSION_LINE,
         "- A screening aid for review by a clinician, not a diagnosis.",
         "",
     ]
     return "\n".join(lines)
 
+
+#: The figures above are clips; what a session adds (the labelling core's own mix: ser_engine.labelling).
+SESSION_LINE = ("- The figures above label clips one at a time. A recording (or a speaker) with 30 s of speech or "
+                "more is labelled under its own mix of emotions, estimated from its speech, instead of the training "
+                "data's even mix; how close its share of speech time per emotion comes to the truth on balanced and "
+                "lopsided sessions of unseen actors is in BENCHMARKS.md (\"Speaker baselines and front ends under "
+                "the honest protocol\"). Read a session's profile as an estimate.")
 
 _CLASSIC = "log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames"
 
