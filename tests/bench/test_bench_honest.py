@@ -43,3 +43,37 @@ def test_the_room_rule_adopts_a_lever_that_gains_in_rooms_on_every_seed_without_
     # runs recorded before the rooms were scored: judged by the clean rule alone
     old = {("both_distill", 0): _run(0.74), ("both_distill_room", 0): _run(0.742, rooms=0.66)}
     assert verdicts(old).splitlines()[2].endswith("| no |") and "| — |" in verdicts(old).splitlines()[2]
+
+
+def _session(skewed, grid):
+    return {"skewed": skewed, "default": {"grid": grid}}
+
+
+def _scores(tv):
+    return {"clip_accuracy": 0.7, "tv_soft": tv, "tv_hard": tv, "confident_wrong": 0.1}
+
+
+def test_the_mix_strength_is_chosen_on_validation_sessions_by_the_mean_of_balanced_and_skewed_distances():
+    from bench.bench_honest import MIX_GRID, chosen_mix, mix_key
+
+    keys = [mix_key(m) for m in MIX_GRID]
+    # skewed sessions want a weak training mix, balanced ones a strong one; "60" is best on the mean
+    balanced = dict(zip(keys, [0.10, 0.30, 0.25, 0.20, 0.12, 0.11, 0.10], strict=True))
+    skewed = dict(zip(keys, [0.45, 0.20, 0.22, 0.25, 0.27, 0.35, 0.40], strict=True))
+    val = [_session(False, {k: _scores(balanced[k]) for k in keys}),
+           _session(True, {k: _scores(skewed[k]) for k in keys})]
+    # the test sessions would choose otherwise: they are not read
+    test = [_session(True, {k: _scores(0.0 if k == "0" else 1.0) for k in keys})]
+    assert chosen_mix([{"validation_sessions": val, "sessions": test}]) == "60"
+    assert chosen_mix([{"sessions": test}]) is None
+
+
+def test_a_clip_wrong_under_a_segment_marked_uncertain_is_not_counted_as_confidently_wrong():
+    from bench.bench_honest import confident_wrong
+    from bench.sessions import Clip
+    from ser_engine.results import Segment
+
+    clips = [Clip(0, 3, "sad", 0, ""), Clip(4, 7, "sad", 0, ""), Clip(8, 11, "sad", 0, "")]
+    segments = [Segment(0, 3.5, "sad", 0.9, {}), Segment(3.5, 7.5, "angry", 0.4, {}, True),
+                Segment(7.5, 11, "happy", 0.8, {})]
+    assert confident_wrong(segments, clips) == 1 / 3
