@@ -599,7 +599,8 @@ def write_tables(runs):
         "speech or more is its own baseline) and with global statistics. Clip accuracy: the label covering most of "
         "a clip is its emotion. Share distance: total variation distance between the recording's answer (each "
         "emotion's share of the speech time) and the true shares; after the slash, the shares of the segments' "
-        "hard labels.", "", sessions, "", *_mix_paragraph(runs), "Each run's commit: " + "; ".join(
+        "hard labels. Runs scored under the mix grid (below) give the app's mix strength in both settings; the "
+        "others were scored before a session got its own mix (the training data's).", "", sessions, "", *_mix_paragraph(runs), "Each run's commit: " + "; ".join(
             f"`{n}` seed {s} {r.get('commit', '?')}"
             + (f" (sessions scored again at {r['sessions_commit']})" if r.get("sessions_commit") else "")
             for (n, s), r in sorted(runs.items())) + "."])
