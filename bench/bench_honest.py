@@ -225,7 +225,8 @@ def _mix_scores(predictor, read, session, truth, baseline):
         grid[mix_key(strength)] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
                                    "tv_soft": tv_distance(tl.probabilities, truth),
                                    "tv_hard": tv_distance(_hard_shares(tl), truth),
-                                   "confident_wrong": confident_wrong(tl.segments, session.clips)}
+                                   "confident_wrong": confident_wrong(tl.segments, session.clips),
+                                   "reliability": reliability_counts(tl.segments, session.clips)}
     return {"grid": grid, "normalisation": tl.normalisation.mode}
 
 
@@ -237,6 +238,25 @@ def confident_wrong(segments, clips):
     cover = covering_segments(segments, clips)
     return float(np.mean([s is not None and s.label != c.emotion and not s.uncertain
                           for s, c in zip(cover, clips, strict=True)])) if clips else float("nan")
+
+
+#: Confidence bins of :func:`reliability_counts` (their lower edges: 0, 0.05, ..., 0.95).
+RELIABILITY_BINS = 20
+
+
+def reliability_counts(segments, clips):
+    """Per confidence bin of the clips' covering segments: ``[clips, clips right]`` (clips not
+    found as speech left out), to choose where a session's labels turn uncertain."""
+    from bench.sessions import covering_segments
+
+    out = [[0, 0] for _ in range(RELIABILITY_BINS)]
+    for seg, clip in zip(covering_segments(segments, clips), clips, strict=True):
+        if seg is None or seg.confidence is None:
+            continue
+        b = min(int(seg.confidence * RELIABILITY_BINS), RELIABILITY_BINS - 1)
+        out[b][0] += 1
+        out[b][1] += int(seg.label == clip.emotion)
+    return out
 
 
 class MemoModel:
@@ -600,7 +620,8 @@ def write_tables(runs):
         "a clip is its emotion. Share distance: total variation distance between the recording's answer (each "
         "emotion's share of the speech time) and the true shares; after the slash, the shares of the segments' "
         "hard labels. Runs scored under the mix grid (below) give the app's mix strength in both settings; the "
-        "others were scored before a session got its own mix (the training data's).", "", sessions, "", *_mix_paragraph(runs), "Each run's commit: " + "; ".join(
+        "others were scored before a session got its own mix (the training data's).", "",
+        sessions, "", *_mix_paragraph(runs), "Each run's commit: " + "; ".join(
             f"`{n}` seed {s} {r.get('commit', '?')}"
             + (f" (sessions scored again at {r['sessions_commit']})" if r.get("sessions_commit") else "")
             for (n, s), r in sorted(runs.items())) + "."])
