@@ -120,6 +120,11 @@ SKEWED_MINUTES = 4.0
 MIX_GRID = ("off", 0, 10, 30, 60, 120, 300)
 
 
+#: Evidence gates (ser_engine.labelling.mix_evidence, nats x seconds of speech) a session's own
+#: mix is scored under, offline from the recorded evidence: -inf always uses it.
+EVIDENCE_GRID = (-np.inf, 0.0, 2.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
+
+
 def mix_key(strength):
     """The key of a strength of :data:`MIX_GRID` in a session's record."""
     return "off" if strength == "off" else f"{float(strength):g}"
@@ -219,14 +224,16 @@ def _mix_scores(predictor, read, session, truth, baseline):
 
     grid = {}
     for strength in MIX_GRID:
+        # every own mix used whatever its evidence (recorded): a gate on it is scored from these
         config = (SegmentConfig(baseline=baseline, mix="training") if strength == "off"
-                  else SegmentConfig(baseline=baseline, mix_strength=float(strength)))
+                  else SegmentConfig(baseline=baseline, mix_strength=float(strength), min_mix_evidence=-np.inf))
         tl = label_recording(predictor, read, None, config=config)
         grid[mix_key(strength)] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
                                    "tv_soft": tv_distance(tl.probabilities, truth),
                                    "tv_hard": tv_distance(_hard_shares(tl), truth),
                                    "confident_wrong": confident_wrong(tl.segments, session.clips),
-                                   "reliability": reliability_counts(tl.segments, session.clips)}
+                                   "reliability": reliability_counts(tl.segments, session.clips),
+                                   "evidence": tl.mix_evidence}
     return {"grid": grid, "normalisation": tl.normalisation.mode}
 
 
@@ -441,11 +448,12 @@ def _pm(per_seed, pct=True):
     return f"{fmt(v.mean())}{'%' if pct else ''}" + (f" ± {fmt(v.std(ddof=1))}" if len(v) > 1 else " (1 seed)")
 
 
-def session_figures(rec, setting, *, key=None, which="sessions"):
+def session_figures(rec, setting, *, mix=None, which="sessions"):
     """Mean clip accuracy of the balanced and of the skewed sessions, and their share distances,
-    under the mix ``key`` (default: the app's, :data:`~ser_engine.labelling.MIX_STRENGTH_S`)."""
+    under ``mix`` = ``(key, gate)`` (default: the app's, :func:`app_mix`)."""
     ss = rec[which]
-    pick = (lambda x: x["grid"][key or app_mix_key()]) if "grid" in ss[0][setting] else (lambda x: x)
+    mix = mix or app_mix()
+    pick = (lambda x: _under(x["grid"], mix)) if "grid" in ss[0][setting] else (lambda x: x)
     bal = [pick(s[setting]) for s in ss if not s["skewed"]]
     skew = [pick(s[setting]) for s in ss if s["skewed"]]
     return {"balanced": _mean([x["clip_accuracy"] for x in bal]), "skewed": _mean([x["clip_accuracy"] for x in skew]),
@@ -454,32 +462,52 @@ def session_figures(rec, setting, *, key=None, which="sessions"):
             "confident_wrong": _mean([x.get("confident_wrong", float("nan")) for x in bal + skew])}
 
 
-def app_mix_key():
-    """The mix key of the app's default (SegmentConfig's)."""
+def _under(grid, mix):
+    """A session's scores under ``mix`` = ``(key, gate)``: its own mix of strength ``key`` where
+    its evidence (ser_engine.labelling.mix_evidence) reaches ``gate``, else the training data's,
+    as the labelling core decides (sessions recorded before the evidence: always their own)."""
+    key, gate = mix
+    if key == "off":
+        return grid["off"]
+    evidence = grid[key].get("evidence")
+    return grid[key] if evidence is None or evidence >= gate else grid["off"]
+
+
+def app_mix():
+    """The app's default mix as ``(key, gate)`` (SegmentConfig's strength and evidence gate)."""
     from ser_engine.segments import SegmentConfig
 
     config = SegmentConfig()
-    return "off" if config.mix == "training" else mix_key(config.mix_strength)
+    return ("off", -np.inf) if config.mix == "training" else (mix_key(config.mix_strength), config.min_mix_evidence)
 
 
 def chosen_mix(recs):
-    """The strength of :data:`MIX_GRID` the validation actors' sessions choose: the smallest mean
-    of the balanced and the skewed sessions' share distances, averaged over the runs ``recs``
-    (app default settings). None when no run has validation sessions."""
+    """The ``(key, gate)`` of :data:`MIX_GRID` x :data:`EVIDENCE_GRID` the validation actors'
+    sessions choose: the smallest mean of the balanced and the skewed sessions' share distances,
+    averaged over the runs ``recs`` (app default settings). None when no run has validation
+    sessions."""
     recs = [r for r in recs if r.get("validation_sessions")]
     if not recs:
         return None
 
-    def loss(key):
-        fig = [session_figures(r, "default", key=key, which="validation_sessions") for r in recs]
+    def loss(mix):
+        fig = [session_figures(r, "default", mix=mix, which="validation_sessions") for r in recs]
         return float(np.mean([(f["tv_balanced"] + f["tv_skewed"]) / 2 for f in fig]))
 
-    return min((mix_key(m) for m in MIX_GRID), key=loss)
+    return min(((mix_key(m), g) for m in MIX_GRID for g in EVIDENCE_GRID), key=loss)
+
+
+def _mix_name(mix):
+    key, gate = mix
+    if key == "off":
+        return "training data's (off)"
+    return f"own, training's worth {key} s" + ("" if gate == -np.inf else f", evidence ≥ {gate:g}")
 
 
 def mix_table(runs):
-    """Every mix strength on the validation actors' sessions (what chooses) and the test actors'
-    (what is reported), app default settings, for the runs scored under the grid."""
+    """Every mix strength (always used), then the chosen strength under every evidence gate, on the
+    validation actors' sessions (what chooses) and the test actors' (what is reported), app
+    default settings, for the runs scored under the grid."""
     head = ["| Candidate | Mix | Seeds | Validation: balanced / skewed clips | Validation: share distance balanced / "
             "skewed | Test: balanced / skewed clips | Test: share distance balanced / skewed (hard labels) | "
             "Test: clips wrong, not marked uncertain |", "|---|---|---|---|---|---|---|---|"]
@@ -488,14 +516,15 @@ def mix_table(runs):
         recs = [r for (name, _), r in sorted(runs.items()) if name == n and r.get("validation_sessions")]
         if not recs:
             continue
-        chosen, app = chosen_mix(recs), app_mix_key()
-        for m in MIX_GRID:
-            key = mix_key(m)
-            v = [session_figures(r, "default", key=key, which="validation_sessions") for r in recs]
-            t = [session_figures(r, "default", key=key) for r in recs]
-            name = ("training data's (off)" if key == "off" else f"own, training's worth {key} s")
-            marks = [w for w, on in (("chosen", key == chosen), ("app", key == app)) if on]
-            rows.append(f"| `{n}` | {name}{' (' + ', '.join(marks) + ')' if marks else ''} | {len(recs)} | "
+        chosen, app = chosen_mix(recs), app_mix()
+        gated = "evidence" in recs[0]["sessions"][0]["default"]["grid"][chosen[0]]
+        mixes = [(mix_key(m), -np.inf) for m in MIX_GRID]
+        mixes += [(chosen[0], g) for g in EVIDENCE_GRID if g != -np.inf] if gated and chosen[0] != "off" else []
+        for mix in mixes:
+            v = [session_figures(r, "default", mix=mix, which="validation_sessions") for r in recs]
+            t = [session_figures(r, "default", mix=mix) for r in recs]
+            marks = [w for w, on in (("chosen", mix == chosen), ("app", mix == app)) if on]
+            rows.append(f"| `{n}` | {_mix_name(mix)}{' (' + ', '.join(marks) + ')' if marks else ''} | {len(recs)} | "
                         f"{_pm([x['balanced'] for x in v])} / {_pm([x['skewed'] for x in v])} | "
                         f"{_pm([x['tv_balanced'] for x in v], False)} / {_pm([x['tv_skewed'] for x in v], False)} | "
                         f"{_pm([x['balanced'] for x in t])} / {_pm([x['skewed'] for x in t])} | "

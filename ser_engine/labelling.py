@@ -49,6 +49,9 @@ _EPS = 1e-7
 MIX_STRENGTH_S = 10.0
 #: Speech (seconds, one speaker's) below which a recording keeps the training data's mix.
 MIN_MIX_SPEECH_S = 30.0
+#: How much better (:func:`mix_evidence`) a recording's own mix must explain its speech than the
+#: training data's before it is used: chosen on the validation actors' sessions (bench_honest).
+MIN_MIX_EVIDENCE = 0.0
 
 
 @dataclasses.dataclass
@@ -254,6 +257,15 @@ def recording_mix(probs: np.ndarray, durations: np.ndarray, train_mix: np.ndarra
     return mix
 
 
+def mix_evidence(probs: np.ndarray, seconds: np.ndarray, mix: np.ndarray, train_mix: np.ndarray) -> float:
+    """How much better ``mix`` explains a recording's speech than the training data's mix: the
+    log-likelihood ratio, each element's ``log sum_k p_k mix_k / train_k`` weighted by its
+    seconds (nats x seconds; 0 when the mixes are equal). A balanced recording's estimated mix
+    wins a little by chance, a lopsided one's a lot; long recordings' more, as they should."""
+    ratio = np.maximum(np.asarray(probs, np.float64), 1e-12) @ (np.asarray(mix, np.float64) / np.asarray(train_mix))
+    return float(np.asarray(seconds, np.float64) @ np.log(ratio))
+
+
 def reweighted(probs: np.ndarray, mix: np.ndarray, train_mix: np.ndarray) -> np.ndarray:
     """Probabilities learnt under ``train_mix`` moved to a recording whose mix is ``mix`` (Bayes)."""
     w = np.maximum(np.asarray(probs, np.float64), 1e-12) * (np.asarray(mix, np.float64) / np.asarray(train_mix))
@@ -313,6 +325,7 @@ class Labeller:
         #: training data's), set by :meth:`adapt_mix`; per speaker, the mix it estimated
         self.element_mix: list[np.ndarray | None] = []
         self.mixes: dict = {}
+        self.evidence: dict = {}
         self._train_mix: np.ndarray | None = None
         #: every element emitted, in time order: (lo, hi, speech element index or -1)
         self._emitted: list[tuple[int, int, int]] = []
@@ -375,17 +388,19 @@ class Labeller:
         return p if mix is None or self._train_mix is None else reweighted(p, mix, self._train_mix)
 
     def adapt_mix(self, train_mix: Sequence[float] | np.ndarray, *, strength_seconds: float = MIX_STRENGTH_S,
-                  min_seconds: float = MIN_MIX_SPEECH_S) -> dict:
+                  min_seconds: float = MIN_MIX_SPEECH_S, min_evidence: float = MIN_MIX_EVIDENCE) -> dict:
         """Estimate the recording's own mix of emotions (each speaker's, with speaker turns) from
         its speech, where it holds at least ``min_seconds``, and move every element there
-        (:func:`recording_mix`); the segments are merged again and :meth:`answer` follows.
-        All windows must have been added.
+        (:func:`recording_mix`) when the speech is better explained by it than by the training
+        data's mix by at least ``min_evidence`` (:func:`mix_evidence`); the segments are merged
+        again and :meth:`answer` follows. All windows must have been added.
 
         Returns
         -------
         mixes : dict
             Speaker (None: the whole recording) -> the estimated mix (shape ``(n_classes,)``),
-            for each part that had enough speech; also kept as :attr:`mixes`.
+            for each part that moved to it; also kept as :attr:`mixes`. :attr:`evidence` has
+            the evidence of every part that had enough speech, moved or not.
         """
         if not self.finished:
             raise RuntimeError("a recording's mix needs every window's log-probabilities")
@@ -393,13 +408,16 @@ class Labeller:
         groups: dict = {}
         for i, k in enumerate(self.element_speaker):
             groups.setdefault(k, []).append(i)
-        self.mixes = {}
+        self.mixes, self.evidence = {}, {}
         for k, idx in groups.items():
             frames = np.array([self.element_frames[i] for i in idx], np.float64)
             if frames.sum() / self.rate < min_seconds:
                 continue
             probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in idx])
             mix = recording_mix(probs, frames, self._train_mix, strength=strength_seconds * self.rate)
+            self.evidence[k] = mix_evidence(probs, frames / self.rate, mix, self._train_mix)
+            if self.evidence[k] < min_evidence:
+                continue
             for i in idx:
                 self.element_mix[i] = mix
             self.mixes[k] = mix

@@ -257,6 +257,9 @@ class Timeline:
     band_db: float | None = None
     emotion_mix: str | None = None
     overview: object = dataclasses.field(default=None, repr=False, compare=False)
+    #: the whole recording's :func:`~ser_engine.labelling.mix_evidence` (None: too little speech,
+    #: or speaker turns); for diagnostics and the benchmarks, not serialised
+    mix_evidence: float | None = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
 
     def summary(self):

@@ -44,7 +44,7 @@ from .encoder import log_mel
 from .errors import SerError
 from .features import filter_banks
 from .frontend import FrontEndConfig, model_frames, model_mask, snap_regions
-from .labelling import MIN_MIX_SPEECH_S, MIX_STRENGTH_S, Labeller, label_windows, plan_windows
+from .labelling import MIN_MIX_EVIDENCE, MIN_MIX_SPEECH_S, MIX_STRENGTH_S, Labeller, label_windows, plan_windows
 from .normalise import masked_stats
 from .results import NO_SPEECH, Timeline
 from .stream import (
@@ -125,6 +125,9 @@ class SegmentConfig:
     min_mix_speech : float
     mix_strength : float
         Seconds of speech the training data's mix counts for beside the recording's.
+    min_mix_evidence : float
+        How much better the recording's own mix must explain its speech
+        (:func:`~ser_engine.labelling.mix_evidence`) before it is used.
     speakers : int or None
         1: the recording is one speaker's (no speaker step). 2 or more: that many speakers;
         None: their number is estimated (:mod:`ser_engine.speakers`: less reliable than a
@@ -144,6 +147,7 @@ class SegmentConfig:
     mix: str = "auto"
     min_mix_speech: float = MIN_MIX_SPEECH_S
     mix_strength: float = MIX_STRENGTH_S
+    min_mix_evidence: float = MIN_MIX_EVIDENCE
     speakers: int | None = 1
 
 
@@ -551,6 +555,7 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                         snr_db=rec.snr() if rec.snr is not None and speech else None,
                         band_db=rec.band_db if speech else None, overview=rec.overview,
                         emotion_mix=_mix_source(bool(mixes)) if speech else None)
+    timeline.mix_evidence = labeller.evidence.get(None)
     # the channel's rule is the screens' and the report's (ser_engine.channel), applied once here
     timeline.uncertain = answer.uncertain or poor_channel(timeline)
     return timeline
@@ -567,7 +572,8 @@ def _adapt_mix(predictor, labeller, config):
     train = getattr(predictor.bundle, "training_mix", None)
     if train is None:
         return {}
-    return labeller.adapt_mix(train, strength_seconds=config.mix_strength, min_seconds=config.min_mix_speech)
+    return labeller.adapt_mix(train, strength_seconds=config.mix_strength, min_seconds=config.min_mix_speech,
+                              min_evidence=config.min_mix_evidence)
 
 
 def _mix_source(adapted):

@@ -1,5 +1,7 @@
 """The honest bench's verdicts: a lever against the recipe it changes (no training)."""
 
+import numpy as np
+
 from bench.bench_honest import verdicts
 
 
@@ -49,8 +51,8 @@ def _session(skewed, grid):
     return {"skewed": skewed, "default": {"grid": grid}}
 
 
-def _scores(tv):
-    return {"clip_accuracy": 0.7, "tv_soft": tv, "tv_hard": tv, "confident_wrong": 0.1}
+def _scores(tv, evidence=None):
+    return {"clip_accuracy": 0.7, "tv_soft": tv, "tv_hard": tv, "confident_wrong": 0.1, "evidence": evidence}
 
 
 def test_the_mix_strength_is_chosen_on_validation_sessions_by_the_mean_of_balanced_and_skewed_distances():
@@ -64,7 +66,7 @@ def test_the_mix_strength_is_chosen_on_validation_sessions_by_the_mean_of_balanc
            _session(True, {k: _scores(skewed[k]) for k in keys})]
     # the test sessions would choose otherwise: they are not read
     test = [_session(True, {k: _scores(0.0 if k == "0" else 1.0) for k in keys})]
-    assert chosen_mix([{"validation_sessions": val, "sessions": test}]) == "60"
+    assert chosen_mix([{"validation_sessions": val, "sessions": test}]) == ("60", -np.inf)
     assert chosen_mix([{"sessions": test}]) is None
 
 
@@ -77,3 +79,14 @@ def test_a_clip_wrong_under_a_segment_marked_uncertain_is_not_counted_as_confide
     segments = [Segment(0, 3.5, "sad", 0.9, {}), Segment(3.5, 7.5, "angry", 0.4, {}, True),
                 Segment(7.5, 11, "happy", 0.8, {})]
     assert confident_wrong(segments, clips) == 1 / 3
+
+
+def test_an_evidence_gate_keeps_the_training_mix_for_a_balanced_session_and_moves_a_lopsided_one():
+    from bench.bench_honest import MIX_GRID, chosen_mix, mix_key
+
+    keys = [mix_key(m) for m in MIX_GRID]
+    # own mixes help the skewed session (evidence 30) and hurt the balanced one (evidence 3)
+    val = [_session(False, {k: _scores(0.10 if k == "off" else 0.20, 3.0) for k in keys}),
+           _session(True, {k: _scores(0.40 if k == "off" else 0.25, 30.0) for k in keys})]
+    key, gate = chosen_mix([{"validation_sessions": val, "sessions": val}])
+    assert key != "off" and 3.0 < gate <= 30.0
