@@ -7,6 +7,7 @@ from ser_engine.labelling import (
     Labeller,
     calibrated,
     fit_profile_temperature,
+    mix_evidence,
     plan_windows,
     recording_answer,
     recording_mix,
@@ -189,3 +190,21 @@ def test_each_speaker_gets_their_own_mix_when_they_have_enough_speech():
     mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0)
     assert set(mixes) == {0}
     assert lab.answer(0).confidence > 0.6 and lab.answer(1).confidence < 0.5
+
+
+def test_evidence_is_zero_for_the_training_mix_and_grows_with_a_lopsided_recording():
+    probs = _read_under_training_mix(np.tile([0.3, 0.3, 0.4], (100, 1)))
+    seconds = np.ones(100)
+    assert mix_evidence(probs, seconds, TRAIN_MIX, TRAIN_MIX) == pytest.approx(0.0)
+    mix = recording_mix(probs, seconds * 100, TRAIN_MIX, strength=0.0)
+    short = recording_mix(probs[:30], seconds[:30] * 100, TRAIN_MIX, strength=0.0)
+    long_evidence = mix_evidence(probs, seconds, mix, TRAIN_MIX)
+    assert long_evidence > 2 * mix_evidence(probs[:30], seconds[:30], short, TRAIN_MIX) > 0
+
+
+def test_a_mix_without_enough_evidence_is_not_used_but_its_evidence_is_kept():
+    lab = _skewed_labeller(120)
+    before = (lab.answer(), list(lab.segments))
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=1e9) == {}
+    assert lab.evidence[None] > 0 and (lab.answer(), lab.segments) == before
+    assert set(lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)) == {None}
