@@ -46,12 +46,12 @@ from .results import NO_SPEECH, Segment, probs_dict
 _EPS = 1e-7
 #: Seconds of speech the training data's mix counts for when a recording's mix is estimated
 #: (a Dirichlet prior on the shares): chosen on the validation actors' sessions (bench_honest).
-MIX_STRENGTH_S = 10.0
+MIX_STRENGTH_S = 0.0
 #: Speech (seconds, one speaker's) below which a recording keeps the training data's mix.
 MIN_MIX_SPEECH_S = 30.0
 #: How much better (:func:`mix_evidence`) a recording's own mix must explain its speech than the
 #: training data's before it is used: chosen on the validation actors' sessions (bench_honest).
-MIN_MIX_EVIDENCE = 0.0
+MIN_MIX_EVIDENCE = 40.0
 
 
 @dataclasses.dataclass
