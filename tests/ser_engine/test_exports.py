@@ -79,6 +79,7 @@ def test_json(reviewed, tmp_path):
     assert d["clinician_summary"]["seconds"]["fearful"] >= 0.7 - 1e-3
     back = Timeline.from_dict(d)
     assert [(s.label, s.uncertain) for s in back.segments] == [(s.label, s.uncertain) for s in tl.segments]
+    assert d["emotion_mix"] == tl.emotion_mix == back.emotion_mix == "training"  # 12 s of speech
 
 
 def test_textgrid(reviewed, tmp_path):
