@@ -210,10 +210,11 @@ def model_card(manifest, report, reliability=None):
 
 #: The figures above are clips; what a session adds (the labelling core's own mix: ser_engine.labelling).
 SESSION_LINE = ("- The figures above label clips one at a time. A recording (or a speaker) with 30 s of speech or "
-                "more is labelled under its own mix of emotions, estimated from its speech, instead of the training "
-                "data's even mix; how close its share of speech time per emotion comes to the truth on balanced and "
-                "lopsided sessions of unseen actors is in BENCHMARKS.md (\"Speaker baselines and front ends under "
-                "the honest protocol\"). Read a session's profile as an estimate.")
+                "more whose speech is clearly lopsided is labelled under its own mix of emotions, estimated from that "
+                "speech, instead of the training data's even mix; balanced and short sessions keep the even mix. How "
+                "close a session's share of speech time per emotion comes to the truth on balanced and lopsided "
+                "sessions of unseen actors is in BENCHMARKS.md (\"Speaker baselines and front ends under the honest "
+                "protocol\"). Read a session's profile as an estimate.")
 
 _CLASSIC = "log-mel, MFCC (+ deltas), chroma, log-energy, voicing and F0 frames"
 
