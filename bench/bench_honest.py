@@ -114,6 +114,8 @@ CANDIDATE_BY_NAME = {n: (d, o) for n, d, o in CANDIDATES}
 SESSIONS = [("balanced", None, False), ("low arousal", ("neutral", "calm", "sad"), True),
             ("high arousal", ("angry", "fearful", "surprised"), True), ("sad only", ("sad",), True)]
 SKEWED_MINUTES = 4.0
+#: Length of the long balanced sessions (--long): the mix's evidence grows with a session's length.
+LONG_MINUTES = 15.0
 #: Strengths of the training data's mix (seconds of speech) a session's own mix is estimated
 #: with (ser_engine.labelling.recording_mix), and "off" (the training data's mix kept): each
 #: session is labelled under every one. The app's is chosen on the validation actors' sessions.
@@ -186,11 +188,12 @@ def _features(cfg, data):
     return ds, feats, extract_run_states(feats, cfg)
 
 
-def score_sessions(cv, cfg, folds, seed, *, actors_of=None):
+def score_sessions(cv, cfg, folds, seed, *, actors_of=None, kinds=None, minutes=None):
     """Sessions of each fold's test actors (or ``actors_of(k)``'s), labelled by that fold's model
     through the app's path (``read_recording`` and ``label_recording``): with the speaker
     baseline by default and with global statistics, each under every mix strength of
-    :data:`MIX_GRID`."""
+    :data:`MIX_GRID`. ``kinds``: the sessions (default :data:`SESSIONS`); ``minutes``: every
+    session drawn to that length instead."""
     from bench.sessions import one_speaker, true_shares
     from ser_engine.predictor import Predictor
     from ser_engine.segments import read_recording
@@ -201,9 +204,9 @@ def score_sessions(cv, cfg, folds, seed, *, actors_of=None):
             # the model's windows are the same under every mix: computed once per session
             predictor = Predictor(FoldBundle(cv.models[k], cfg, cv.temperatures, memo=True))
             for actor in (test_actors if actors_of is None else actors_of(k)):
-                for s, (kind, emotions, skewed) in enumerate(SESSIONS):
+                for s, (kind, emotions, skewed) in enumerate(kinds or SESSIONS):
                     session = one_speaker(actor, emotions=emotions, seed=seed * 100 + s,
-                                          minutes=SKEWED_MINUTES if skewed else None)
+                                          minutes=minutes or (SKEWED_MINUTES if skewed else None))
                     wav = session.write(Path(tmp) / f"a{actor}-{s}.wav")
                     truth = true_shares(session.clips, predictor.labels)
                     rec = {"fold": k, "actor": actor, "kind": kind, "skewed": skewed,
@@ -412,6 +415,17 @@ def rescore(name, seed):
     folds = actor_folds(actors, cfg.folds)
     return (score_sessions(cv, cfg, folds, seed),
             score_sessions(cv, cfg, folds, seed, actors_of=validation_actors(actors, folds, cfg)))
+
+
+def long_balanced(name, seed, minutes=LONG_MINUTES):
+    """Balanced sessions of ``minutes`` (every emotion drawn alike) of each fold's test actors,
+    from a recorded run's saved fold models: does a long balanced session cross the mix's gate?"""
+    from training.dataset import discover
+    from training.evaluate import actor_folds
+
+    cfg, cv = saved_run(name, seed)
+    folds = actor_folds(discover(DATA).actors, cfg.folds)
+    return score_sessions(cv, cfg, folds, seed, kinds=[("balanced long", None, False)], minutes=minutes)
 
 
 def validation_actors(actors, folds, cfg):
@@ -668,11 +682,21 @@ def main(argv=None):
     p.add_argument("--data", default=str(DATA))
     p.add_argument("--fresh", action="store_true")
     p.add_argument("--table-only", action="store_true")
+    p.add_argument("--long", action="store_true",
+                   help=f"score {LONG_MINUTES:g}-minute balanced sessions from the recorded runs' saved fold models")
     p.add_argument("--rescore", action="store_true",
                    help="score the recorded runs' sessions again from their saved fold models (no training)")
     args = p.parse_args(argv)
     runs = load_runs(RESULTS)
-    if args.rescore:
+    if args.long:
+        for (n, s), rec in sorted(runs.items()):
+            if n in args.candidates and s in args.seeds and (MODELS / f"{n}-{s}").is_dir():
+                rec["long_sessions"] = long_balanced(n, s)
+                rec["long_commit"] = _commit()
+                save_run(rec, RESULTS)
+                print(f"{n} seed {s}: long balanced sessions scored", flush=True)
+        runs = load_runs(RESULTS)
+    elif args.rescore:
         for (n, s), rec in sorted(runs.items()):
             if n in args.candidates and s in args.seeds and (MODELS / f"{n}-{s}").is_dir():
                 rec["sessions"], rec["validation_sessions"] = rescore(n, s)

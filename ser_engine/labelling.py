@@ -408,7 +408,9 @@ class Labeller:
         groups: dict = {}
         for i, k in enumerate(self.element_speaker):
             groups.setdefault(k, []).append(i)
+        moved = any(m is not None for m in self.element_mix)
         self.mixes, self.evidence = {}, {}
+        self.element_mix = [None] * len(self.element_mix)  # a second call starts from the training mix
         for k, idx in groups.items():
             frames = np.array([self.element_frames[i] for i in idx], np.float64)
             if frames.sum() / self.rate < min_seconds:
@@ -416,12 +418,12 @@ class Labeller:
             probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in idx])
             mix = recording_mix(probs, frames, self._train_mix, strength=strength_seconds * self.rate)
             self.evidence[k] = mix_evidence(probs, frames / self.rate, mix, self._train_mix)
-            if self.evidence[k] < min_evidence:
+            if not self.evidence[k] >= min_evidence:  # NaN evidence is no evidence
                 continue
             for i in idx:
                 self.element_mix[i] = mix
             self.mixes[k] = mix
-        if self.mixes:
+        if self.mixes or moved:
             self._merge_again()
         return self.mixes
 

@@ -162,7 +162,7 @@ def test_adapting_the_mix_relabels_segments_and_answer_together():
     lab = _skewed_labeller(120)
     before = lab.answer()
     assert before.label == "c" and before.uncertain
-    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0)
+    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)
     # 120 s of speech against a training mix worth 30 s: most of the way to all c
     assert set(mixes) == {None} and mixes[None][2] > 0.6
     after = lab.answer()
@@ -180,14 +180,14 @@ def test_adapting_the_mix_relabels_segments_and_answer_together():
 def test_too_little_speech_keeps_the_training_mix():
     lab = _skewed_labeller(24)
     before = (lab.answer(), list(lab.segments))
-    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0) == {}
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0) == {}
     assert (lab.answer(), lab.segments) == before
 
 
 def test_each_speaker_gets_their_own_mix_when_they_have_enough_speech():
     n = 40  # 40 regions of 3 s: speaker 0 has 36 (108 s), speaker 1 has 4 (12 s)
     lab = _skewed_labeller(3 * n, speakers=[0 if i % 10 else 1 for i in range(n)])
-    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0)
+    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)
     assert set(mixes) == {0}
     assert lab.answer(0).confidence > 0.6 and lab.answer(1).confidence < 0.5
 
@@ -208,3 +208,12 @@ def test_a_mix_without_enough_evidence_is_not_used_but_its_evidence_is_kept():
     assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=1e9) == {}
     assert lab.evidence[None] > 0 and (lab.answer(), lab.segments) == before
     assert set(lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)) == {None}
+
+
+def test_adapting_again_starts_from_the_training_mix():
+    lab = _skewed_labeller(120)
+    before = (lab.answer(), list(lab.segments))
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=-np.inf)
+    assert lab.answer().confidence > 0.9
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=1e9) == {}
+    assert (lab.answer(), lab.segments) == before
