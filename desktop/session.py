@@ -135,7 +135,7 @@ class Entry:
     """One recording of the queue.
 
     ``result`` is the engine's result as it is (a Timeline) once ``status`` is done;
-    ``partial`` the segments already final while it is analysed; ``headline`` the result's
+    ``partial`` the segments streamed while it is analysed (the result's replace them); ``headline`` the result's
     :class:`~desktop.headline.Headline`, computed once; ``answer`` what the queue says of it:
     the patient's answer once the user chose the patient of a recording with speakers (the
     panel's headline shows the same first), else ``headline``.

@@ -20,9 +20,10 @@ clips of each folder one speaker; ``--reference`` takes the baseline from a file
 stretch of it) of the same speaker; ``--global`` never adapts. A speaker baseline from less
 than 10 s of speech is refused, and the output says so.
 
-Emotion mix: a recording (or a speaker) with 30 s of speech or more is labelled under its own
-mix of emotions, estimated from its speech, so that a session that is mostly sad reads mostly
-sad instead of being pulled towards the training data's even mix; ``--training-mix`` keeps the
+Emotion mix: a recording (or a speaker) with 30 s of speech or more whose speech is clearly
+lopsided (its own mix explains it better than the training data's by an evidence gate) is
+labelled under that mix, so that a session that is mostly sad reads mostly sad instead of being
+pulled towards the training data's even mix; ``--training-mix`` keeps the
 training data's. The plain output's last column says which one a result assumes.
 
 Exit status: 0 when every file was labelled, 2 when any failed (each failure is still
@@ -60,7 +61,7 @@ def build_parser():
     p.add_argument("--reference-span", metavar="A-B", type=_span,
                    help="use only seconds A to B of the --reference file")
     p.add_argument("--training-mix", action="store_true",
-                   help="label long recordings under the training data's mix of emotions (every emotion alike) "
+                   help="label long recordings under the training data's mix of emotions (neutral half as common as each other emotion, otherwise even) "
                         "instead of their own, estimated from their speech")
     p.add_argument("--segments", action="store_true",
                    help="also print each file's labelled segments (incl. no speech)")

@@ -25,11 +25,13 @@ recordings and a long recording can emit segments as they become final:
    probabilities average to the same profile, so the headline, the bars, the summary chart,
    the exports and the command line all read one answer.
 6. A session's own mix of emotions (:meth:`Labeller.adapt_mix`): the model's probabilities
-   carry the mix of its training data (every emotion alike), which pulls a lopsided session
-   towards even shares. With enough speech (:data:`MIN_MIX_SPEECH_S`) the recording's own mix
-   is estimated from its probabilities (:func:`recording_mix`) and every element is re-weighted
-   by it, segments and answer alike. A clip is too short to move it: training's evaluation
-   and calibration, which score clips, are unchanged by it.
+   carry the mix of its training data (nearly even), which pulls a lopsided session towards
+   even shares. With enough speech (:data:`MIN_MIX_SPEECH_S`) the recording's own mix is
+   estimated from its probabilities (:func:`recording_mix`); when it explains them clearly
+   better (:func:`mix_evidence` of at least :data:`MIN_MIX_EVIDENCE`) every element is
+   re-weighted by it, segments and answer alike, and the segments streamed before are
+   replaced. A clip is too short to move it: training's evaluation and calibration, which
+   score clips, are unchanged by it.
 """
 
 from __future__ import annotations
@@ -276,9 +278,10 @@ class Labeller:
     """Turns a recording's window log-probabilities into segments and its answer.
 
     Windows may arrive in batches (:meth:`add`), in order; each call returns the segments
-    that can no longer change (their elements' smoothing neighbours are all labelled and a
+    that no later window changes (their elements' smoothing neighbours are all labelled and a
     different label follows), so a long recording's timeline fills while it is labelled.
-    Fed all windows at once, it gives the same segments.
+    Fed all windows at once, it gives the same segments. :meth:`adapt_mix`, once all are
+    labelled, may replace them all.
 
     Parameters
     ----------

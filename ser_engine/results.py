@@ -142,7 +142,7 @@ GLOBAL = Normalisation("global", "training data")
 
 #: Whose mix of emotions a result's probabilities assume (``emotion_mix``): the recording's own,
 #: estimated from its speech (:meth:`ser_engine.labelling.Labeller.adapt_mix`), or the training
-#: data's (every emotion alike) when it holds too little speech or the user asked for it.
+#: data's (nearly even) when it holds too little speech or too little evidence, or the user asked for it.
 MIX_RECORDING = "recording"
 MIX_TRAINING = "training"
 
@@ -152,7 +152,7 @@ def describe_mix(mix: str | None) -> str:
     if mix == MIX_RECORDING:
         return "emotion mix estimated from this recording"
     if mix == MIX_TRAINING:
-        return "emotion mix of the training data (every emotion alike)"
+        return "emotion mix of the training data (nearly even)"
     return ""
 
 

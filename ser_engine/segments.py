@@ -19,8 +19,8 @@ three stages:
 3. **labelling** (:func:`label_recording`): a baseline normalises the frames
    (:func:`choose_baseline`, or a folder's or a reference's); the labelling core cuts each
    region into 3 s windows every 1 s, runs the model ``windows_per_block`` windows at a time,
-   and hands the segments that can no longer change to ``on_block`` as soon as their windows
-   are labelled.
+   and hands the segments no later window changes to ``on_block`` as soon as their windows
+   are labelled (a recording that gets its own emotion mix has them all replaced in the end).
 
 Why a baseline from all of a recording's speech rather than running statistics (which would
 let labelling start with the first block): with running statistics the first minutes would be
@@ -119,9 +119,9 @@ class SegmentConfig:
         small machine. The result does not depend on it.
     mix : str
         ``"auto"``: the recording's own mix of emotions, estimated from its speech (each
-        speaker's, with speaker turns) where it holds at least ``min_mix_speech`` seconds
-        (:meth:`~ser_engine.labelling.Labeller.adapt_mix`); ``"training"``: the training data's
-        mix (every emotion alike) always.
+        speaker's, with speaker turns) where it holds at least ``min_mix_speech`` seconds and
+        its evidence reaches ``min_mix_evidence`` (:meth:`~ser_engine.labelling.Labeller.adapt_mix`);
+        ``"training"``: the training data's mix (nearly even) always.
     min_mix_speech : float
     mix_strength : float
         Seconds of speech the training data's mix counts for beside the recording's.
