@@ -657,6 +657,9 @@ class Session:
         e = self._entries.get(result.path)
         if e is None:
             return False
+        # the final segments may differ from the streamed ones (a session's own emotion mix):
+        # the selected segment is found again by where it was, not by its index
+        selected_at = self._selected_time() if result.path == self._selected else None
         e.progress, e.partial = None, []
         if result.ok:
             e.status, e.result, e.error, e.duration = DONE, result, "", float(result.duration)
@@ -675,10 +678,11 @@ class Session:
         e.mark = self.reviews.mark(result) if result.ok else None
         e.answer = self._answer(e)
         self._batch_done += 1
-        if result.path == self._selected and self._segment >= len(e.segments()):
-            self._segment = -1
         if result.path == self._selected:
             self._scope = self._default_scope()
+            segs = self.segments_of(result.path)
+            found = (i for i, seg in enumerate(segs) if selected_at is not None and seg.start <= selected_at < seg.end)
+            self._segment = next(found, -1)
         self.events.changed.emit(result.path)
         self.events.progress.emit()
         if not self._selected:
@@ -716,6 +720,13 @@ class Session:
         self._stretch = None
         self._scope = self._default_scope()
         self.events.selected.emit(path)
+
+    def _selected_time(self) -> float | None:
+        """The middle of the selected segment of the selected recording (None: none selected)."""
+        segs = self.segments_of(self._selected)
+        if not 0 <= self._segment < len(segs):
+            return None
+        return (segs[self._segment].start + segs[self._segment].end) / 2
 
     def select_segment(self, index: int) -> bool:
         """Select segment ``index`` of the selected recording (-1: the whole recording)."""

@@ -142,6 +142,23 @@ def test_segments_fill_in_block_by_block(session):
     assert rec.of("idle")
 
 
+def test_a_segment_selected_while_streaming_stays_where_it_was_when_the_final_segments_differ(session):
+    # a session that gets its own emotion mix is merged again: the final segments are not the streamed ones
+    session.set_model_ready(info())
+    session.add(["/a/long.wav"])
+    session.select("/a/long.wav")
+    probs = {k: 0.125 for k in LABELS}
+    streamed = [Segment(0.0, 1.0, NO_SPEECH, None, {}), Segment(1.0, 4.0, "calm", 0.4, probs),
+                Segment(4.0, 6.0, "sad", 0.4, probs), Segment(6.0, 9.0, "calm", 0.4, probs)]
+    session.block_arrived("/a/long.wav", 0.9, streamed)
+    assert session.select_segment(3)  # calm, 6-9 s
+    final = timeline("/a/long.wav", duration=10.0)
+    final.segments = [Segment(0.0, 1.0, NO_SPEECH, None, {}), Segment(1.0, 9.0, "sad", 0.7, probs),
+                      Segment(9.0, 10.0, NO_SPEECH, None, {})]
+    session.result_arrived(final)
+    assert session.segment == 1 and session.selected_segment().start == 1.0  # the one covering 7.5 s
+
+
 def test_a_model_that_fails_settles_the_queue(session):
     rec = Recorder(session)
     session.add(["/a/1.wav"])
