@@ -232,7 +232,8 @@ class Timeline:
         telephone line) labelled without a speaker baseline is marked uncertain, its segments too.
     emotion_mix : str or None
         :data:`MIX_RECORDING` when the probabilities were moved to the recording's own mix of
-        emotions, :data:`MIX_TRAINING` when they assume the training data's; None without speech.
+        emotions (with speaker turns: at least one speaker's were, each speaker's result says
+        whose), :data:`MIX_TRAINING` when they assume the training data's; None without speech.
     speakers : list of SpeakerResult
         When the recording's speakers were found: each speaker's speaking time, turns,
         answer and normalisation, in order of first appearance (empty otherwise).
