@@ -116,6 +116,9 @@ SESSIONS = [("balanced", None, False), ("low arousal", ("neutral", "calm", "sad"
 SKEWED_MINUTES = 4.0
 #: Length of the long balanced sessions (--long): the mix's evidence grows with a session's length.
 LONG_MINUTES = 15.0
+#: The long sessions: balanced (every clip drawn alike), where a small bias of the model adds
+#: evidence for an own mix with every minute.
+LONG_SESSIONS = [("balanced long", None, False)]
 #: Strengths of the training data's mix (seconds of speech) a session's own mix is estimated
 #: with (ser_engine.labelling.recording_mix), and "off" (the training data's mix kept): each
 #: session is labelled under every one. The app's is chosen on the validation actors' sessions.
@@ -125,6 +128,8 @@ MIX_GRID = ("off", 0, 10, 30, 60, 120, 300)
 #: Evidence gates (ser_engine.labelling.mix_evidence, nats x seconds of speech) a session's own
 #: mix is scored under, offline from the recorded evidence: -inf always uses it.
 EVIDENCE_GRID = (-np.inf, 0.0, 2.0, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
+#: ... and per second of speech (its rate).
+RATE_GRID = (-np.inf, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4)
 
 
 def mix_key(strength):
@@ -229,14 +234,15 @@ def _mix_scores(predictor, read, session, truth, baseline):
     for strength in MIX_GRID:
         # every own mix used whatever its evidence (recorded): a gate on it is scored from these
         config = (SegmentConfig(baseline=baseline, mix="training") if strength == "off"
-                  else SegmentConfig(baseline=baseline, mix_strength=float(strength), min_mix_evidence=-np.inf))
+                  else SegmentConfig(baseline=baseline, mix_strength=float(strength), min_mix_evidence=-np.inf,
+                                     min_mix_evidence_rate=-np.inf))
         tl = label_recording(predictor, read, None, config=config)
         grid[mix_key(strength)] = {"clip_accuracy": clip_accuracy(tl.segments, session.clips),
                                    "tv_soft": tv_distance(tl.probabilities, truth),
                                    "tv_hard": tv_distance(_hard_shares(tl), truth),
                                    "confident_wrong": confident_wrong(tl.segments, session.clips),
                                    "reliability": reliability_counts(tl.segments, session.clips),
-                                   "evidence": tl.mix_evidence}
+                                   "evidence": tl.mix_evidence, "speech_seconds": tl.mix_speech_seconds}
     return {"grid": grid, "normalisation": tl.normalisation.mode}
 
 
@@ -413,8 +419,11 @@ def rescore(name, seed):
     cfg, cv = saved_run(name, seed)
     actors = discover(DATA).actors
     folds = actor_folds(actors, cfg.folds)
-    return (score_sessions(cv, cfg, folds, seed),
-            score_sessions(cv, cfg, folds, seed, actors_of=validation_actors(actors, folds, cfg)))
+    val = validation_actors(actors, folds, cfg)
+    long = {"kinds": LONG_SESSIONS, "minutes": LONG_MINUTES}
+    return (score_sessions(cv, cfg, folds, seed) + score_sessions(cv, cfg, folds, seed, **long),
+            score_sessions(cv, cfg, folds, seed, actors_of=val)
+            + score_sessions(cv, cfg, folds, seed, actors_of=val, **long))
 
 
 def long_balanced(name, seed, minutes=LONG_MINUTES):
@@ -425,7 +434,7 @@ def long_balanced(name, seed, minutes=LONG_MINUTES):
 
     cfg, cv = saved_run(name, seed)
     folds = actor_folds(discover(DATA).actors, cfg.folds)
-    return score_sessions(cv, cfg, folds, seed, kinds=[("balanced long", None, False)], minutes=minutes)
+    return score_sessions(cv, cfg, folds, seed, kinds=LONG_SESSIONS, minutes=minutes)
 
 
 def validation_actors(actors, folds, cfg):
@@ -464,40 +473,50 @@ def _pm(per_seed, pct=True):
 
 def session_figures(rec, setting, *, mix=None, which="sessions"):
     """Mean clip accuracy of the balanced and of the skewed sessions, and their share distances,
-    under ``mix`` = ``(key, gate)`` (default: the app's, :func:`app_mix`)."""
+    under ``mix`` = ``(key, gate, rate)`` (default: the app's, :func:`app_mix`)."""
     ss = rec[which]
     mix = mix or app_mix()
     pick = (lambda x: _under(x["grid"], mix)) if "grid" in ss[0][setting] else (lambda x: x)
-    bal = [pick(s[setting]) for s in ss if not s["skewed"]]
+    bal = [pick(s[setting]) for s in ss if s["kind"] == "balanced"]
+    long = [pick(s[setting]) for s in ss if s["kind"] == "balanced long"]
     skew = [pick(s[setting]) for s in ss if s["skewed"]]
     return {"balanced": _mean([x["clip_accuracy"] for x in bal]), "skewed": _mean([x["clip_accuracy"] for x in skew]),
+            "long": _mean([x["clip_accuracy"] for x in long]),
             "tv_balanced": _mean([x["tv_soft"] for x in bal]), "tv_skewed": _mean([x["tv_soft"] for x in skew]),
+            "tv_long": _mean([x["tv_soft"] for x in long]),
+            # every balanced session, short and long: what the mix is chosen by
+            "tv_all_balanced": _mean([x["tv_soft"] for x in bal + long]),
             "tv_skewed_hard": _mean([x["tv_hard"] for x in skew]),
-            "confident_wrong": _mean([x.get("confident_wrong", float("nan")) for x in bal + skew])}
+            "confident_wrong": _mean([x.get("confident_wrong", float("nan")) for x in bal + long + skew])}
 
 
 def _under(grid, mix):
-    """A session's scores under ``mix`` = ``(key, gate)``: its own mix of strength ``key`` where
-    its evidence (ser_engine.labelling.mix_evidence) reaches ``gate``, else the training data's,
-    as the labelling core decides (sessions recorded before the evidence: always their own)."""
-    key, gate = mix
+    """A session's scores under ``mix`` = ``(key, gate, rate)``: its own mix of strength ``key``
+    where its evidence (ser_engine.labelling.mix_evidence) reaches ``gate`` and ``rate`` per
+    second of speech, else the training data's, as the labelling core decides (sessions recorded
+    before the evidence: always their own; before the speech seconds: no rate)."""
+    key, gate, rate = mix
     if key == "off":
         return grid["off"]
-    evidence = grid[key].get("evidence")
-    return grid[key] if evidence is None or evidence >= gate else grid["off"]
+    evidence, seconds = grid[key].get("evidence"), grid[key].get("speech_seconds")
+    if evidence is None:
+        return grid[key]
+    return grid[key] if evidence >= gate and (seconds is None or evidence >= rate * seconds) else grid["off"]
 
 
 def app_mix():
-    """The app's default mix as ``(key, gate)`` (SegmentConfig's strength and evidence gate)."""
+    """The app's default mix as ``(key, gate, rate)`` (SegmentConfig's strength and evidence gates)."""
     from ser_engine.segments import SegmentConfig
 
     config = SegmentConfig()
-    return ("off", -np.inf) if config.mix == "training" else (mix_key(config.mix_strength), config.min_mix_evidence)
+    if config.mix == "training":
+        return ("off", -np.inf, -np.inf)
+    return (mix_key(config.mix_strength), config.min_mix_evidence, config.min_mix_evidence_rate)
 
 
 def chosen_mix(recs):
-    """The ``(key, gate)`` of :data:`MIX_GRID` x :data:`EVIDENCE_GRID` the validation actors'
-    sessions choose: the smallest mean of the balanced and the skewed sessions' share distances,
+    """The ``(key, gate, rate)`` of :data:`MIX_GRID` x :data:`EVIDENCE_GRID` x :data:`RATE_GRID`
+    the validation actors' sessions choose: the smallest mean of the balanced and the skewed sessions' share distances,
     averaged over the runs ``recs`` (app default settings). None when no run has validation
     sessions."""
     recs = [r for r in recs if r.get("validation_sessions")]
@@ -506,25 +525,32 @@ def chosen_mix(recs):
 
     def loss(mix):
         fig = [session_figures(r, "default", mix=mix, which="validation_sessions") for r in recs]
-        return float(np.mean([(f["tv_balanced"] + f["tv_skewed"]) / 2 for f in fig]))
+        return float(np.mean([(f["tv_all_balanced"] + f["tv_skewed"]) / 2 for f in fig]))
 
-    return min(((mix_key(m), g) for m in MIX_GRID for g in EVIDENCE_GRID), key=loss)
+    return min(((mix_key(m), g, q) for m in MIX_GRID for g in EVIDENCE_GRID for q in RATE_GRID), key=loss)
+
+
+def _three(figs, keys, pct=True):
+    """``a / b / c``: each of ``keys`` over the runs' figures (mean ± std; "—" where none were scored)."""
+    return " / ".join(_pm([f[k] for f in figs if not np.isnan(f[k])], pct) for k in keys)
 
 
 def _mix_name(mix):
-    key, gate = mix
+    key, gate, rate = mix
     if key == "off":
         return "training data's (off)"
-    return f"own, training's worth {key} s" + ("" if gate == -np.inf else f", evidence ≥ {gate:g}")
+    return (f"own, training's worth {key} s" + ("" if gate == -np.inf else f", evidence ≥ {gate:g}")
+            + ("" if rate == -np.inf else f" and ≥ {rate:g} per second"))
 
 
 def mix_table(runs):
     """Every mix strength (always used), then the chosen strength under every evidence gate, on the
     validation actors' sessions (what chooses) and the test actors' (what is reported), app
     default settings, for the runs scored under the grid."""
-    head = ["| Candidate | Mix | Seeds | Validation: balanced / skewed clips | Validation: share distance balanced / "
-            "skewed | Test: balanced / skewed clips | Test: share distance balanced / skewed (hard labels) | "
-            "Test: clips wrong, not marked uncertain |", "|---|---|---|---|---|---|---|---|"]
+    head = ["| Candidate | Mix | Seeds | Validation: balanced / long balanced / skewed clips | Validation: share "
+            "distance balanced / long / skewed | Test: balanced / long balanced / skewed clips | Test: share distance "
+            "balanced / long / skewed (hard labels) | Test: clips wrong, not marked uncertain |",
+            "|---|---|---|---|---|---|---|---|"]
     rows = []
     for n in [n for n, _, _ in CANDIDATES]:
         recs = [r for (name, _), r in sorted(runs.items()) if name == n and r.get("validation_sessions")]
@@ -532,17 +558,19 @@ def mix_table(runs):
             continue
         chosen, app = chosen_mix(recs), app_mix()
         gated = "evidence" in recs[0]["sessions"][0]["default"]["grid"][chosen[0]]
-        mixes = [(mix_key(m), -np.inf) for m in MIX_GRID]
-        mixes += [(chosen[0], g) for g in EVIDENCE_GRID if g != -np.inf] if gated and chosen[0] != "off" else []
+        mixes = [(mix_key(m), -np.inf, -np.inf) for m in MIX_GRID]
+        if gated and chosen[0] != "off":
+            mixes += [(chosen[0], g, chosen[2]) for g in EVIDENCE_GRID if g != -np.inf]
+            mixes += [(chosen[0], chosen[1], q) for q in RATE_GRID if q not in (-np.inf, chosen[2])]
         for mix in mixes:
             v = [session_figures(r, "default", mix=mix, which="validation_sessions") for r in recs]
             t = [session_figures(r, "default", mix=mix) for r in recs]
             marks = [w for w, on in (("chosen", mix == chosen), ("app", mix == app)) if on]
             rows.append(f"| `{n}` | {_mix_name(mix)}{' (' + ', '.join(marks) + ')' if marks else ''} | {len(recs)} | "
-                        f"{_pm([x['balanced'] for x in v])} / {_pm([x['skewed'] for x in v])} | "
-                        f"{_pm([x['tv_balanced'] for x in v], False)} / {_pm([x['tv_skewed'] for x in v], False)} | "
-                        f"{_pm([x['balanced'] for x in t])} / {_pm([x['skewed'] for x in t])} | "
-                        f"{_pm([x['tv_balanced'] for x in t], False)} / {_pm([x['tv_skewed'] for x in t], False)} "
+                        f"{_three(v, ('balanced', 'long', 'skewed'))} | "
+                        f"{_three(v, ('tv_balanced', 'tv_long', 'tv_skewed'), False)} | "
+                        f"{_three(t, ('balanced', 'long', 'skewed'))} | "
+                        f"{_three(t, ('tv_balanced', 'tv_long', 'tv_skewed'), False)} "
                         f"({_pm([x['tv_skewed_hard'] for x in t], False)}) | "
                         f"{_pm([x['confident_wrong'] for x in t])} |")
     return "\n".join(head + rows) if rows else ""

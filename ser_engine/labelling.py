@@ -54,6 +54,9 @@ MIN_MIX_SPEECH_S = 30.0
 #: How much better (:func:`mix_evidence`) a recording's own mix must explain its speech than the
 #: training data's before it is used: chosen on the validation actors' sessions (bench_honest).
 MIN_MIX_EVIDENCE = 40.0
+#: ... and by this much per second of its speech: a model's small bias on balanced speech adds
+#: evidence in proportion to a session's length, a lopsided session's far faster.
+MIN_MIX_EVIDENCE_RATE = 0.0
 
 
 @dataclasses.dataclass
@@ -329,6 +332,7 @@ class Labeller:
         self.element_mix: list[np.ndarray | None] = []
         self.mixes: dict = {}
         self.evidence: dict = {}
+        self.speech_seconds: dict = {}
         self._train_mix: np.ndarray | None = None
         #: every element emitted, in time order: (lo, hi, speech element index or -1)
         self._emitted: list[tuple[int, int, int]] = []
@@ -391,11 +395,13 @@ class Labeller:
         return p if mix is None or self._train_mix is None else reweighted(p, mix, self._train_mix)
 
     def adapt_mix(self, train_mix: Sequence[float] | np.ndarray, *, strength_seconds: float = MIX_STRENGTH_S,
-                  min_seconds: float = MIN_MIX_SPEECH_S, min_evidence: float = MIN_MIX_EVIDENCE) -> dict:
+                  min_seconds: float = MIN_MIX_SPEECH_S, min_evidence: float = MIN_MIX_EVIDENCE,
+                  min_evidence_rate: float = MIN_MIX_EVIDENCE_RATE) -> dict:
         """Estimate the recording's own mix of emotions (each speaker's, with speaker turns) from
         its speech, where it holds at least ``min_seconds``, and move every element there
         (:func:`recording_mix`) when the speech is better explained by it than by the training
-        data's mix by at least ``min_evidence`` (:func:`mix_evidence`); the segments are merged
+        data's mix by at least ``min_evidence`` (:func:`mix_evidence`) and ``min_evidence_rate``
+        per second of speech; the segments are merged
         again and :meth:`answer` follows. All windows must have been added.
 
         Returns
@@ -412,7 +418,7 @@ class Labeller:
         for i, k in enumerate(self.element_speaker):
             groups.setdefault(k, []).append(i)
         moved = any(m is not None for m in self.element_mix)
-        self.mixes, self.evidence = {}, {}
+        self.mixes, self.evidence, self.speech_seconds = {}, {}, {}
         self.element_mix = [None] * len(self.element_mix)  # a second call starts from the training mix
         for k, idx in groups.items():
             frames = np.array([self.element_frames[i] for i in idx], np.float64)
@@ -420,8 +426,11 @@ class Labeller:
                 continue
             probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in idx])
             mix = recording_mix(probs, frames, self._train_mix, strength=strength_seconds * self.rate)
+            seconds = frames.sum() / self.rate
             self.evidence[k] = mix_evidence(probs, frames / self.rate, mix, self._train_mix)
-            if not self.evidence[k] >= min_evidence:  # NaN evidence is no evidence
+            self.speech_seconds[k] = float(seconds)
+            # NaN evidence is no evidence
+            if not (self.evidence[k] >= min_evidence and self.evidence[k] >= min_evidence_rate * seconds):
                 continue
             for i in idx:
                 self.element_mix[i] = mix

@@ -261,6 +261,7 @@ class Timeline:
     #: the whole recording's :func:`~ser_engine.labelling.mix_evidence` (None: too little speech,
     #: or speaker turns); for diagnostics and the benchmarks, not serialised
     mix_evidence: float | None = dataclasses.field(default=None, repr=False, compare=False)
+    mix_speech_seconds: float | None = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
 
     def summary(self):

@@ -44,7 +44,15 @@ from .encoder import log_mel
 from .errors import SerError
 from .features import filter_banks
 from .frontend import FrontEndConfig, model_frames, model_mask, snap_regions
-from .labelling import MIN_MIX_EVIDENCE, MIN_MIX_SPEECH_S, MIX_STRENGTH_S, Labeller, label_windows, plan_windows
+from .labelling import (
+    MIN_MIX_EVIDENCE,
+    MIN_MIX_EVIDENCE_RATE,
+    MIN_MIX_SPEECH_S,
+    MIX_STRENGTH_S,
+    Labeller,
+    label_windows,
+    plan_windows,
+)
 from .normalise import masked_stats
 from .results import NO_SPEECH, Timeline
 from .stream import (
@@ -126,6 +134,8 @@ class SegmentConfig:
     mix_strength : float
         Seconds of speech the training data's mix counts for beside the recording's.
     min_mix_evidence : float
+    min_mix_evidence_rate : float
+        The same per second of speech.
         How much better the recording's own mix must explain its speech
         (:func:`~ser_engine.labelling.mix_evidence`) before it is used.
     speakers : int or None
@@ -148,6 +158,7 @@ class SegmentConfig:
     min_mix_speech: float = MIN_MIX_SPEECH_S
     mix_strength: float = MIX_STRENGTH_S
     min_mix_evidence: float = MIN_MIX_EVIDENCE
+    min_mix_evidence_rate: float = MIN_MIX_EVIDENCE_RATE
     speakers: int | None = 1
 
 
@@ -556,6 +567,7 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                         band_db=rec.band_db if speech else None, overview=rec.overview,
                         emotion_mix=_mix_source(bool(mixes)) if speech else None)
     timeline.mix_evidence = labeller.evidence.get(None)
+    timeline.mix_speech_seconds = labeller.speech_seconds.get(None)
     # the channel's rule is the screens' and the report's (ser_engine.channel), applied once here
     timeline.uncertain = answer.uncertain or poor_channel(timeline)
     return timeline
@@ -573,7 +585,8 @@ def _adapt_mix(predictor, labeller, config):
     if train is None:
         return {}
     return labeller.adapt_mix(train, strength_seconds=config.mix_strength, min_seconds=config.min_mix_speech,
-                              min_evidence=config.min_mix_evidence)
+                              min_evidence=config.min_mix_evidence,
+                              min_evidence_rate=config.min_mix_evidence_rate)
 
 
 def _mix_source(adapted):

@@ -47,8 +47,8 @@ def test_the_room_rule_adopts_a_lever_that_gains_in_rooms_on_every_seed_without_
     assert verdicts(old).splitlines()[2].endswith("| no |") and "| — |" in verdicts(old).splitlines()[2]
 
 
-def _session(skewed, grid):
-    return {"skewed": skewed, "default": {"grid": grid}}
+def _session(skewed, grid, kind=None):
+    return {"skewed": skewed, "kind": kind or ("skewed" if skewed else "balanced"), "default": {"grid": grid}}
 
 
 def _scores(tv, evidence=None):
@@ -66,7 +66,7 @@ def test_the_mix_strength_is_chosen_on_validation_sessions_by_the_mean_of_balanc
            _session(True, {k: _scores(skewed[k]) for k in keys})]
     # the test sessions would choose otherwise: they are not read
     test = [_session(True, {k: _scores(0.0 if k == "0" else 1.0) for k in keys})]
-    assert chosen_mix([{"validation_sessions": val, "sessions": test}]) == ("60", -np.inf)
+    assert chosen_mix([{"validation_sessions": val, "sessions": test}]) == ("60", -np.inf, -np.inf)
     assert chosen_mix([{"sessions": test}]) is None
 
 
@@ -88,5 +88,21 @@ def test_an_evidence_gate_keeps_the_training_mix_for_a_balanced_session_and_move
     # own mixes help the skewed session (evidence 30) and hurt the balanced one (evidence 3)
     val = [_session(False, {k: _scores(0.10 if k == "off" else 0.20, 3.0) for k in keys}),
            _session(True, {k: _scores(0.40 if k == "off" else 0.25, 30.0) for k in keys})]
-    key, gate = chosen_mix([{"validation_sessions": val, "sessions": val}])
+    key, gate, _ = chosen_mix([{"validation_sessions": val, "sessions": val}])
     assert key != "off" and 3.0 < gate <= 30.0
+
+
+def test_a_rate_gate_keeps_a_long_balanced_session_that_gathered_evidence_by_its_length():
+    from bench.bench_honest import MIX_GRID, chosen_mix, mix_key
+
+    keys = [mix_key(m) for m in MIX_GRID]
+
+    def scores(tv, evidence, seconds):
+        return {**_scores(tv, evidence), "speech_seconds": seconds}
+
+    # the long balanced session's evidence (60) passes any total gate the skewed one (50) passes,
+    # but at 0.1 per second it is far below the skewed session's 0.4
+    val = [_session(False, {k: scores(0.10 if k == "off" else 0.20, 60.0, 600.0) for k in keys}, "balanced long"),
+           _session(True, {k: scores(0.40 if k == "off" else 0.25, 50.0, 125.0) for k in keys})]
+    key, gate, rate = chosen_mix([{"validation_sessions": val, "sessions": val}])
+    assert key != "off" and gate <= 50.0 and 0.1 < rate <= 0.4

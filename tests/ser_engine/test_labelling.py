@@ -217,3 +217,13 @@ def test_adapting_again_starts_from_the_training_mix():
     assert lab.answer().confidence > 0.9
     assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=1e9) == {}
     assert (lab.answer(), lab.segments) == before
+
+
+def test_a_mix_needs_its_evidence_per_second_of_speech_too():
+    lab = _skewed_labeller(120)
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=0.0) == {None: lab.mixes[None]}
+    rate = lab.evidence[None] / lab.speech_seconds[None]
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=0.0,
+                         min_evidence_rate=rate * 1.01) == {}
+    assert set(lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=0.0,
+                             min_evidence_rate=rate * 0.99)) == {None}
