@@ -148,6 +148,11 @@ def test_a_balanced_recording_keeps_its_mix_and_strength_holds_a_short_one_near_
     np.testing.assert_allclose(one, TRAIN_MIX, atol=0.03)
 
 
+def gates(evidence):
+    """adapt_mix's gates: 30 s of speech, ``evidence`` in all, no rate."""
+    return {"min_seconds": 30.0, "min_evidence": evidence, "min_evidence_rate": -np.inf}
+
+
 def _skewed_labeller(seconds, speakers=None):
     """A labeller over ``seconds`` of speech in 3 s regions, every window read as 47% class c (b 35%)."""
     regions = [(400 * i + 50, 400 * i + 350) for i in range(int(seconds // 3))]
@@ -162,7 +167,7 @@ def test_adapting_the_mix_relabels_segments_and_answer_together():
     lab = _skewed_labeller(120)
     before = lab.answer()
     assert before.label == "c" and before.uncertain
-    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)
+    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0))
     # 120 s of speech against a training mix worth 30 s: most of the way to all c
     assert set(mixes) == {None} and mixes[None][2] > 0.6
     after = lab.answer()
@@ -180,14 +185,14 @@ def test_adapting_the_mix_relabels_segments_and_answer_together():
 def test_too_little_speech_keeps_the_training_mix():
     lab = _skewed_labeller(24)
     before = (lab.answer(), list(lab.segments))
-    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0) == {}
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0)) == {}
     assert (lab.answer(), lab.segments) == before
 
 
 def test_each_speaker_gets_their_own_mix_when_they_have_enough_speech():
     n = 40  # 40 regions of 3 s: speaker 0 has 36 (108 s), speaker 1 has 4 (12 s)
     lab = _skewed_labeller(3 * n, speakers=[0 if i % 10 else 1 for i in range(n)])
-    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)
+    mixes = lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0))
     assert set(mixes) == {0}
     assert lab.answer(0).confidence > 0.6 and lab.answer(1).confidence < 0.5
 
@@ -205,23 +210,23 @@ def test_evidence_is_zero_for_the_training_mix_and_grows_with_a_lopsided_recordi
 def test_a_mix_without_enough_evidence_is_not_used_but_its_evidence_is_kept():
     lab = _skewed_labeller(120)
     before = (lab.answer(), list(lab.segments))
-    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=1e9) == {}
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(1e9)) == {}
     assert lab.evidence[None] > 0 and (lab.answer(), lab.segments) == before
-    assert set(lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, min_seconds=30.0, min_evidence=0.0)) == {None}
+    assert set(lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0))) == {None}
 
 
 def test_adapting_again_starts_from_the_training_mix():
     lab = _skewed_labeller(120)
     before = (lab.answer(), list(lab.segments))
-    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=-np.inf)
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, **gates(-np.inf))
     assert lab.answer().confidence > 0.9
-    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=1e9) == {}
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, **gates(1e9)) == {}
     assert (lab.answer(), lab.segments) == before
 
 
 def test_a_mix_needs_its_evidence_per_second_of_speech_too():
     lab = _skewed_labeller(120)
-    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=0.0) == {None: lab.mixes[None]}
+    assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, **gates(0.0)) == {None: lab.mixes[None]}
     rate = lab.evidence[None] / lab.speech_seconds[None]
     assert lab.adapt_mix(TRAIN_MIX, strength_seconds=0.0, min_seconds=30.0, min_evidence=0.0,
                          min_evidence_rate=rate * 1.01) == {}
