@@ -128,16 +128,16 @@ class SegmentConfig:
     mix : str
         ``"auto"``: the recording's own mix of emotions, estimated from its speech (each
         speaker's, with speaker turns) where it holds at least ``min_mix_speech`` seconds and
-        its evidence reaches ``min_mix_evidence`` (:meth:`~ser_engine.labelling.Labeller.adapt_mix`);
+        its evidence passes the gates below (:meth:`~ser_engine.labelling.Labeller.adapt_mix`);
         ``"training"``: the training data's mix (nearly even) always.
     min_mix_speech : float
     mix_strength : float
         Seconds of speech the training data's mix counts for beside the recording's.
     min_mix_evidence : float
+        How much better the recording's own mix must explain its speech in all
+        (:func:`~ser_engine.labelling.mix_evidence`) before it is used.
     min_mix_evidence_rate : float
         The same per second of speech.
-        How much better the recording's own mix must explain its speech
-        (:func:`~ser_engine.labelling.mix_evidence`) before it is used.
     speakers : int or None
         1: the recording is one speaker's (no speaker step). 2 or more: that many speakers;
         None: their number is estimated (:mod:`ser_engine.speakers`: less reliable than a
