@@ -495,13 +495,18 @@ def _under(grid, mix):
     where its evidence (ser_engine.labelling.mix_evidence) reaches ``gate`` and ``rate`` per
     second of speech, else the training data's, as the labelling core decides (sessions recorded
     before the evidence: always their own; before the speech seconds: no rate)."""
+    from ser_engine.labelling import mix_passes
+
     key, gate, rate = mix
     if key == "off":
         return grid["off"]
     evidence, seconds = grid[key].get("evidence"), grid[key].get("speech_seconds")
     if evidence is None:
         return grid[key]
-    return grid[key] if evidence >= gate and (seconds is None or evidence >= rate * seconds) else grid["off"]
+    if seconds is None:  # recorded before the speech seconds: the rate cannot be judged
+        seconds, rate = 1.0, -np.inf
+    used = mix_passes(evidence, seconds, min_evidence=gate, min_rate=rate)
+    return grid[key] if used else grid["off"]
 
 
 def app_mix():

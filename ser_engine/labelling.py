@@ -272,6 +272,12 @@ def mix_evidence(probs: np.ndarray, seconds: np.ndarray, mix: np.ndarray, train_
     return float(np.asarray(seconds, np.float64) @ np.log(ratio))
 
 
+def mix_passes(evidence: float, seconds: float, *, min_evidence: float, min_rate: float) -> bool:
+    """Whether a recording's own mix is used: its :func:`mix_evidence` reaches ``min_evidence``
+    in all and ``min_rate`` per second of its ``seconds`` of speech (NaN evidence never does)."""
+    return bool(evidence >= min_evidence and evidence >= min_rate * seconds)
+
+
 def reweighted(probs: np.ndarray, mix: np.ndarray, train_mix: np.ndarray) -> np.ndarray:
     """Probabilities learnt under ``train_mix`` moved to a recording whose mix is ``mix`` (Bayes)."""
     w = np.maximum(np.asarray(probs, np.float64), 1e-12) * (np.asarray(mix, np.float64) / np.asarray(train_mix))
@@ -423,15 +429,14 @@ class Labeller:
         self.element_mix = [None] * len(self.element_mix)  # a second call starts from the training mix
         for k, idx in groups.items():
             frames = np.array([self.element_frames[i] for i in idx], np.float64)
-            if frames.sum() / self.rate < min_seconds:
+            seconds = float(frames.sum() / self.rate)
+            if seconds < min_seconds:
                 continue
             probs = np.stack([calibrated(self.element_logp[i], self.element_temperature[i]) for i in idx])
             mix = recording_mix(probs, frames, self._train_mix, strength=strength_seconds * self.rate)
-            seconds = frames.sum() / self.rate
             self.evidence[k] = mix_evidence(probs, frames / self.rate, mix, self._train_mix)
-            self.speech_seconds[k] = float(seconds)
-            # NaN evidence is no evidence
-            if not (self.evidence[k] >= min_evidence and self.evidence[k] >= min_evidence_rate * seconds):
+            self.speech_seconds[k] = seconds
+            if not mix_passes(self.evidence[k], seconds, min_evidence=min_evidence, min_rate=min_evidence_rate):
                 continue
             for i in idx:
                 self.element_mix[i] = mix
