@@ -56,7 +56,7 @@ FORMATS = ("csv", "json", "textgrid", "audacity", "eaf")
 PER_FILE_FORMATS = ("textgrid", "audacity", "eaf")
 SUFFIX = {"csv": ".csv", "json": ".json", "textgrid": ".TextGrid", "audacity": ".txt", "eaf": ".eaf"}
 BASE_FIELDS = ["file", "sha256", "model_id", "model_version", "row", "start", "end", "duration", "label",
-               "confidence", "uncertain", "speaker", "snr_db"]
+               "confidence", "uncertain", "speaker", "snr_db", "emotion_mix"]
 TAIL_FIELDS = ["clinician_label", "share", "error"]
 
 
@@ -96,6 +96,7 @@ def csv_rows(timeline, review=None):
                  label=s.label, confidence=_fmt(s.confidence, 4),
                  uncertain=("" if not s.is_speech else int(bool(s.uncertain))),
                  speaker="" if who is None else rv.speaker_label(who), snr_db=_fmt(getattr(s, "snr_db", None), 1),
+                 emotion_mix=_mix_of(timeline, s.speaker) if s.is_speech else "",
                  clinician_label=(review.label_for(s.start, s.end) or "") if review else "")
         for lab in timeline.labels:
             r[f"p_{lab}"] = _fmt(s.probabilities.get(lab), 4) if s.probabilities else ""
@@ -110,15 +111,23 @@ def csv_rows(timeline, review=None):
         summ = review.summary(timeline.segments, timeline.labels, duration=timeline.duration)
         for lab, secs, share in summ.rows():
             rows.append(dict(base, row="clinician_summary", label=lab, duration=_fmt(secs), share=_fmt(share, 4)))
-    for _, name, segs in speakers_of(timeline, review):
+    for k, name, segs in speakers_of(timeline, review):
         for lab, secs, share in summarise(segs, timeline.labels).rows()[:-1]:  # a speaker has no "no speech"
             rows.append(dict(base, row="speaker_summary", speaker=name, label=lab, duration=_fmt(secs),
-                             share=_fmt(share, 4)))
+                             share=_fmt(share, 4), emotion_mix=_mix_of(timeline, k)))
     # the model summary comes last and ends with the no-speech row: a file's record is
     # complete when that row is there (batch resume relies on it)
     for lab, secs, share in timeline.summary().rows():
-        rows.append(dict(base, row="summary", label=lab, duration=_fmt(secs), share=_fmt(share, 4)))
+        rows.append(dict(base, row="summary", label=lab, duration=_fmt(secs), share=_fmt(share, 4),
+                         emotion_mix=getattr(timeline, "emotion_mix", None) or ""))
     return rows
+
+
+def _mix_of(timeline, speaker):
+    """Whose mix of emotions the probabilities of ``speaker``'s speech assume: that speaker's
+    (each speaker's own mix is estimated from their own speech), else the recording's."""
+    found = next((sp for sp in getattr(timeline, "speakers", None) or [] if sp.index == speaker), None)
+    return (found.emotion_mix if found is not None else getattr(timeline, "emotion_mix", None)) or ""
 
 
 def failure_row(failure):

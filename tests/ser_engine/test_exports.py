@@ -1,6 +1,7 @@
 """Exports re-read with csv, json, praatio and pympi-ling, and compared with the timeline and review."""
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -276,3 +277,18 @@ def test_without_a_review_speakers_are_s1_s2_and_the_summary_row_names_them(two_
     assert row["speakers"] == "Patient; Clinician" and row["snr_db"] == f"{tl.snr_db:.1f}"
     assert row["normalised_with"] == tl.normalisation.describe() and row["normalisation"] == tl.normalisation.mode
     assert row["emotion_mix"] == "training"  # 12 s of speech: too little for its own mix
+
+
+def test_each_csv_row_says_whose_mix_of_emotions_its_probabilities_assume(two_speakers):
+    # one speaker with enough speech of their own gets their own mix, the other keeps training's:
+    # each segment row and each speaker's summary rows say which, the recording's rows its own
+    tl, _, _ = two_speakers
+    mixed = dataclasses.replace(tl, emotion_mix="recording",
+                                speakers=[dataclasses.replace(sp, emotion_mix="recording" if sp.index == 1 else "training")
+                                          for sp in tl.speakers])
+    rows = list(csv.DictReader(io.StringIO(csv_text([(mixed, None)], tl.labels))))
+    for r, s in zip((r for r in rows if r["row"] == "segment"), tl.segments, strict=True):
+        assert r["emotion_mix"] == ("" if not s.is_speech else "recording" if s.speaker == 1 else "training")
+    assert {r["speaker"]: r["emotion_mix"] for r in rows if r["row"] == "speaker_summary"} == {"S2": "recording",
+                                                                                                "S1": "training"}
+    assert {r["emotion_mix"] for r in rows if r["row"] == "summary"} == {"recording"}
