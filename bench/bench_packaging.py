@@ -134,8 +134,9 @@ Largest parts of the app folder:
 |---|---|---|
 {rows}
 
-`make dist` strips the debug symbols of TensorFlow's and llvmlite's libraries (about 260 MB; both
-self-tests pass on the stripped app).
+`make dist` strips the debug symbols of TensorFlow's and llvmlite's libraries and of CTranslate2's
+extension (about 330 MB; both self-tests, which label with the speech encoder and train, pass on the
+stripped app).
 
 Start-up from process launch (`--quit-when-idle` a 4 s file, offscreen), median of {args.runs} runs;
 warm: after one uncounted run; cold: the OS file cache emptied before every run:
