@@ -16,7 +16,8 @@ What the encoder hears (the one definition, used by training and by the app alik
   Whisper's own silence. A 3-second utterance is one chunk, as in training; a long stretch
   of talk keeps, from each chunk, the states away from its edges. Whisper pads to 30 s;
   10 s measured 1.6 points lower with a linear probe on unseen actors (68.3% vs 69.9% alone)
-  and costs a tenth (0.036 s instead of 0.35 s a chunk in batches of 8 on 2 cores). Even so
+  and costs a tenth (0.036 s instead of 0.35 s a chunk in batches of 8 on 2 cores, as measured
+  then). Even so
   the encoder is most of a session's analysis (87% of a 5-minute one's, ``segments.SHARES``);
   an hour-long session runs at 95x real time here (BENCHMARKS.md "Long recordings").
 - The output: 384 values per 20 ms, state ``j`` of a region starting at frame ``lo`` from
@@ -49,10 +50,13 @@ OVERLAP_FRAMES = 200
 #: Encoder states per second and values per state.
 STATE_RATE = 50
 DIM = 384
-#: Chunks encoded per call: batches of 8 were the fastest per chunk here (BENCHMARKS.md).
-BATCH = 8
-#: Chunks encoded between two progress reports, a whole number of batches (about a second here).
-GROUP_CHUNKS = 2 * BATCH
+#: Chunks encoded per call. With the app's allocator setting, batches of 2 were the fastest per
+#: chunk on 2 threads and within 4% of the fastest on 1 (batches of 8: 12% and 35% slower); the
+#: states do not depend on the batch (BENCHMARKS.md "The speech encoder").
+BATCH = 2
+#: Chunks encoded between two progress reports (and per task of a recording spread over a
+#: cluster), a whole number of batches: about a second here.
+GROUP_CHUNKS = 16
 #: CTranslate2's threads when the caller names none: this machine's two cores.
 THREADS = 2
 ENCODER_FILES = ("model.bin", "config.json")

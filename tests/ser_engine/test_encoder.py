@@ -72,6 +72,23 @@ def test_the_encoder_gives_one_state_per_20_ms_of_a_region_and_repeats_itself():
     np.testing.assert_allclose(a[0], b[0], atol=1e-4)  # batched with another region or alone
 
 
+@requires_data
+def test_the_batch_size_does_not_change_a_state(monkeypatch):
+    # training's cache was filled in batches of 8; the app now encodes in batches of 2
+    from ser_engine.audio import load_audio
+
+    enc = SpeechEncoder(EncoderSpec(sha256=file_digests()))
+    ys = [load_audio(p) for p in ravdess_files([3, 4], emotions=[1, 5, 7], per_emotion=1)]
+    x = np.stack([chunk_input(log_mel(y, s0=0, lo=0, hi=len(y) // 160, bank=whisper_mel_bank())[:CHUNK_FRAMES])
+                  for y in ys])
+    by = {}
+    for batch in (8, 2, 1):
+        monkeypatch.setattr("ser_engine.encoder.BATCH", batch)
+        by[batch] = enc.encode(x)
+    assert by[8].shape == (len(ys), CHUNK_FRAMES // 2, DIM)
+    np.testing.assert_array_equal(by[2], by[8])
+    np.testing.assert_array_equal(by[1], by[8])
+
 def test_an_encoder_whose_files_differ_from_the_bundles_is_refused(tmp_path):
     with pytest.raises(ModelLoadError, match="differ from those the model was trained with"):
         SpeechEncoder(EncoderSpec(sha256=(("model.bin", "0" * 64),)))
