@@ -19,7 +19,7 @@ What the encoder hears (the one definition, used by training and by the app alik
   and costs a tenth (0.036 s instead of 0.35 s a chunk in batches of 8 on 2 cores, as measured
   then). Even so
   the encoder is most of a session's analysis (87% of a 5-minute one's, ``segments.SHARES``);
-  an hour-long session runs at 95x real time here (BENCHMARKS.md "Long recordings").
+  an hour-long session runs at 109x real time here (BENCHMARKS.md "Long recordings").
 - The output: 384 values per 20 ms, state ``j`` of a region starting at frame ``lo`` from
   mel frames ``lo + 2j`` and ``lo + 2j + 1``.
 """
