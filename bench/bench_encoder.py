@@ -13,10 +13,9 @@ used before, and the one training's cache was filled with).
 
 import argparse
 import json
-import statistics
+import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +70,7 @@ def clips(n):
 def run(paths, threads, tuned, repeats, tmp):
     code = CHILD.format(repo=str(REPO), tuned=tuned, threads=threads, paths=paths, batches=BATCHES,
                         repeats=repeats, tmp=str(tmp))
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("MALLOC_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("JSON "))
     return {int(k): v for k, v in json.loads(line[5:]).items()}

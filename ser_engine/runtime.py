@@ -11,10 +11,10 @@ import sys
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 #: Buffers up to this size come from the heap, not from a fresh ``mmap`` of their own. The
-#: speech encoder's attention scores are 48 MB a batch (8 chunks x 6 heads x 500 x 500 floats),
-#: above glibc's largest automatic threshold (32 MB), so every batch mapped, faulted in and
-#: unmapped them again: about 30% of the encoder's time was the kernel's (BENCHMARKS.md,
-#: "Long recordings").
+#: speech encoder's buffers are megabytes a chunk (its attention scores alone 6 MB: 6 heads x
+#: 500 x 500 floats, 48 MB in a batch of 8, above glibc's largest automatic threshold of 32 MB);
+#: with glibc's own thresholds every batch mapped or trimmed them, faulted them in and gave them
+#: back, and a quarter of the encoder's time was the kernel's (BENCHMARKS.md "The speech encoder").
 MMAP_THRESHOLD_BYTES = 64 << 20
 #: Free memory at the top of the heap handed back to the system only beyond this much, so the
 #: next batch's buffers do not fault their pages in again. The cost: a process keeps up to this

@@ -89,6 +89,7 @@ def test_the_batch_size_does_not_change_a_state(monkeypatch):
     np.testing.assert_array_equal(by[2], by[8])
     np.testing.assert_array_equal(by[1], by[8])
 
+
 def test_an_encoder_whose_files_differ_from_the_bundles_is_refused(tmp_path):
     with pytest.raises(ModelLoadError, match="differ from those the model was trained with"):
         SpeechEncoder(EncoderSpec(sha256=(("model.bin", "0" * 64),)))

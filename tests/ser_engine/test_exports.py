@@ -283,9 +283,9 @@ def test_each_csv_row_says_whose_mix_of_emotions_its_probabilities_assume(two_sp
     # one speaker with enough speech of their own gets their own mix, the other keeps training's:
     # each segment row and each speaker's summary rows say which, the recording's rows its own
     tl, _, _ = two_speakers
-    mixed = dataclasses.replace(tl, emotion_mix="recording",
-                                speakers=[dataclasses.replace(sp, emotion_mix="recording" if sp.index == 1 else "training")
-                                          for sp in tl.speakers])
+    speakers = [dataclasses.replace(sp, emotion_mix="recording" if sp.index == 1 else "training")
+                for sp in tl.speakers]
+    mixed = dataclasses.replace(tl, emotion_mix="recording", speakers=speakers)
     rows = list(csv.DictReader(io.StringIO(csv_text([(mixed, None)], tl.labels))))
     for r, s in zip((r for r in rows if r["row"] == "segment"), tl.segments, strict=True):
         assert r["emotion_mix"] == ("" if not s.is_speech else "recording" if s.speaker == 1 else "training")

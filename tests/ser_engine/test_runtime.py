@@ -28,13 +28,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-def _faults(tune, env=None):
+def _faults(tune):
     import os
     from pathlib import Path
 
     root = str(Path(__file__).resolve().parents[2])
     environ = {k: v for k, v in os.environ.items() if k not in runtime.MALLOC_ENV}
-    environ.update(env or {})
     out = subprocess.run([sys.executable, "-c", FAULTS.format(root=root, tune=tune)], capture_output=True, text=True,
                          env=environ, timeout=120, check=True)
     return int(out.stdout.split()[-1])
