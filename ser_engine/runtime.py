@@ -2,7 +2,6 @@
 encoder's large buffers."""
 
 import ctypes
-import ctypes.util
 import functools
 import os
 import sys
@@ -45,9 +44,8 @@ def keep_large_buffers():
     if not sys.platform.startswith("linux") or any(name in os.environ for name in MALLOC_ENV):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt)
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the process already runs on
+    except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)) and bool(mallopt(M_TRIM_THRESHOLD,
