@@ -346,6 +346,9 @@ def test_a_long_file_is_shown_from_its_overview_and_slices(window, qtbot, three_
 def test_clear_cache_shows_the_size_asks_and_empties_the_folder(window, qtbot):
     from ser_engine.paths import user_cache_dir
 
+    if not window.is_idle():  # the model settling says "Ready" in the status bar: not over our message
+        with qtbot.waitSignal(window.idle, timeout=LONG):
+            pass
     cache = user_cache_dir()
     (cache / "features").mkdir(parents=True, exist_ok=True)
     (cache / "features" / "a.npy").write_bytes(b"x" * 5000)
