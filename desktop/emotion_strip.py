@@ -28,6 +28,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from ser_engine.results import segment_at
+
 from .colours import emotion_colour, emotion_pattern, text_colour_on
 from .stretch_view_box import BOUNDARY, GRAB_PIXELS, PAN, STRETCH, StretchViewBox
 from .time_axis import TimeAxis
@@ -317,12 +319,7 @@ class EmotionStrip(pg.PlotItem):
 
     def segment_at(self, seconds):
         """The index of the model segment at ``seconds`` (-1: none)."""
-        import bisect
-
-        i = bisect.bisect_right([s.start for s in self._segments], seconds) - 1
-        if 0 <= i < len(self._segments) and seconds < self._segments[i].end:
-            return i
-        return -1
+        return segment_at(self._segments, seconds)
 
     def select(self, index):
         """Frame model segment ``index`` across the tiers (-1: none)."""

@@ -309,7 +309,7 @@ def normalisation_view(session: Session) -> NormalisationView | None:
         return None
     norm, mix = result.normalisation, getattr(result, "emotion_mix", None)
     if session.scope is not None and session.selected_segment() is None:
-        speaker = next((sp for sp in result.speakers if sp.index == session.scope), None)
+        speaker = result.speaker_result(session.scope)
         if speaker is not None:
             norm, mix = speaker.normalisation or norm, speaker.emotion_mix
     describe = getattr(norm, "describe", None)

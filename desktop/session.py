@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from ser_engine.channel import poor_channel, speaker_normalisation
-from ser_engine.results import UNCERTAIN_BELOW
+from ser_engine.results import UNCERTAIN_BELOW, segment_at
 
 from .events import EmitterGroup
 from .headline import Headline, headline, is_long, share_headline
@@ -680,9 +680,7 @@ class Session:
         self._batch_done += 1
         if result.path == self._selected:
             self._scope = self._default_scope()
-            segs = self.segments_of(result.path)
-            found = (i for i, seg in enumerate(segs) if selected_at is not None and seg.start <= selected_at < seg.end)
-            self._segment = next(found, -1)
+            self._segment = -1 if selected_at is None else segment_at(self.segments_of(result.path), selected_at)
         self.events.changed.emit(result.path)
         self.events.progress.emit()
         if not self._selected:
@@ -746,7 +744,7 @@ class Session:
         if not segs:
             return False
         if self._segment < 0:
-            here = next((i for i, s in enumerate(segs) if s.start <= from_time < s.end), -1)
+            here = segment_at(segs, from_time)
             index = max(here, 0) if delta > 0 else max(here - 1, 0)
         else:
             index = min(max(self._segment + delta, 0), len(segs) - 1)

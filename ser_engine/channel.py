@@ -100,8 +100,8 @@ def narrow_and_alone(result, normalisation=None):
 def speaker_normalisation(result, index):
     """The normalisation speaker ``index`` of ``result`` was labelled with (the recording's
     when the speaker is not found)."""
-    return next((sp.normalisation for sp in getattr(result, "speakers", None) or [] if sp.index == index),
-                result.normalisation)
+    speaker = result.speaker_result(index)
+    return result.normalisation if speaker is None else speaker.normalisation
 
 
 def poor_channel(result, normalisation=None):

@@ -126,8 +126,8 @@ def csv_rows(timeline, review=None):
 def _mix_of(timeline, speaker):
     """Whose mix of emotions the probabilities of ``speaker``'s speech assume: that speaker's
     (each speaker's own mix is estimated from their own speech), else the recording's."""
-    found = next((sp for sp in getattr(timeline, "speakers", None) or [] if sp.index == speaker), None)
-    return (found.emotion_mix if found is not None else getattr(timeline, "emotion_mix", None)) or ""
+    found = timeline.speaker_result(speaker)
+    return (found.emotion_mix if found is not None else timeline.emotion_mix) or ""
 
 
 def failure_row(failure):

@@ -63,6 +63,15 @@ class Segment:
                    None if speaker is None else speaker_index(speaker), d.get("snr_db"))
 
 
+def segment_at(segments, seconds):
+    """The index of the segment of ``segments`` (in time order, not overlapping) that holds
+    ``seconds``, or -1."""
+    import bisect
+
+    i = bisect.bisect_right([s.start for s in segments], seconds) - 1
+    return i if 0 <= i < len(segments) and seconds < segments[i].end else -1
+
+
 def speaker_name(index):
     """``0`` -> ``"S1"``: speakers are numbered from 1, by first appearance."""
     return f"S{index + 1}"
@@ -263,6 +272,11 @@ class Timeline:
     mix_evidence: float | None = dataclasses.field(default=None, repr=False, compare=False)
     mix_speech_seconds: float | None = dataclasses.field(default=None, repr=False, compare=False)
     ok = True
+
+    def speaker_result(self, index):
+        """The :class:`SpeakerResult` of speaker ``index`` (None: no such speaker, or speakers
+        were not found)."""
+        return next((sp for sp in self.speakers if sp.index == index), None)
 
     def summary(self):
         """The recording's answer as time: each emotion's share of the speech time and its
