@@ -114,7 +114,8 @@ CANDIDATE_BY_NAME = {n: (d, o) for n, d, o in CANDIDATES}
 SESSIONS = [("balanced", None, False), ("low arousal", ("neutral", "calm", "sad"), True),
             ("high arousal", ("angry", "fearful", "surprised"), True), ("sad only", ("sad",), True)]
 SKEWED_MINUTES = 4.0
-#: Length of the long balanced sessions (--long): the mix's evidence grows with a session's length.
+#: Length of the long balanced sessions (scored by --rescore): the mix's evidence grows with a
+#: session's length.
 LONG_MINUTES = 15.0
 #: The long sessions: balanced (every clip drawn alike), where a small bias of the model adds
 #: evidence for an own mix with every minute.
@@ -426,17 +427,6 @@ def rescore(name, seed):
             + score_sessions(cv, cfg, folds, seed, actors_of=val, **long))
 
 
-def long_balanced(name, seed, minutes=LONG_MINUTES):
-    """Balanced sessions of ``minutes`` (every emotion drawn alike) of each fold's test actors,
-    from a recorded run's saved fold models: does a long balanced session cross the mix's gate?"""
-    from training.dataset import discover
-    from training.evaluate import actor_folds
-
-    cfg, cv = saved_run(name, seed)
-    folds = actor_folds(discover(DATA).actors, cfg.folds)
-    return score_sessions(cv, cfg, folds, seed, kinds=LONG_SESSIONS, minutes=minutes)
-
-
 def validation_actors(actors, folds, cfg):
     """``k -> the validation actors of fold k`` as training picked them (training.evaluate)."""
     from training.evaluate import pick_validation
@@ -715,21 +705,11 @@ def main(argv=None):
     p.add_argument("--data", default=str(DATA))
     p.add_argument("--fresh", action="store_true")
     p.add_argument("--table-only", action="store_true")
-    p.add_argument("--long", action="store_true",
-                   help=f"score {LONG_MINUTES:g}-minute balanced sessions from the recorded runs' saved fold models")
     p.add_argument("--rescore", action="store_true",
                    help="score the recorded runs' sessions again from their saved fold models (no training)")
     args = p.parse_args(argv)
     runs = load_runs(RESULTS)
-    if args.long:
-        for (n, s), rec in sorted(runs.items()):
-            if n in args.candidates and s in args.seeds and (MODELS / f"{n}-{s}").is_dir():
-                rec["long_sessions"] = long_balanced(n, s)
-                rec["long_commit"] = _commit()
-                save_run(rec, RESULTS)
-                print(f"{n} seed {s}: long balanced sessions scored", flush=True)
-        runs = load_runs(RESULTS)
-    elif args.rescore:
+    if args.rescore:
         for (n, s), rec in sorted(runs.items()):
             if n in args.candidates and s in args.seeds and (MODELS / f"{n}-{s}").is_dir():
                 rec["sessions"], rec["validation_sessions"] = rescore(n, s)
