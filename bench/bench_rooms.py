@@ -170,8 +170,18 @@ CHOSEN = "adaptive floor"
 # -- sessions --------------------------------------------------------------------------------
 
 
-def room_sessions(room, actors=ACTORS, *, with_clean=False):
-    base = [sessions.one_speaker(a, seed=a) for a in actors]
+#: How a session's clips are levelled before the room is added. ``speaker``: the shared builder,
+#: one gain per speaker, so a speaker's sad clips stay quieter than their angry ones and a room
+#: "10 dB below the speech" (the speaker's mean power) puts the quietest clips under the noise.
+#: ``clip``: every clip brought to -24 dBFS, so each clip's SNR is the room's (issue 23's "pink
+#: noise, 10 dB below the speech" read clip by clip).
+LEVELS = {"speaker": "one gain per speaker", "clip": "each clip at the room's SNR"}
+
+
+def room_sessions(room, actors=ACTORS, *, with_clean=False, level="speaker"):
+    if level not in LEVELS:
+        raise ValueError(f"level is one of {sorted(LEVELS)}, not {level!r}")
+    base = [sessions.one_speaker(a, seed=a) if level == "speaker" else rooms.equal_level(a, seed=a) for a in actors]
     mixed = [rooms.in_room(s, room, seed=100 + i, exclude_actors=actors) for i, s in enumerate(base)]
     return list(zip(base, mixed, strict=True)) if with_clean else mixed
 
@@ -216,10 +226,11 @@ def no_speech_signals(seed=0):
 # -- detection -------------------------------------------------------------------------------
 
 
-def detect_all(candidates, *, actors=ACTORS):
+def detect_rooms(candidates, *, actors=ACTORS, level="speaker"):
+    """Clips found and pauses kept by each candidate in every room, also by each clip's own SNR."""
     rows = []
     for room in rooms.ROOMS:
-        pairs = room_sessions(room, actors, with_clean=True)
+        pairs = room_sessions(room, actors, with_clean=True, level=level)
         snrs = [rooms.clip_snrs(b, s) if room.kind not in ("clean", "reverb") else None for b, s in pairs]
         for name, fn in candidates.items():
             total, secs = None, 0.0
@@ -239,6 +250,11 @@ def detect_all(candidates, *, actors=ACTORS):
                              audio_s=sum(s.duration for _, s in pairs), **total.__dict__))
             print(f"{room.name:20s} {name:24s} found {total.clips_found}/{total.clips} "
                   f"pauses {total.pauses_kept}/{total.pauses}", flush=True)
+    return rows
+
+
+def detect_all(candidates, *, actors=ACTORS):
+    rows = detect_rooms(candidates, actors=actors)
     for label, s in special_sessions().items():
         for name, fn in candidates.items():
             d = rooms.score_segments(rooms.mask_segments(fn(s.audio), duration=s.duration), s)
@@ -357,10 +373,11 @@ def accuracy_all(*, actors=ACTORS):
     return rows, clips
 
 
-def held_out(run, *, actors=ACTORS):
+def held_out(run, *, actors=ACTORS, level="speaker"):
     """Each room's sessions labelled by the fold model of a recorded ``bench_honest`` run
     (``NAME-SEED``) whose test fold holds the session's actor (never heard in training), through
-    ``analyse_recording``'s steps with the app's default settings and with global statistics."""
+    ``analyse_recording``'s steps with the app's default settings and with global statistics;
+    the clips levelled as :data:`LEVELS` says."""
     from bench.bench_honest import FoldBundle, _hard_shares, saved_run
     from ser_engine.predictor import Predictor
     from ser_engine.segments import SegmentConfig, label_recording, read_recording
@@ -374,7 +391,7 @@ def held_out(run, *, actors=ACTORS):
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for room in rooms.ROOMS:
-            for actor, s in zip(actors, room_sessions(room, actors), strict=True):
+            for actor, s in zip(actors, room_sessions(room, actors, level=level), strict=True):
                 k = fold_of[actor]
                 if k not in predictors:
                     predictors[k] = Predictor(FoldBundle(cv.models[k], cfg, cv.temperatures))
@@ -386,7 +403,7 @@ def held_out(run, *, actors=ACTORS):
                     tl = label_recording(predictor, read, None, config=config)
                     labels = sessions.clip_labels(tl.segments, s.clips)
                     cover = sessions.covering_segments(tl.segments, s.clips)
-                    rows.append(dict(run=run, room=room.name, actor=actor, fold=k, setting=setting,
+                    rows.append(dict(run=run, level=level, room=room.name, actor=actor, fold=k, setting=setting,
                                      clips=len(s.clips), normalisation=tl.normalisation.mode,
                                      right=[lab == c.emotion for (_, lab), c in zip(labels, s.clips, strict=True)],
                                      found=[bool(found) for found, _ in labels],
@@ -403,6 +420,17 @@ def held_out(run, *, actors=ACTORS):
 #: marked uncertain (``ser_engine.vad.SNR_UNCERTAIN_DB``): the one-network recipe, shipped until
 #: the ensemble of 3 (``both_distill_ens3``) replaced it; not yet re-read with the ensemble.
 SHIPPED_RUN = "both_distill-0"
+
+
+def held_key(run, level):
+    """Where a run's held-out rows are kept in rooms.json: the run's name, then ``@clip`` for
+    sessions with every clip at the room's SNR."""
+    return run if level == "speaker" else f"{run}@{level}"
+
+
+def held_runs(held, level):
+    """The held-out rows of one levelling, by run name."""
+    return {k.split("@")[0]: v for k, v in (held or {}).items() if k == held_key(k.split("@")[0], level)}
 
 
 def held_out_clips(rows, *, setting="default"):
@@ -548,7 +576,8 @@ def throughput(rounds=3):
 
 
 #: What each part of bench/results/rooms.json is, for the line that says when it was measured.
-PARTS = {"detection": "detection", "quiet_files": "RAVDESS files", "misses": "misses",
+PARTS = {"detection": "detection", "detection_clip": "detection with every clip at the room's SNR",
+         "quiet_files": "RAVDESS files", "misses": "misses",
          "accuracy": "the shipped model's accuracy", "held_out": "held-out accuracy", "throughput": "cost"}
 
 
@@ -569,7 +598,8 @@ def _table(first, labels, names, cell):
     return out + [f"| {label} | " + " | ".join(cell(label, n) for n in names) + " |" for label in labels]
 
 
-def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None, held=None, accuracy_date=None):
+def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None, held=None, accuracy_date=None,
+           clip_rows=None):
     names = list(dict.fromkeys(x["candidate"] for x in det_rows))
     lines = [__doc__.split("\n\n", 2)[2].split("\nEvery mask")[0].strip(), "",
              "Every mask is cut into segments as `analyse_recording` cuts them (`speech_regions`) and scored with "
@@ -650,7 +680,7 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None,
                       if est else "—")
             lines.append(f"| {room} | {mean('energy (today)', 'accuracy'):.1%} | {mean(CHOSEN, 'accuracy'):.1%} | "
                          f"{mean('energy (today)', 'tv'):.3f} | {mean(CHOSEN, 'tv'):.3f} | {spread} |")
-    if held:
+    if held_runs(held, "speaker"):
         lines += ["", "### Clip accuracy on held-out actors (fold models)", "",
                   "The same room sessions, each labelled by the fold model of a recorded `bench_honest.py` run whose "
                   "test fold holds the session's actor (16, 7, 13, 4, 20: one per fold, never heard in training), "
@@ -661,7 +691,26 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None,
                   "as wrong in the accuracy). Firm labels right: accuracy of the found clips whose label is not "
                   "marked uncertain (the model's calibrated threshold, too noisy, narrow band), and the share of "
                   "found clips marked. Issue 23's bar: mean over pink 20/10 "
-                  "and babble 20/10 >= 68%, clean not lower than today.", "", held_out_table(held)]
+                  "and babble 20/10 >= 68%, clean not lower than today.", "", held_out_table(held_runs(held, "speaker"))]
+    if clip_rows or held_runs(held, "clip"):
+        lines += ["", "### Every clip at the room's SNR", "",
+                  "The same actors, rooms and scoring, but each clip brought to -24 dBFS before the room is added "
+                  "(`bench.rooms.equal_level`), so every clip lies the room's SNR above its noise: issue 23's \"pink "
+                  "noise, 10 dB below the speech\" read clip by clip. The sections above keep each speaker's "
+                  "recorded dynamics, under which a room's SNR is the speaker's mean and the quiet clips lie lower."]
+        if clip_rows:
+            clip_names = list(dict.fromkeys(x["candidate"] for x in clip_rows))
+
+            def clip_row(label, n):
+                return next(x for x in clip_rows if x["room"] == label and x["candidate"] == n)
+
+            lines += ["", "Clips found / pauses kept:", ""]
+            lines += _table("Room", room_names, clip_names, lambda label, n: "{:.1%} / {:.1%}".format(
+                clip_row(label, n)["clips_found"] / clip_row(label, n)["clips"],
+                clip_row(label, n)["pauses_kept"] / clip_row(label, n)["pauses"]))
+        if held_runs(held, "clip"):
+            lines += ["", "Clip accuracy on held-out actors (fold models, as above):", "",
+                      held_out_table(held_runs(held, "clip"))]
     if snr:
         if snr.get("run"):
             source = (f"Held-out clips of the rooms above, labelled by the fold models of `{snr['run']}` (the "
@@ -712,6 +761,8 @@ def main():
     ap.add_argument("--report", action="store_true", help="only rewrite the section from bench/results/rooms.json")
     ap.add_argument("--held-out", nargs="+", metavar="RUN", default=[],
                     help="only label the room sessions with these bench_honest runs' fold models (NAME-SEED)")
+    ap.add_argument("--clip-level", action="store_true",
+                    help="only the sessions with every clip at the room's SNR: detection, or with --held-out labels")
     args = ap.parse_args()
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
 
@@ -721,21 +772,24 @@ def main():
         saved["measured"] = {**saved.get("measured", {}), **{k: stamp for k in parts}}
         RESULTS.write_text(json.dumps(saved, indent=1))
 
+    level = "clip" if args.clip_level else "speaker"
     for run in args.held_out:
-        save(held_out={**saved.get("held_out", {}), run: held_out(run)})
-    if not (args.report or args.throughput or args.held_out):
+        save(held_out={**saved.get("held_out", {}), held_key(run, level): held_out(run, level=level)})
+    if args.clip_level and not args.held_out:
+        save(detection_clip=detect_rooms(CANDIDATES, level="clip"))
+    if not (args.report or args.throughput or args.held_out or args.clip_level):
         save(detection=detect_all(CANDIDATES))
         save(quiet_files=quiet_files(CANDIDATES))
         save(misses=misses())
         if not args.no_accuracy:
             acc, clips = accuracy_all()
             save(accuracy=acc, clips=clips)
-    if not (args.report or args.no_throughput or args.held_out):
+    if not (args.report or args.no_throughput or args.held_out or args.clip_level):
         save(throughput=throughput())
     measured = saved.get("measured", {})
     body = report(saved["detection"], saved["quiet_files"], saved.get("accuracy"), snr_of(saved),
                   saved.get("throughput"), saved.get("clips"), saved.get("misses"), saved.get("held_out"),
-                  accuracy_date=measured.get("accuracy", {}).get("date"))
+                  accuracy_date=measured.get("accuracy", {}).get("date"), clip_rows=saved.get("detection_clip"))
     body = measured_line(measured) + "\n\n" + body
     write_section("bench_rooms", "Voice activity in rooms", body, "bench/bench_rooms.py")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.bench_rooms import BAR_ROOMS, held_out_clips, held_out_table, snr_table
+from bench.bench_rooms import BAR_ROOMS, held_key, held_out_clips, held_out_table, held_runs, room_sessions, snr_table
 from bench.sessions import Clip, covering_segments
 from ser_engine.results import NO_SPEECH, Segment
 
@@ -56,3 +56,16 @@ def test_the_snr_threshold_is_chosen_from_held_out_clips():
     assert table["clean_accuracy"] == pytest.approx(1.0)
     # 10-15 dB: 83% (within 10 points of clean? no: 17 below) -> threshold stays at 30 dB
     assert table["uncertain_below"] == 30.0
+
+
+def test_runs_at_each_clip_level_are_kept_apart_from_the_speakers_level():
+    held = {held_key("a-0", "speaker"): ["speaker rows"], held_key("a-0", "clip"): ["clip rows"],
+            held_key("b-1", "clip"): ["b"]}
+    assert held_runs(held, "speaker") == {"a-0": ["speaker rows"]}
+    assert held_runs(held, "clip") == {"a-0": ["clip rows"], "b-1": ["b"]}
+    assert held_runs(None, "clip") == {}
+
+
+def test_an_unknown_levelling_is_refused_before_any_session_is_built():
+    with pytest.raises(ValueError, match="level"):
+        room_sessions(None, (), level="room")
