@@ -416,10 +416,11 @@ def held_out(run, *, actors=ACTORS, level="speaker"):
     return rows
 
 
-#: The run of a shipped recipe whose held-out clips choose the SNR below which labels are
-#: marked uncertain (``ser_engine.vad.SNR_UNCERTAIN_DB``): the one-network recipe, shipped until
-#: the ensemble of 3 (``both_distill_ens3``) replaced it; not yet re-read with the ensemble.
-SHIPPED_RUN = "both_distill-0"
+#: The recipe whose held-out clips choose the SNR below which labels are marked uncertain
+#: (``ser_engine.vad.SNR_UNCERTAIN_DB``): the shipped ensemble of 3, every seed and levelling that
+#: was scored pooled (a clip counts once per run: the seeds' labels of it are not independent, so
+#: a bin's count overstates its evidence by up to that factor).
+SHIPPED_RECIPE = "both_distill_ens3"
 
 
 def held_key(run, level):
@@ -444,8 +445,10 @@ def held_out_clips(rows, *, setting="default"):
 def snr_of(saved):
     """The SNR table the level is read from, rebuilt from the saved clips: the shipped recipe's
     held-out clips when they were scored, else the shipped model's clips on its training actors."""
-    if SHIPPED_RUN in saved.get("held_out", {}):
-        return snr_table(held_out_clips(saved["held_out"][SHIPPED_RUN])) | {"run": SHIPPED_RUN}
+    runs = sorted(k for k in saved.get("held_out", {}) if k.split("@")[0].rsplit("-", 1)[0] == SHIPPED_RECIPE)
+    if runs:
+        clips = [c for k in runs for c in held_out_clips(saved["held_out"][k])]
+        return snr_table(clips) | {"run": ", ".join(runs)}
     return snr_table(saved["clips"]) if "clips" in saved else None
 
 
@@ -713,8 +716,9 @@ def report(det_rows, quiet_rows, acc_rows, snr, thr, clips=None, miss_rows=None,
                       held_out_table(held_runs(held, "clip"))]
     if snr:
         if snr.get("run"):
-            source = (f"Held-out clips of the rooms above, labelled by the fold models of `{snr['run']}` (the "
-                      "shipped recipe) with the app's default settings. Each clip's SNR is that of the segment its "
+            source = (f"Held-out clips of the rooms above (both levellings), labelled by the fold models of "
+                      f"{snr['run']} (the shipped recipe; a clip counts once per run, so the counts overstate the "
+                      "evidence up to that many times) with the app's default settings. Each clip's SNR is that of the segment its "
                       "label is read on (`Segment.snr_db`: the power of its speech frames against the non-speech "
                       "frames within 8 s, `ser_engine/vad.py`), the figure the app's mark reads; clips not found "
                       "(no label shown) are left out, and so is reverberation (not noise).")
