@@ -48,11 +48,12 @@ MA_TAPS = 32
 #: Power below this (per 20 ms frame) is digital silence: -100 dB.
 _FLOOR_POWER = 1e-10
 #: Labels of stretches whose speech is less than this many dB above the noise around it are
-#: uncertain. BENCHMARKS.md "Voice activity in rooms": the shipped recipe's fold models on held-out
-#: actors' room sessions, found clips pooled by their segment's SNR (clean, steady-noise and
-#: babble rooms): accuracy stays within 10 points of the clean room's (72%) from 5 dB up (66% at
-#: 5-10 dB, 73% at 10-15 dB) and falls to 59-60% below. (The model before the speech encoder fell
-#: from 15 dB.) Reverberation is not noise: it lowers accuracy without lowering this estimate.
+#: uncertain. BENCHMARKS.md "Voice activity in rooms": the shipped ensemble's fold models (3 seeds)
+#: on held-out actors' room sessions, found clips pooled by their segment's SNR (clean,
+#: steady-noise and babble rooms): accuracy stays within 10 points of the clean room's (73%) from
+#: 5 dB up (66% at 5-10 dB, 71% at 10-15 dB) and falls to 58% below. (The model before the speech
+#: encoder fell from 15 dB.) Reverberation is not noise: it lowers accuracy without lowering this
+#: estimate.
 SNR_UNCERTAIN_DB = 5.0
 
 
@@ -60,6 +61,27 @@ def too_noisy(snr_db):
     """Whether speech this far above the noise around it (dB; None: not measured) is too noisy
     for its labels to be trusted (:data:`SNR_UNCERTAIN_DB`)."""
     return snr_db is not None and snr_db < SNR_UNCERTAIN_DB
+
+
+#: A recording whose speech is less than this many dB above its noise may hold speech the
+#: detector does not find: a speaker's quiet utterances lie under a loud room's noise, show as
+#: "no speech", and the share of speech time leans to the loud emotions. bench_rooms sessions
+#: (one gain per speaker, five held-out actors): at recording SNRs of 7-23 dB (pink, brown and
+#: babble noise 20/10/5 dB below the speaker's mean level) 20-100% of the clips were found
+#: (pink 10 dB: 1 of 40 calm clips, 37 of 40 angry); from 25 dB (rooms 25-35 dB below) four
+#: speakers of five had 95-100% found, the fifth 67-90%; quiet rooms and reverberation read
+#: 39-60 dB.
+SNR_QUIET_MISSED_DB = 25.0
+
+
+def quiet_speech_note(snr_db):
+    """What a user should know about a recording whose speech is ``snr_db`` above its noise
+    (None: not measured): a sentence when quiet speech may have gone unfound
+    (:data:`SNR_QUIET_MISSED_DB`), else None."""
+    if snr_db is None or snr_db >= SNR_QUIET_MISSED_DB:
+        return None
+    return (f"noisy room (speech {snr_db:.0f} dB above the noise, below {SNR_QUIET_MISSED_DB:.0f} dB): quiet speech "
+            "may be missed and shown as \"no speech\", so the shares may lean to the loud emotions")
 
 
 #: The SNR of speech in digital silence (no noise to measure) is reported as this.

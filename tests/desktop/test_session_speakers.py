@@ -386,7 +386,9 @@ def test_why_a_label_is_uncertain_low_confidence_or_too_noisy():
     (reason,) = readout.uncertain_reasons(s)
     assert reason.startswith("too noisy: speech only 3 dB above the noise (below 5 dB")
     s.select_segment(1)  # the segment: its own SNR
-    assert readout.noise_text(s) == "Speech above the noise: 3 dB (recording) · 3 dB (this segment)"
+    first, warning = readout.noise_text(s).split("\n")
+    assert first == "Speech above the noise: 3 dB (recording) · 3 dB (this segment)"
+    assert warning.startswith("⚠ Noisy room (speech 3 dB above the noise, below 25 dB): quiet speech may be missed")
     s.select("/v/both.wav")
     assert [r.split(":")[0] for r in readout.uncertain_reasons(s)] == ["low confidence", "too noisy"]
 

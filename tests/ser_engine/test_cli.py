@@ -190,3 +190,17 @@ def test_segments_change_only_what_is_printed(tiny_bundle, folder, capsys):
         _, plain, _ = run(capsys, "predict", str(folder), "--json", *extra, "--model", str(tiny_bundle))
         _, segs, _ = run(capsys, "predict", str(folder), "--json", "--segments", *extra, "--model", str(tiny_bundle))
         assert plain == segs
+
+
+def test_a_recording_in_a_loud_room_warns_that_quiet_speech_may_be_missed(tiny_bundle, folder, tmp_path, capsys):
+    from ser_engine.audio import load_audio
+
+    clean = next(folder.iterdir())
+    y = load_audio(clean)
+    loud = np.abs(y) > 0.02 * np.abs(y).max()
+    noise = np.random.default_rng(0).standard_normal(len(y)) * np.sqrt(np.mean(y[loud] ** 2)) * 10 ** (-12 / 20)
+    sf.write(tmp_path / "noisy.wav", (y + noise).astype(np.float32), 16000)
+    code, out, err = run(capsys, "predict", str(clean), str(tmp_path / "noisy.wav"), "--model", str(tiny_bundle))
+    assert code == 0 and len(out.splitlines()) == 2
+    (warning,) = [line for line in err.splitlines() if "quiet speech may be missed" in line]
+    assert warning.startswith(f"warning: {tmp_path / 'noisy.wav'}: noisy room (speech ")

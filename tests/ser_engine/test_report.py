@@ -202,7 +202,8 @@ def test_speakers_notes_and_limits(tmp_path, bundle):
     assert "Whole recording: calm, 14% of the speech time (all speakers)" in text
     assert "Low mood reported at intake." in text and "0:06.0–0:12.0: raised voice, then quiet" in text
     assert "Analysed: 2026-12-01 09:05 UTC" in text
-    assert "4.0 dB (below 5 dB: labels marked uncertain)" in text
+    assert ("4.0 dB (below 5 dB: labels marked uncertain); noisy room (speech 4 dB above the noise, below 25 dB): "
+            "quiet speech may be missed") in text
     assert "Duration: 15:00.0" in text
 
 

@@ -6,7 +6,7 @@ import pytest
 from ser_engine.errors import SignalError
 from ser_engine.features import FeatureConfig, n_frames
 from ser_engine.segments import SegmentConfig, speech_regions
-from ser_engine.vad import SNR_MAX_DB, SpeechDetector, speech_mask, stretch_snrs
+from ser_engine.vad import SNR_MAX_DB, SNR_QUIET_MISSED_DB, SpeechDetector, quiet_speech_note, speech_mask, stretch_snrs
 from tests.conftest import requires_data
 
 SR = 16000
@@ -220,3 +220,11 @@ def test_misuse_is_refused():
         det.feed(np.zeros(100))
     with pytest.raises(ValueError, match="finish"):
         _ = SpeechDetector().frame_power
+
+
+def test_a_recording_below_the_quiet_speech_level_says_quiet_speech_may_be_missed():
+    assert quiet_speech_note(None) is None  # not measured: nothing claimed
+    assert quiet_speech_note(SNR_QUIET_MISSED_DB) is None and quiet_speech_note(SNR_MAX_DB) is None
+    note = quiet_speech_note(12.4)
+    assert note.startswith("noisy room (speech 12 dB above the noise, below 25 dB): quiet speech may be missed")
+    assert "loud emotions" in note
