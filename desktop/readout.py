@@ -25,9 +25,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ser_engine.channel import narrow_band_reason, poor_channel, speaker_normalisation
+from ser_engine.channel import narrow_band_reason, poor_channel, quiet_speech_reason, speaker_normalisation
 from ser_engine.results import MIX_RECORDING, NO_SPEECH, describe_mix, speaker_title
-from ser_engine.vad import quiet_speech_note
 
 from .headline import is_long, share_headline, summary_of, too_noisy
 from .session import ANALYSING, CANCELLED, ERROR, ESTIMATE, ESTIMATE_RIGHT, QUEUED, Session
@@ -272,12 +271,14 @@ def uncertain_reasons(session: Session) -> list[str]:
     narrow = narrow_band_reason(result, norm)
     if narrow:
         reasons.append(narrow)
+    quiet = quiet_speech_reason(result) if seg is None else None  # the session's shares, not a segment's label
+    if quiet:
+        reasons.append(quiet)
     return reasons or ["marked uncertain by the analysis"]
 
 
 def noise_text(session: Session) -> str:
-    """How far the speech lies above the noise: the recording's and the selected segment's, and
-    in a noisy room that quiet speech may be missed (:func:`ser_engine.vad.quiet_speech_note`)."""
+    """How far the speech lies above the noise: the recording's and the selected segment's."""
     result = session.selected_result()
     if result is None:
         return ""
@@ -289,8 +290,7 @@ def noise_text(session: Session) -> str:
     seg = session.selected_segment()
     if seg is not None and seg.is_speech:
         text += f" · {db(seg.snr_db)} (this segment)"
-    note = quiet_speech_note(result.snr_db)
-    return text if note is None else f"{text}\n⚠ {note[0].upper()}{note[1:]}."
+    return text
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,8 @@ RAVDESS clips, clean and through each channel of that test, are in the comment o
 
 import numpy as np
 
-from .vad import too_noisy
+from .results import LONG_RECORDING_S
+from .vad import quiet_speech_note, too_noisy
 
 #: Frequencies (Hz) of the speech band a telephone keeps, and of the band above it that wide-band
 #: speech has and a telephone line does not.
@@ -105,10 +106,30 @@ def speaker_normalisation(result, index):
 
 
 def poor_channel(result, normalisation=None):
-    """Whether a recording's labels (or one speaker's: ``normalisation``) cannot be trusted for
-    what the channel did to the speech: too noisy (:func:`ser_engine.vad.too_noisy`), or
-    narrow-band and labelled alone."""
-    return too_noisy(getattr(result, "snr_db", None)) or narrow_and_alone(result, normalisation)
+    """Whether a recording's answer (or one speaker's: ``normalisation``) cannot be trusted for
+    what the channel did to the speech: too noisy (:func:`ser_engine.vad.too_noisy`),
+    narrow-band and labelled alone, or a session whose room may have hidden its quiet speech
+    (:func:`hides_quiet_speech`)."""
+    return (too_noisy(getattr(result, "snr_db", None)) or narrow_and_alone(result, normalisation)
+            or hides_quiet_speech(result))
+
+
+def hides_quiet_speech(result):
+    """Whether a session (longer than one utterance: :data:`~ser_engine.results.LONG_RECORDING_S`)
+    lies so little above its room's noise that its quiet speech may not have been found
+    (:func:`ser_engine.vad.quiet_speech_note`). Its share of speech time then leans to the loud
+    emotions: in pink noise 10 dB below a speaker's level, 1 of 40 calm clips was found and 37 of
+    40 angry ones (BENCHMARKS.md "Voice activity in rooms"), and a balanced session read "angry,
+    82% of speech". A clip of one utterance is its own speech, found or not: its label holds as
+    it is (found clips in such rooms were labelled about as well as in a quiet one)."""
+    long = float(getattr(result, "duration", 0.0) or 0.0) > LONG_RECORDING_S
+    return long and quiet_speech_note(getattr(result, "snr_db", None)) is not None
+
+
+def quiet_speech_reason(result):
+    """Why :func:`hides_quiet_speech` makes a session's answer uncertain, in a clinician's words,
+    or None."""
+    return quiet_speech_note(result.snr_db) if hides_quiet_speech(result) else None
 
 
 def narrow_band_reason(result, normalisation=None):

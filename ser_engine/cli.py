@@ -176,7 +176,7 @@ def _predict(args):
     from .predictor import Predictor
     from .results import describe_mix, speaker_name
     from .segments import SegmentConfig
-    from .vad import quiet_speech_note
+    from .channel import quiet_speech_reason
 
     if args.reference_span and not args.reference:
         print("ser: --reference-span needs --reference FILE", file=sys.stderr)
@@ -200,7 +200,7 @@ def _predict(args):
         if res.ok and res.normalisation.note and res.normalisation.note not in refused:
             refused.add(res.normalisation.note)
             print(f"warning: {res.normalisation.note}", file=sys.stderr)
-        quiet = quiet_speech_note(res.snr_db) if res.ok else None
+        quiet = quiet_speech_reason(res) if res.ok else None
         if quiet:
             print(f"warning: {res.path}: {quiet}", file=sys.stderr)
         if args.json:

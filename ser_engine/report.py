@@ -224,7 +224,8 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
     else:  # the patient's answer first, as the queue and the panel give it once the patient is chosen
         answers = [("Model's answer", _patient_answer(timeline, review, patient, below)),
                    ("Whole recording", f"{answer} (all speakers)")]
-    from .vad import SNR_UNCERTAIN_DB, quiet_speech_note
+    from .channel import narrow_band_reason, quiet_speech_reason
+    from .vad import SNR_UNCERTAIN_DB
 
     if timeline.snr_db is None:
         snr = "not measured (too little speech or pause to compare)"
@@ -232,10 +233,8 @@ def report_content(timeline: Any, review: Any = None, bundle: Any = None, *,
         snr = f"{timeline.snr_db:.1f} dB"
         snr += (f" (below {SNR_UNCERTAIN_DB:.0f} dB: labels marked uncertain)" if timeline.snr_db < SNR_UNCERTAIN_DB
                 else "")
-        quiet = quiet_speech_note(timeline.snr_db)
+        quiet = quiet_speech_reason(timeline)
         snr += f"; {quiet}" if quiet else ""
-    from .channel import narrow_band_reason
-
     narrow = narrow_band_reason(timeline)
     mix = describe_mix(getattr(timeline, "emotion_mix", None))
     facts = [("Recording", name),

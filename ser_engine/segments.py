@@ -568,8 +568,11 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
                         emotion_mix=_mix_source(bool(mixes)) if speech else None)
     timeline.mix_evidence = labeller.evidence.get(None)
     timeline.mix_speech_seconds = labeller.speech_seconds.get(None)
-    # the channel's rule is the screens' and the report's (ser_engine.channel), applied once here
+    # the channel's rule is the screens' and the report's (ser_engine.channel), applied once here,
+    # to the recording's answer and to each speaker's
     timeline.uncertain = answer.uncertain or poor_channel(timeline)
+    for sp in speaker_results:
+        sp.uncertain = sp.uncertain or poor_channel(timeline, sp.normalisation)
     return timeline
 
 

@@ -386,11 +386,26 @@ def test_why_a_label_is_uncertain_low_confidence_or_too_noisy():
     (reason,) = readout.uncertain_reasons(s)
     assert reason.startswith("too noisy: speech only 3 dB above the noise (below 5 dB")
     s.select_segment(1)  # the segment: its own SNR
-    first, warning = readout.noise_text(s).split("\n")
-    assert first == "Speech above the noise: 3 dB (recording) · 3 dB (this segment)"
-    assert warning.startswith("⚠ Noisy room (speech 3 dB above the noise, below 25 dB): quiet speech may be missed")
+    assert readout.noise_text(s) == "Speech above the noise: 3 dB (recording) · 3 dB (this segment)"
     s.select("/v/both.wav")
     assert [r.split(":")[0] for r in readout.uncertain_reasons(s)] == ["low confidence", "too noisy"]
+
+
+def test_a_session_in_a_loud_room_says_its_shares_may_lean_to_the_loud_emotions():
+    s, rec, run = ready_session(lambda p, job: {"/v/room.wav": two_speakers(p, snr=12.0),
+                                                "/v/quiet.wav": two_speakers(p, snr=30.0),
+                                                "/v/clip.wav": clip(p, "sad", 0.9, snr=12.0)}[p])
+    s.add(["/v/room.wav", "/v/quiet.wav", "/v/clip.wav"])
+    run()
+    s.select("/v/room.wav")
+    (reason,) = [r for r in readout.uncertain_reasons(s) if r.startswith("noisy room")]
+    assert reason.startswith("noisy room (speech 12 dB above the noise, below 25 dB): quiet speech may be missed")
+    s.select_segment(1)  # a segment's label is its own speech, found: the session's reason is not its
+    assert not any(r.startswith("noisy room") for r in readout.uncertain_reasons(s))
+    s.select("/v/quiet.wav")
+    assert not any(r.startswith("noisy room") for r in readout.uncertain_reasons(s))
+    s.select("/v/clip.wav")  # one utterance at 12 dB: labelled as found, not uncertain
+    assert readout.uncertain_reasons(s) == [] and not readout.headline_view(s).uncertain
 
 
 def test_a_narrow_band_clip_labelled_alone_says_so_and_one_with_a_baseline_does_not():

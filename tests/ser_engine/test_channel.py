@@ -1,5 +1,7 @@
 """What the channel left of the speech: narrow-band speech labelled alone is marked uncertain."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import scipy.signal as sig
@@ -8,7 +10,15 @@ import soxr
 
 from ser_engine.audio import load_audio
 from ser_engine.baseline import speaker_baseline
-from ser_engine.channel import NARROW_BAND_DB, band_ratio_db, narrow_and_alone, narrow_band, poor_channel
+from ser_engine.channel import (
+    NARROW_BAND_DB,
+    band_ratio_db,
+    hides_quiet_speech,
+    narrow_and_alone,
+    narrow_band,
+    poor_channel,
+    quiet_speech_reason,
+)
 from ser_engine.features import FeatureConfig, filter_banks
 from ser_engine.results import NO_SPEECH, Normalisation
 from ser_engine.segments import (
@@ -124,3 +134,14 @@ def test_a_clip_in_pink_noise_at_0_db_is_too_noisy_not_narrow_band(shipped_predi
     tl = analyse_recording(shipped_predictor, tmp_path / "noisy.wav")
     assert not narrow_band(tl.band_db) and not narrow_and_alone(tl)
     assert tl.snr_db < 5 and tl.uncertain
+
+
+def test_a_session_under_the_quiet_speech_level_is_a_poor_channel_and_a_clip_is_not():
+    def rec(duration, snr):
+        return SimpleNamespace(duration=duration, snr_db=snr, band_db=-20.0, normalisation=None)
+
+    assert hides_quiet_speech(rec(600.0, 12.0)) and poor_channel(rec(600.0, 12.0))
+    assert quiet_speech_reason(rec(600.0, 12.0)).startswith("noisy room (speech 12 dB above the noise")
+    for quiet in (rec(600.0, 25.0), rec(600.0, None), rec(4.0, 12.0)):  # a quiet room, not measured, one clip
+        assert not hides_quiet_speech(quiet) and quiet_speech_reason(quiet) is None
+    assert not poor_channel(rec(4.0, 12.0))

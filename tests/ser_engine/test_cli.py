@@ -192,15 +192,21 @@ def test_segments_change_only_what_is_printed(tiny_bundle, folder, capsys):
         assert plain == segs
 
 
-def test_a_recording_in_a_loud_room_warns_that_quiet_speech_may_be_missed(tiny_bundle, folder, tmp_path, capsys):
+def test_a_session_in_a_loud_room_warns_that_quiet_speech_may_be_missed(tiny_bundle, folder, tmp_path, capsys):
     from ser_engine.audio import load_audio
 
-    clean = next(folder.iterdir())
-    y = load_audio(clean)
+    clips = [load_audio(p) for p in sorted(folder.iterdir())]
+    pause = np.zeros(16000, np.float32)
+    y = np.concatenate([part for _ in range(5) for c in clips for part in (c, pause)])  # ~45 s: a session
+    assert len(y) > 35 * 16000
     loud = np.abs(y) > 0.02 * np.abs(y).max()
     noise = np.random.default_rng(0).standard_normal(len(y)) * np.sqrt(np.mean(y[loud] ** 2)) * 10 ** (-12 / 20)
-    sf.write(tmp_path / "noisy.wav", (y + noise).astype(np.float32), 16000)
-    code, out, err = run(capsys, "predict", str(clean), str(tmp_path / "noisy.wav"), "--model", str(tiny_bundle))
-    assert code == 0 and len(out.splitlines()) == 2
+    sf.write(tmp_path / "quiet room.wav", y, 16000)
+    sf.write(tmp_path / "loud room.wav", (y + noise).astype(np.float32), 16000)
+    code, out, err = run(capsys, "predict", str(tmp_path / "quiet room.wav"), str(tmp_path / "loud room.wav"),
+                         "--model", str(tiny_bundle))
+    assert code == 0
+    quiet, loud_room = out.splitlines()
     (warning,) = [line for line in err.splitlines() if "quiet speech may be missed" in line]
-    assert warning.startswith(f"warning: {tmp_path / 'noisy.wav'}: noisy room (speech ")
+    assert warning.startswith(f"warning: {tmp_path / 'loud room.wav'}: noisy room (speech ")
+    assert loud_room.split("\t")[3] == "uncertain"  # the session's answer, on every path
