@@ -8,7 +8,7 @@ import numpy as np
 
 from ser_engine import EMOTIONS
 from ser_engine.atomic import atomic_write_bytes, atomic_write_text
-from ser_engine.vad import SNR_UNCERTAIN_DB
+from ser_engine.vad import SNR_QUIET_MISSED_DB, SNR_UNCERTAIN_DB
 
 from .config import snr_phrase, trained_noise_snrs
 from .evaluate import MODE_TITLES
@@ -312,10 +312,12 @@ def _condition_lines(conditions):
 def _room_line(noise_snrs):
     """The room-noise limit, by whether the model was trained with noisy copies."""
     where = ("BENCHMARKS.md has what rooms cost the shipped recipe on unseen actors: \"Voice activity in rooms\" "
-             "(sessions in pink, brown and babble noise and reverberation; most of the loss there is speech the "
-             "detector does not find below the noise, shown as \"no speech\") and \"Speaker baselines and front "
-             "ends under the honest protocol\" (white noise 30 dB below the speech, and rooms drawn per clip); "
-             f"labels of speech less than {SNR_UNCERTAIN_DB:g} dB above the noise around it are marked uncertain.")
+             "(sessions in pink, brown and babble noise and reverberation, every clip at the room's level and with "
+             "a speaker's own dynamics) and \"Speaker baselines and front ends under the honest protocol\" (white "
+             "noise 30 dB below the speech, and rooms drawn per clip). In a loud room a speaker's quiet utterances "
+             "lie under the noise and are not found (shown as \"no speech\"), so a session's shares lean to the "
+             f"loud emotions: a session less than {SNR_QUIET_MISSED_DB:g} dB above its noise is marked uncertain, "
+             f"and labels of speech less than {SNR_UNCERTAIN_DB:g} dB above the noise around it are too.")
     if noise_snrs:
         return (f"- Room noise still lowers accuracy, although the model was trained with copies of its recordings "
                 f"in white noise {snr_phrase(noise_snrs)} dB below the speech. {where} "

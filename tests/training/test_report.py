@@ -16,7 +16,8 @@ def test_the_room_noise_limit_says_whether_the_model_was_trained_with_noisy_copi
     clean = model_card(_manifest([]), {})
     assert "trained with copies of its recordings in white noise 20 and 10 dB below the speech" in noisy
     assert "pink, brown and babble noise and reverberation" in noisy
-    assert "less than 5 dB above the noise around it are marked uncertain" in noisy
+    assert "less than 5 dB above the noise around it are too" in noisy
+    assert "a session less than 25 dB above its noise is marked uncertain" in noisy
     assert "the model was not trained with noise" in clean and "20 and 10 dB" not in clean
     # an older bundle without the field reads as trained without noise
     old = _manifest([])
