@@ -310,17 +310,23 @@ class Labeller:
     speakers : sequence of int or None
         The speaker of each region of the plan (speaker turns): a segment never spans two
         speakers, and :meth:`answer` can answer for one speaker.
+    mix_firms : bool
+        Whether a recording's own mix (:meth:`adapt_mix`) may make a segment firm. False: a
+        segment is also uncertain when its label's probability under the training data's mix
+        (what its speech alone says) is below ``uncertain_below``, so the mix can mark labels
+        uncertain but never lift the mark.
     """
 
     def __init__(self, plan: WindowPlan, *, labels: Sequence[str], temperature: float | Sequence[float],
                  uncertain_below: float, rate: float, duration: float, smooth: int,
-                 speakers: Sequence[int] | None = None):
+                 speakers: Sequence[int] | None = None, mix_firms: bool = True):
         self.plan = plan
         self.labels = list(labels)
         self.temperature: float | list[float] = (list(temperature) if isinstance(temperature, Sequence)
                                                   else float(temperature))
         self.speakers = None if speakers is None else list(speakers)
         self.uncertain_below = float(uncertain_below)
+        self.mix_firms = bool(mix_firms)
         self.rate = float(rate)
         self.duration = float(duration)
         self.h = max(int(smooth), 1) // 2
@@ -345,7 +351,7 @@ class Labeller:
         self._emitted: list[tuple[int, int, int]] = []
         self._last = last_in_region(plan.region)
         self._next = 0
-        self._open: list | None = None  # [start, end, label, [(frames, probs)], speaker]
+        self._open: list | None = None  # [start, end, label, [(frames, probs, probs alone)], speaker]
 
     @property
     def finished(self) -> bool:
@@ -450,7 +456,8 @@ class Labeller:
         if i < 0:
             return self._extend(lo, hi, NO_SPEECH, None, None)
         p = self.element_probs(i)
-        return self._extend(lo, hi, self.labels[int(np.argmax(p))], p, self.element_speaker[i])
+        alone = None if self.element_mix[i] is None else calibrated(self.element_logp[i], self.element_temperature[i])
+        return self._extend(lo, hi, self.labels[int(np.argmax(p))], p, self.element_speaker[i], alone)
 
     def _merge_again(self) -> None:
         """The segments from every element again (after their probabilities moved)."""
@@ -462,7 +469,10 @@ class Labeller:
             segments.append(self._close())
         self.segments = segments
 
-    def _extend(self, lo: int, hi: int, label: str, probs: np.ndarray | None, speaker: int | None) -> list[Segment]:
+    def _extend(self, lo: int, hi: int, label: str, probs: np.ndarray | None, speaker: int | None,
+                alone: np.ndarray | None = None) -> list[Segment]:
+        """Element ``[lo, hi)`` into the open segment; ``alone``: its probabilities under the
+        training data's mix when a recording's mix moved them (None: ``probs`` are those)."""
         start, end = min(lo / self.rate, self.duration), min(hi / self.rate, self.duration)
         done = []
         if self._open is not None and (self._open[2] != label or self._open[4] != speaker):
@@ -471,7 +481,7 @@ class Labeller:
             self._open = [start, end, label, [], speaker]
         self._open[1] = end
         if probs is not None:  # weighed in frames, as the answer weighs it
-            self._open[3].append((hi - lo, probs))
+            self._open[3].append((hi - lo, probs, probs if alone is None else alone))
         return done
 
     def _close(self) -> Segment:
@@ -480,10 +490,14 @@ class Labeller:
         self._open = None
         if label == NO_SPEECH:
             return Segment(start, end, label, None, {}, False)
-        w = np.array([d for d, _ in parts], np.float64)
-        p = (np.stack([q for _, q in parts]) * w[:, None]).sum(0) / w.sum()
-        conf = float(p[self.labels.index(label)])
-        return Segment(start, end, label, conf, probs_dict(self.labels, p), conf < self.uncertain_below, speaker)
+        w = np.array([d for d, _, _ in parts], np.float64)
+        p = (np.stack([q for _, q, _ in parts]) * w[:, None]).sum(0) / w.sum()
+        k = self.labels.index(label)
+        conf = float(p[k])
+        uncertain = conf < self.uncertain_below
+        if not self.mix_firms:  # what the speech alone says of this label
+            uncertain |= float((np.stack([a[k] for _, _, a in parts]) * w).sum() / w.sum()) < self.uncertain_below
+        return Segment(start, end, label, conf, probs_dict(self.labels, p), uncertain, speaker)
 
 
 def label_windows(model: Any, feats: Sequence[np.ndarray], regions: Sequence[tuple[int, int]], stats: Any,

@@ -138,6 +138,10 @@ class SegmentConfig:
         (:func:`~ser_engine.labelling.mix_evidence`) before it is used.
     min_mix_evidence_rate : float
         The same per second of speech.
+    mix_firms : bool
+        Whether the recording's own mix may make a segment's label firm (``Labeller``'s
+        ``mix_firms``); False: a segment is uncertain whenever its speech alone, under the
+        training data's mix, is below the model's threshold for its label.
     speakers : int or None
         1: the recording is one speaker's (no speaker step). 2 or more: that many speakers;
         None: their number is estimated (:mod:`ser_engine.speakers`: less reliable than a
@@ -159,6 +163,7 @@ class SegmentConfig:
     mix_strength: float = MIX_STRENGTH_S
     min_mix_evidence: float = MIN_MIX_EVIDENCE
     min_mix_evidence_rate: float = MIN_MIX_EVIDENCE_RATE
+    mix_firms: bool = True
     speakers: int | None = 1
 
 
@@ -520,7 +525,8 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
              else [predictor.bundle.temperature(per_speaker[k].mode) for k in speakers])
     labeller = Labeller(plan_windows(regions, rec.n_frames, length=predictor.window.length, hop=predictor.window.hop),
                         labels=predictor.labels, temperature=temps, uncertain_below=predictor.bundle.uncertain_below,
-                        rate=rec.rate, duration=duration, smooth=config.smooth, speakers=speakers)
+                        rate=rec.rate, duration=duration, smooth=config.smooth, speakers=speakers,
+                        mix_firms=config.mix_firms)
 
     # narrow-band speech labelled alone is not trusted (ser_engine.channel); a speaker baseline
     # from the same channel makes it so again, so the mark follows each unit's normalisation

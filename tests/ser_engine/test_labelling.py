@@ -153,12 +153,12 @@ def gates(evidence):
     return {"min_seconds": 30.0, "min_evidence": evidence, "min_evidence_rate": -np.inf}
 
 
-def _skewed_labeller(seconds, speakers=None):
+def _skewed_labeller(seconds, speakers=None, *, mix_firms=True):
     """A labeller over ``seconds`` of speech in 3 s regions, every window read as 47% class c (b 35%)."""
     regions = [(400 * i + 50, 400 * i + 350) for i in range(int(seconds // 3))]
     plan = plan_windows(regions, 400 * len(regions) + 50, length=300, hop=100)
     lab = Labeller(plan, labels=LABELS, temperature=1.0, uncertain_below=0.5, rate=100.0,
-                   duration=plan.elements[-1][1] / 100, smooth=1, speakers=speakers)
+                   duration=plan.elements[-1][1] / 100, smooth=1, speakers=speakers, mix_firms=mix_firms)
     lab.add(np.log(_read_under_training_mix(np.tile([0.3, 0.3, 0.4], (plan.n_windows, 1)))))
     return lab
 
@@ -180,6 +180,21 @@ def test_adapting_the_mix_relabels_segments_and_answer_together():
     mean = sum(np.array([s.probabilities[k] for k in LABELS]) * s.duration for s in speech)
     np.testing.assert_allclose(mean / sum(s.duration for s in speech),
                                [after.probabilities[k] for k in LABELS], atol=1e-9)
+
+
+def test_without_mix_firms_the_mix_moves_labels_but_never_lifts_their_mark():
+    firm, kept = _skewed_labeller(120), _skewed_labeller(120, mix_firms=False)
+    for lab in (firm, kept):
+        lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0))
+    # the same segments and probabilities; their speech alone read 47%, below the threshold of 50%
+    assert [(s.start, s.end, s.label, s.confidence) for s in firm.segments] == \
+        [(s.start, s.end, s.label, s.confidence) for s in kept.segments]
+    speech = [(a, b) for a, b in zip(firm.segments, kept.segments, strict=True) if a.is_speech]
+    assert speech and all(a.confidence > 0.6 and not a.uncertain and b.uncertain for a, b in speech)
+    # with the training data's mix kept, the rule changes nothing
+    untouched = _skewed_labeller(24, mix_firms=False)
+    assert untouched.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0)) == {}
+    assert all(s.uncertain for s in untouched.segments if s.is_speech)
 
 
 def test_too_little_speech_keeps_the_training_mix():

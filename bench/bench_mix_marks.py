@@ -1,0 +1,148 @@
+"""Labels a session's own mix of emotions made firm: should the mix be able to lift a label's
+"uncertain" mark?
+
+    python bench/bench_mix_marks.py both_distill_ens3-0 both_distill_ens3-1 both_distill_ens3-2
+    python bench/bench_mix_marks.py --report     # only rewrite the section from bench/results/mix_marks.json
+
+When a session is lopsided, the labelling core moves every element's probabilities to the
+session's own mix (``ser_engine.labelling.Labeller.adapt_mix``). That sharpens them towards the
+session's common emotions, so a segment whose speech alone gave its label 40% can read 90%
+under the mix and lose its "uncertain" mark. ``SegmentConfig.mix_firms=False`` keeps such a
+segment uncertain: it is marked when its label's probability is below the model's threshold
+under the session's mix *or* under the training data's (what its speech alone says).
+
+Sessions: those of ``bench_honest.py`` (each actor's 60 clips once, and three lopsided ones of
+4 minutes: neutral/calm/sad, angry/fearful/surprised, sad only; the same draws), of each fold's
+test actors and of its validation actors, labelled by the fold models of a recorded
+``bench_honest`` run through the app's path with its default settings, once with each rule.
+A clip is read on the segment that covers most of it (what a user reads for it).
+
+Rule, fixed before the runs: ``mix_firms=False`` is adopted when, on the **validation** actors'
+sessions of every run, at most half of the labels it newly marks are right: the model's own
+threshold is where an uncertain label is more often wrong than right, and the same is asked of
+the labels this rule marks.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.record import commit, write_section  # noqa: E402
+
+RESULTS = REPO / "bench" / "results" / "mix_marks.json"
+
+
+def clip_marks(segments, clips):
+    """Per clip: ``(found, right, marked)`` as a user reads it (the covering segment)."""
+    from bench.sessions import covering_segments
+
+    out = []
+    for seg, clip in zip(covering_segments(segments, clips), clips, strict=True):
+        found = seg is not None
+        out.append((found, found and seg.label == clip.emotion, found and bool(seg.uncertain)))
+    return out
+
+
+def score_run(run):
+    """Every session of ``run`` (``NAME-SEED``) labelled under both rules: a list of rows."""
+    from bench.bench_honest import DATA, SESSIONS, SKEWED_MINUTES, FoldBundle, saved_run, validation_actors
+    from bench.sessions import one_speaker
+    from ser_engine.predictor import Predictor
+    from ser_engine.segments import SegmentConfig, label_recording, read_recording
+    from training.dataset import discover
+    from training.evaluate import actor_folds
+
+    name, seed = run.rsplit("-", 1)
+    seed = int(seed)
+    cfg, cv = saved_run(name, seed)
+    actors = discover(DATA).actors
+    folds = actor_folds(actors, cfg.folds)
+    val = validation_actors(actors, folds, cfg)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ser-mix-marks-") as tmp:
+        for k, test_actors in enumerate(folds):
+            predictor = Predictor(FoldBundle(cv.models[k], cfg, cv.temperatures, memo=True))
+            for role, group in (("test", test_actors), ("validation", val(k))):
+                for actor in group:
+                    for s, (kind, emotions, skewed) in enumerate(SESSIONS):
+                        session = one_speaker(actor, emotions=emotions, seed=seed * 100 + s,
+                                              minutes=SKEWED_MINUTES if skewed else None)
+                        wav = session.write(Path(tmp) / f"a{actor}-{s}.wav")
+                        read = read_recording(predictor, wav, content_hash=False)
+                        row = dict(run=run, fold=k, role=role, actor=actor, kind=kind, skewed=skewed)
+                        for firms in (True, False):
+                            tl = label_recording(predictor, read, None, config=SegmentConfig(mix_firms=firms))
+                            row["firms" if firms else "alone"] = clip_marks(tl.segments, session.clips)
+                            row["mix"] = tl.emotion_mix
+                        predictor.model.forget()
+                        rows.append(row)
+                        print(f"{run} fold {k} {role} actor {actor} {kind}: mix {row['mix']}", flush=True)
+    return rows
+
+
+def figures(rows):
+    """Pooled over ``rows``: clips, and under each rule the share wrong and not marked, the share
+    marked; and the labels the second rule newly marks, right and wrong."""
+    a = np.array([c for r in rows for c in r["firms"]], bool).reshape(-1, 3)
+    b = np.array([c for r in rows for c in r["alone"]], bool).reshape(-1, 3)
+    if not len(a):
+        return None
+    found, right = a[:, 0], a[:, 1]
+    new = b[:, 2] & ~a[:, 2]
+    return dict(clips=len(a), wrong_firm=float((found & ~right & ~a[:, 2]).mean()),
+                wrong_firm_alone=float((found & ~right & ~b[:, 2]).mean()),
+                marked=float(a[:, 2][found].mean()), marked_alone=float(b[:, 2][found].mean()),
+                accuracy=float(right.mean()), newly=int(new.sum()), newly_right=int((new & right).sum()))
+
+
+def report(saved):
+    runs = sorted(saved["runs"])
+    lines = [__doc__.split("\n\n", 2)[2].strip(), "",
+             "| Run | Actors | Sessions | Clips | Accuracy | Wrong, not marked: mix may lift the mark / may not | "
+             "Marked: may / may not | Labels newly marked: right of all |", "|---|---|---|---|---|---|---|---|"]
+    verdict = []
+    for run in runs:
+        for role in ("validation", "test"):
+            for part, sel in (("all", None), ("lopsided", True)):
+                rows = [r for r in saved["runs"][run] if r["role"] == role and (sel is None or r["skewed"] == sel)]
+                f = figures(rows)
+                if f is None:
+                    continue
+                share = f"{f['newly_right']} of {f['newly']}" + (f" ({f['newly_right'] / f['newly']:.0%})"
+                                                                  if f["newly"] else "")
+                lines.append(f"| `{run}` | {role} | {part} ({len(rows)}) | {f['clips']} | {f['accuracy']:.1%} | "
+                             f"{f['wrong_firm']:.1%} / {f['wrong_firm_alone']:.1%} | {f['marked']:.1%} / "
+                             f"{f['marked_alone']:.1%} | {share} |")
+                if role == "validation" and part == "all":
+                    verdict.append(f["newly"] == 0 or f["newly_right"] <= f["newly"] / 2)
+    adopted = bool(verdict) and all(verdict)
+    lines += ["", f"Verdict (validation, every run): **{'adopted' if adopted else 'not adopted'}** "
+              f"(`SegmentConfig.mix_firms` {'False' if adopted else 'True'} in the app)."]
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("runs", nargs="*", metavar="RUN", help="bench_honest runs with saved fold models (NAME-SEED)")
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": {}, "commits": {}}
+    for run in args.runs:
+        saved["runs"][run] = score_run(run)
+        saved["commits"][run] = commit()
+        RESULTS.write_text(json.dumps(saved))
+    stamps = "; ".join(f"`{r}` {c}" for r, c in sorted(saved["commits"].items()))
+    body = report(saved) + "\n\nEach run's commit: " + stamps
+    write_section("bench_mix_marks", "Labels a session's own mix made firm", body, "bench/bench_mix_marks.py")
+    print(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""The mix-marks bench's figures: which labels the second rule newly marks (no model)."""
+
+import pytest
+
+from bench.bench_mix_marks import figures
+
+
+def _row(firms, alone, *, role="validation", skewed=True):
+    return dict(run="r-0", fold=0, role=role, actor=4, kind="sad only", skewed=skewed, firms=firms, alone=alone,
+                mix="recording")
+
+
+def test_labels_newly_marked_are_counted_right_and_wrong():
+    # (found, right, marked): a right label newly marked, a wrong one newly marked, one marked under both,
+    # a clip not found
+    firms = [(True, True, False), (True, False, False), (True, False, True), (False, False, False)]
+    alone = [(True, True, True), (True, False, True), (True, False, True), (False, False, False)]
+    f = figures([_row(firms, alone)])
+    assert (f["clips"], f["newly"], f["newly_right"]) == (4, 2, 1)
+    assert f["wrong_firm"] == pytest.approx(1 / 4) and f["wrong_firm_alone"] == 0.0
+    assert f["marked"] == pytest.approx(1 / 3) and f["marked_alone"] == 1.0  # of the clips found
+    assert figures([]) is None
