@@ -50,6 +50,13 @@ def clip_marks(segments, clips):
     return out
 
 
+def clip_confidences(segments, clips):
+    """Per clip: the confidence shown on its covering segment (None: not found)."""
+    from bench.sessions import covering_segments
+
+    return [None if seg is None else seg.confidence for seg in covering_segments(segments, clips)]
+
+
 def score_run(run):
     """Every session of ``run`` (``NAME-SEED``) labelled under both rules: a list of rows."""
     from bench.bench_honest import DATA, SESSIONS, SKEWED_MINUTES, FoldBundle, saved_run, validation_actors
@@ -81,6 +88,7 @@ def score_run(run):
                             tl = label_recording(predictor, read, None, config=SegmentConfig(mix_firms=firms))
                             row["firms" if firms else "alone"] = clip_marks(tl.segments, session.clips)
                             row["mix"] = tl.emotion_mix
+                        row["confidence"] = clip_confidences(tl.segments, session.clips)  # the same under both
                         predictor.model.forget()
                         rows.append(row)
                         print(f"{run} fold {k} {role} actor {actor} {kind}: mix {row['mix']}", flush=True)
@@ -100,6 +108,42 @@ def figures(rows):
                 wrong_firm_alone=float((found & ~right & ~b[:, 2]).mean()),
                 marked=float(a[:, 2][found].mean()), marked_alone=float(b[:, 2][found].mean()),
                 accuracy=float(right.mean()), newly=int(new.sum()), newly_right=int((new & right).sum()))
+
+
+#: Bins of the confidence shown, for the reliability table.
+CONFIDENCE_BINS = (0.0, 0.53, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001)
+BIN_EDGES = list(zip(CONFIDENCE_BINS[:-1], CONFIDENCE_BINS[1:], strict=True))
+
+
+def reliability(rows):
+    """Per bin of the confidence shown: ``(clips, share right)`` of the found clips of ``rows``."""
+    pairs = [(c, right) for r in rows for c, (_, right, _) in zip(r["confidence"], r["firms"], strict=True)
+             if c is not None]
+    out = []
+    for lo, hi in BIN_EDGES:
+        sel = [right for c, right in pairs if lo <= c < hi]
+        out.append((len(sel), float(np.mean(sel)) if sel else None))
+    return out
+
+
+def reliability_table(saved):
+    """What a confidence means in sessions labelled under their own mix and under the training
+    data's, test actors of every run pooled."""
+    rows = [r for run in saved["runs"].values() for r in run if r["role"] == "test" and "confidence" in r]
+    if not rows:
+        return []
+    groups = [("lopsided, own mix", [r for r in rows if r["skewed"] and r["mix"] == "recording"]),
+              ("balanced, training data's mix", [r for r in rows if not r["skewed"] and r["mix"] != "recording"])]
+    edges = [f"{lo:.0%}–{min(hi, 1):.0%}" for lo, hi in BIN_EDGES]
+    lines = ["", "What the confidence shown means (test actors, every run pooled; sessions labelled under their "
+             "own mix, and balanced sessions the app left under the training data's): clips, share right.", "",
+             "| Confidence shown | " + " | ".join(f"{name} ({len(rs)} sessions)" for name, rs in groups) + " |",
+             "|---|" + "---|" * len(groups)]
+    tables = [reliability(rs) for _, rs in groups]
+    for i, edge in enumerate(edges):
+        cells = [f"{n}, {acc:.0%}" if acc is not None else "—" for n, acc in (t[i] for t in tables)]
+        lines.append(f"| {edge} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def report(saved):
@@ -125,7 +169,7 @@ def report(saved):
     adopted = bool(verdict) and all(verdict)
     lines += ["", f"Verdict (validation, every run): **{'adopted' if adopted else 'not adopted'}** "
               f"(`SegmentConfig.mix_firms` {'False' if adopted else 'True'} in the app)."]
-    return "\n".join(lines)
+    return "\n".join(lines + reliability_table(saved))
 
 
 def main():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.bench_mix_marks import figures
+from bench.bench_mix_marks import figures, reliability
 
 
 def _row(firms, alone, *, role="validation", skewed=True):
@@ -20,3 +20,11 @@ def test_labels_newly_marked_are_counted_right_and_wrong():
     assert f["wrong_firm"] == pytest.approx(1 / 4) and f["wrong_firm_alone"] == 0.0
     assert f["marked"] == pytest.approx(1 / 3) and f["marked_alone"] == 1.0  # of the clips found
     assert figures([]) is None
+
+
+def test_reliability_pools_the_found_clips_by_the_confidence_shown():
+    firms = [(True, True, False), (True, False, False), (True, True, False), (False, False, False)]
+    row = _row(firms, firms) | {"confidence": [0.97, 0.96, 0.55, None]}
+    bins = reliability([row])
+    assert bins[-1] == (2, 0.5) and bins[1] == (1, 1.0)  # 95-100%: one of two right; 53-60%: one of one
+    assert sum(n for n, _ in bins) == 3  # the clip not found has no confidence
