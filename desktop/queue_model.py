@@ -24,6 +24,9 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from ser_engine.channel import narrow_band_reason, quiet_speech_reason
+from ser_engine.vad import too_noisy
+
 from .colours import ERROR_BACKGROUND, ERROR_FOREGROUND, OTHER_MODEL_COLOUR, UNCERTAIN_COLOUR, emotion_colour
 from .session import ANALYSING, CANCELLED, DONE, ERROR, QUEUED, Entry, Session
 from .timefmt import clock
@@ -97,6 +100,16 @@ class QueueModel(QAbstractTableModel):
 
     def _active_model(self):
         return self._session.model.model_id if self._session.model is not None else ""
+
+    def why_uncertain(self, answer, result):
+        """The first reason an answer is uncertain, in the panel's words (its full list is the
+        panel's: ``readout.uncertain_reasons``)."""
+        if answer.value is not None and answer.value < self._session.uncertain_below:
+            return "below the model's threshold"
+        if too_noisy(result.snr_db):
+            return "too noisy"
+        reason = quiet_speech_reason(result) or narrow_band_reason(result)
+        return reason.split(":")[0] if reason else "the panel says why"
 
     # -- session events ---------------------------------------------------------------------
     def _on_added(self, paths):
@@ -251,7 +264,7 @@ class QueueModel(QAbstractTableModel):
                 else:
                     text = f"{e.path}\n{h.label}" + (f", {h.value:.0%} confidence" if h.value is not None else "")
                 if h.uncertain:
-                    text += " (uncertain: below the model's threshold)"
+                    text += f" (uncertain: {self.why_uncertain(h, r)})"
                 text += f"\nnormalisation: {_normalisation(r)}"
                 text += f"\nlabelled by model {r.model_id}"
                 active = self._active_model()

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop import readout
+from desktop.headline import Headline
 from desktop.session import DONE, ESTIMATE, QUEUED, ModelInfo, Reference, Session
 from ser_engine.results import GLOBAL, NO_SPEECH, Normalisation, Segment, SpeakerResult, Timeline
 from ser_engine.review import review_path
@@ -391,12 +392,21 @@ def test_why_a_label_is_uncertain_low_confidence_or_too_noisy():
     assert [r.split(":")[0] for r in readout.uncertain_reasons(s)] == ["low confidence", "too noisy"]
 
 
-def test_a_session_in_a_loud_room_says_its_shares_may_lean_to_the_loud_emotions():
+def test_a_session_in_a_loud_room_says_its_shares_may_lean_to_the_loud_emotions(qapp):
+    from desktop.queue_model import LABEL, QueueModel
+
     s, rec, run = ready_session(lambda p, job: {"/v/room.wav": two_speakers(p, snr=12.0),
                                                 "/v/quiet.wav": two_speakers(p, snr=30.0),
                                                 "/v/clip.wav": clip(p, "sad", 0.9, snr=12.0)}[p])
+    model = QueueModel(s)
     s.add(["/v/room.wav", "/v/quiet.wav", "/v/clip.wav"])
     run()
+    # the queue's tooltip names the first reason: here the share (31%) is under the threshold too
+    tip = model.index(0, LABEL).data(Qt.ItemDataRole.ToolTipRole)
+    assert "(uncertain: below the model's threshold)" in tip
+    firm_share = Headline("calm", 0.6, "share", True)
+    assert model.why_uncertain(firm_share, s.entry("/v/room.wav").result) == \
+        "noisy room (speech 12 dB above the noise, below 25 dB)"
     s.select("/v/room.wav")
     (reason,) = [r for r in readout.uncertain_reasons(s) if r.startswith("noisy room")]
     assert reason.startswith("noisy room (speech 12 dB above the noise, below 25 dB): quiet speech may be missed")
