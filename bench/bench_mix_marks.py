@@ -21,6 +21,14 @@ Rule, fixed before the runs: ``mix_firms=False`` is adopted when, on the **valid
 sessions of every run, at most half of the labels it newly marks are right: the model's own
 threshold is where an uncertain label is more often wrong than right, and the same is asked of
 the labels this rule marks.
+
+Also measured: a temperature on the probabilities moved to the session's mix
+(``SegmentConfig.mix_temperature``), which keeps every label and softens the confidences and
+shares. Rule, fixed before the runs: on the validation sessions of every run pooled, the
+temperature of :data:`TEMPERATURES` with the smallest calibration error of the clips under their
+session's own mix, among those whose share distance (mean of balanced and lopsided sessions)
+is at most :data:`TV_TOLERANCE` above 1's; adopted when it lowers that error on every run's
+validation sessions.
 """
 
 import argparse
@@ -37,6 +45,11 @@ sys.path.insert(0, str(REPO))
 from bench.record import commit, write_section  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "mix_marks.json"
+#: Temperatures of the probabilities moved to a session's own mix (SegmentConfig.mix_temperature).
+TEMPERATURES = (1.0, 1.25, 1.5, 2.0, 3.0)
+#: A temperature may cost at most this much share distance on validation (mean of balanced and
+#: lopsided sessions) against 1.
+TV_TOLERANCE = 0.01
 
 
 def clip_marks(segments, clips):
@@ -60,7 +73,7 @@ def clip_confidences(segments, clips):
 def score_run(run):
     """Every session of ``run`` (``NAME-SEED``) labelled under both rules: a list of rows."""
     from bench.bench_honest import DATA, SESSIONS, SKEWED_MINUTES, FoldBundle, saved_run, validation_actors
-    from bench.sessions import one_speaker
+    from bench.sessions import one_speaker, true_shares, tv_distance
     from ser_engine.predictor import Predictor
     from ser_engine.segments import SegmentConfig, label_recording, read_recording
     from training.dataset import discover
@@ -89,6 +102,14 @@ def score_run(run):
                             row["firms" if firms else "alone"] = clip_marks(tl.segments, session.clips)
                             row["mix"] = tl.emotion_mix
                         row["confidence"] = clip_confidences(tl.segments, session.clips)  # the same under both
+                        truth = true_shares(session.clips, predictor.labels)
+                        row["temperature"] = {}
+                        for t in TEMPERATURES:
+                            tl = label_recording(predictor, read, None, config=SegmentConfig(mix_temperature=t))
+                            row["temperature"][str(t)] = {
+                                "confidence": clip_confidences(tl.segments, session.clips),
+                                "marked": [m for _, _, m in clip_marks(tl.segments, session.clips)],
+                                "tv": tv_distance(tl.probabilities, truth)}
                         predictor.model.forget()
                         rows.append(row)
                         print(f"{run} fold {k} {role} actor {actor} {kind}: mix {row['mix']}", flush=True)
@@ -146,6 +167,76 @@ def reliability_table(saved):
     return lines
 
 
+def ece(pairs, bins=10):
+    """Expected calibration error of ``(confidence, right)`` pairs (equal-width bins)."""
+    if not pairs:
+        return float("nan")
+    conf = np.array([c for c, _ in pairs])
+    right = np.array([r for _, r in pairs], float)
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(sum(abs(conf[idx == b].mean() - right[idx == b].mean()) * (idx == b).sum()
+                     for b in range(bins) if (idx == b).any()) / len(conf))
+
+
+def temperature_figures(rows, t):
+    """Under temperature ``t``: the ECE of the found clips of sessions under their own mix, the
+    share of those clips marked, their wrong-and-not-marked share, and the share distances
+    (balanced sessions, lopsided ones)."""
+    own = [r for r in rows if r["mix"] == "recording"]
+    pairs, marked, wrong_firm = [], [], []
+    for r in own:
+        g = r["temperature"][str(t)]
+        for c, m, (found, right, _) in zip(g["confidence"], g["marked"], r["firms"], strict=True):
+            if c is not None:
+                pairs.append((c, right))
+                marked.append(m)
+            wrong_firm.append(found and not right and not m)
+    tv = [np.mean([r["temperature"][str(t)]["tv"] for r in rows if r["skewed"] == s] or [np.nan])
+          for s in (False, True)]
+    return dict(ece=ece(pairs), marked=float(np.mean(marked)) if marked else float("nan"),
+                wrong_firm=float(np.mean(wrong_firm)) if wrong_firm else float("nan"), tv_balanced=float(tv[0]),
+                tv_lopsided=float(tv[1]))
+
+
+def chosen_temperature(saved):
+    """The rule fixed before the runs (module docstring): ``(temperature, adopted)``."""
+    runs = [rows for rows in saved["runs"].values() if rows and "temperature" in rows[0]]
+    if not runs:
+        return None, False
+    val = [[r for r in rows if r["role"] == "validation"] for rows in runs]
+    pooled = [r for rows in val for r in rows]
+    figs = {t: temperature_figures(pooled, t) for t in TEMPERATURES}
+    tv = {t: (f["tv_balanced"] + f["tv_lopsided"]) / 2 for t, f in figs.items()}
+    allowed = [t for t in TEMPERATURES if tv[t] <= tv[1.0] + TV_TOLERANCE]
+    best = min(allowed, key=lambda t: figs[t]["ece"])
+    every = all(temperature_figures(rows, best)["ece"] < temperature_figures(rows, 1.0)["ece"] for rows in val)
+    return best, best != 1.0 and every
+
+
+def temperature_table(saved):
+    runs = [rows for rows in saved["runs"].values() if rows and "temperature" in rows[0]]
+    if not runs:
+        return []
+    best, adopted = chosen_temperature(saved)
+    lines = ["", "**Softening the moved probabilities** (`SegmentConfig.mix_temperature`; labels do not change, "
+             "confidences and shares move towards even). Clips of the sessions labelled under their own mix; "
+             "share distance over every session (balanced / lopsided), every run pooled. Rule, fixed before the "
+             f"runs: on validation, the temperature with the smallest calibration error (ECE, 10 bins) among "
+             f"those costing at most {TV_TOLERANCE} of share distance (mean of balanced and lopsided) against 1; "
+             "adopted when it lowers the ECE on every run's validation sessions.", "",
+             "| Temperature | Actors | ECE | Marked | Wrong, not marked | Share distance, balanced / lopsided |",
+             "|---|---|---|---|---|---|"]
+    for role in ("validation", "test"):
+        pooled = [r for rows in runs for r in rows if r["role"] == role]
+        for t in TEMPERATURES:
+            f = temperature_figures(pooled, t)
+            lines.append(f"| {t:g} | {role} | {f['ece']:.3f} | {f['marked']:.1%} | {f['wrong_firm']:.1%} | "
+                         f"{f['tv_balanced']:.3f} / {f['tv_lopsided']:.3f} |")
+    lines += ["", f"Chosen on validation: **{best:g}**, {'adopted' if adopted else 'not adopted'} "
+              f"(`SegmentConfig.mix_temperature` {best if adopted else 1.0:g} in the app)."]
+    return lines
+
+
 def report(saved):
     runs = sorted(saved["runs"])
     lines = [__doc__.split("\n\n", 2)[2].strip(), "",
@@ -169,7 +260,7 @@ def report(saved):
     adopted = bool(verdict) and all(verdict)
     lines += ["", f"Verdict (validation, every run): **{'adopted' if adopted else 'not adopted'}** "
               f"(`SegmentConfig.mix_firms` {'False' if adopted else 'True'} in the app)."]
-    return "\n".join(lines + reliability_table(saved))
+    return "\n".join(lines + reliability_table(saved) + temperature_table(saved))
 
 
 def main():

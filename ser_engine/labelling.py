@@ -315,11 +315,16 @@ class Labeller:
         segment is also uncertain when its label's probability under the training data's mix
         (what its speech alone says) is below ``uncertain_below``, so the mix can mark labels
         uncertain but never lift the mark.
+    mix_temperature : float
+        Temperature of an element's probabilities once moved to a recording's own mix (1: as
+        moved). The mix is estimated from the same speech it then re-reads, so the moved
+        probabilities are too sure of themselves; a temperature above 1 softens them (labels
+        stay, confidences and shares move towards even).
     """
 
     def __init__(self, plan: WindowPlan, *, labels: Sequence[str], temperature: float | Sequence[float],
                  uncertain_below: float, rate: float, duration: float, smooth: int,
-                 speakers: Sequence[int] | None = None, mix_firms: bool = True):
+                 speakers: Sequence[int] | None = None, mix_firms: bool = True, mix_temperature: float = 1.0):
         self.plan = plan
         self.labels = list(labels)
         self.temperature: float | list[float] = (list(temperature) if isinstance(temperature, Sequence)
@@ -327,6 +332,7 @@ class Labeller:
         self.speakers = None if speakers is None else list(speakers)
         self.uncertain_below = float(uncertain_below)
         self.mix_firms = bool(mix_firms)
+        self.mix_temperature = float(mix_temperature)
         self.rate = float(rate)
         self.duration = float(duration)
         self.h = max(int(smooth), 1) // 2
@@ -405,7 +411,11 @@ class Labeller:
         :meth:`adapt_mix` estimated one."""
         p = calibrated(self.element_logp[i], self.element_temperature[i])
         mix = self.element_mix[i]
-        return p if mix is None or self._train_mix is None else reweighted(p, mix, self._train_mix)
+        if mix is None or self._train_mix is None:
+            return p
+        moved = reweighted(p, mix, self._train_mix)
+        return moved if self.mix_temperature == 1.0 else calibrated(np.log(np.clip(moved, _EPS, 1.0)),
+                                                                     self.mix_temperature)
 
     def adapt_mix(self, train_mix: Sequence[float] | np.ndarray, *, strength_seconds: float = MIX_STRENGTH_S,
                   min_seconds: float = MIN_MIX_SPEECH_S, min_evidence: float = MIN_MIX_EVIDENCE,

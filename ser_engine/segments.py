@@ -142,6 +142,8 @@ class SegmentConfig:
         Whether the recording's own mix may make a segment's label firm (``Labeller``'s
         ``mix_firms``); False: a segment is uncertain whenever its speech alone, under the
         training data's mix, is below the model's threshold for its label.
+    mix_temperature : float
+        Temperature of probabilities moved to the recording's own mix (``Labeller``'s).
     speakers : int or None
         1: the recording is one speaker's (no speaker step). 2 or more: that many speakers;
         None: their number is estimated (:mod:`ser_engine.speakers`: less reliable than a
@@ -164,6 +166,7 @@ class SegmentConfig:
     min_mix_evidence: float = MIN_MIX_EVIDENCE
     min_mix_evidence_rate: float = MIN_MIX_EVIDENCE_RATE
     mix_firms: bool = True
+    mix_temperature: float = 1.0
     speakers: int | None = 1
 
 
@@ -526,7 +529,7 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
     labeller = Labeller(plan_windows(regions, rec.n_frames, length=predictor.window.length, hop=predictor.window.hop),
                         labels=predictor.labels, temperature=temps, uncertain_below=predictor.bundle.uncertain_below,
                         rate=rec.rate, duration=duration, smooth=config.smooth, speakers=speakers,
-                        mix_firms=config.mix_firms)
+                        mix_firms=config.mix_firms, mix_temperature=config.mix_temperature)
 
     # narrow-band speech labelled alone is not trusted (ser_engine.channel); a speaker baseline
     # from the same channel makes it so again, so the mark follows each unit's normalisation

@@ -197,6 +197,18 @@ def test_without_mix_firms_the_mix_moves_labels_but_never_lifts_their_mark():
     assert all(s.uncertain for s in untouched.segments if s.is_speech)
 
 
+def test_a_mix_temperature_softens_the_moved_confidences_and_keeps_every_label():
+    moved = _skewed_labeller(120)
+    soft = _skewed_labeller(120)
+    soft.mix_temperature = 2.0
+    for lab in (moved, soft):
+        lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0))
+    assert [(s.start, s.end, s.label) for s in moved.segments] == [(s.start, s.end, s.label) for s in soft.segments]
+    pairs = [(a.confidence, b.confidence) for a, b in zip(moved.segments, soft.segments, strict=True) if a.is_speech]
+    assert pairs and all(b < a for a, b in pairs)
+    assert soft.answer().label == moved.answer().label and soft.answer().confidence < moved.answer().confidence
+
+
 def test_too_little_speech_keeps_the_training_mix():
     lab = _skewed_labeller(24)
     before = (lab.answer(), list(lab.segments))
