@@ -136,9 +136,13 @@ CONFIDENCE_BINS = (0.0, 0.53, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0001)
 BIN_EDGES = list(zip(CONFIDENCE_BINS[:-1], CONFIDENCE_BINS[1:], strict=True))
 
 
-def reliability(rows):
-    """Per bin of the confidence shown: ``(clips, share right)`` of the found clips of ``rows``."""
-    pairs = [(c, right) for r in rows for c, (_, right, _) in zip(r["confidence"], r["firms"], strict=True)
+def reliability(rows, temperature=None):
+    """Per bin of the confidence shown: ``(clips, share right)`` of the found clips of ``rows``,
+    as labelled by the run's settings, or under ``temperature`` of the moved probabilities."""
+    def shown(r):
+        return r["confidence"] if temperature is None else r["temperature"][str(temperature)]["confidence"]
+
+    pairs = [(c, right) for r in rows for c, (_, right, _) in zip(shown(r), r["firms"], strict=True)
              if c is not None]
     out = []
     for lo, hi in BIN_EDGES:
@@ -148,19 +152,28 @@ def reliability(rows):
 
 
 def reliability_table(saved):
-    """What a confidence means in sessions labelled under their own mix and under the training
-    data's, test actors of every run pooled."""
+    """What a confidence means in sessions labelled under their own mix (as the runs labelled
+    them, and at the app's temperature today) and under the training data's, test actors of every
+    run pooled."""
+    from ser_engine.segments import SegmentConfig
+
     rows = [r for run in saved["runs"].values() for r in run if r["role"] == "test" and "confidence" in r]
     if not rows:
         return []
-    groups = [("lopsided, own mix", [r for r in rows if r["skewed"] and r["mix"] == "recording"]),
-              ("balanced, training data's mix", [r for r in rows if not r["skewed"] and r["mix"] != "recording"])]
+    own = [r for r in rows if r["skewed"] and r["mix"] == "recording"]
+    then = sorted({saved.get("temperature", {}).get(run, 1.0) for run in saved["runs"]})
+    now = SegmentConfig().mix_temperature
+    groups = [(f"lopsided, own mix, temperature {', '.join(f'{t:g}' for t in then)}", own, None)]
+    if then != [now] and "temperature" in own[0]:
+        groups.append((f"lopsided, own mix, temperature {now:g} (the app's)", own, now))
+    groups.append(("balanced, training data's mix",
+                   [r for r in rows if not r["skewed"] and r["mix"] != "recording"], None))
     edges = [f"{lo:.0%}–{min(hi, 1):.0%}" for lo, hi in BIN_EDGES]
     lines = ["", "What the confidence shown means (test actors, every run pooled; sessions labelled under their "
              "own mix, and balanced sessions the app left under the training data's): clips, share right.", "",
-             "| Confidence shown | " + " | ".join(f"{name} ({len(rs)} sessions)" for name, rs in groups) + " |",
+             "| Confidence shown | " + " | ".join(f"{name} ({len(rs)} sessions)" for name, rs, _ in groups) + " |",
              "|---|" + "---|" * len(groups)]
-    tables = [reliability(rs) for _, rs in groups]
+    tables = [reliability(rs, t) for _, rs, t in groups]
     for i, edge in enumerate(edges):
         cells = [f"{n}, {acc:.0%}" if acc is not None else "—" for n, acc in (t[i] for t in tables)]
         lines.append(f"| {edge} | " + " | ".join(cells) + " |")
@@ -239,7 +252,8 @@ def temperature_table(saved):
 
 def report(saved):
     runs = sorted(saved["runs"])
-    lines = [__doc__.split("\n\n", 2)[2].strip(), "",
+    then = ", ".join(sorted({f"{t:g}" for t in saved.get("temperature", {}).values()}) or ["1"])
+    lines = [__doc__.split("\n\n", 2)[2].strip(), "", f"Both rules at the runs' mix temperature ({then}).", "",
              "| Run | Actors | Sessions | Clips | Accuracy | Wrong, not marked: mix may lift the mark / may not | "
              "Marked: may / may not | Labels newly marked: right of all |", "|---|---|---|---|---|---|---|---|"]
     verdict = []
@@ -269,9 +283,12 @@ def main():
     ap.add_argument("--report", action="store_true")
     args = ap.parse_args()
     saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": {}, "commits": {}}
+    from ser_engine.segments import SegmentConfig
+
     for run in args.runs:
         saved["runs"][run] = score_run(run)
         saved["commits"][run] = commit()
+        saved.setdefault("temperature", {})[run] = SegmentConfig().mix_temperature  # what "firms"/"alone" used
         RESULTS.write_text(json.dumps(saved))
     stamps = "; ".join(f"`{r}` {c}" for r, c in sorted(saved["commits"].items()))
     body = report(saved) + "\n\nEach run's commit: " + stamps

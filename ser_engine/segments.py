@@ -49,6 +49,7 @@ from .labelling import (
     MIN_MIX_EVIDENCE_RATE,
     MIN_MIX_SPEECH_S,
     MIX_STRENGTH_S,
+    MIX_TEMPERATURE,
     Labeller,
     label_windows,
     plan_windows,
@@ -166,7 +167,7 @@ class SegmentConfig:
     min_mix_evidence: float = MIN_MIX_EVIDENCE
     min_mix_evidence_rate: float = MIN_MIX_EVIDENCE_RATE
     mix_firms: bool = True
-    mix_temperature: float = 1.0
+    mix_temperature: float = MIX_TEMPERATURE
     speakers: int | None = 1
 
 

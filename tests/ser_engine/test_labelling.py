@@ -153,12 +153,14 @@ def gates(evidence):
     return {"min_seconds": 30.0, "min_evidence": evidence, "min_evidence_rate": -np.inf}
 
 
-def _skewed_labeller(seconds, speakers=None, *, mix_firms=True):
-    """A labeller over ``seconds`` of speech in 3 s regions, every window read as 47% class c (b 35%)."""
+def _skewed_labeller(seconds, speakers=None, *, mix_firms=True, mix_temperature=1.0):
+    """A labeller over ``seconds`` of speech in 3 s regions, every window read as 47% class c (b 35%);
+    the moved probabilities as moved (temperature 1) unless told."""
     regions = [(400 * i + 50, 400 * i + 350) for i in range(int(seconds // 3))]
     plan = plan_windows(regions, 400 * len(regions) + 50, length=300, hop=100)
     lab = Labeller(plan, labels=LABELS, temperature=1.0, uncertain_below=0.5, rate=100.0,
-                   duration=plan.elements[-1][1] / 100, smooth=1, speakers=speakers, mix_firms=mix_firms)
+                   duration=plan.elements[-1][1] / 100, smooth=1, speakers=speakers, mix_firms=mix_firms,
+                   mix_temperature=mix_temperature)
     lab.add(np.log(_read_under_training_mix(np.tile([0.3, 0.3, 0.4], (plan.n_windows, 1)))))
     return lab
 
@@ -199,8 +201,7 @@ def test_without_mix_firms_the_mix_moves_labels_but_never_lifts_their_mark():
 
 def test_a_mix_temperature_softens_the_moved_confidences_and_keeps_every_label():
     moved = _skewed_labeller(120)
-    soft = _skewed_labeller(120)
-    soft.mix_temperature = 2.0
+    soft = _skewed_labeller(120, mix_temperature=2.0)
     for lab in (moved, soft):
         lab.adapt_mix(TRAIN_MIX, strength_seconds=30.0, **gates(0.0))
     assert [(s.start, s.end, s.label) for s in moved.segments] == [(s.start, s.end, s.label) for s in soft.segments]
