@@ -4,6 +4,7 @@ by estimated SNR, and the detector's cost beside the long-recording analysis.
     python bench/bench_rooms.py                 # everything; writes BENCHMARKS.md "bench_rooms"
     python bench/bench_rooms.py --throughput    # only the cost of the detector (re-run on a quiet machine)
     python bench/bench_rooms.py --held-out both_distill-0 ...   # rooms on held-out actors, per run
+    python bench/bench_rooms.py --clip-level [--held-out RUN ...]  # the same with every clip at the room's SNR
 
 Sessions (``bench/sessions.py``): every clip of one actor, shuffled, trimmed and brought to
 -24 dBFS, after pauses of 1-4 s; one actor from each fold, none of them among the actors the

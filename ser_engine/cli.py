@@ -173,10 +173,10 @@ def _span(text):
 
 
 def _predict(args):
+    from .channel import quiet_speech_reason
     from .predictor import Predictor
     from .results import describe_mix, speaker_name
     from .segments import SegmentConfig
-    from .channel import quiet_speech_reason
 
     if args.reference_span and not args.reference:
         print("ser: --reference-span needs --reference FILE", file=sys.stderr)
