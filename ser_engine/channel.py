@@ -120,7 +120,7 @@ def hides_quiet_speech(result):
     (:func:`ser_engine.vad.quiet_speech_note`). Its share of speech time then leans to the loud
     emotions: in pink noise 10 dB below a speaker's level, 1 of 40 calm clips was found and 37 of
     40 angry ones (BENCHMARKS.md "Voice activity in rooms"), and a balanced session read "angry,
-    82% of speech". A clip of one utterance is its own speech, found or not: its label holds as
+    80% of speech". A clip of one utterance is its own speech, found or not: its label holds as
     it is (found clips in such rooms were labelled about as well as in a quiet one)."""
     long = float(getattr(result, "duration", 0.0) or 0.0) > LONG_RECORDING_S
     return long and quiet_speech_note(getattr(result, "snr_db", None)) is not None
