@@ -24,10 +24,8 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from ser_engine.channel import narrow_band_reason, quiet_speech_reason
-from ser_engine.vad import too_noisy
-
 from .colours import ERROR_BACKGROUND, ERROR_FOREGROUND, OTHER_MODEL_COLOUR, UNCERTAIN_COLOUR, emotion_colour
+from .readout import channel_reasons
 from .session import ANALYSING, CANCELLED, DONE, ERROR, QUEUED, Entry, Session
 from .timefmt import clock
 
@@ -102,14 +100,12 @@ class QueueModel(QAbstractTableModel):
         return self._session.model.model_id if self._session.model is not None else ""
 
     def why_uncertain(self, answer, result):
-        """The first reason an answer is uncertain, in the panel's words (its full list is the
-        panel's: ``readout.uncertain_reasons``)."""
+        """The first reason an answer is uncertain, named by the head of the panel's words
+        (``readout.uncertain_reasons`` lists them all)."""
         if answer.value is not None and answer.value < self._session.uncertain_below:
             return "below the model's threshold"
-        if too_noisy(result.snr_db):
-            return "too noisy"
-        reason = quiet_speech_reason(result) or narrow_band_reason(result)
-        return reason.split(":")[0] if reason else "the panel says why"
+        reasons = channel_reasons(result, result.snr_db)
+        return reasons[0].split(":")[0] if reasons else "the panel says why"
 
     # -- session events ---------------------------------------------------------------------
     def _on_added(self, paths):

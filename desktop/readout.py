@@ -262,19 +262,19 @@ def uncertain_reasons(session: Session) -> list[str]:
         conf = speaker.share if speaker is not None else result.confidence
         snr = result.snr_db
         norm = speaker_normalisation(result, speaker.index) if speaker is not None else result.normalisation
-    reasons = []
-    if conf is not None and conf < below:
-        reasons.append(f"low confidence: {conf:.0%}, below the model's {below:.0%}")
-    noisy = _too_noisy(snr)
-    if noisy:
-        reasons.append(noisy)
-    narrow = narrow_band_reason(result, norm)
-    if narrow:
-        reasons.append(narrow)
-    quiet = quiet_speech_reason(result) if seg is None else None  # the session's shares, not a segment's label
-    if quiet:
-        reasons.append(quiet)
+    low = conf is not None and conf < below
+    reasons = [f"low confidence: {conf:.0%}, below the model's {below:.0%}"] if low else []
+    reasons += channel_reasons(result, snr, norm, answer=seg is None)
     return reasons or ["marked uncertain by the analysis"]
+
+
+def channel_reasons(result: Any, snr: float | None, norm: Any = None, *, answer: bool = True) -> list[str]:
+    """Why what the channel did to the speech makes a label uncertain, in a clinician's words:
+    too noisy (speech ``snr`` dB above the noise), narrow band and labelled alone (``norm``: the
+    normalisation of the speech read; None: the recording's), and for a recording's ``answer`` (its
+    shares, not one segment's label) a noisy room that may have hidden quiet speech."""
+    reasons = [_too_noisy(snr), narrow_band_reason(result, norm), quiet_speech_reason(result) if answer else None]
+    return [r for r in reasons if r]
 
 
 def noise_text(session: Session) -> str:

@@ -473,7 +473,8 @@ class Labeller:
         if i < 0:
             return self._extend(lo, hi, NO_SPEECH, None, None)
         p = self.element_probs(i)
-        alone = None if self.element_mix[i] is None else calibrated(self.element_logp[i], self.element_temperature[i])
+        alone = (None if self.mix_firms or self.element_mix[i] is None  # only mix_firms=False reads them
+                 else calibrated(self.element_logp[i], self.element_temperature[i]))
         return self._extend(lo, hi, self.labels[int(np.argmax(p))], p, self.element_speaker[i], alone)
 
     def _merge_again(self) -> None:

@@ -565,7 +565,7 @@ def label_recording(predictor, rec, baseline, *, on_block=None, should_stop=None
             a = labeller.answer(k)
             secs = sum(hi - lo for lo, hi, s in rec.turns if s == k) / rec.rate
             speaker_results.append(SpeakerResult(k, secs, runs[k], a.label, a.confidence, a.probabilities,
-                                                 a.uncertain or alone[k], per_speaker[k].normalisation,
+                                                 a.uncertain, per_speaker[k].normalisation,
                                                  _mix_source(k in mixes)))
     speech = answer.label != NO_SPEECH
     timeline = Timeline(path=rec.path, duration=duration, segments=labeller.segments, labels=tuple(predictor.labels),
