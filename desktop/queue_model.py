@@ -255,12 +255,13 @@ class QueueModel(QAbstractTableModel):
                 if h.kind == "share":
                     whose = "the patient's" if h.patient else "the"
                     text = (f"{e.path}\n{h.label}: {whose} emotion with the most speech time"
-                            + (f" ({h.value_words()})" if h.value is not None else "")
-                            + "\nthe timeline below the waveform shows every segment")
+                            + (f" ({h.value_words()})" if h.value is not None else ""))
                 else:
                     text = f"{e.path}\n{h.label}" + (f", {h.value:.0%} confidence" if h.value is not None else "")
-                if h.uncertain:
+                if h.uncertain:  # on the answer's own line
                     text += f" (uncertain: {self.why_uncertain(h, r)})"
+                if h.kind == "share":
+                    text += "\nthe timeline below the waveform shows every segment"
                 text += f"\nnormalisation: {_normalisation(r)}"
                 text += f"\nlabelled by model {r.model_id}"
                 active = self._active_model()

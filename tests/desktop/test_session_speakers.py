@@ -404,6 +404,7 @@ def test_a_session_in_a_loud_room_says_its_shares_may_lean_to_the_loud_emotions(
     # the queue's tooltip names the first reason: here the share (31%) is under the threshold too
     tip = model.index(0, LABEL).data(Qt.ItemDataRole.ToolTipRole)
     assert "(uncertain: below the model's threshold)" in tip
+    assert tip.splitlines()[1].endswith("(uncertain: below the model's threshold)")  # on the answer's line
     firm_share = Headline("calm", 0.6, "share", True)
     assert model.why_uncertain(firm_share, s.entry("/v/room.wav").result) == \
         "noisy room (speech 12 dB above the noise, below 25 dB)"
