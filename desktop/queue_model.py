@@ -187,8 +187,6 @@ class QueueModel(QAbstractTableModel):
                 if r is None:
                     return ""
                 h = e.answer
-                if h.kind == "share":
-                    return h.label  # the Confidence column says "NN% of speech"
                 return h.label + (" (uncertain)" if h.uncertain else "")
             if col == CONFIDENCE:
                 return e.answer.value_text() if r is not None else ""

@@ -48,6 +48,9 @@ ROW_MARGIN = 8
 #: The File column grows to its longest name up to this many pixels.
 MAX_FILE_WIDTH = 320
 CELL_MARGIN = 16
+#: The longest answer the Label column shows whole, beside its colour square (the square and
+#: the text's margins take about 40 px; 8 more are to spare).
+WIDEST_LABEL, LABEL_DECORATION = "surprised (uncertain)", 48
 
 
 class QueueTable(QTableView):
@@ -75,7 +78,7 @@ class QueueTable(QTableView):
         header = self.horizontalHeader()
         # Fixed widths: ResizeToContents would ask every row's data on every change (a Python
         # call each), which stalled the event loop during a batch.
-        for col, width in DEFAULT_WIDTHS.items():
+        for col, width in self._default_widths().items():
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, width)
         for col in HIDDEN_COLUMNS:
@@ -97,6 +100,12 @@ class QueueTable(QTableView):
         self.customContextMenuRequested.connect(self._on_context_menu)
         #: More actions for the row's context menu (the window adds its own: reviewed, report).
         self.row_actions: list = []
+
+    def _default_widths(self):
+        """:data:`DEFAULT_WIDTHS`, the Label column wide enough for an uncertain answer in words
+        in this font (the words are what says it, not only the grey)."""
+        label = self.fontMetrics().horizontalAdvance(WIDEST_LABEL) + LABEL_DECORATION
+        return {**DEFAULT_WIDTHS, LABEL: max(DEFAULT_WIDTHS[LABEL], label)}
 
     @property
     def queue_model(self) -> QueueModel:
@@ -195,7 +204,7 @@ class QueueTable(QTableView):
             header = self.horizontalHeader()
             header.restoreState(state)
             if header.count() != len(COLUMNS) or header.isSectionHidden(REVIEW):  # saved before a column was added
-                for col, width in DEFAULT_WIDTHS.items():
+                for col, width in self._default_widths().items():
                     header.resizeSection(col, width)
                     header.setSectionHidden(col, col in HIDDEN_COLUMNS)
 

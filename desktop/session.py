@@ -1048,6 +1048,9 @@ class Session:
             return False
         before = self.speaker_label(index)
         error = self.reviews.rename_speaker(e.result, index, name)
+        if not error and self.speaker_label(index) == before:
+            self.events.message.emit(f"{before} keeps the name (nothing changed)", 5000)
+            return False
         return self._after_speaker_edit(e, error, f"{before} is now {self.speaker_label(index)}")
 
     def set_patient(self, index: int | None) -> bool:

@@ -334,9 +334,9 @@ class Review:
         return self.speaker_names.get(index) or speaker_name(index)
 
     def rename_speaker(self, index, name):
-        """Call speaker ``index`` ``name`` (an empty name: back to ``S1``, …)."""
+        """Call speaker ``index`` ``name`` (an empty name, or its own number: back to ``S1``, …)."""
         name = " ".join(str(name or "").split())
-        if name:
+        if name and name != speaker_name(int(index)):
             self.speaker_names[int(index)] = name
         else:
             self.speaker_names.pop(int(index), None)

@@ -58,6 +58,13 @@ def test_model_loads_then_files_are_labelled_and_a_broken_one_is_a_red_row(windo
     assert "not a readable audio file" in index.data(Qt.ToolTipRole)
     assert index.data(Qt.BackgroundRole).color().name() == ERROR_BACKGROUND
     assert "not a readable audio file" in window.table.cell_text(str(bad), "Label")
+    # the longest answer, an uncertain "surprised", fits the Label column whole in this font
+    from desktop.queue_model import LABEL
+    from desktop.queue_table import LABEL_DECORATION
+
+    room = window.table.columnWidth(LABEL) - LABEL_DECORATION + 8  # the 8 px to spare
+    metrics = window.table.fontMetrics()
+    assert metrics.elidedText("surprised (uncertain)", Qt.TextElideMode.ElideRight, room) == "surprised (uncertain)"
     assert window.statusBar().currentMessage() == "Ready"
     assert "tiny-test-model" in window.windowTitle()
 

@@ -156,7 +156,11 @@ def test_speaker_corrections_are_saved_and_undone_one_by_one():
     run()
     result = s.selected_result()
     assert readout.scope_choices(s) == [(0, "S1"), (1, "S2"), (None, "All speakers")]
+    # a name given again as it is (OK on the dialog as it opens) changes nothing: no undo step
+    assert not s.rename_speaker(1, "S2") and rec.last_message() == "S2 keeps the name (nothing changed)"
+    assert not s.reviews.can_undo()
     assert s.rename_speaker(1, "Patient") and s.rename_speaker(0, "Clinician")
+    assert not s.rename_speaker(1, " Patient ") and "keeps the name" in rec.last_message()
     assert s.set_patient(1)
     assert s.scope == 1  # the patient's answer in the headline
     assert readout.scope_choices(s) == [(1, "Patient (S2)"), (0, "Clinician (S1)"), (None, "All speakers")]
@@ -215,7 +219,8 @@ def test_the_queue_gives_the_patients_answer_once_the_patient_is_chosen(qapp):
     assert "sad: the patient's emotion with the most speech time (42% of the patient's speech)" in tip
     assert QueueView(label="sad").accepts(s.entry("/v/session.wav"))
     assert not QueueView(label="calm").accepts(s.entry("/v/session.wav"))
-    assert s.merge_speakers(1, 0) and queue()[0] == answer(result.segments)[0]  # one speaker left: everyone's
+    assert s.merge_speakers(1, 0)  # one speaker left: everyone's answer, uncertain in words as on the panel
+    assert queue()[0] == answer(result.segments)[0] + (" (uncertain)" if readout.headline_view(s).uncertain else "")
     assert s.undo() and queue()[0] == "sad"
     assert s.undo() and queue() == ("calm", f"{whole[1]:.0%} of speech")  # the patient's choice undone
 
@@ -239,9 +244,9 @@ def test_the_report_gives_the_patients_answer_and_speakers_as_the_window_does(qa
     facts, speakers = report()
     label, share = (model.index(0, col).data() for col in (LABEL, CONFIDENCE))
     views = readout.speaker_views(s)
-    assert (label, share) == (views[0].label, f"{views[0].share:.0%} · patient")
-    share = share.removesuffix(" · patient")
     assert views[0].uncertain  # 34% of the patient's speech, under the model's 40%
+    assert (label, share) == (f"{views[0].label} (uncertain)", f"{views[0].share:.0%} · patient")
+    label, share = views[0].label, share.removesuffix(" · patient")
     assert facts["Model's answer"] == f"{label}, {share} of the patient's speech time (uncertain) (Mrs A (S2))"
     assert facts["Whole recording"].startswith(f"{result.label}, {result.confidence:.0%} of the speech time")
     assert [line.split(";")[1].strip() for line in speakers] == [
@@ -252,7 +257,7 @@ def test_the_report_gives_the_patients_answer_and_speakers_as_the_window_does(qa
     # merged into the patient: one speaker's line says where the other went, the answer is everyone's
     assert s.merge_speakers(0, 1)
     facts, speakers = report()
-    assert facts["Model's answer"].startswith(f"{model.index(0, LABEL).data()}, ")
+    assert facts["Model's answer"].startswith(f"{model.index(0, LABEL).data().removesuffix(' (uncertain)')}, ")
     assert speakers[1] == "S1: merged by the clinician into Mrs A (S2)"
     # no patient chosen: the whole recording's answer alone, as the queue gives it
     assert s.undo() and s.undo() and s.undo()
@@ -404,6 +409,9 @@ def test_a_session_in_a_loud_room_says_its_shares_may_lean_to_the_loud_emotions(
     # the queue's tooltip names the first reason: here the share (31%) is under the threshold too
     tip = model.index(0, LABEL).data(Qt.ItemDataRole.ToolTipRole)
     assert "(uncertain: below the model's threshold)" in tip
+    # in the cell too, in words as a clip's is, not only by grey text a clinician may not notice
+    assert model.index(0, LABEL).data().endswith(" (uncertain)")
+    assert not model.index(1, LABEL).data().endswith(" (uncertain)")
     assert tip.splitlines()[1].endswith("(uncertain: below the model's threshold)")  # on the answer's line
     firm_share = Headline("calm", 0.6, "share", True)
     assert model.why_uncertain(firm_share, s.entry("/v/room.wav").result) == \

@@ -85,7 +85,7 @@ def test_a_long_file_streams_progress_and_fills_the_timeline(window, qtbot, sess
     h = headline(result)
     summ = summary_of(result)
     assert h.kind == "share" and h.value_text().endswith("% of speech")
-    assert window.table.cell_text(path, "Label") == h.label
+    assert window.table.cell_text(path, "Label") == h.label + (" (uncertain)" if h.uncertain else "")
     assert window.table.cell_text(path, "Confidence") == h.value_text()
     assert window.table.cell_text(path, "Model") == "tiny-test-model"
     # the summary chart: share of speech time per emotion

@@ -297,6 +297,8 @@ def test_speaker_corrections_survive_a_restart(audio):
     assert again.has_speaker_corrections()
     again.rename_speaker(0, "")
     assert again.speaker_label(0) == "S1"
+    again.rename_speaker(2, "S3")  # its own number is no name
+    assert 2 not in again.speaker_names and not again.speaker_names.get(0)
     again.speaker_count = ESTIMATE
     save_review(again)
     assert load_review(audio).speaker_count == ESTIMATE
