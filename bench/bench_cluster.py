@@ -556,7 +556,7 @@ def report(args, batches, runs, startup, noop, ceiling, loads, steal):
         "1 and 2 workers: a LocalCluster of worker "
         "processes on loopback, one thread and 1 feature thread each, LiteRT and the speech encoder on 1 thread "
         "(`OMP_NUM_THREADS=1`, as Dask's nanny sets it), started without Dask's `MALLOC_TRIM_THRESHOLD_` "
-        "(`ser_engine.cluster.WORKER_ENVIRON`) (`--workers 2` is the second). A recording with 60 s of speech or "
+        "and without its stack-sampling profiler (`ser_engine.cluster.WORKER_CONFIG`) (`--workers 2` is the second). A recording with 60 s of speech or "
         "more is spread over the workers that are idle when its features start (`ser_engine.batch_cluster`). "
         "Wall: from the "
         "call to the last record written, cluster start and model loads included; set-up: until the first "

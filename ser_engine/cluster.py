@@ -49,6 +49,11 @@ def first_line(exc):
 #: and a worker 31.0 s. Workers started with ``dask worker`` keep Dask's setting unless the user
 #: unsets it (README: "Batch analysis on a cluster").
 WORKER_ENVIRON = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+#: What the LocalCluster's workers do not do: sample every thread's stack every 10 ms for the
+#: dashboard's profile (``distributed.worker.profile``), holding the GIL each time. The embedded
+#: cluster has no dashboard, so the samples would go to no one; a 10-minute recording on two
+#: workers took 3% less wall time without them (median of 5 pairs, 0.98-1.06×).
+WORKER_CONFIG = {**WORKER_ENVIRON, "distributed.worker.profile.enabled": False}
 
 
 @contextlib.contextmanager
@@ -88,7 +93,7 @@ def open_client(scheduler=None, *, workers=2):
             # Loopback only, random ports; the scheduler's HTTP endpoint (which would try :8787
             # and warn when that is taken) on a random loopback port too, and no dashboard.
             try:
-                with dask.config.set(WORKER_ENVIRON):
+                with dask.config.set(WORKER_CONFIG):
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                            host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
                                            scheduler_kwargs={"dashboard": False,

@@ -162,7 +162,9 @@ def test_local_workers_keep_the_systems_memory_allocator_settings(monkeypatch):
 
     with open_client(workers=1) as client:
         env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+        profiling = client.run(lambda dask_worker: "profile" in dask_worker.periodic_callbacks)
     assert list(env.values()) == [(None, "1")]  # Dask's thread settings stay
+    assert list(profiling.values()) == [False]  # no stack samples for a dashboard nobody sees
 
 
 @pytest.mark.parametrize(("omp", "threads"), [(None, 1), ("1", 1), ("4", 4), ("0", 1), ("many", 1)])
