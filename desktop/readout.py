@@ -85,6 +85,7 @@ class SpeakerView:
 
     def title(self) -> str:
         answer = f"{self.label} {self.share:.0%}" if self.share is not None else NO_SPEECH
+        answer += " (uncertain)" if self.uncertain and self.share is not None else ""
         turns = f", {self.turns} turn{'s' * (self.turns != 1)}" if self.turns else ""
         return f"{self.choice()}: {answer} · {clock(self.seconds)} speaking{turns}"
 

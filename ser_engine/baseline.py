@@ -84,12 +84,24 @@ def speaker_baseline(raw: FeatureStats | None, *, global_stats: FeatureStats, sc
     return Baseline(speaker_stats(raw, global_stats, scale=scale), Normalisation("speaker", source, seconds))
 
 
+#: How the note of a speaker baseline that was asked for and refused begins.
+REFUSED = "speaker baseline refused"
+
+
 def or_global(make, *, global_stats: FeatureStats) -> Baseline:
     """``make()``'s speaker baseline, or global statistics with the reason it was refused."""
     try:
         return make()
     except BaselineError as exc:
-        return global_baseline(global_stats, note=f"speaker baseline refused: {exc}")
+        return global_baseline(global_stats, note=f"{REFUSED}: {exc}")
+
+
+def too_little_speech(source: str, seconds: float, needed: float) -> str:
+    """Why a session's automatic choice fell on global statistics: "this recording: 29.9 s of
+    speech, under the 30 s a baseline of its own needs". The seconds are rounded down, so a
+    count just short of the rule never reads as meeting it."""
+    counted = np.floor(seconds * 10) / 10
+    return f"{source}: {counted:.1f} s of speech, under the {needed:g} s a baseline of its own needs"
 
 
 def describe_files(paths) -> str:

@@ -173,6 +173,7 @@ def _span(text):
 
 
 def _predict(args):
+    from .baseline import REFUSED
     from .channel import quiet_speech_reason
     from .predictor import Predictor
     from .results import describe_mix, speaker_name
@@ -197,9 +198,10 @@ def _predict(args):
     refused = set()
     for res in results:
         failed += not res.ok
-        if res.ok and res.normalisation.note and res.normalisation.note not in refused:
-            refused.add(res.normalisation.note)
-            print(f"warning: {res.normalisation.note}", file=sys.stderr)
+        note = res.normalisation.note if res.ok else None
+        if note and note.startswith(REFUSED) and note not in refused:  # once for a group's baseline
+            refused.add(note)
+            print(f"warning: {note}", file=sys.stderr)
         quiet = quiet_speech_reason(res) if res.ok else None
         if quiet:
             print(f"warning: {res.path}: {quiet}", file=sys.stderr)

@@ -485,8 +485,8 @@ def choose_baseline(predictor, rec, config=SegmentConfig(), *, speaker=None):
 
 
 def _baseline(predictor, rec, config, speaker):
-    from .baseline import global_baseline, or_global, speaker_baseline
-    from .results import speaker_name
+    from .baseline import global_baseline, or_global, speaker_baseline, too_little_speech
+    from .results import LONG_RECORDING_S, speaker_name
 
     g = predictor.global_stats
     if config.baseline == "global":
@@ -495,9 +495,11 @@ def _baseline(predictor, rec, config, speaker):
         raise ValueError(f"unknown baseline {config.baseline!r}")
     raw = (rec.speech_stats(None if speaker is None else rec.speaker_mask(speaker)) if rec.regions else None)
     seconds = 0.0 if raw is None else raw.n_frames / rec.rate
-    if config.baseline == "auto" and seconds < config.min_baseline_speech:
-        return global_baseline(g)
     source = "this recording" if speaker is None else f"{speaker_name(speaker)}'s speech in this recording"
+    if config.baseline == "auto" and seconds < config.min_baseline_speech:
+        # a session is expected to be its own baseline: say why it is not (a clip never is)
+        long = (rec.duration or 0.0) > LONG_RECORDING_S
+        return global_baseline(g, note=too_little_speech(source, seconds, config.min_baseline_speech) if long else None)
 
     def own():
         return speaker_baseline(raw, global_stats=g, scale=predictor.speaker_scale, frame_rate=rec.rate,

@@ -2,6 +2,7 @@
 (desktop.readout), driven without a window: one answer on every part of the panel, why a label
 is uncertain, the normalisation and from what, each speaker's own answer with the patient first."""
 
+import dataclasses
 import json
 
 import pytest
@@ -273,7 +274,11 @@ def test_the_patient_is_marked_when_their_name_does_not_say_so():
     s.rename_speaker(1, "Mrs A")
     s.set_patient(1)
     assert readout.scope_choices(s)[0] == (1, "Mrs A (S2) · patient")
-    assert readout.speaker_views(s)[0].title().startswith("Mrs A (S2) · patient: sad ")
+    patient = readout.speaker_views(s)[0]
+    assert patient.title().startswith("Mrs A (S2) · patient: sad 42% · ") and not patient.uncertain
+    # an uncertain answer says so in words in the speaker's title, as in the report's line for them
+    doubtful = dataclasses.replace(patient, uncertain=True)
+    assert doubtful.title().startswith("Mrs A (S2) · patient: sad 42% (uncertain) · ")
 
 
 def test_a_label_correction_is_undone_too():

@@ -210,3 +210,17 @@ def test_a_session_in_a_loud_room_warns_that_quiet_speech_may_be_missed(tiny_bun
     (warning,) = [line for line in err.splitlines() if "quiet speech may be missed" in line]
     assert warning.startswith(f"warning: {tmp_path / 'loud room.wav'}: noisy room (speech ")
     assert loud_room.split("\t")[3] == "uncertain"  # the session's answer, on every path
+
+
+def test_a_session_labelled_with_global_statistics_says_why_in_its_line_not_as_a_warning(tiny_bundle, folder, tmp_path,
+                                                                                         capsys):
+    from ser_engine.audio import load_audio
+
+    clip = load_audio(sorted(folder.iterdir())[0])
+    pause = np.zeros(15 * 16000, np.float32)
+    sf.write(tmp_path / "sparse.wav", np.concatenate([pause, clip, pause, clip, pause]), 16000)  # ~50 s, little speech
+    code, out, err = run(capsys, "predict", str(tmp_path / "sparse.wav"), "--model", str(tiny_bundle))
+    assert code == 0 and "warning" not in err  # nothing the user asked for was refused
+    normalisation = out.split("\t")[4]
+    assert normalisation.startswith("global statistics (training data); this recording: ")
+    assert normalisation.endswith(" s of speech, under the 30 s a baseline of its own needs")

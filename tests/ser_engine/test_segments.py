@@ -1,9 +1,12 @@
 """Long recordings: streaming features, voice activity, segments, progress, cancel, overview."""
 
+import re
+
 import numpy as np
 import pytest
 
 from ser_engine.audio import load_audio
+from ser_engine.baseline import too_little_speech
 from ser_engine.errors import AudioLoadError
 from ser_engine.features import frame_energy
 from ser_engine.results import NO_SPEECH
@@ -21,7 +24,11 @@ from ser_engine.stream import (
     region_sample_range,
 )
 from tests.conftest import ORIGINAL_48K, SPEECH_16K, requires_data
-from tests.ser_engine.long_fixtures import long_recording, shipped_predictor  # noqa: F401 (fixtures)
+from tests.ser_engine.long_fixtures import (  # noqa: F401 (fixtures)
+    build_long_recording,
+    long_recording,
+    shipped_predictor,
+)
 
 pytestmark = requires_data
 
@@ -182,6 +189,21 @@ def test_own_baseline_for_long_speech(shipped_predictor, long_recording, timelin
     assert "speaker baseline refused" in forced.normalisation.note and "at least 10 s" in forced.normalisation.note
     assert forced.probabilities == pytest.approx(tl.probabilities)
     assert tl.sha256 == file_sha256(long_recording.path)
+
+
+def test_a_session_with_too_little_speech_for_its_own_baseline_says_why(shipped_predictor, tmp_path):  # noqa: F811
+    # a session is expected to be its own baseline: the panel, report and exports say why it is
+    # not (the speech counted, rounded down), where a clip's global statistics need no reason
+    sparse = build_long_recording(tmp_path / "sparse.wav", pause=8.0)
+    assert sparse.duration > 30.0
+    tl = analyse_recording(shipped_predictor, sparse.path, content_hash=False)
+    assert tl.normalisation.mode == "global"
+    assert re.fullmatch(r"this recording: \d+\.\d s of speech, under the 30 s a baseline of its own needs",
+                        tl.normalisation.note)
+    assert tl.normalisation.describe().startswith("global statistics (training data); this recording: ")
+    assert tl.normalisation.to_dict()["note"] == tl.normalisation.note
+    assert too_little_speech("S2's speech in this recording", 29.96, 30.0) == \
+        "S2's speech in this recording: 29.9 s of speech, under the 30 s a baseline of its own needs"
 
 
 def test_should_stop_cancels_within_a_block(shipped_predictor, long_recording):  # noqa: F811
