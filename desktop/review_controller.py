@@ -248,8 +248,6 @@ class ReviewController:
         before = copy.deepcopy(review)
         try:
             change(review)
-            if review == before:  # nothing to save, nothing to undo
-                return ""
             save_review(review)
         except (ValueError, ReviewError) as exc:
             _restore(review, before)

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from ser_engine.channel import poor_channel, speaker_normalisation
-from ser_engine.results import UNCERTAIN_BELOW, segment_at
+from ser_engine.results import UNCERTAIN_BELOW, segment_at, speaker_name
 
 from .events import EmitterGroup
 from .headline import Headline, headline, is_long, share_headline
@@ -321,8 +321,6 @@ class Session:
         """``"Patient"`` or ``"S2"``."""
         e = self._entries.get(path or self._selected)
         if e is None or e.result is None:
-            from ser_engine.results import speaker_name
-
             return speaker_name(index)
         return self.reviews.speaker_label(e.result, index)
 
@@ -1047,10 +1045,10 @@ class Session:
         if e is None:
             return False
         before = self.speaker_label(index)
-        error = self.reviews.rename_speaker(e.result, index, name)
-        if not error and self.speaker_label(index) == before:
+        if (" ".join(name.split()) or speaker_name(index)) == before:  # OK on the dialog as it opened
             self.events.message.emit(f"{before} keeps the name (nothing changed)", 5000)
             return False
+        error = self.reviews.rename_speaker(e.result, index, name)
         return self._after_speaker_edit(e, error, f"{before} is now {self.speaker_label(index)}")
 
     def set_patient(self, index: int | None) -> bool:
@@ -1061,8 +1059,6 @@ class Session:
         error = self.reviews.set_patient(e.result, index)
         if not error:
             self._scope = self._default_scope()
-        from ser_engine.results import speaker_name
-
         if index is None:
             done = "Nobody is the patient"
         else:
