@@ -72,8 +72,13 @@ def test_a_file_and_its_samples_give_the_same_turns_and_answers(shipped_predicto
     b = shipped_predictor.predict_array(load_audio(wav), path=str(wav), config=cfg)
     assert [(round(s.start, 2), s.label, s.speaker) for s in a.segments] == \
         [(round(s.start, 2), s.label, s.speaker) for s in b.segments]
+    # The two paths' Whisper log-mels differ in the last bit of about 1 value in 1,000 (FFT and
+    # BLAS on arrays laid out differently: at most 2.4e-7); the encoder's int8 quantisation turns
+    # that into states up to 0.17 apart on this AMD EPYC (AVX2), and each speaker's shares up to
+    # 7e-4 apart (within 1e-4 on the Intel machines this test ran on before). The labels and
+    # speakers above are the same.
     for x, y in zip(a.speakers, b.speakers, strict=True):
-        np.testing.assert_allclose(list(x.probabilities.values()), list(y.probabilities.values()), atol=1e-4)
+        np.testing.assert_allclose(list(x.probabilities.values()), list(y.probabilities.values()), atol=2e-3)
 
 
 def test_one_speaker_by_default_and_speakers_in_the_json(shipped_predictor, two_voices, capsys):  # noqa: F811
