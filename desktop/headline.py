@@ -11,7 +11,7 @@ panel's headline and the summary chart all read it from here, so they never disa
 
 import dataclasses
 
-from ser_engine.results import LONG_RECORDING_S, NO_SPEECH
+from ser_engine.results import LONG_RECORDING_S, NO_SPEECH, is_session
 from ser_engine.vad import too_noisy
 
 __all__ = ["LONG_RECORDING_S", "Headline", "headline", "is_long", "share_headline", "summary_of", "too_noisy"]
@@ -43,8 +43,8 @@ class Headline:
         return self.value_text()
 
 
-def is_long(result):
-    return float(getattr(result, "duration", 0.0) or 0.0) > LONG_RECORDING_S
+#: A session is summarised by its shares of speech time (one rule for the engine and the window).
+is_long = is_session
 
 
 def summary_of(result, labels=None):

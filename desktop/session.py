@@ -1044,8 +1044,10 @@ class Session:
         e = self._speaker_edit("name them")
         if e is None:
             return False
+        from ser_engine.review import named_label  # not at start-up: it brings in the labelling path
+
         before = self.speaker_label(index)
-        if (" ".join(name.split()) or speaker_name(index)) == before:  # OK on the dialog as it opened
+        if named_label(index, name) == before:  # OK on the dialog as it opened
             self.events.message.emit(f"{before} keeps the name (nothing changed)", 5000)
             return False
         error = self.reviews.rename_speaker(e.result, index, name)

@@ -17,7 +17,7 @@ RAVDESS clips, clean and through each channel of that test, are in the comment o
 
 import numpy as np
 
-from .results import LONG_RECORDING_S
+from .results import is_session
 from .vad import quiet_speech_note, too_noisy
 
 #: Frequencies (Hz) of the speech band a telephone keeps, and of the band above it that wide-band
@@ -122,8 +122,7 @@ def hides_quiet_speech(result):
     40 angry ones (BENCHMARKS.md "Voice activity in rooms"), and a balanced session read "angry,
     80% of speech". A clip of one utterance is its own speech, found or not: its label holds as
     it is (found clips in such rooms were labelled about as well as in a quiet one)."""
-    long = float(getattr(result, "duration", 0.0) or 0.0) > LONG_RECORDING_S
-    return long and quiet_speech_note(getattr(result, "snr_db", None)) is not None
+    return is_session(result) and quiet_speech_note(getattr(result, "snr_db", None)) is not None
 
 
 def quiet_speech_reason(result):

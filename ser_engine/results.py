@@ -72,6 +72,12 @@ def segment_at(segments, seconds):
     return i if 0 <= i < len(segments) and seconds < segments[i].end else -1
 
 
+def is_session(recording):
+    """Whether a recording (anything with a ``duration`` in seconds) is a session: longer than
+    one utterance (:data:`LONG_RECORDING_S`)."""
+    return float(getattr(recording, "duration", 0.0) or 0.0) > LONG_RECORDING_S
+
+
 def speaker_name(index):
     """``0`` -> ``"S1"``: speakers are numbered from 1, by first appearance."""
     return f"S{index + 1}"

@@ -88,6 +88,11 @@ class SpeakerMove:
         return {"start": round(self.start, 3), "end": round(self.end, 3), "speaker": speaker_name(self.speaker)}
 
 
+def named_label(index, name):
+    """What speaker ``index`` is called once given ``name``: its spaces tidied; empty: ``S1``, …"""
+    return " ".join(str(name or "").split()) or speaker_name(int(index))
+
+
 @dataclasses.dataclass
 class Review:
     """The clinician tier of one recording.
@@ -335,9 +340,9 @@ class Review:
 
     def rename_speaker(self, index, name):
         """Call speaker ``index`` ``name`` (an empty name, or its own number: back to ``S1``, …)."""
-        name = " ".join(str(name or "").split())
-        if name and name != speaker_name(int(index)):
-            self.speaker_names[int(index)] = name
+        label = named_label(index, name)
+        if label != speaker_name(int(index)):
+            self.speaker_names[int(index)] = label
         else:
             self.speaker_names.pop(int(index), None)
 

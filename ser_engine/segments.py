@@ -486,7 +486,7 @@ def choose_baseline(predictor, rec, config=SegmentConfig(), *, speaker=None):
 
 def _baseline(predictor, rec, config, speaker):
     from .baseline import global_baseline, or_global, speaker_baseline, too_little_speech
-    from .results import LONG_RECORDING_S, speaker_name
+    from .results import is_session, speaker_name
 
     g = predictor.global_stats
     if config.baseline == "global":
@@ -498,8 +498,8 @@ def _baseline(predictor, rec, config, speaker):
     source = "this recording" if speaker is None else f"{speaker_name(speaker)}'s speech in this recording"
     if config.baseline == "auto" and seconds < config.min_baseline_speech:
         # a session is expected to be its own baseline: say why it is not (a clip never is)
-        long = (rec.duration or 0.0) > LONG_RECORDING_S
-        return global_baseline(g, note=too_little_speech(source, seconds, config.min_baseline_speech) if long else None)
+        why = too_little_speech(source, seconds, config.min_baseline_speech) if is_session(rec) else None
+        return global_baseline(g, note=why)
 
     def own():
         return speaker_baseline(raw, global_stats=g, scale=predictor.speaker_scale, frame_rate=rec.rate,
