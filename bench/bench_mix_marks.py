@@ -97,11 +97,6 @@ def score_run(run):
                         wav = session.write(Path(tmp) / f"a{actor}-{s}.wav")
                         read = read_recording(predictor, wav, content_hash=False)
                         row = dict(run=run, fold=k, role=role, actor=actor, kind=kind, skewed=skewed)
-                        for firms in (True, False):
-                            tl = label_recording(predictor, read, None, config=SegmentConfig(mix_firms=firms))
-                            row["firms" if firms else "alone"] = clip_marks(tl.segments, session.clips)
-                            row["mix"] = tl.emotion_mix
-                        row["confidence"] = clip_confidences(tl.segments, session.clips)  # the same under both
                         truth = true_shares(session.clips, predictor.labels)
                         row["temperature"] = {}
                         for t in TEMPERATURES:
@@ -110,6 +105,13 @@ def score_run(run):
                                 "confidence": clip_confidences(tl.segments, session.clips),
                                 "marked": [m for _, _, m in clip_marks(tl.segments, session.clips)],
                                 "tv": tv_distance(tl.probabilities, truth)}
+                            if t == 1.0:  # the moved probabilities as they are: what the mix_firms rule was read at
+                                row["firms"] = clip_marks(tl.segments, session.clips)
+                                row["confidence"] = clip_confidences(tl.segments, session.clips)
+                                row["mix"] = tl.emotion_mix
+                        alone = label_recording(predictor, read, None,
+                                                config=SegmentConfig(mix_firms=False, mix_temperature=1.0))
+                        row["alone"] = clip_marks(alone.segments, session.clips)
                         predictor.model.forget()
                         rows.append(row)
                         print(f"{run} fold {k} {role} actor {actor} {kind}: mix {row['mix']}", flush=True)
